@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test`. Everything they need is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UI_SOURCES := $(shell find dashboard_ui/src dashboard_ui/index.html dashboard_ui/package.json dashboard_ui/package-lock.json dashboard_ui/vite.config.ts -type f 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: run test check lint format deps ui bench test-postgres clean
+
+run: deps ui
+	@if [ -z "$$REDIS_URL" ]; then export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; fi; \
+	exec $(BIN)/python scripts/dev.py
+
+test: deps ui
+	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
+	export CHROMIUM_PATH=$$(scripts/ensure-system-package.sh chromium) || exit 1; \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite against a throwaway PostgreSQL cluster (CI runs this too).
+test-postgres: deps ui
+	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
+	export CHROMIUM_PATH=$$(scripts/ensure-system-package.sh chromium) || exit 1; \
+	export PG_BIN=$$(scripts/ensure-system-package.sh postgres) || exit 1; \
+	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+check: lint test
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: deps ui
+	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+# Rebuilt only when the page's sources change; Flask serves dashboard_ui/dist.
+ui: $(if $(wildcard dashboard_ui/package.json),dashboard_ui/dist/index.html)
+
+dashboard_ui/dist/index.html: $(UI_SOURCES)
+	cd dashboard_ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	@touch $@
+
+clean:
+	rm -rf $(VENV) dashboard_ui/node_modules dashboard_ui/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""Alembic environment: the URL comes from the caller or from DATABASE_URL."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from saleor_sms_app import models  # noqa: F401 - registers every table on Base.metadata
+from saleor_sms_app.db import Base, make_engine
+
+config = context.config
+url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+if not url:
+    from saleor_sms_app.settings import Settings
+
+    url = Settings.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=url.startswith("sqlite"),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

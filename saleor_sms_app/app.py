@@ -1,0 +1,35 @@
+"""The Flask application factory (the Flask tutorial's ``create_app``)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from saleor_sms_app.services import Services, set_services
+from saleor_sms_app.settings import Settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the web app. No I/O happens here beyond opening pools lazily."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    services = services or Services.build(settings)
+    set_services(services)
+
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
+    app.extensions["sms_app"] = services
+
+    from saleor_sms_app.web import health, responses
+
+    responses.init_app(app)
+    app.register_blueprint(health.bp)
+    return app
+
+
+def services_of(app: Flask) -> Services:
+    services: Services = app.extensions["sms_app"]
+    return services

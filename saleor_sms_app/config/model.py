@@ -1,0 +1,134 @@
+"""The shape of a tenant's configuration, validated with pydantic.
+
+It is stored as one JSON document in the app's private metadata in Saleor
+(:mod:`saleor_sms_app.config.store`). ``schema_version`` says which shape the
+document has (a newer one than :data:`CONFIG_SCHEMA_VERSION` is refused, never
+overwritten); ``revision`` goes up by one on every save so that two people
+saving at once are detected instead of one silently winning.
+
+Provider ``secrets`` hold plain values only in memory: the store encrypts them
+on the way to Saleor and the dashboard API never sends them to a browser.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
+
+CONFIG_SCHEMA_VERSION = 1
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DryRun(_Model):
+    """Send every SMS to one test number instead of the real recipient."""
+
+    enabled: bool = False
+    number: str = ""
+
+
+class ShopSettings(_Model):
+    #: Region for customer numbers written without a country code, when the
+    #: order's channel has no default country.
+    default_country: str = "US"
+    #: Region for staff numbers written without a country code.
+    staff_country: str = "US"
+    staff_numbers: list[str] = Field(default_factory=list)
+    #: Key in the customer's (user's) metadata that holds a phone number.
+    phone_metadata_key: str = "phone"
+    #: Alert staff when a provider's balance drops below this (provider's currency).
+    low_balance_threshold: float | None = None
+    dry_run: DryRun = Field(default_factory=DryRun)
+
+    @field_validator("default_country", "staff_country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not _COUNTRY.match(value):
+            raise ValueError("must be a two-letter country code such as PL or US")
+        return value
+
+
+class ProviderConfig(_Model):
+    id: str = Field(default_factory=new_id)
+    #: Provider type: sandbox, twilio, vonage, smsapi, plivo, mocean, infobip, generic.
+    type: str
+    name: str = ""
+    enabled: bool = True
+    #: Sender name or number shown to recipients.
+    sender: str = ""
+    #: Saleor channel slugs this provider serves; empty means every channel.
+    channels: list[str] = Field(default_factory=list)
+    #: Non-secret options (account SID, base URL, region ...).
+    options: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    #: Secret options (API keys, tokens). Plain here, encrypted at rest, never sent to browsers.
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+
+
+class RuleConditions(_Model):
+    #: Order statuses (Saleor OrderStatus) the order must be in; empty means any.
+    statuses: list[str] = Field(default_factory=list)
+    #: Channel slugs; empty means any.
+    channels: list[str] = Field(default_factory=list)
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in ORDER_STATUSES]
+        if unknown:
+            raise ValueError(f"unknown order status: {', '.join(unknown)}")
+        return value
+
+
+class Recipients(_Model):
+    customer: bool = False
+    staff: bool = False
+    #: Extra fixed numbers, in E.164 or in the staff country's format.
+    numbers: list[str] = Field(default_factory=list)
+
+
+class Rule(_Model):
+    id: str = Field(default_factory=new_id)
+    name: str
+    enabled: bool = True
+    event: str
+    conditions: RuleConditions = Field(default_factory=RuleConditions)
+    recipients: Recipients = Field(default_factory=Recipients)
+    #: Jinja syntax, rendered in a sandbox: ``Order {{ order.number }} ...``.
+    template: str
+
+    @field_validator("event")
+    @classmethod
+    def _event(cls, value: str) -> str:
+        if value not in RULE_EVENTS:
+            raise ValueError(f"unknown event {value!r}")
+        return value
+
+
+class AppConfig(_Model):
+    schema_version: Annotated[int, Field(ge=1)] = CONFIG_SCHEMA_VERSION
+    revision: int = 0
+    settings: ShopSettings = Field(default_factory=ShopSettings)
+    #: In failover order: the first enabled provider serving the channel is tried first.
+    providers: list[ProviderConfig] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    kind: Literal["saleor-sms-app/config"] = "saleor-sms-app/config"
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def provider(self, provider_id: str) -> ProviderConfig | None:
+        return next((p for p in self.providers if p.id == provider_id), None)

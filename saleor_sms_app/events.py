@@ -1,0 +1,58 @@
+"""The Saleor events the app subscribes to, in the merchant's words.
+
+One table drives the manifest's webhooks, the subscription documents in
+``graphql/subscriptions/``, the rule editor's event picker and the worker's
+dispatch, so adding an event is one row here plus one ``.graphql`` file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SaleorEvent:
+    #: WebhookEventTypeAsyncEnum name, as in the manifest and in rules.
+    name: str
+    #: Name of the subscription document (and file) in graphql/subscriptions/.
+    subscription: str
+    #: What the merchant sees in the rule editor.
+    label: str
+    #: Whether rules can be attached (APP_DELETED is lifecycle only).
+    for_rules: bool = True
+
+    @property
+    def header_value(self) -> str:
+        """The lower-case value Saleor puts in the ``Saleor-Event`` header."""
+        return self.name.lower()
+
+
+EVENTS: tuple[SaleorEvent, ...] = (
+    SaleorEvent("ORDER_CREATED", "OrderCreated", "Order placed"),
+    SaleorEvent("ORDER_CONFIRMED", "OrderConfirmed", "Order confirmed"),
+    SaleorEvent("ORDER_UPDATED", "OrderUpdated", "Order updated"),
+    SaleorEvent("ORDER_FULLY_PAID", "OrderFullyPaid", "Order fully paid"),
+    SaleorEvent("ORDER_CANCELLED", "OrderCancelled", "Order cancelled"),
+    SaleorEvent("ORDER_FULFILLED", "OrderFulfilled", "Order fulfilled"),
+    SaleorEvent("ORDER_REFUNDED", "OrderRefunded", "Order refunded (partly or fully)"),
+    SaleorEvent("ORDER_FULLY_REFUNDED", "OrderFullyRefunded", "Order fully refunded"),
+    SaleorEvent("FULFILLMENT_CREATED", "FulfillmentCreated", "Order shipped (fulfillment created)"),
+    SaleorEvent("APP_DELETED", "AppDeleted", "App uninstalled", for_rules=False),
+)
+
+BY_NAME: dict[str, SaleorEvent] = {e.name: e for e in EVENTS}
+BY_HEADER: dict[str, SaleorEvent] = {e.header_value: e for e in EVENTS}
+RULE_EVENTS: tuple[str, ...] = tuple(e.name for e in EVENTS if e.for_rules)
+
+#: Order statuses a rule can be limited to (Saleor's OrderStatus enum).
+ORDER_STATUSES: tuple[str, ...] = (
+    "DRAFT",
+    "UNCONFIRMED",
+    "UNFULFILLED",
+    "PARTIALLY_FULFILLED",
+    "PARTIALLY_RETURNED",
+    "RETURNED",
+    "FULFILLED",
+    "CANCELED",
+    "EXPIRED",
+)

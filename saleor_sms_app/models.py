@@ -1,0 +1,232 @@
+"""Tables: tenants (installed Saleors) and the message log with its attempts.
+
+A tenant's *configuration* (rules, providers, settings) is not here: it lives
+in Saleor, in the app's private metadata (:mod:`saleor_sms_app.config`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saleor_sms_app.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class MessageStatus(enum.StrEnum):
+    """Where a message is in its life; the dashboard filters on these."""
+
+    #: Row written, not yet handed to a provider.
+    QUEUED = "queued"
+    #: A provider accepted it.
+    SENT = "sent"
+    #: The provider's delivery report says the handset has it.
+    DELIVERED = "delivered"
+    #: Refused by every provider, or a delivery report said undelivered/expired/failed.
+    FAILED = "failed"
+    #: Deliberately not sent (no phone, invalid number, opted out); ``error_text`` says why.
+    SKIPPED = "skipped"
+    #: The provider accepted it but its fate is not known (no report, or an unknown report).
+    UNKNOWN = "unknown"
+
+
+class RecipientType(enum.StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    FIXED = "fixed"
+    TEST = "test"
+    MANUAL = "manual"
+
+
+class Tenant(Base):
+    """One installed Saleor, keyed by its GraphQL API URL."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(500), unique=True)
+    saleor_domain: Mapped[str] = mapped_column(String(255), default="")
+    app_id: Mapped[str] = mapped_column(String(255))
+    #: The Saleor app token, encrypted (:mod:`saleor_sms_app.crypto`); NULL once uninstalled.
+    token_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The Saleor JWKS as fetched, JSON text; webhook signatures are checked against it.
+    jwks: Mapped[str] = mapped_column(Text, default="{}")
+    jwks_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    saleor_version: Mapped[str] = mapped_column(String(50), default="")
+    #: Random secret, encrypted, that authenticates provider callbacks without signatures.
+    callback_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    @property
+    def is_installed(self) -> bool:
+        return self.token_encrypted is not None and self.uninstalled_at is None
+
+
+class Message(Base):
+    """One SMS the app attempted (or deliberately skipped): the message log."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Exactly-once: the same rule, event occurrence and recipient can be
+        # logged (and so sent) only once per tenant, whatever Saleor redelivers.
+        UniqueConstraint("tenant_id", "dedupe_key", name="uq_messages_tenant_dedupe"),
+        Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+        Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
+        Index("ix_messages_tenant_phone", "tenant_id", "phone"),
+        Index("ix_messages_tenant_order_number", "tenant_id", "order_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    #: Saleor event name (ORDER_CREATED ...), or TEST / MANUAL for messages sent by hand.
+    event: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    order_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    rule_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rule_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    recipient_type: Mapped[str] = mapped_column(String(16))
+    #: E.164 when valid; the raw input when it was not (so the merchant sees what was wrong).
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    sender: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    encoding: Mapped[str] = mapped_column(String(8), default="")
+    #: Config id of the provider that finally took (or last refused) it.
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Provider type name (twilio, sandbox ...).
+    provider: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED.value)
+    #: Normalised reason (invalid_number, opted_out, no_phone ...) or the provider's code.
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Plain-language advice for the merchant.
+    error_hint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 5), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: When the last delivery report arrived, and what the provider called it.
+    status_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    delivery_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    attempts: Mapped[list[MessageAttempt]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="MessageAttempt.id"
+    )
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class MessageAttempt(Base):
+    """One try of one provider for one message: failover leaves several."""
+
+    __tablename__ = "message_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    provider_id: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    #: sent / queued / rejected / failed, as normalised by the adapter.
+    status: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    temporary: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The provider's own answer, secrets never included.
+    raw_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    message: Mapped[Message] = relationship(back_populates="attempts")
+
+
+class DeliveryReport(Base):
+    """A delivery report as received, kept so a wrong mapping can be audited."""
+
+    __tablename__ = "delivery_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    #: delivered / undelivered / expired / failed / unknown
+    status: Mapped[str] = mapped_column(String(16))
+    provider_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    raw: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+
+
+class Suppression(Base):
+    """A number the tenant must not text: opted out at a provider, or added by hand."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("tenant_id", "phone", name="uq_suppressions_tenant_phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64))
+    #: Which provider (type name) or "manual".
+    source: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BalanceState(Base):
+    """The last balance seen per provider, so a low-balance alert fires once per crossing."""
+
+    __tablename__ = "balance_states"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "provider_id", name="uq_balance_tenant_provider"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    balance: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    below_threshold: Mapped[bool] = mapped_column(Boolean, default=False)
+    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+def mask_phone(phone: str) -> str:
+    """``+48123456789`` → ``+48*****6789``: enough to recognise, not enough to reuse."""
+    if len(phone) <= 6:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

@@ -1,0 +1,35 @@
+"""SMS providers behind one interface; the registry maps type names to adapters.
+
+Adapters are imported lazily by dotted path so a broken or slow import of one
+provider never stops the others (the sentry-python integrations habit).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.providers.base import ProviderContext, SmsProvider
+from saleor_sms_app.providers.models import ProviderConfigError
+
+PROVIDERS: dict[str, str] = {
+    "sandbox": "saleor_sms_app.providers.sandbox:SandboxProvider",
+}
+
+
+def provider_class(type_name: str) -> type[SmsProvider]:
+    try:
+        target = PROVIDERS[type_name]
+    except KeyError:
+        raise ProviderConfigError(
+            f"unknown provider {type_name!r}; known: {', '.join(sorted(PROVIDERS))}",
+            {"type": "unknown provider"},
+        ) from None
+    module_name, _, attr = target.partition(":")
+    cls: type[SmsProvider] = getattr(importlib.import_module(module_name), attr)
+    return cls
+
+
+def build_provider(config: ProviderConfig, context: ProviderContext) -> SmsProvider:
+    """An adapter for this configuration; ProviderConfigError if it cannot work."""
+    return provider_class(config.type)(config, context)

@@ -1,0 +1,158 @@
+"""Normalised provider results, delivery events and errors (the anymail model).
+
+Every adapter turns its provider's answers into these; nothing outside
+``providers/`` ever looks at a provider's own JSON except through ``raw``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+class SendStatus(enum.StrEnum):
+    #: Accepted, waiting at the provider to go out.
+    QUEUED = "queued"
+    #: Handed to the carrier.
+    SENT = "sent"
+    #: Refused by the provider for this recipient/message (not worth retrying as is).
+    REJECTED = "rejected"
+    #: Failed at the provider.
+    FAILED = "failed"
+
+
+class FailureReason(enum.StrEnum):
+    INVALID_NUMBER = "invalid_number"
+    NOT_MOBILE = "not_mobile"
+    OPTED_OUT = "opted_out"
+    INVALID_SENDER = "invalid_sender"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    AUTHENTICATION = "authentication"
+    RATE_LIMITED = "rate_limited"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    #: The provider answered something we cannot read (HTML, nothing, wrong JSON).
+    MALFORMED_RESPONSE = "malformed_response"
+    OTHER = "other"
+
+
+#: Reasons that are about the recipient: another provider would refuse them too.
+RECIPIENT_REASONS = frozenset(
+    {FailureReason.INVALID_NUMBER, FailureReason.NOT_MOBILE, FailureReason.OPTED_OUT}
+)
+
+
+class DeliveryStatus(enum.StrEnum):
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    #: Intermediate or unrecognised report (e.g. "sent", "buffered").
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class OutboundSms:
+    """One text to one number, ready for a provider."""
+
+    #: E.164, already validated.
+    to: str
+    body: str
+    sender: str = ""
+    #: Our own id for this message (the log row id, as a string). Providers that
+    #: de-duplicate (SMSAPI idx, Infobip messageId) get it so a retried job cannot
+    #: send twice.
+    reference: str = ""
+    #: Where the provider should post delivery reports, or None when not public.
+    status_callback_url: str | None = None
+    #: Free context for the log and the sandbox outbox (tenant, rule, order number).
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    provider_message_id: str | None
+    segments: int | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    #: The provider's answer as text, credentials never included.
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class Balance:
+    amount: Decimal
+    #: ISO currency, or a unit such as "points"/"credits" when the provider counts those.
+    currency: str
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """One delivery report, normalised."""
+
+    provider_message_id: str
+    status: DeliveryStatus
+    provider_code: str | None = None
+    description: str | None = None
+    to: str | None = None
+    timestamp: datetime | None = None
+    #: The provider says the recipient opted out (feeds the suppression list).
+    opted_out: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a request.
+
+    ``temporary`` says whether the same request later may work (RQ retries it);
+    ``accepted`` is False when the provider surely did not take the message, which
+    is when failing over to the next provider cannot send a duplicate.
+    """
+
+    def __init__(
+        self,
+        reason: FailureReason,
+        message: str,
+        *,
+        temporary: bool,
+        provider: str,
+        provider_code: str | None = None,
+        hint: str | None = None,
+        raw: str = "",
+        accepted: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.temporary = temporary
+        self.provider = provider
+        self.provider_code = provider_code
+        self.hint = hint
+        self.raw = raw
+        self.accepted = accepted
+
+    @property
+    def should_fail_over(self) -> bool:
+        """Try the next provider? Only if this one surely did not take it and the
+        problem is not the recipient's (another provider would refuse it too)."""
+        return not self.accepted and self.reason not in RECIPIENT_REASONS
+
+    def __str__(self) -> str:
+        code = f" [{self.provider_code}]" if self.provider_code else ""
+        return f"{self.provider}: {self.reason.value}{code}: {self.message}"
+
+
+class BalanceNotSupported(Exception):
+    """This provider has no balance API."""
+
+
+class ProviderConfigError(ValueError):
+    """A provider configuration that cannot work; ``fields`` maps field names to messages."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}

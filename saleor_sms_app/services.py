@@ -1,0 +1,81 @@
+"""The long-lived things a process needs, built once from :class:`Settings`.
+
+The web app keeps its instance on ``app.extensions["sms_app"]``; the worker
+builds one per process (:func:`get_services`). Jobs receive ids, never these
+objects, and look them up here, which keeps job code free of Flask.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import requests
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from saleor_sms_app.crypto import SecretBox
+from saleor_sms_app.db import make_engine, make_session_factory
+from saleor_sms_app.settings import Settings
+
+#: The one RQ queue: webhook processing and sends share it, ordered by arrival.
+QUEUE_NAME = "saleor-sms"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: Redis
+    queue: Queue
+    secret_box: SecretBox
+    #: Shared HTTP session (connection pooling) for Saleor and provider calls.
+    http: requests.Session
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        engine = make_engine(settings.database_url)
+        redis = Redis.from_url(
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+        )
+        http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=50)
+        http.mount("http://", adapter)
+        http.mount("https://", adapter)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            redis=redis,
+            queue=Queue(QUEUE_NAME, connection=redis),
+            secret_box=SecretBox(settings.secret_keys),
+            http=http,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+        self.redis.close()
+        self.engine.dispose()
+
+
+_lock = threading.Lock()
+_current: Services | None = None
+
+
+def get_services() -> Services:
+    """This process's services, built from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Services.build(Settings.from_env())
+        return _current
+
+
+def set_services(services: Services | None) -> None:
+    """Install (or clear) the process's services; the web factory and tests use this."""
+    global _current
+    with _lock:
+        _current = services

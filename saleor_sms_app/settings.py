@@ -1,0 +1,161 @@
+"""Process settings, read once from the environment.
+
+Nothing else in the app reads ``os.environ``: the web factory and the worker
+both call :meth:`Settings.from_env` and pass the result down. Every problem is
+collected and reported together, naming the variable, so an operator fixes a
+bad deployment in one go instead of one restart per mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from saleor_sms_app.errors import ConfigurationError
+
+#: Admits only Saleors on this machine: safe for development, useless for a
+#: public deployment, which must say which Saleors may install it.
+DEFAULT_ALLOWED_SALEOR_API_URLS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?/graphql/"
+
+#: Saleor's own request limit is 2.5 MiB; a webhook payload for one order is a
+#: few kB, so anything near this is not a webhook we subscribed to.
+DEFAULT_MAX_WEBHOOK_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web process and the worker need to start."""
+
+    app_url: str
+    data_dir: Path
+    secret_keys: tuple[str, ...] = field(repr=False)
+    redis_url: str
+    database_url: str
+    allowed_saleor_api_urls: re.Pattern[str]
+    sandbox_outbox: Path
+    port: int = 8000
+    max_webhook_bytes: int = DEFAULT_MAX_WEBHOOK_BYTES
+    #: Where the built dashboard page lives; tests point it elsewhere.
+    dashboard_dist: Path = Path(__file__).resolve().parent.parent / "dashboard_ui" / "dist"
+    log_level: str = "INFO"
+
+    @property
+    def app_url_is_public(self) -> bool:
+        """Whether providers on the internet could reach our callbacks."""
+        host = urlsplit(self.app_url).hostname or ""
+        return not (
+            host in {"localhost", "::1"}
+            or host.startswith("127.")
+            or host.endswith(".local")
+            or host.startswith("10.")
+            or host.startswith("192.168.")
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (tests and benchmarks use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every variable; raise one error naming all bad ones."""
+        env = dict(os.environ if environ is None else environ)
+        problems: list[str] = []
+
+        data_dir = Path(env.get("DATA_DIR") or ".data").resolve()
+
+        app_url = env.get("APP_URL", "").strip().rstrip("/")
+        if not app_url:
+            problems.append("APP_URL is missing: set it to the public base URL of this app")
+        elif urlsplit(app_url).scheme not in {"http", "https"} or not urlsplit(app_url).netloc:
+            problems.append(f"APP_URL must be an http(s) URL, got {app_url!r}")
+
+        port = 8000
+        raw_port = env.get("PORT", "8000")
+        try:
+            port = int(raw_port)
+            if not 0 < port < 65536:
+                raise ValueError
+        except ValueError:
+            problems.append(f"PORT must be a TCP port number, got {raw_port!r}")
+
+        # SECRET_KEY may hold several comma-separated keys: the first encrypts,
+        # all decrypt, which is how a key is rotated without losing secrets.
+        keys = tuple(k.strip() for k in env.get("SECRET_KEY", "").split(",") if k.strip())
+        if not keys:
+            problems.append("SECRET_KEY is missing: set it to a long random string")
+        for key in keys:
+            if len(key) < 32:
+                problems.append("SECRET_KEY must be at least 32 characters long")
+                break
+
+        redis_url = env.get("REDIS_URL", "").strip()
+        if not redis_url:
+            problems.append("REDIS_URL is missing, e.g. redis://127.0.0.1:6379/0")
+        elif urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            problems.append(
+                f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}"
+            )
+
+        database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'app.db'}"
+        if database_url.startswith("postgres://"):
+            # Heroku still hands out the old scheme, which SQLAlchemy 2 refuses.
+            database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+        elif database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+        if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+            problems.append(
+                f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {database_url!r}"
+            )
+
+        pattern = env.get("ALLOWED_SALEOR_API_URLS", "").strip() or DEFAULT_ALLOWED_SALEOR_API_URLS
+        allowed = re.compile(r"(?!)")
+        try:
+            allowed = re.compile(pattern)
+        except re.error as exc:
+            problems.append(f"ALLOWED_SALEOR_API_URLS is not a valid regular expression: {exc}")
+
+        outbox = Path(env.get("SMS_SANDBOX_OUTBOX") or data_dir / "sandbox-outbox.jsonl")
+
+        max_bytes = DEFAULT_MAX_WEBHOOK_BYTES
+        raw_max = env.get("MAX_WEBHOOK_BYTES", str(DEFAULT_MAX_WEBHOOK_BYTES))
+        try:
+            max_bytes = int(raw_max)
+            if max_bytes < 1024:
+                raise ValueError
+        except ValueError:
+            problems.append(f"MAX_WEBHOOK_BYTES must be a number of bytes >= 1024, got {raw_max!r}")
+
+        log_level = env.get("LOG_LEVEL", "INFO").upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+        if problems:
+            raise ConfigurationError(
+                "The app cannot start; fix these environment variables:\n  - "
+                + "\n  - ".join(problems)
+            )
+        settings = cls(
+            app_url=app_url,
+            data_dir=data_dir,
+            secret_keys=keys,
+            redis_url=redis_url,
+            database_url=database_url,
+            allowed_saleor_api_urls=allowed,
+            sandbox_outbox=outbox,
+            port=port,
+            max_webhook_bytes=max_bytes,
+            log_level=log_level,
+        )
+        if env.get("DASHBOARD_DIST"):
+            settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))
+        return settings
+
+
+def generate_secret_key() -> str:
+    """A fresh key for development (`make run` keeps one in the data folder)."""
+    return secrets.token_urlsafe(48)

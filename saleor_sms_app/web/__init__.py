@@ -1,0 +1,1 @@
+"""The thin Flask layer: blueprints that adapt HTTP to the framework-free code."""

@@ -1,0 +1,162 @@
+"""Shared fixtures: a real Redis, a real database, settings, the app and its client.
+
+* Redis: a throwaway ``redis-server`` started for the test session on a free
+  loopback port (``REDIS_SERVER_BIN`` names the binary), or ``TEST_REDIS_URL``.
+  Each test gets a flushed database.
+* Database: SQLite in a temporary folder, migrated with Alembic once per
+  session, or PostgreSQL when ``TEST_DATABASE_URL`` is set (CI does both). Each
+  test starts with empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+
+from saleor_sms_app.db import Base
+from saleor_sms_app.migrate import upgrade
+from saleor_sms_app.services import Services, set_services
+from saleor_sms_app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The shared reference data (Saleor schema, captures); overridable for other layouts.
+SHARED_DIR = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")).resolve()
+TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, or a skip-free clear failure if it is absent."""
+    path = SHARED_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(
+            f"reference file {path} is missing: set SHARED_DIR to the folder holding "
+            "saleor/schema.graphql and saleor/captures/"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not binary:
+        pytest.fail("redis-server not found: run the tests with `make test`")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the test redis-server did not start")
+    client.close()
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        # A fresh database per session on the given PostgreSQL server.
+        name = f"sms_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(
+            base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.rsplit("/", 1)[0] + f"/{name}"
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        upgrade(url)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
+    path = tmp_path_factory.mktemp("db") / "test.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    yield url
+
+
+@pytest.fixture
+def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "APP_URL": "http://localhost:8000",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(tmp_path / "data"),
+            "SMS_SANDBOX_OUTBOX": str(tmp_path / "outbox.jsonl"),
+        }
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    services = Services.build(settings)
+    services.redis.flushdb()
+    with services.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    set_services(services)
+    yield services
+    set_services(None)
+    services.close()
+
+
+@pytest.fixture
+def app(services: Services):  # type: ignore[no-untyped-def]
+    from saleor_sms_app.app import create_app
+
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()

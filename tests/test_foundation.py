@@ -1,0 +1,112 @@
+"""Settings, encryption, segment counting and the health check."""
+
+from __future__ import annotations
+
+import pytest
+
+from saleor_sms_app.crypto import DecryptionError, SecretBox
+from saleor_sms_app.errors import ConfigurationError
+from saleor_sms_app.segments import GSM7, UCS2, count_segments, transliterate
+from saleor_sms_app.settings import Settings
+
+
+def test_settings_name_every_bad_variable() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env({"PORT": "x", "ALLOWED_SALEOR_API_URLS": "(", "SECRET_KEY": "short"})
+    message = str(info.value)
+    for name in ("APP_URL", "PORT", "SECRET_KEY", "REDIS_URL", "ALLOWED_SALEOR_API_URLS"):
+        assert name in message
+
+
+def test_settings_default_allowlist_admits_only_loopback() -> None:
+    s = Settings.from_env(
+        {"APP_URL": "http://localhost:8000", "SECRET_KEY": "k" * 40, "REDIS_URL": "redis://x"}
+    )
+    assert s.allowed_saleor_api_urls.fullmatch("http://127.0.0.1:8000/graphql/")
+    assert s.allowed_saleor_api_urls.fullmatch("http://localhost:8000/graphql/")
+    assert not s.allowed_saleor_api_urls.fullmatch("https://evil.example/graphql/")
+    assert not s.allowed_saleor_api_urls.fullmatch("http://127.0.0.1.evil.example/graphql/")
+    assert s.database_url.startswith("sqlite:///")
+
+
+def test_postgres_urls_are_normalised() -> None:
+    s = Settings.from_env(
+        {
+            "APP_URL": "https://sms.example.com",
+            "SECRET_KEY": "k" * 40,
+            "REDIS_URL": "redis://x",
+            "DATABASE_URL": "postgres://u:p@db/sms",
+        }
+    )
+    assert s.database_url == "postgresql+psycopg://u:p@db/sms"
+    assert s.app_url_is_public
+
+
+def test_secret_box_rotation() -> None:
+    old = SecretBox(["o" * 40])
+    stored = old.encrypt("token-123")
+    assert "token-123" not in stored and stored.startswith("v1:")
+    both = SecretBox(["n" * 40, "o" * 40])
+    assert both.decrypt(stored) == "token-123"
+    rotated = both.rotate(stored)
+    assert SecretBox(["n" * 40]).decrypt(rotated) == "token-123"
+    with pytest.raises(DecryptionError):
+        SecretBox(["n" * 40]).decrypt(stored)
+    with pytest.raises(DecryptionError):
+        old.decrypt(stored[:-4] + "AAAA")
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", GSM7, 0, 0),
+        ("a" * 160, GSM7, 160, 1),
+        ("a" * 161, GSM7, 161, 2),
+        ("a" * 306, GSM7, 306, 2),
+        ("a" * 307, GSM7, 307, 3),
+        ("€" * 80, GSM7, 160, 1),
+        ("€" * 81, GSM7, 162, 2),
+        # 152 plain + one escape pair must not be split: the pair moves on.
+        ("a" * 152 + "€" + "a" * 10, GSM7, 164, 2),
+        ("ą" * 70, UCS2, 70, 1),
+        ("ą" * 71, UCS2, 71, 2),
+        ("€ą", UCS2, 2, 1),
+        ("😀" * 35, UCS2, 70, 1),
+        ("😀" * 36, UCS2, 72, 2),
+    ],
+)
+def test_segment_counting(text: str, encoding: str, units: int, segments: int) -> None:
+    info = count_segments(text)
+    assert (info.encoding, info.units, info.segments) == (encoding, units, segments)
+
+
+def test_segment_split_keeps_escape_pairs_whole() -> None:
+    # 152 septets then an escape pair: 154 > 153, the pair starts segment two.
+    info = count_segments("a" * 152 + "€" + "a" * 152)
+    assert info.segments == 3
+
+
+def test_unicode_characters_are_named_and_transliterated() -> None:
+    text = "Zamówienie “123” gotowe – dziękujemy!"
+    info = count_segments(text)
+    assert info.encoding == UCS2
+    assert set(info.unicode_characters) == {"ó", "“", "”", "–", "ę"}
+    plain = transliterate(text)
+    assert plain == 'Zamowienie "123" gotowe - dziekujemy!'
+    assert count_segments(plain).encoding == GSM7
+    assert transliterate("Café Müller") == "Café Müller"
+
+
+def test_healthz_answers_when_db_and_redis_answer(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_healthz_is_503_when_redis_is_down(app, services) -> None:  # type: ignore[no-untyped-def]
+    from redis import Redis
+
+    services.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["redis"].startswith("error")
