@@ -89,7 +89,7 @@ def main() -> int:
                 str(VENV_BIN / "rq"),
                 "worker",
                 "--config",
-                "saleor_sms_app.worker",
+                "saleor_sms_app.rq_config",
                 "--worker-class",
                 "saleor_sms_app.worker.SmsWorker",
                 "--with-scheduler",

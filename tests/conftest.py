@@ -28,6 +28,8 @@ from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.services import Services, set_services
 from saleor_sms_app.settings import Settings
 
+pytest_plugins = ["tests.standin.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The shared reference data (Saleor schema, captures); overridable for other layouts.
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")).resolve()
@@ -160,3 +162,11 @@ def app(services: Services):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+def drain_queue(services: Services, *, max_jobs: int | None = None) -> None:
+    """Run every queued job (and every job they enqueue) in this process, like the worker."""
+    from saleor_sms_app.worker import SmsWorker
+
+    worker = SmsWorker([services.queue], connection=services.redis)
+    worker.work(burst=True, max_jobs=max_jobs)

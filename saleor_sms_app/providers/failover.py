@@ -1,0 +1,94 @@
+"""Send through a tenant's providers in order, failing over only when it is safe.
+
+A send moves on to the next provider only when the current one surely did not
+take the message and the problem is not the recipient's (see
+:attr:`ProviderError.should_fail_over`): a network error, timeout, 5xx,
+authentication failure or empty balance does; an invalid or opted-out number
+does not, since every provider would refuse it and the merchant pays for nothing.
+Every try is returned so the message log can show each attempt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.providers import build_provider
+from saleor_sms_app.providers.base import ProviderContext, SmsProvider
+from saleor_sms_app.providers.models import (
+    FailureReason,
+    OutboundSms,
+    ProviderConfigError,
+    ProviderError,
+    SendResult,
+)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    provider: ProviderConfig
+    result: SendResult | None
+    error: ProviderError | None
+    duration_ms: int
+
+
+@dataclass
+class Outcome:
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def result(self) -> SendResult | None:
+        last = self.attempts[-1] if self.attempts else None
+        return last.result if last else None
+
+    @property
+    def provider(self) -> ProviderConfig | None:
+        return self.attempts[-1].provider if self.attempts else None
+
+    @property
+    def error(self) -> ProviderError | None:
+        """The last error when nothing was sent."""
+        last = self.attempts[-1] if self.attempts else None
+        return last.error if last and last.result is None else None
+
+
+def send_with_failover(
+    providers: Sequence[ProviderConfig],
+    sms: OutboundSms,
+    context: ProviderContext,
+    *,
+    build: Callable[[ProviderConfig, ProviderContext], SmsProvider] = build_provider,
+) -> Outcome:
+    """Try each provider in order until one accepts ``sms``."""
+    outcome = Outcome()
+    for config in providers:
+        started = time.monotonic()
+        try:
+            adapter = build(config, context)
+            result = adapter.send(sms)
+        except ProviderConfigError as exc:
+            error = ProviderError(
+                FailureReason.AUTHENTICATION
+                if "secret" in str(exc).lower()
+                else FailureReason.OTHER,
+                str(exc),
+                temporary=False,
+                provider=config.type,
+                hint="Complete this provider's settings in the app's Providers screen.",
+            )
+            outcome.attempts.append(Attempt(config, None, error, _ms(started)))
+            continue
+        except ProviderError as exc:
+            outcome.attempts.append(Attempt(config, None, exc, _ms(started)))
+            if exc.should_fail_over:
+                continue
+            return outcome
+        outcome.attempts.append(Attempt(config, result, None, _ms(started)))
+        return outcome
+    return outcome
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,1 @@
+"""Pytest fixtures for the stand-ins (registered globally by tests/conftest.py)."""
