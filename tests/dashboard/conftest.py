@@ -1,0 +1,111 @@
+"""Fixtures for the dashboard API: installed tenants and dashboard tokens.
+
+Tokens are real RS256 JWTs with the claims the Saleor Dashboard puts in them
+(see ../shared/saleor/README.md), signed by a key generated per session whose
+JWKS the tenant row holds, exactly as registration stores it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from saleor_sms_app.models import Tenant
+from saleor_sms_app.services import Services
+from tests.conftest import shared_path
+
+API_URL = "http://127.0.0.1:8000/graphql/"
+APP_ID = "QXBwOjI="
+KID = "test-dashboard-key"
+#: What the captured shop owner holds (a subset is enough for the checks).
+ALL_PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_APPS", "MANAGE_CHANNELS"]
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_jwks(key: rsa.RSAPrivateKey, kid: str = KID) -> dict[str, Any]:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
+    return {"keys": [jwk]}
+
+
+def add_tenant(
+    services: Services, *, api_url: str = API_URL, app_id: str = APP_ID, jwks: dict[str, Any]
+) -> int:
+    with services.sessions.begin() as session:
+        tenant = Tenant(
+            saleor_api_url=api_url,
+            saleor_domain=api_url.split("/")[2],
+            app_id=app_id,
+            token_encrypted=services.secret_box.encrypt("app-token-" + app_id),
+            jwks=json.dumps(jwks),
+        )
+        session.add(tenant)
+        session.flush()
+        return tenant.id
+
+
+@pytest.fixture
+def tenant_id(services: Services, signing_key: rsa.RSAPrivateKey) -> int:
+    return add_tenant(services, jwks=public_jwks(signing_key))
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def make_token(signing_key: rsa.RSAPrivateKey) -> TokenFactory:
+    def make(
+        *,
+        permissions: list[str] | None = None,
+        iss: str = API_URL,
+        app: str = APP_ID,
+        ttl: int = 300,
+        key: rsa.RSAPrivateKey | None = None,
+        kid: str = KID,
+        **extra: Any,
+    ) -> str:
+        iat = int(time.time())
+        claims: dict[str, Any] = {
+            "iat": iat,
+            "owner": "saleor",
+            "iss": iss,
+            "exp": iat + ttl,
+            "token": "abc",
+            "email": "owner@example.com",
+            "type": "thirdparty",
+            "user_id": "VXNlcjox",
+            "is_staff": True,
+            "app": app,
+            "permissions": ["MANAGE_ORDERS"],
+            "user_permissions": ALL_PERMISSIONS if permissions is None else permissions,
+        }
+        claims.update(extra)
+        return jwt.encode(claims, key or signing_key, algorithm="RS256", headers={"kid": kid})
+
+    return make
+
+
+def captured_handshake_token() -> tuple[str, dict[str, Any]]:
+    """The real token the Saleor Dashboard sent, and its claims (unverified)."""
+    lines = shared_path("saleor", "captures", "dashboard-postmessages.jsonl").read_text()
+    for line in lines.splitlines():
+        entry = json.loads(line)
+        if entry["data"].get("type") == "handshake":
+            token: str = entry["data"]["payload"]["token"]
+            return token, jwt.decode(token, options={"verify_signature": False})
+    raise AssertionError("no handshake in the capture")
+
+
+def captured_jwks() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(shared_path("saleor", "captures", "jwks.json").read_text())
+    return data
