@@ -54,7 +54,9 @@ def test_reinstall_replaces_token_keeps_row_and_callback_secret(services: Servic
 def test_uninstall_forgets_secrets_but_keeps_the_log(services: Services) -> None:
     tenant_id = _install(services)
     with services.sessions.begin() as session:
-        session.add(Message(tenant_id=tenant_id, dedupe_key="d", event="TEST", recipient_type="test"))
+        session.add(
+            Message(tenant_id=tenant_id, dedupe_key="d", event="TEST", recipient_type="test")
+        )
     assert tenants.get_tenant(services, API_URL) is not None  # cached now
     assert tenants.uninstall(services, API_URL) is True
     assert tenants.get_tenant(services, API_URL) is None
