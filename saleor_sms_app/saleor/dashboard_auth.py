@@ -17,20 +17,16 @@ owner whose app was installed with only MANAGE_ORDERS.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
-from sqlalchemy import select
 
 from saleor_sms_app.errors import Forbidden, Unauthorized
-from saleor_sms_app.models import Tenant
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, update_jwks
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -52,13 +48,19 @@ now: Callable[[], float] = time.time
 class DashboardUser:
     """A verified staff user of one tenant, as the dashboard token describes them."""
 
-    tenant_id: int
-    saleor_api_url: str
-    app_id: str
+    tenant: TenantRecord
     user_id: str
     email: str
     permissions: frozenset[str]
     expires_at: int
+
+    @property
+    def tenant_id(self) -> int:
+        return self.tenant.id
+
+    @property
+    def saleor_api_url(self) -> str:
+        return self.tenant.saleor_api_url
 
     def require(self, permission: str) -> None:
         """Raise 403 naming the missing permission (the page shows the message)."""
@@ -85,31 +87,9 @@ def bearer_token(headers: Any) -> str:
     return token
 
 
-def jwks_url(saleor_api_url: str) -> str:
-    """Saleor serves its JWKS at the origin of its GraphQL URL."""
-    parts = urlsplit(saleor_api_url)
-    return f"{parts.scheme}://{parts.netloc}/.well-known/jwks.json"
-
-
-def _installed_tenant(services: Services, saleor_api_url: str) -> Tenant:
-    with services.sessions() as session:
-        tenant = session.scalars(
-            select(Tenant).where(Tenant.saleor_api_url == saleor_api_url)
-        ).one_or_none()
-    if tenant is None or not tenant.is_installed:
-        raise Unauthorized(
-            "this Saleor has not installed the app (Saleor-Api-Url is unknown)",
-            code="unknown_tenant",
-        )
-    return tenant
-
-
-def _key_for(jwks_text: str, kid: str) -> Any | None:
-    try:
-        keys = json.loads(jwks_text or "{}").get("keys", [])
-    except (ValueError, AttributeError):
-        return None
-    for jwk in keys:
+def _key_for(jwks: dict[str, Any], kid: str) -> Any | None:
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    for jwk in keys if isinstance(keys, list) else []:
         if isinstance(jwk, dict) and jwk.get("kid") == kid and jwk.get("kty") == "RSA":
             try:
                 return jwt.PyJWK.from_dict(jwk, algorithm="RS256").key
@@ -118,13 +98,13 @@ def _key_for(jwks_text: str, kid: str) -> Any | None:
     return None
 
 
-def _refetch_jwks(services: Services, tenant: Tenant) -> str | None:
+def _refetch_jwks(services: Services, tenant: TenantRecord) -> TenantRecord | None:
     """Fetch the tenant's JWKS again (key rotation), at most once per interval."""
     gate = f"sms:jwks-refetch:dashboard:{tenant.id}"
     if not services.redis.set(gate, "1", nx=True, ex=JWKS_REFETCH_INTERVAL):
         return None
     try:
-        response = services.http.get(jwks_url(tenant.saleor_api_url), timeout=5)
+        response = services.http.get(tenant.saleor_origin + "/.well-known/jwks.json", timeout=5)
         response.raise_for_status()
         document = response.json()
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
@@ -132,20 +112,19 @@ def _refetch_jwks(services: Services, tenant: Tenant) -> str | None:
     except Exception as exc:  # noqa: BLE001 - any failure leaves the stored keys in place
         log.warning("JWKS re-fetch for tenant %s failed: %s", tenant.id, exc)
         return None
-    text = json.dumps(document)
-    with services.sessions.begin() as session:
-        stored = session.get(Tenant, tenant.id)
-        if stored is not None:
-            stored.jwks = text
-            stored.jwks_fetched_at = datetime.now(UTC)
-    return text
+    return update_jwks(services, tenant, document)
 
 
 def verify_dashboard_token(services: Services, token: str, saleor_api_url: str) -> DashboardUser:
     """Verify ``token`` for the tenant at ``saleor_api_url``; 401 with a reason otherwise."""
     if not saleor_api_url:
         raise Unauthorized("the Saleor-Api-Url header is missing", code="api_url_missing")
-    tenant = _installed_tenant(services, saleor_api_url)
+    tenant = get_tenant(services, saleor_api_url)
+    if tenant is None:
+        raise Unauthorized(
+            "this Saleor has not installed the app (Saleor-Api-Url is unknown)",
+            code="unknown_tenant",
+        )
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -156,7 +135,7 @@ def verify_dashboard_token(services: Services, token: str, saleor_api_url: str) 
     key = _key_for(tenant.jwks, kid)
     if key is None:
         fresh = _refetch_jwks(services, tenant)
-        key = _key_for(fresh, kid) if fresh else None
+        key = _key_for(fresh.jwks, kid) if fresh else None
     if key is None:
         raise Unauthorized(
             "the dashboard token was not signed by this Saleor", code="token_invalid"
@@ -189,9 +168,7 @@ def verify_dashboard_token(services: Services, token: str, saleor_api_url: str) 
     if not isinstance(raw_permissions, list):
         raise Unauthorized("the dashboard token has malformed permissions", code="token_invalid")
     return DashboardUser(
-        tenant_id=tenant.id,
-        saleor_api_url=tenant.saleor_api_url,
-        app_id=tenant.app_id,
+        tenant=tenant,
         user_id=str(claims.get("user_id") or ""),
         email=str(claims.get("email") or ""),
         permissions=frozenset(str(p) for p in raw_permissions),

@@ -16,7 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saleor_sms_app.models import Tenant
+from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
 from tests.conftest import shared_path
 
@@ -41,17 +41,16 @@ def public_jwks(key: rsa.RSAPrivateKey, kid: str = KID) -> dict[str, Any]:
 def add_tenant(
     services: Services, *, api_url: str = API_URL, app_id: str = APP_ID, jwks: dict[str, Any]
 ) -> int:
-    with services.sessions.begin() as session:
-        tenant = Tenant(
-            saleor_api_url=api_url,
-            saleor_domain=api_url.split("/")[2],
-            app_id=app_id,
-            token_encrypted=services.secret_box.encrypt("app-token-" + app_id),
-            jwks=json.dumps(jwks),
-        )
-        session.add(tenant)
-        session.flush()
-        return tenant.id
+    """Install a tenant the way registration does."""
+    record = save_tenant(
+        services,
+        saleor_api_url=api_url,
+        saleor_domain=api_url.split("/")[2],
+        app_id=app_id,
+        token="app-token-" + app_id,
+        jwks=jwks,
+    )
+    return record.id
 
 
 @pytest.fixture

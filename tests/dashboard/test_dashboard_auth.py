@@ -48,7 +48,7 @@ class TestCapturedToken:
 
     def test_verifies_with_clock_at_iat(self, services: Services, captured: dict[str, Any]) -> None:
         user = verify_dashboard_token(services, captured["token"], captured["claims"]["iss"])
-        assert user.app_id == "QXBwOjI="
+        assert user.tenant.app_id == "QXBwOjI="
         assert user.email == "admin@example.com"
         assert user.expires_at == captured["claims"]["iat"] + 300
         # The owner holds both even though the app-scoped ``permissions`` claim lacks MANAGE_APPS.
