@@ -32,6 +32,12 @@ def signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+@pytest.fixture(scope="session")
+def stranger_key() -> rsa.RSAPrivateKey:
+    """A key no tenant knows: tokens signed with it are forgeries."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def public_jwks(key: rsa.RSAPrivateKey, kid: str = KID) -> dict[str, Any]:
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
@@ -108,3 +114,13 @@ def captured_handshake_token() -> tuple[str, dict[str, Any]]:
 def captured_jwks() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(shared_path("saleor", "captures", "jwks.json").read_text())
     return data
+
+
+@pytest.fixture
+def auth(make_token: TokenFactory, tenant_id: int) -> Callable[..., dict[str, str]]:
+    """Headers the page sends: the dashboard token and the Saleor it came from."""
+
+    def headers(token: str | None = None, api_url: str = API_URL, **claims: Any) -> dict[str, str]:
+        return {"Authorization-Bearer": token or make_token(**claims), "Saleor-Api-Url": api_url}
+
+    return headers

@@ -152,9 +152,9 @@ def test_token_for_an_uninstalled_or_unknown_tenant(
 
 
 def test_signed_by_another_key(
-    services: Services, tenant_id: int, make_token: TokenFactory
+    services: Services, tenant_id: int, make_token: TokenFactory, stranger_key: rsa.RSAPrivateKey
 ) -> None:
-    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    stranger = stranger_key
     with pytest.raises(Unauthorized) as excinfo:
         verify_dashboard_token(services, make_token(key=stranger), API_URL)
     assert _code(excinfo) == "token_invalid"

@@ -1,0 +1,236 @@
+"""The dashboard page (``/app``, the manifest's appUrl) and its JSON API (``/api/dashboard``).
+
+Thin on purpose: every API view authenticates the dashboard token
+(:mod:`saleor_sms_app.saleor.dashboard_auth`), checks the one permission it
+needs, and hands plain values to framework-free code (``logsearch``, the
+configuration store, rendering, providers). Errors are raised as the classes of
+:mod:`saleor_sms_app.errors`; ``web/responses.py`` turns them into JSON.
+"""
+
+from __future__ import annotations
+
+import importlib
+import mimetypes
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+
+from saleor_sms_app import logsearch
+from saleor_sms_app.errors import BadRequest, NotFound, RetryableError
+from saleor_sms_app.events import EVENTS, ORDER_STATUSES
+from saleor_sms_app.models import MessageStatus
+from saleor_sms_app.saleor.dashboard_auth import (
+    READ_PERMISSION,
+    WRITE_PERMISSION,
+    DashboardUser,
+    bearer_token,
+    verify_dashboard_token,
+)
+from saleor_sms_app.services import Services
+
+page = Blueprint("dashboard_page", __name__)
+api = Blueprint("dashboard_api", __name__, url_prefix="/api/dashboard")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _services() -> Services:
+    services: Services = current_app.extensions["sms_app"]
+    return services
+
+
+def current_user() -> DashboardUser:
+    user: DashboardUser = g.dashboard_user
+    return user
+
+
+def requires(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Verify the dashboard token and require ``permission`` before the view runs."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            user = verify_dashboard_token(
+                _services(),
+                bearer_token(request.headers),
+                request.headers.get("Saleor-Api-Url", "").strip(),
+            )
+            user.require(permission)
+            g.dashboard_user = user
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@api.after_request
+def _no_store(response: Response) -> Response:
+    # Answers carry shop data tied to one staff user's token: never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the page -------------------------------------------------------------
+
+
+def _dist() -> Path:
+    return _services().settings.dashboard_dist
+
+
+@page.get("/app")
+@page.get("/app/")
+def index() -> Response:
+    """The built page; the same document for every deep link inside the app."""
+    path = _dist() / "index.html"
+    if not path.is_file():
+        raise RetryableError(
+            "the dashboard page is not built: run `make ui` (or `make run`)",
+            code="dashboard_not_built",
+        )
+    response = Response(path.read_bytes(), mimetype="text/html")
+    # The page must load inside the Saleor dashboard's iframe, from any Saleor.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@page.get("/app/assets/<path:name>")
+def asset(name: str) -> Response:
+    root = (_dist() / "assets").resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(f"no such file: {name}")
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = Response(path.read_bytes(), mimetype=mimetype)
+    # Vite puts a content hash in every asset name, so they never change.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+# --- who am I and what can I pick ------------------------------------------
+
+
+@api.get("/me")
+@requires(READ_PERMISSION)
+def me() -> Response:
+    user = current_user()
+    return jsonify(
+        {
+            "email": user.email,
+            "saleor_api_url": user.saleor_api_url,
+            "can_configure": WRITE_PERMISSION in user.permissions,
+            "expires_at": user.expires_at,
+        }
+    )
+
+
+def provider_types() -> list[dict[str, Any]]:
+    """Every registered provider with its form fields (labels only, no values)."""
+    from saleor_sms_app.providers import PROVIDERS, provider_class
+
+    types = []
+    for name in PROVIDERS:
+        cls = provider_class(name)
+        types.append(
+            {
+                "type": cls.name,
+                "label": cls.label,
+                "fields": [
+                    {
+                        "name": f.name,
+                        "label": f.label,
+                        "secret": f.secret,
+                        "required": f.required,
+                        "help": f.help,
+                        "default": f.default,
+                    }
+                    for f in cls.fields
+                ],
+            }
+        )
+    return types
+
+
+@api.get("/metadata")
+@requires(READ_PERMISSION)
+def metadata() -> Response:
+    """What the editors offer: events, order statuses, provider types, template tokens."""
+    return jsonify(
+        {
+            "events": [{"name": e.name, "label": e.label} for e in EVENTS if e.for_rules],
+            "order_statuses": list(ORDER_STATUSES),
+            "message_statuses": [s.value for s in MessageStatus],
+            "providers": provider_types(),
+            "tokens": template_tokens(),
+        }
+    )
+
+
+def template_tokens() -> list[dict[str, Any]]:
+    """The token catalogue of :mod:`saleor_sms_app.rendering` for the picker."""
+    try:
+        rendering = importlib.import_module("saleor_sms_app.rendering")
+    except ImportError:  # the rendering module lands with the pipeline part
+        return []
+    catalogue: Any = getattr(rendering, "TOKENS", ())
+    tokens: list[dict[str, Any]] = []
+    for token in catalogue:
+        if isinstance(token, dict):
+            tokens.append(dict(token))
+        else:
+            tokens.append(
+                {
+                    k: getattr(token, k)
+                    for k in ("name", "label", "group", "example", "expression")
+                    if hasattr(token, k)
+                }
+            )
+    return tokens
+
+
+# --- the message log -------------------------------------------------------
+
+
+@api.get("/messages")
+@requires(READ_PERMISSION)
+def messages() -> Response:
+    query = logsearch.LogQuery.from_args(request.args)
+    with _services().sessions() as session:
+        result = logsearch.search_messages(session, current_user().tenant_id, query)
+    return jsonify(result.to_json())
+
+
+@api.get("/messages/export.csv")
+@requires(READ_PERMISSION)
+def export_messages() -> Response:
+    query = logsearch.LogQuery.from_args(request.args)
+    tenant_id = current_user().tenant_id
+    services = _services()
+
+    def generate() -> Iterator[str]:
+        with services.sessions() as session:
+            yield from logsearch.export_csv(session, tenant_id, query)
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="sms-messages.csv"'
+    return response
+
+
+@api.get("/messages/stats")
+@requires(READ_PERMISSION)
+def message_stats() -> Response:
+    query = logsearch.LogQuery.from_args(request.args)
+    with _services().sessions() as session:
+        days = logsearch.daily_counts(session, current_user().tenant_id, query)
+    return jsonify({"days": days})
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
