@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from saleor_sms_app import logsearch
+from saleor_sms_app import logsearch, rendering
 from saleor_sms_app.errors import BadRequest, NotFound, RetryableError
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.models import MessageStatus
@@ -29,6 +29,7 @@ from saleor_sms_app.saleor.dashboard_auth import (
     bearer_token,
     verify_dashboard_token,
 )
+from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.services import Services
 
 page = Blueprint("dashboard_page", __name__)
@@ -171,25 +172,86 @@ def metadata() -> Response:
 
 
 def template_tokens() -> list[dict[str, Any]]:
-    """The token catalogue of :mod:`saleor_sms_app.rendering` for the picker."""
+    """The token catalogue for the picker, with examples from a sample order."""
+    return [
+        {"name": t.name, "description": t.description, "example": t.example}
+        for t in rendering.TOKENS
+    ]
+
+
+# --- live preview ------------------------------------------------------------
+
+
+def _orders_module() -> Any | None:
+    """:mod:`saleor_sms_app.orders` once the pipeline part provides it."""
     try:
-        rendering = importlib.import_module("saleor_sms_app.rendering")
-    except ImportError:  # the rendering module lands with the pipeline part
-        return []
-    catalogue: Any = getattr(rendering, "TOKENS", ())
-    tokens: list[dict[str, Any]] = []
-    for token in catalogue:
-        if isinstance(token, dict):
-            tokens.append(dict(token))
-        else:
-            tokens.append(
+        return importlib.import_module("saleor_sms_app.orders")
+    except ImportError:
+        return None
+
+
+def _shop_name() -> str:
+    return current_user().tenant.saleor_domain or "Your shop"
+
+
+@api.get("/orders/recent")
+@requires(READ_PERMISSION)
+def recent_orders() -> Response:
+    """The merchant's latest orders, to pick one for the preview."""
+    orders = _orders_module()
+    if orders is None or not hasattr(orders, "recent_orders"):
+        return jsonify({"orders": [], "sample": True})
+    client = saleor_client(_services(), current_user().tenant)
+    found = orders.recent_orders(client)
+    return jsonify(
+        {
+            "orders": [
                 {
-                    k: getattr(token, k)
-                    for k in ("name", "label", "group", "example", "expression")
-                    if hasattr(token, k)
+                    "id": str(o.get("id")),
+                    "number": str(o.get("number")),
+                    "created": str(o.get("created") or ""),
+                    "status": str(o.get("status") or ""),
                 }
-            )
-    return tokens
+                for o in found
+            ],
+            "sample": False,
+        }
+    )
+
+
+@api.post("/preview")
+@requires(READ_PERMISSION)
+def preview() -> Response:
+    """Render a template against a chosen real order (or the sample one); never a 500."""
+    body = json_body()
+    template = body.get("template")
+    if not isinstance(template, str):
+        raise BadRequest("template must be text", details={"template": "must be text"})
+    order_id = body.get("order_id")
+    context = None
+    if isinstance(order_id, str) and order_id:
+        orders = _orders_module()
+        if orders is None or not hasattr(orders, "fetch_order"):
+            raise NotFound("orders cannot be fetched yet", code="orders_unavailable")
+        client = saleor_client(_services(), current_user().tenant)
+        order = orders.fetch_order(client, order_id)
+        if order is None:
+            raise NotFound(f"order {order_id} was not found in your Saleor")
+        context = rendering.order_context(order, shop_name=_shop_name())
+    result = rendering.preview(template, context)
+    info = result.segments
+    return jsonify(
+        {
+            "text": result.text,
+            "problems": result.problems,
+            "encoding": info.encoding,
+            "segments": info.segments,
+            "units": info.units,
+            "remaining": info.remaining,
+            "unicode_characters": list(info.unicode_characters),
+            "sample": context is None,
+        }
+    )
 
 
 # --- the message log -------------------------------------------------------

@@ -19,14 +19,19 @@ ENDPOINTS = [
     ("GET", "/api/dashboard/messages", "MANAGE_ORDERS"),
     ("GET", "/api/dashboard/messages/export.csv", "MANAGE_ORDERS"),
     ("GET", "/api/dashboard/messages/stats", "MANAGE_ORDERS"),
+    ("POST", "/api/dashboard/preview", "MANAGE_ORDERS"),
 ]
+#: A body every POST endpoint accepts.
+BODIES = {"/api/dashboard/preview": {"template": "Order {{ order.number }}"}}
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
 def test_good_token(
     client: FlaskClient, auth: Headers, method: str, path: str, permission: str
 ) -> None:
-    response = client.open(path, method=method, headers=auth(permissions=[permission]))
+    response = client.open(
+        path, method=method, headers=auth(permissions=[permission]), json=BODIES.get(path)
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -61,7 +66,7 @@ def test_bad_tokens_get_401(
         "foreign_tenant": lambda: auth(iss="http://127.0.0.1:9999/graphql/"),
         "unknown_tenant": lambda: auth(api_url="http://127.0.0.1:9999/graphql/"),
     }[kind]()
-    response = client.open(path, method=method, headers=headers)
+    response = client.open(path, method=method, headers=headers, json=BODIES.get(path))
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == code
 
@@ -71,7 +76,9 @@ def test_under_privileged_gets_403(
     client: FlaskClient, auth: Headers, method: str, path: str, permission: str
 ) -> None:
     others = [p for p in ("MANAGE_ORDERS", "MANAGE_APPS", "MANAGE_CHANNELS") if p != permission]
-    response = client.open(path, method=method, headers=auth(permissions=others))
+    response = client.open(
+        path, method=method, headers=auth(permissions=others), json=BODIES.get(path)
+    )
     assert response.status_code == 403
     error = response.get_json()["error"]
     assert error["code"] == "missing_permission"
@@ -127,3 +134,33 @@ def test_unbuilt_page_says_how_to_build(client: FlaskClient, app: Flask, tmp_pat
     response = client.get("/app")
     assert response.status_code == 503
     assert "make ui" in response.get_json()["error"]["message"]
+
+
+def test_preview_against_the_sample_order(client: FlaskClient, auth: Headers) -> None:
+    response = client.post(
+        "/api/dashboard/preview",
+        headers=auth(),
+        json={"template": "Zamówienie {{ order.number }}: {{ order.total }}"},
+    )
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["text"].startswith("Zamówienie 1042: ")
+    assert body["encoding"] == "UCS-2"
+    assert body["unicode_characters"] == ["ó"]
+    assert body["segments"] == 1
+    assert body["problems"] == []
+
+
+def test_preview_reports_a_broken_template(client: FlaskClient, auth: Headers) -> None:
+    for template in ("Order {{ order.numbr }}", "Order {{ order.number "):
+        body = client.post(
+            "/api/dashboard/preview", headers=auth(), json={"template": template}
+        ).get_json()
+        assert body["problems"], template
+        assert body["text"] == ""
+
+
+def test_preview_needs_a_template(client: FlaskClient, auth: Headers) -> None:
+    response = client.post("/api/dashboard/preview", headers=auth(), json={"order_id": "x"})
+    assert response.status_code == 400
+    assert "template" in response.get_json()["error"]["details"]
