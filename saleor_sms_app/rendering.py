@@ -146,6 +146,16 @@ def _check_names(names: tuple[str, ...], context: Mapping[str, Any]) -> None:
             walked.append(part)
 
 
+def check_template(source: str) -> None:
+    """Raise :class:`TemplateError` for a template that cannot work on any order.
+
+    Syntax and token names only: whether ``order.metadata.x`` exists depends
+    on the order, so that is left to rendering. Used when configuration is saved.
+    """
+    _, names = _compile(source)
+    _check_names(names, _SAMPLE_CONTEXT)
+
+
 def render(source: str, context: Mapping[str, Any]) -> str:
     """The message text, stripped; :class:`TemplateError` saying what is wrong and where."""
     template, names = _compile(source)
@@ -209,6 +219,11 @@ def format_money(amount: Decimal | None, currency: str) -> str:
         return ""
     digits = 0 if currency in _ZERO_DECIMAL else 2
     return f"{amount:,.{digits}f} {currency}".strip()
+
+
+def money_text(money: Any) -> str:
+    """A GraphQL ``TaxedMoney`` (gross) or ``Money`` as ``63.00 USD``; "" when absent."""
+    return format_money(*_amount(money))
 
 
 def _date(value: Any) -> str:
@@ -372,6 +387,9 @@ SAMPLE_ORDER: dict[str, Any] = {
 def sample_context(shop_name: str = "Example Shop") -> dict[str, Any]:
     """The context of :data:`SAMPLE_ORDER`, for previews before any order exists."""
     return order_context(SAMPLE_ORDER, shop_name=shop_name)
+
+
+_SAMPLE_CONTEXT = sample_context()
 
 
 @dataclass(frozen=True)
