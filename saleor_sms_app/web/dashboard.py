@@ -9,17 +9,27 @@ configuration store, rendering, providers). Errors are raised as the classes of
 
 from __future__ import annotations
 
-import importlib
 import mimetypes
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from pydantic import ValidationError
 
-from saleor_sms_app import logsearch, rendering
-from saleor_sms_app.errors import BadRequest, NotFound, RetryableError
+from saleor_sms_app import logsearch, orders, phones, rendering
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore, redacted
+from saleor_sms_app.errors import (
+    BadRequest,
+    InvalidConfiguration,
+    InvalidPhoneNumber,
+    NotFound,
+    RetryableError,
+)
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.saleor.dashboard_auth import (
@@ -179,44 +189,105 @@ def template_tokens() -> list[dict[str, Any]]:
     ]
 
 
-# --- live preview ------------------------------------------------------------
+# --- configuration -----------------------------------------------------------
 
 
-def _orders_module() -> Any | None:
-    """:mod:`saleor_sms_app.orders` once the pipeline part provides it."""
+def config_for_browser(config: AppConfig) -> dict[str, Any]:
+    """The configuration with every secret value removed; only whether each is set."""
+    doc = redacted(config).model_dump(mode="json")
+    for provider, original in zip(doc["providers"], config.providers, strict=True):
+        provider["secrets"] = {}
+        provider["secrets_set"] = {name: bool(value) for name, value in original.secrets.items()}
+    return doc
+
+
+def _number_problems(config: AppConfig) -> dict[str, str]:
+    """Field path → message for phone numbers and countries that cannot work."""
+    found: dict[str, str] = {}
+    shop = config.settings
+    for name in ("default_country", "staff_country"):
+        code = getattr(shop, name)
+        if not phonenumbers.country_code_for_region(code):
+            found[f"settings.{name}"] = f"{code} is not a country with phone numbers"
+    numbers: list[tuple[str, str, str]] = [
+        (f"settings.staff_numbers.{i}", n, shop.staff_country)
+        for i, n in enumerate(shop.staff_numbers)
+    ]
+    if shop.dry_run.enabled or shop.dry_run.number:
+        numbers.append(("settings.dry_run.number", shop.dry_run.number, shop.staff_country))
+    for r, rule in enumerate(config.rules):
+        numbers += [
+            (f"rules.{r}.recipients.numbers.{i}", n, shop.staff_country)
+            for i, n in enumerate(rule.recipients.numbers)
+        ]
+    for path, raw, country in numbers:
+        if path in found:
+            continue
+        try:
+            phones.normalise(raw, country)
+        except InvalidPhoneNumber as exc:
+            found[path] = exc.message
+    return found
+
+
+def parse_config(document: Any) -> AppConfig:
+    """A configuration from the browser; 422 with a message per field when it does not fit."""
+    if not isinstance(document, dict):
+        raise BadRequest("config must be a JSON object", details={"config": "must be an object"})
+    document = dict(document)
+    providers = document.get("providers")
+    if isinstance(providers, list):
+        document["providers"] = [
+            {k: v for k, v in p.items() if k != "secrets_set"} if isinstance(p, dict) else p
+            for p in providers
+        ]
     try:
-        return importlib.import_module("saleor_sms_app.orders")
-    except ImportError:
-        return None
+        config = AppConfig.model_validate(document)
+    except ValidationError as exc:
+        details = {
+            ".".join(str(part) for part in error["loc"]): error["msg"].removeprefix("Value error, ")
+            for error in exc.errors()
+        }
+        raise InvalidConfiguration(
+            "Some fields are not valid; fix them and save again.", details=details
+        ) from None
+    found = _number_problems(config)
+    if found:
+        raise InvalidConfiguration("Some phone numbers or countries are not valid.", details=found)
+    return config
 
 
-def _shop_name() -> str:
-    return current_user().tenant.saleor_domain or "Your shop"
+@api.get("/config")
+@requires(READ_PERMISSION)
+def read_config() -> Response:
+    config = ConfigStore(_services()).load(current_user().tenant, fresh=True)
+    return jsonify({"config": config_for_browser(config)})
+
+
+@api.put("/config")
+@requires(WRITE_PERMISSION)
+def write_config() -> Response:
+    """Save if nobody saved since ``revision``; 409 naming the conflict, 422 per field."""
+    body = json_body()
+    revision = body.get("revision")
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise BadRequest(
+            "revision must be the number the page loaded", details={"revision": "required"}
+        )
+    config = parse_config(body.get("config"))
+    saved = ConfigStore(_services()).save(current_user().tenant, config, expected_revision=revision)
+    return jsonify({"config": config_for_browser(saved)})
+
+
+# --- live preview ------------------------------------------------------------
 
 
 @api.get("/orders/recent")
 @requires(READ_PERMISSION)
 def recent_orders() -> Response:
     """The merchant's latest orders, to pick one for the preview."""
-    orders = _orders_module()
-    if orders is None or not hasattr(orders, "recent_orders"):
-        return jsonify({"orders": [], "sample": True})
     client = saleor_client(_services(), current_user().tenant)
-    found = orders.recent_orders(client)
-    return jsonify(
-        {
-            "orders": [
-                {
-                    "id": str(o.get("id")),
-                    "number": str(o.get("number")),
-                    "created": str(o.get("created") or ""),
-                    "status": str(o.get("status") or ""),
-                }
-                for o in found
-            ],
-            "sample": False,
-        }
-    )
+    return jsonify({"orders": [asdict(o) for o in orders.recent_orders(client)]})
 
 
 @api.post("/preview")
@@ -230,14 +301,11 @@ def preview() -> Response:
     order_id = body.get("order_id")
     context = None
     if isinstance(order_id, str) and order_id:
-        orders = _orders_module()
-        if orders is None or not hasattr(orders, "fetch_order"):
-            raise NotFound("orders cannot be fetched yet", code="orders_unavailable")
         client = saleor_client(_services(), current_user().tenant)
-        order = orders.fetch_order(client, order_id)
-        if order is None:
-            raise NotFound(f"order {order_id} was not found in your Saleor")
-        context = rendering.order_context(order, shop_name=_shop_name())
+        snapshot = orders.fetch_order(client, order_id)
+        context = rendering.order_context(
+            snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
+        )
     result = rendering.preview(template, context)
     info = result.segments
     return jsonify(

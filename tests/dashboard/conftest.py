@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jwt
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
 from tests.conftest import shared_path
+from tests.dashboard.saleor_double import SaleorDouble, serve
 
 API_URL = "http://127.0.0.1:8000/graphql/"
 APP_ID = "QXBwOjI="
@@ -122,5 +123,38 @@ def auth(make_token: TokenFactory, tenant_id: int) -> Callable[..., dict[str, st
 
     def headers(token: str | None = None, api_url: str = API_URL, **claims: Any) -> dict[str, str]:
         return {"Authorization-Bearer": token or make_token(**claims), "Saleor-Api-Url": api_url}
+
+    return headers
+
+
+@pytest.fixture
+def saleor() -> Iterator[SaleorDouble]:
+    yield from serve()
+
+
+@pytest.fixture
+def shop(
+    services: Services, saleor: SaleorDouble, signing_key: rsa.RSAPrivateKey
+) -> Callable[..., dict[str, str]]:
+    """An installed tenant living in the loopback Saleor; returns a headers factory."""
+    add_tenant(services, api_url=saleor.url, app_id=saleor.app_id, jwks=public_jwks(signing_key))
+
+    def headers(permissions: list[str] | None = None, **claims: Any) -> dict[str, str]:
+        iat = int(time.time())
+        token = jwt.encode(
+            {
+                "iat": iat,
+                "exp": iat + 300,
+                "iss": saleor.url,
+                "app": saleor.app_id,
+                "email": "owner@example.com",
+                "user_permissions": ALL_PERMISSIONS if permissions is None else permissions,
+                **claims,
+            },
+            signing_key,
+            algorithm="RS256",
+            headers={"kid": KID},
+        )
+        return {"Authorization-Bearer": token, "Saleor-Api-Url": saleor.url}
 
     return headers

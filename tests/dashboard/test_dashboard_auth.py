@@ -184,7 +184,7 @@ def jwks_server() -> Iterator[dict[str, Any]]:
         return response(environ, start_response)
 
     server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     state["api_url"] = f"http://127.0.0.1:{server.server_port}/graphql/"
     yield state
