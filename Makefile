@@ -17,6 +17,7 @@ test: deps ui
 	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
 	export CHROMIUM_PATH=$$(scripts/ensure-system-package.sh chromium) || exit 1; \
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -f dashboard_ui/package.json ]; then cd dashboard_ui && npx vitest run; fi
 
 # The same suite against a throwaway PostgreSQL cluster (CI runs this too).
 test-postgres: deps ui
