@@ -327,3 +327,19 @@ def daily_counts(session: Session, tenant_id: int, query: LogQuery) -> list[dict
             cost = Decimal(str(row.cost)).quantize(Decimal("0.00001"))
             entry["cost"][row.currency] = str(cost.normalize())
     return list(merged.values())
+
+
+def last_sent_by_rule(session: Session, tenant_id: int) -> dict[str, str]:
+    """Rule id → when it last got a message out (sent or delivered), for the rules table."""
+    statement = (
+        select(Message.rule_id, func.max(Message.created_at))
+        .where(
+            Message.tenant_id == tenant_id,
+            Message.rule_id.is_not(None),
+            Message.status.in_((MessageStatus.SENT.value, MessageStatus.DELIVERED.value)),
+        )
+        .group_by(Message.rule_id)
+    )
+    return {
+        str(rule_id): _iso(when) or "" for rule_id, when in session.execute(statement) if rule_id
+    }

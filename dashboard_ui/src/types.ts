@@ -33,6 +33,7 @@ export interface ProviderConfig {
   options: Record<string, string | number | boolean | null>;
   secrets: Record<string, string>;
   secrets_set?: Record<string, boolean>;
+  delivery_report_url?: string | null;
 }
 export interface Rule {
   id: string;

@@ -10,6 +10,7 @@ configuration store, rendering, providers). Errors are raised as the classes of
 from __future__ import annotations
 
 import mimetypes
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from functools import wraps
@@ -20,7 +21,7 @@ import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from pydantic import ValidationError
 
-from saleor_sms_app import logsearch, orders, phones, rendering
+from saleor_sms_app import logsearch, orders, phones, rendering, segments
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore, redacted
 from saleor_sms_app.errors import (
@@ -32,6 +33,14 @@ from saleor_sms_app.errors import (
 )
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.models import MessageStatus
+from saleor_sms_app.providers import build_provider
+from saleor_sms_app.providers.base import ProviderContext, SmsProvider
+from saleor_sms_app.providers.models import (
+    BalanceNotSupported,
+    OutboundSms,
+    ProviderConfigError,
+    ProviderError,
+)
 from saleor_sms_app.saleor.dashboard_auth import (
     READ_PERMISSION,
     WRITE_PERMISSION,
@@ -39,7 +48,7 @@ from saleor_sms_app.saleor.dashboard_auth import (
     bearer_token,
     verify_dashboard_token,
 )
-from saleor_sms_app.saleor.tenants import saleor_client
+from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services
 
 page = Blueprint("dashboard_page", __name__)
@@ -192,12 +201,29 @@ def template_tokens() -> list[dict[str, Any]]:
 # --- configuration -----------------------------------------------------------
 
 
-def config_for_browser(config: AppConfig) -> dict[str, Any]:
-    """The configuration with every secret value removed; only whether each is set."""
+def delivery_report_url(tenant: TenantRecord, provider_id: str) -> str | None:
+    """Where a provider posts delivery reports (ARCHITECTURE.md's callback contract)."""
+    if not tenant.callback_secret:
+        return None
+    base = _services().settings.app_url
+    return f"{base}/api/delivery-reports/{tenant.id}/{provider_id}/{tenant.callback_secret}"
+
+
+def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any]:
+    """The configuration with every secret value removed; only whether each is set.
+
+    The delivery-report URL carries the tenant's callback secret: the merchant
+    has to paste it into the provider's panel, so it is shown, but only to a
+    user who may change the configuration.
+    """
     doc = redacted(config).model_dump(mode="json")
+    show_url = WRITE_PERMISSION in current_user().permissions
     for provider, original in zip(doc["providers"], config.providers, strict=True):
         provider["secrets"] = {}
         provider["secrets_set"] = {name: bool(value) for name, value in original.secrets.items()}
+        provider["delivery_report_url"] = (
+            delivery_report_url(tenant, original.id) if show_url else None
+        )
     return doc
 
 
@@ -230,6 +256,10 @@ def _number_problems(config: AppConfig) -> dict[str, str]:
     return found
 
 
+#: What :func:`config_for_browser` adds to a provider; dropped again on save.
+BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url"})
+
+
 def parse_config(document: Any) -> AppConfig:
     """A configuration from the browser; 422 with a message per field when it does not fit."""
     if not isinstance(document, dict):
@@ -238,7 +268,9 @@ def parse_config(document: Any) -> AppConfig:
     providers = document.get("providers")
     if isinstance(providers, list):
         document["providers"] = [
-            {k: v for k, v in p.items() if k != "secrets_set"} if isinstance(p, dict) else p
+            {k: v for k, v in p.items() if k not in BROWSER_ONLY_FIELDS}
+            if isinstance(p, dict)
+            else p
             for p in providers
         ]
     try:
@@ -261,7 +293,7 @@ def parse_config(document: Any) -> AppConfig:
 @requires(READ_PERMISSION)
 def read_config() -> Response:
     config = ConfigStore(_services()).load(current_user().tenant, fresh=True)
-    return jsonify({"config": config_for_browser(config)})
+    return jsonify({"config": config_for_browser(config, current_user().tenant)})
 
 
 @api.put("/config")
@@ -276,7 +308,7 @@ def write_config() -> Response:
         )
     config = parse_config(body.get("config"))
     saved = ConfigStore(_services()).save(current_user().tenant, config, expected_revision=revision)
-    return jsonify({"config": config_for_browser(saved)})
+    return jsonify({"config": config_for_browser(saved, current_user().tenant)})
 
 
 # --- live preview ------------------------------------------------------------
@@ -322,6 +354,89 @@ def preview() -> Response:
     )
 
 
+# --- provider actions ------------------------------------------------------------
+
+
+def _provider(provider_id: str) -> SmsProvider:
+    """The stored provider's adapter, built with its stored (decrypted) secrets."""
+    services = _services()
+    config = ConfigStore(services).load(current_user().tenant)
+    provider_config = config.provider(provider_id)
+    if provider_config is None:
+        raise NotFound(
+            "this provider is not saved yet; save the configuration first",
+            code="provider_not_saved",
+        )
+    context = ProviderContext(
+        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
+    )
+    try:
+        return build_provider(provider_config, context)
+    except ProviderConfigError as exc:
+        raise InvalidConfiguration(str(exc), details=exc.fields) from None
+
+
+@api.post("/providers/<provider_id>/test")
+@requires(WRITE_PERMISSION)
+def send_test_message(provider_id: str) -> Response:
+    """Send one text through one provider and show the provider's own answer."""
+    body = json_body()
+    raw_phone = body.get("phone")
+    if not isinstance(raw_phone, str):
+        raise BadRequest("phone must be text", details={"phone": "required"})
+    services = _services()
+    settings = ConfigStore(services).load(current_user().tenant).settings
+    try:
+        phone = phones.normalise(raw_phone, settings.staff_country)
+    except InvalidPhoneNumber as exc:
+        raise InvalidConfiguration(exc.message, details={"phone": exc.message}) from None
+    text = str(body.get("text") or "Test message from your Saleor shop's SMS app.")
+    provider = _provider(provider_id)
+    info = segments.count_segments(text)
+    sms = OutboundSms(to=phone, body=text, sender=provider.config.sender, context={"test": True})
+    started = time.monotonic()
+    try:
+        result = provider.send(sms)
+    except ProviderError as exc:
+        return jsonify(
+            {
+                "ok": False,
+                "reason": exc.reason.value,
+                "message": exc.message,
+                "hint": exc.hint,
+                "provider_code": exc.provider_code,
+                "answer": exc.raw,
+            }
+        )
+    finally:
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+    return jsonify(
+        {
+            "ok": True,
+            "status": result.status.value,
+            "provider_message_id": result.provider_message_id,
+            "segments": result.segments or info.segments,
+            "answer": result.raw,
+            "elapsed_ms": elapsed_ms,
+        }
+    )
+
+
+@api.get("/providers/<provider_id>/balance")
+@requires(READ_PERMISSION)
+def provider_balance(provider_id: str) -> Response:
+    provider = _provider(provider_id)
+    try:
+        balance = provider.balance()
+    except BalanceNotSupported as exc:
+        return jsonify({"supported": False, "message": str(exc)})
+    except ProviderError as exc:
+        return jsonify({"supported": True, "ok": False, "message": exc.message, "hint": exc.hint})
+    return jsonify(
+        {"supported": True, "ok": True, "amount": str(balance.amount), "currency": balance.currency}
+    )
+
+
 # --- the message log -------------------------------------------------------
 
 
@@ -357,6 +472,14 @@ def message_stats() -> Response:
     with _services().sessions() as session:
         days = logsearch.daily_counts(session, current_user().tenant_id, query)
     return jsonify({"days": days})
+
+
+@api.get("/rules/last-sent")
+@requires(READ_PERMISSION)
+def rules_last_sent() -> Response:
+    with _services().sessions() as session:
+        last = logsearch.last_sent_by_rule(session, current_user().tenant_id)
+    return jsonify({"last_sent": last})
 
 
 def json_body() -> dict[str, Any]:
