@@ -13,6 +13,24 @@ import { useConfig } from "./useConfig";
 const TABS = ["Providers", "Rules", "Message log", "Settings"] as const;
 type Tab = (typeof TABS)[number];
 
+// Storage can be denied to a third-party iframe (browser privacy settings): the
+// page then simply forgets the last tab.
+function remembered(key: string): string | null {
+  try {
+    return window.sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(key: string, value: string): void {
+  try {
+    window.sessionStorage.setItem(key, value);
+  } catch {
+    // not allowed here; nothing to keep
+  }
+}
+
 function useDashboardTheme() {
   const { setTheme } = useTheme();
   useEffect(() => {
@@ -27,13 +45,13 @@ function useDashboardTheme() {
 
 function Screens({ me, metadata }: { me: { email: string; can_configure: boolean }; metadata: Metadata }) {
   const [tab, setTab] = useState<Tab>(() => {
-    const saved = window.sessionStorage.getItem("sms-tab");
+    const saved = remembered("sms-tab");
     return (TABS as readonly string[]).includes(saved ?? "") ? (saved as Tab) : "Providers";
   });
   const config = useConfig();
   const choose = (t: Tab) => {
     setTab(t);
-    window.sessionStorage.setItem("sms-tab", t);
+    remember("sms-tab", t);
   };
   return (
     <>
