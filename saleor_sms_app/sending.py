@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import LockError
 from rq import Retry, get_current_job
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -245,6 +246,13 @@ def _compose(
             phone=phone,
             hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
         )
+    if not body:
+        return _not_sent(
+            MessageStatus.SKIPPED,
+            "empty_message",
+            "The template produced no text for this order",
+            phone=phone,
+        )
     hint = None
     if settings.dry_run.enabled:
         try:
@@ -359,7 +367,10 @@ def send_message(services: Services, message_id: int) -> str:
     try:
         return _send_locked(services, message_id)
     finally:
-        lock.release()
+        try:
+            lock.release()
+        except LockError:
+            log.warning("the send lock of message %s expired before the send finished", message_id)
 
 
 def _send_locked(services: Services, message_id: int) -> str:
