@@ -37,10 +37,12 @@ from saleor_sms_app.crypto import DecryptionError
 from saleor_sms_app.errors import (
     Conflict,
     InvalidConfiguration,
+    InvalidPhoneNumber,
     NewerConfiguration,
     PermanentError,
     TemplateError,
 )
+from saleor_sms_app.phones import staff_phone
 from saleor_sms_app.providers import provider_class
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.rendering import check_template
@@ -107,11 +109,24 @@ def redacted(config: AppConfig) -> AppConfig:
 def problems(config: AppConfig) -> dict[str, str]:
     """Field path → message for what would stop the configuration from working."""
     found: dict[str, str] = {}
+    numbers = [
+        (f"settings.staff_numbers.{i}", n) for i, n in enumerate(config.settings.staff_numbers)
+    ]
+    if config.settings.dry_run.enabled:
+        numbers.append(("settings.dry_run.number", config.settings.dry_run.number))
     for i, rule in enumerate(config.rules):
         try:
             check_template(rule.template)
         except TemplateError as exc:
             found[f"rules.{i}.template"] = exc.message
+        numbers.extend(
+            (f"rules.{i}.recipients.numbers.{j}", n) for j, n in enumerate(rule.recipients.numbers)
+        )
+    for path, number in numbers:
+        try:
+            staff_phone(number, config.settings)
+        except InvalidPhoneNumber as exc:
+            found[path] = exc.message
     for i, provider in enumerate(config.providers):
         try:
             cls = provider_class(provider.type)
