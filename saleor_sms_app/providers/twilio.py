@@ -179,9 +179,9 @@ class TwilioProvider(HttpProvider):
             data["StatusCallback"] = sms.status_callback_url
         answer = self.call("POST", f"{self._account}/Messages.json", data=data, auth=self._auth)
         body = self.json_of(answer)
-        if not answer.ok or not isinstance(body, dict):
+        if not answer.ok:
             raise self._refusal(answer, body)
-        sid = body.get("sid")
+        sid = body.get("sid") if isinstance(body, dict) else None
         if not isinstance(sid, str) or not sid:
             raise self.wrong_shape(answer, "a message sid")
         return SendResult(
@@ -201,9 +201,9 @@ class TwilioProvider(HttpProvider):
     def balance(self) -> Balance:
         answer = self.call("GET", f"{self._account}/Balance.json", auth=self._auth)
         body = self.json_of(answer)
-        if not answer.ok or not isinstance(body, dict):
+        if not answer.ok:
             raise self._refusal(answer, body)
-        amount = to_decimal(body.get("balance"))
+        amount = to_decimal(body.get("balance")) if isinstance(body, dict) else None
         if amount is None:
             raise self.wrong_shape(answer, "a balance")
         return Balance(amount=amount, currency=str(body.get("currency") or ""), raw=answer.text)
