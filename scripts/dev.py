@@ -57,6 +57,9 @@ def main() -> int:
                     "",
                 ],
                 stdout=subprocess.DEVNULL,
+                # Its own session: Ctrl-C in the terminal must not stop Redis
+                # before the worker has finished; it is stopped last, below.
+                start_new_session=True,
             )
         )
         env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
@@ -114,14 +117,16 @@ def main() -> int:
         while not stopping and all(p.poll() is None for p in procs):
             time.sleep(0.2)
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        # Web and worker first, Redis last, so the worker can finish its job cleanly.
+        for group in (procs[-2:], procs[:-2]):
+            for p in group:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in group:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
     failed = [p.args[0] for p in procs if p.returncode not in (0, -15, None) and not stopping]
     if failed:
         print(f"stopped because a process exited: {failed}", file=sys.stderr)
