@@ -14,6 +14,13 @@ from saleor_sms_app.providers.models import ProviderConfigError
 
 PROVIDERS: dict[str, str] = {
     "sandbox": "saleor_sms_app.providers.sandbox:SandboxProvider",
+    "twilio": "saleor_sms_app.providers.twilio:TwilioProvider",
+    "vonage": "saleor_sms_app.providers.vonage:VonageProvider",
+    "smsapi": "saleor_sms_app.providers.smsapi:SmsapiProvider",
+    "plivo": "saleor_sms_app.providers.plivo:PlivoProvider",
+    "mocean": "saleor_sms_app.providers.mocean:MoceanProvider",
+    "infobip": "saleor_sms_app.providers.infobip:InfobipProvider",
+    "generic": "saleor_sms_app.providers.generic:GenericProvider",
 }
 
 
