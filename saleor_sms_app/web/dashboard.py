@@ -227,32 +227,16 @@ def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any
     return doc
 
 
-def _number_problems(config: AppConfig) -> dict[str, str]:
-    """Field path → message for phone numbers and countries that cannot work."""
+def _country_problems(config: AppConfig) -> dict[str, str]:
+    """Two letters are not enough: the country must have a phone numbering plan.
+
+    Phone numbers themselves are checked by the configuration store on save.
+    """
     found: dict[str, str] = {}
-    shop = config.settings
     for name in ("default_country", "staff_country"):
-        code = getattr(shop, name)
+        code = getattr(config.settings, name)
         if not phonenumbers.country_code_for_region(code):
             found[f"settings.{name}"] = f"{code} is not a country with phone numbers"
-    numbers: list[tuple[str, str, str]] = [
-        (f"settings.staff_numbers.{i}", n, shop.staff_country)
-        for i, n in enumerate(shop.staff_numbers)
-    ]
-    if shop.dry_run.enabled or shop.dry_run.number:
-        numbers.append(("settings.dry_run.number", shop.dry_run.number, shop.staff_country))
-    for r, rule in enumerate(config.rules):
-        numbers += [
-            (f"rules.{r}.recipients.numbers.{i}", n, shop.staff_country)
-            for i, n in enumerate(rule.recipients.numbers)
-        ]
-    for path, raw, country in numbers:
-        if path in found:
-            continue
-        try:
-            phones.normalise(raw, country)
-        except InvalidPhoneNumber as exc:
-            found[path] = exc.message
     return found
 
 
@@ -283,9 +267,9 @@ def parse_config(document: Any) -> AppConfig:
         raise InvalidConfiguration(
             "Some fields are not valid; fix them and save again.", details=details
         ) from None
-    found = _number_problems(config)
+    found = _country_problems(config)
     if found:
-        raise InvalidConfiguration("Some phone numbers or countries are not valid.", details=found)
+        raise InvalidConfiguration("Some countries are not valid.", details=found)
     return config
 
 

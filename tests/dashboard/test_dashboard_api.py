@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from saleor_sms_app.services import Services
+
 Headers = Callable[..., dict[str, str]]
 
 #: (method, path, permission it needs)
@@ -20,9 +22,23 @@ ENDPOINTS = [
     ("GET", "/api/dashboard/messages/export.csv", "MANAGE_ORDERS"),
     ("GET", "/api/dashboard/messages/stats", "MANAGE_ORDERS"),
     ("POST", "/api/dashboard/preview", "MANAGE_ORDERS"),
+    ("GET", "/api/dashboard/rules/last-sent", "MANAGE_ORDERS"),
 ]
-#: A body every POST endpoint accepts.
-BODIES = {"/api/dashboard/preview": {"template": "Order {{ order.number }}"}}
+#: Endpoints that talk to the tenant's Saleor: their good-token paths are tested in
+#: test_config_api.py and test_provider_actions.py; here only the refusals.
+SALEOR_ENDPOINTS = [
+    ("GET", "/api/dashboard/config", "MANAGE_ORDERS"),
+    ("PUT", "/api/dashboard/config", "MANAGE_APPS"),
+    ("GET", "/api/dashboard/orders/recent", "MANAGE_ORDERS"),
+    ("POST", "/api/dashboard/providers/p1/test", "MANAGE_APPS"),
+    ("GET", "/api/dashboard/providers/p1/balance", "MANAGE_ORDERS"),
+]
+#: A body every POST/PUT endpoint accepts.
+BODIES: dict[str, object] = {
+    "/api/dashboard/preview": {"template": "Order {{ order.number }}"},
+    "/api/dashboard/config": {"config": {}, "revision": 0},
+    "/api/dashboard/providers/p1/test": {"phone": "+48601234567"},
+}
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
@@ -36,7 +52,7 @@ def test_good_token(
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
+@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS + SALEOR_ENDPOINTS)
 @pytest.mark.parametrize(
     ("kind", "code"),
     [
@@ -71,7 +87,7 @@ def test_bad_tokens_get_401(
     assert response.get_json()["error"]["code"] == code
 
 
-@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
+@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS + SALEOR_ENDPOINTS)
 def test_under_privileged_gets_403(
     client: FlaskClient, auth: Headers, method: str, path: str, permission: str
 ) -> None:
@@ -164,3 +180,29 @@ def test_preview_needs_a_template(client: FlaskClient, auth: Headers) -> None:
     response = client.post("/api/dashboard/preview", headers=auth(), json={"order_id": "x"})
     assert response.status_code == 400
     assert "template" in response.get_json()["error"]["details"]
+
+
+def test_last_sent_per_rule(
+    client: FlaskClient, auth: Headers, services: Services, tenant_id: int
+) -> None:
+    from datetime import UTC, datetime
+
+    from saleor_sms_app.models import Message
+
+    with services.sessions.begin() as session:
+        for i, (rule, status, day) in enumerate(
+            [("r1", "sent", 1), ("r1", "delivered", 3), ("r1", "failed", 5), ("r2", "skipped", 4)]
+        ):
+            session.add(
+                Message(
+                    tenant_id=tenant_id,
+                    dedupe_key=f"k{i}",
+                    created_at=datetime(2026, 11, day, tzinfo=UTC),
+                    event="ORDER_CREATED",
+                    rule_id=rule,
+                    recipient_type="customer",
+                    status=status,
+                )
+            )
+    body = client.get("/api/dashboard/rules/last-sent", headers=auth()).get_json()
+    assert body == {"last_sent": {"r1": "2026-11-03T00:00:00+00:00"}}

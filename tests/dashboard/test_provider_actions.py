@@ -1,0 +1,117 @@
+"""Test message and balance from the Providers screen, through real adapters on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from saleor_sms_app.services import Services
+from tests.standin.provider import StandinProvider
+
+Headers = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def provider_api() -> Iterator[StandinProvider]:
+    server = StandinProvider().start()
+    yield server
+    server.stop()
+
+
+def save_providers(client: FlaskClient, shop: Headers, providers: list[dict[str, Any]]) -> None:
+    config = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    config["providers"] = providers
+    response = client.put(
+        "/api/dashboard/config", headers=shop(), json={"config": config, "revision": 0}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def twilio(base_url: str) -> dict[str, Any]:
+    return {
+        "id": "tw",
+        "type": "twilio",
+        "name": "Twilio",
+        "sender": "+15005550006",
+        "options": {"account_sid": "AC123", "base_url": base_url},
+        "secrets": {"auth_token": "tok-secret"},
+    }
+
+
+def test_sandbox_test_message_reaches_the_outbox(
+    client: FlaskClient, shop: Headers, services: Services
+) -> None:
+    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    response = client.post(
+        "/api/dashboard/providers/sb/test", headers=shop(), json={"phone": "+48 601 234 567"}
+    )
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["ok"] is True
+    assert body["provider_message_id"]
+    assert '"to": "+48601234567"' in services.settings.sandbox_outbox.read_text()
+
+
+def test_refused_credentials_show_the_providers_answer(
+    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+) -> None:
+    save_providers(client, shop, [twilio(provider_api.url)])
+    provider_api.answer(
+        401, {"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs"}
+    )
+    response = client.post(
+        "/api/dashboard/providers/tw/test", headers=shop(), json={"phone": "+48601234567"}
+    )
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["ok"] is False
+    assert "20003" in (body["provider_code"] or "") + body["answer"]
+    assert "tok-secret" not in response.get_data(as_text=True)
+
+
+def test_bad_phone_and_unsaved_provider(client: FlaskClient, shop: Headers) -> None:
+    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    bad = client.post("/api/dashboard/providers/sb/test", headers=shop(), json={"phone": "123"})
+    assert bad.status_code == 422
+    assert "phone" in bad.get_json()["error"]["details"]
+    missing = client.post(
+        "/api/dashboard/providers/nope/test", headers=shop(), json={"phone": "+48601234567"}
+    )
+    assert missing.status_code == 404
+    assert "save" in missing.get_json()["error"]["message"]
+
+
+def test_test_message_needs_manage_apps(client: FlaskClient, shop: Headers) -> None:
+    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    response = client.post(
+        "/api/dashboard/providers/sb/test",
+        headers=shop(permissions=["MANAGE_ORDERS"]),
+        json={"phone": "+48601234567"},
+    )
+    assert response.status_code == 403
+
+
+def test_balance(client: FlaskClient, shop: Headers, provider_api: StandinProvider) -> None:
+    save_providers(
+        client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}, twilio(provider_api.url)]
+    )
+    sandbox = client.get("/api/dashboard/providers/sb/balance", headers=shop()).get_json()
+    assert sandbox["supported"] is False
+    provider_api.answer(200, {"balance": "12.50", "currency": "USD"})
+    answer = client.get("/api/dashboard/providers/tw/balance", headers=shop()).get_json()
+    assert answer == {"supported": True, "ok": True, "amount": "12.50", "currency": "USD"}
+
+
+def test_delivery_report_url_only_for_configurers(client: FlaskClient, shop: Headers) -> None:
+    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    owner = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    url = owner["providers"][0]["delivery_report_url"]
+    assert url.startswith("http://localhost:8000/api/delivery-reports/")
+    assert url.split("/")[-2] == "sb"
+    reader = client.get(
+        "/api/dashboard/config", headers=shop(permissions=["MANAGE_ORDERS"])
+    ).get_json()["config"]
+    assert reader["providers"][0]["delivery_report_url"] is None
