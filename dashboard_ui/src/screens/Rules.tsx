@@ -1,6 +1,7 @@
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
+import { notify } from "../bridge";
 import { fieldErrors, shortTime } from "../format";
 import { countSegments, transliterate, unicodeRuns } from "../segments";
 import { filterTokens, groupTokens, insertToken } from "../tokens";
@@ -192,7 +193,9 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   const [lastSent, setLastSent] = useState<Record<string, string>>({});
   useEffect(() => setRules(state.config?.rules ?? []), [state.config]);
   useEffect(() => {
-    getJson<{ last_sent: Record<string, string> }>("/rules/last-sent").then((r) => setLastSent(r.last_sent)).catch(() => undefined);
+    getJson<{ last_sent: Record<string, string> }>("/rules/last-sent")
+      .then((r) => setLastSent(r.last_sent))
+      .catch((e: Error) => notify("warning", "Last-sent times unavailable", e.message));
   }, [state.config]);
   const eventLabel = useMemo(() => Object.fromEntries(metadata.events.map((e) => [e.name, e.label])), [metadata]);
   if (!state.config) return state.loading ? <Spinner label="Loading rules…" /> : null;
