@@ -219,9 +219,18 @@ def message_row(message: Message) -> dict[str, Any]:
         "error_code": message.error_code,
         "error_text": message.error_text,
         "error_hint": message.error_hint,
-        "price": None if message.price is None else str(message.price),
+        "price": _price(message.price),
         "currency": message.currency,
     }
+
+
+def _price(value: Decimal | None) -> str | None:
+    """``0.04000`` → ``0.04``: the column keeps 5 places, people read at least 2."""
+    if value is None:
+        return None
+    text = format(Decimal(value).normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
 
 
 def _iso(value: datetime | None) -> str | None:
