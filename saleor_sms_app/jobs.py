@@ -27,3 +27,10 @@ def send_message(message_id: int) -> str:
     Raises on a temporary provider failure so RQ tries again with backoff.
     """
     return sending.send_message(get_services(), message_id)
+
+
+def check_balances(tenant_id: int) -> int:
+    """Check one tenant's provider balances; how many crossed below the threshold."""
+    from saleor_sms_app.balance import check_tenant_balances
+
+    return check_tenant_balances(tenant_id)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.delivery import callback_url
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, RetryableError, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.models import Message, MessageAttempt, MessageStatus, RecipientType, utcnow
@@ -385,7 +386,7 @@ def _send_locked(services: Services, message_id: int) -> str:
             to=message.phone,
             body=message.body,
             reference=str(message.id),
-            # TODO(providers): delivery-report URL from saleor_sms_app.delivery once it lands.
+            # Set per provider by send_with_failover (callback_url_for below).
             status_callback_url=None,
             context={
                 "tenant": tenant_id,
@@ -425,7 +426,13 @@ def _send_locked(services: Services, message_id: int) -> str:
     context = ProviderContext(
         session=services.http, sandbox_outbox=services.settings.sandbox_outbox
     )
-    outcome = send_with_failover(providers, sms, context)
+    settings, secret = services.settings, tenant.callback_secret
+    outcome = send_with_failover(
+        providers,
+        sms,
+        context,
+        callback_url_for=lambda p: callback_url(settings, tenant_id, secret, p.id),
+    )
     return _record(services, message_id, tenant_id, sms.to, outcome)
 
 

@@ -118,6 +118,10 @@ class SmsProvider(ABC):
     def balance(self) -> Balance:
         raise BalanceNotSupported(f"{self.label} has no balance API")
 
+    def hint_for(self, code: str | None) -> str | None:
+        """Merchant advice for a provider code seen in a delivery report."""
+        return None
+
     def verify_callback(self, request: CallbackRequest) -> bool:
         """True if the request carries the provider's valid signature.
 

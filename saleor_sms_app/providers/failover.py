@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers import build_provider
@@ -60,14 +60,23 @@ def send_with_failover(
     context: ProviderContext,
     *,
     build: Callable[[ProviderConfig, ProviderContext], SmsProvider] = build_provider,
+    callback_url_for: Callable[[ProviderConfig], str | None] | None = None,
 ) -> Outcome:
-    """Try each provider in order until one accepts ``sms``."""
+    """Try each provider in order until one accepts ``sms``.
+
+    ``callback_url_for`` gives each provider its own delivery-report URL (the
+    URL names the provider configuration, so a report is matched to the
+    provider that really sent the message).
+    """
     outcome = Outcome()
     for config in providers:
         started = time.monotonic()
         try:
             adapter = build(config, context)
-            result = adapter.send(sms)
+            this_sms = sms
+            if callback_url_for is not None:
+                this_sms = replace(sms, status_callback_url=callback_url_for(config))
+            result = adapter.send(this_sms)
         except ProviderConfigError as exc:
             error = ProviderError(
                 FailureReason.AUTHENTICATION

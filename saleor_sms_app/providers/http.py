@@ -159,6 +159,10 @@ class HttpProvider(SmsProvider):
                 text = text.replace(value, REDACTED)
         return text
 
+    def hint_for(self, code: str | None) -> str | None:
+        rule = self.errors.get(code) if code else None
+        return rule.hint if rule else None
+
     # -- transport -------------------------------------------------------
 
     def call(self, method: str, path: str, **kwargs: Any) -> Answer:

@@ -78,6 +78,7 @@ class StandinProvider:
         self.mode, self.slow_seconds, self.record = "accept", 2.0, True
         self.requests.clear()
         self._queue.clear()
+        self._ids = itertools.count(1)
         return self
 
     @property
