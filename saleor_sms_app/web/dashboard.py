@@ -10,7 +10,6 @@ configuration store, rendering, providers). Errors are raised as the classes of
 from __future__ import annotations
 
 import mimetypes
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from functools import wraps
@@ -21,7 +20,7 @@ import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from pydantic import ValidationError
 
-from saleor_sms_app import logsearch, orders, phones, rendering, segments
+from saleor_sms_app import balance, delivery, logsearch, orders, rendering, testmessage
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore, redacted
 from saleor_sms_app.errors import (
@@ -33,14 +32,6 @@ from saleor_sms_app.errors import (
 )
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.models import MessageStatus
-from saleor_sms_app.providers import build_provider
-from saleor_sms_app.providers.base import ProviderContext, SmsProvider
-from saleor_sms_app.providers.models import (
-    BalanceNotSupported,
-    OutboundSms,
-    ProviderConfigError,
-    ProviderError,
-)
 from saleor_sms_app.saleor.dashboard_auth import (
     READ_PERMISSION,
     WRITE_PERMISSION,
@@ -201,14 +192,6 @@ def template_tokens() -> list[dict[str, Any]]:
 # --- configuration -----------------------------------------------------------
 
 
-def delivery_report_url(tenant: TenantRecord, provider_id: str) -> str | None:
-    """Where a provider posts delivery reports (ARCHITECTURE.md's callback contract)."""
-    if not tenant.callback_secret:
-        return None
-    base = _services().settings.app_url
-    return f"{base}/api/delivery-reports/{tenant.id}/{provider_id}/{tenant.callback_secret}"
-
-
 def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any]:
     """The configuration with every secret value removed; only whether each is set.
 
@@ -222,7 +205,11 @@ def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any
         provider["secrets"] = {}
         provider["secrets_set"] = {name: bool(value) for name, value in original.secrets.items()}
         provider["delivery_report_url"] = (
-            delivery_report_url(tenant, original.id) if show_url else None
+            delivery.callback_url(
+                _services().settings, tenant.id, tenant.callback_secret, original.id
+            )
+            if show_url
+            else None
         )
     return doc
 
@@ -341,25 +328,6 @@ def preview() -> Response:
 # --- provider actions ------------------------------------------------------------
 
 
-def _provider(provider_id: str) -> SmsProvider:
-    """The stored provider's adapter, built with its stored (decrypted) secrets."""
-    services = _services()
-    config = ConfigStore(services).load(current_user().tenant)
-    provider_config = config.provider(provider_id)
-    if provider_config is None:
-        raise NotFound(
-            "this provider is not saved yet; save the configuration first",
-            code="provider_not_saved",
-        )
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
-    )
-    try:
-        return build_provider(provider_config, context)
-    except ProviderConfigError as exc:
-        raise InvalidConfiguration(str(exc), details=exc.fields) from None
-
-
 @api.post("/providers/<provider_id>/test")
 @requires(WRITE_PERMISSION)
 def send_test_message(provider_id: str) -> Response:
@@ -368,40 +336,24 @@ def send_test_message(provider_id: str) -> Response:
     raw_phone = body.get("phone")
     if not isinstance(raw_phone, str):
         raise BadRequest("phone must be text", details={"phone": "required"})
-    services = _services()
-    settings = ConfigStore(services).load(current_user().tenant).settings
+    text = str(body.get("text") or "Test message from your Saleor shop's SMS app.")
     try:
-        phone = phones.normalise(raw_phone, settings.staff_country)
+        result = testmessage.send_test_message(
+            _services(), current_user().tenant_id, provider_id, raw_phone, text
+        )
     except InvalidPhoneNumber as exc:
         raise InvalidConfiguration(exc.message, details={"phone": exc.message}) from None
-    text = str(body.get("text") or "Test message from your Saleor shop's SMS app.")
-    provider = _provider(provider_id)
-    info = segments.count_segments(text)
-    sms = OutboundSms(to=phone, body=text, sender=provider.config.sender, context={"test": True})
-    started = time.monotonic()
-    try:
-        result = provider.send(sms)
-    except ProviderError as exc:
-        return jsonify(
-            {
-                "ok": False,
-                "reason": exc.reason.value,
-                "message": exc.message,
-                "hint": exc.hint,
-                "provider_code": exc.provider_code,
-                "answer": exc.raw,
-            }
-        )
-    finally:
-        elapsed_ms = int((time.monotonic() - started) * 1000)
+    error = result.error or {}
     return jsonify(
         {
-            "ok": True,
-            "status": result.status.value,
+            "ok": result.ok,
+            "status": result.status,
             "provider_message_id": result.provider_message_id,
-            "segments": result.segments or info.segments,
+            "message_id": result.message_id,
             "answer": result.raw,
-            "elapsed_ms": elapsed_ms,
+            "message": error.get("message"),
+            "hint": error.get("hint"),
+            "provider_code": error.get("code"),
         }
     )
 
@@ -409,15 +361,23 @@ def send_test_message(provider_id: str) -> Response:
 @api.get("/providers/<provider_id>/balance")
 @requires(READ_PERMISSION)
 def provider_balance(provider_id: str) -> Response:
-    provider = _provider(provider_id)
-    try:
-        balance = provider.balance()
-    except BalanceNotSupported as exc:
-        return jsonify({"supported": False, "message": str(exc)})
-    except ProviderError as exc:
-        return jsonify({"supported": True, "ok": False, "message": exc.message, "hint": exc.hint})
+    """The provider's balance now (checking also records it for low-balance alerts)."""
+    checks = balance.check_balances(_services(), current_user().tenant_id)
+    check = next((c for c in checks if c.provider_id == provider_id), None)
+    if check is None:
+        return jsonify(
+            {"supported": False, "message": "No balance: switched off or the provider has none"}
+        )
+    if check.balance is None:
+        return jsonify({"supported": True, "ok": False, "message": check.error})
     return jsonify(
-        {"supported": True, "ok": True, "amount": str(balance.amount), "currency": balance.currency}
+        {
+            "supported": True,
+            "ok": True,
+            "amount": str(check.balance.amount),
+            "currency": check.balance.currency,
+            "below_threshold": check.below_threshold,
+        }
     )
 
 

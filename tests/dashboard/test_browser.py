@@ -286,7 +286,10 @@ def test_click_through_every_screen(
     frame.get_by_role("tab", name="Message log").click()
     rows = frame.get_by_test_id("log-row")
     rows.first.wait_for()
-    assert rows.count() == 3
+    assert rows.count() == 4
+    # The test message sent from the Providers screen is the newest entry.
+    assert rows.first.inner_text().split("\t")[1:2] == ["TEST"]
+    assert "+48*****4567" in rows.first.inner_text()
     frame.locator("input[name=q]").fill("#1041")
     inner(page).wait_for_function(
         "() => document.querySelectorAll('[data-testid=log-row]').length === 1"
@@ -304,7 +307,7 @@ def test_click_through_every_screen(
     assert "Ask the customer to correct" in rows.first.inner_text()
     frame.locator("select[name=status]").select_option("")
     inner(page).wait_for_function(
-        "() => document.querySelector('[data-testid=log-total]')?.innerText === '3 messages'"
+        "() => document.querySelector('[data-testid=log-total]')?.innerText === '4 messages'"
     )
     shot(page, "message-log-light")
     with page.expect_download() as download_info:
@@ -312,8 +315,9 @@ def test_click_through_every_screen(
     path = tmp_path / "export.csv"
     download_info.value.save_as(path)
     exported = list(csv.DictReader(io.StringIO(path.read_text())))
-    assert [r["order_number"] for r in exported] == ["1041", "1040", "1039"]
-    assert exported[2]["body"].startswith("'=")
+    assert [r["order_number"] for r in exported] == ["", "1041", "1040", "1039"]
+    assert exported[0]["event"] == "TEST"
+    assert exported[3]["body"].startswith("'=")
 
     # --- Settings: a bad country is refused inline and nothing is lost.
     frame.get_by_role("tab", name="Settings").click()

@@ -53,6 +53,9 @@ def test_sandbox_test_message_reaches_the_outbox(
     assert body["ok"] is True
     assert body["provider_message_id"]
     assert '"to": "+48601234567"' in services.settings.sandbox_outbox.read_text()
+    # It is in the message log too, as a test message.
+    log = client.get("/api/dashboard/messages?event=TEST", headers=shop()).get_json()
+    assert [(r["recipient_type"], r["phone"]) for r in log["rows"]] == [("test", "+48*****4567")]
 
 
 def test_refused_credentials_show_the_providers_answer(
@@ -81,7 +84,6 @@ def test_bad_phone_and_unsaved_provider(client: FlaskClient, shop: Headers) -> N
         "/api/dashboard/providers/nope/test", headers=shop(), json={"phone": "+48601234567"}
     )
     assert missing.status_code == 404
-    assert "save" in missing.get_json()["error"]["message"]
 
 
 def test_test_message_needs_manage_apps(client: FlaskClient, shop: Headers) -> None:
@@ -102,14 +104,25 @@ def test_balance(client: FlaskClient, shop: Headers, provider_api: StandinProvid
     assert sandbox["supported"] is False
     provider_api.answer(200, {"balance": "12.50", "currency": "USD"})
     answer = client.get("/api/dashboard/providers/tw/balance", headers=shop()).get_json()
-    assert answer == {"supported": True, "ok": True, "amount": "12.50", "currency": "USD"}
+    assert answer == {
+        "supported": True,
+        "ok": True,
+        "amount": "12.50",
+        "currency": "USD",
+        "below_threshold": False,
+    }
 
 
-def test_delivery_report_url_only_for_configurers(client: FlaskClient, shop: Headers) -> None:
+def test_delivery_report_url_only_for_configurers(
+    client: FlaskClient, shop: Headers, services: Services
+) -> None:
     save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    local = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    assert local["providers"][0]["delivery_report_url"] is None  # providers cannot reach localhost
+    services.settings = services.settings.with_overrides(app_url="https://sms.example.com")
     owner = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
     url = owner["providers"][0]["delivery_report_url"]
-    assert url.startswith("http://localhost:8000/api/delivery-reports/")
+    assert url.startswith("https://sms.example.com/api/delivery-reports/")
     assert url.split("/")[-2] == "sb"
     reader = client.get(
         "/api/dashboard/config", headers=shop(permissions=["MANAGE_ORDERS"])

@@ -46,10 +46,14 @@ function ProviderActions({ provider, saved }: { provider: ProviderConfig; saved:
     setBusy("balance");
     setError("");
     try {
-      const b = await getJson<{ supported: boolean; ok?: boolean; amount?: string; currency?: string; message?: string }>(
+      const b = await getJson<{ supported: boolean; ok?: boolean; amount?: string; currency?: string; message?: string; below_threshold?: boolean }>(
         `/providers/${provider.id}/balance`,
       );
-      setBalance(b.supported && b.ok ? `${b.amount} ${b.currency}` : (b.message ?? "No balance"));
+      setBalance(
+        b.supported && b.ok
+          ? `${b.amount} ${b.currency}${b.below_threshold ? " — below your low-balance alert" : ""}`
+          : (b.message ?? "No balance"),
+      );
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -180,10 +184,15 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
                   <input style={controlStyle} name="provider_channels" value={p.channels.join(", ")}
                     onChange={(e) => update(index, { channels: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) })} />
                 </Labeled>
-                {p.delivery_report_url && (
+                {p.delivery_report_url ? (
                   <Labeled label="Delivery-report URL" help="Paste this in the provider's panel if it asks for a status callback URL.">
                     <input style={controlStyle} readOnly value={p.delivery_report_url} onFocus={(e) => e.target.select()} />
                   </Labeled>
+                ) : (
+                  <Text size={2} color="default2">
+                    No delivery-report URL: this app's address (APP_URL) is not reachable from the internet, so delivery
+                    reports cannot arrive.
+                  </Text>
                 )}
               </Box>
             )}
