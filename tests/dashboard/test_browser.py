@@ -340,6 +340,9 @@ def test_click_through_every_screen(
         ("Settings", "settings"),
     ):
         frame.get_by_role("tab", name=tab).click()
+        if tab == "Providers":
+            frame.get_by_test_id("provider-card").nth(1).get_by_role("button", name="Edit").click()
+            frame.locator("input[name=provider_sender]").wait_for()
         if tab == "Rules":
             frame.get_by_role("button", name="Edit").first.click()
             frame.get_by_test_id("preview-text").wait_for()
