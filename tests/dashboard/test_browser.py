@@ -231,6 +231,26 @@ def test_click_through_every_screen(
     stored = json.loads(dashboard["saleor"].metadata[CONFIG_KEY])
     assert [p["name"] for p in stored["providers"]][-1] == "Backup sandbox"
     assert stored["providers"][-1]["sender"] == "JuiceBar"
+    # A real provider with a secret: the secret goes in, and never comes back out.
+    frame.get_by_label("Provider type").select_option("twilio")
+    frame.get_by_role("button", name="Add provider").click()
+    frame.locator("input[name=provider_name]").fill("Twilio")
+    frame.locator("input[name=provider_sender]").fill("+15005550006")
+    frame.locator("input[name=option_account_sid]").fill("AC0123456789")
+    frame.locator("input[name=secret_auth_token]").fill("tok-very-secret")
+    frame.get_by_test_id("save-providers").click()
+    page.wait_for_function(
+        "() => window.__actions.filter(a => a.payload.title === 'Saved').length >= 2"
+    )
+    twilio_card = frame.get_by_test_id("provider-card").nth(2)
+    twilio_card.get_by_role("button", name="Edit").click()
+    secret_input = frame.locator("input[name=secret_auth_token]")
+    assert secret_input.input_value() == ""
+    assert secret_input.get_attribute("placeholder") == "Saved — leave blank to keep"
+    assert "tok-very-secret" not in dashboard["saleor"].metadata[CONFIG_KEY]
+    assert "tok-very-secret" not in frame.locator("body").inner_html()
+    frame.get_by_role("button", name="Close").click()
+
     card = frame.get_by_test_id("provider-card").nth(1)
     card.get_by_placeholder("Your phone, e.g. +48601234567").fill("+48 601 234 567")
     card.get_by_role("button", name="Send test message").click()
@@ -279,7 +299,7 @@ def test_click_through_every_screen(
     frame.get_by_test_id("save-rules").click()
     frame.get_by_role("button", name="Edit").first.wait_for()
     page.wait_for_function(
-        "() => window.__actions.filter(a => a.payload.title === 'Saved').length >= 2"
+        "() => window.__actions.filter(a => a.payload.title === 'Saved').length >= 3"
     )
 
     # --- Message log: find the sent message, filter, open the order, export.
@@ -328,7 +348,7 @@ def test_click_through_every_screen(
     frame.locator("input[name=default_country]").fill("PL")
     frame.get_by_test_id("save-settings").click()
     page.wait_for_function(
-        "() => window.__actions.filter(a => a.payload.title === 'Saved').length >= 3"
+        "() => window.__actions.filter(a => a.payload.title === 'Saved').length >= 4"
     )
 
     # --- The dashboard switches to dark: the page follows without a reload.
@@ -341,7 +361,7 @@ def test_click_through_every_screen(
     ):
         frame.get_by_role("tab", name=tab).click()
         if tab == "Providers":
-            frame.get_by_test_id("provider-card").nth(1).get_by_role("button", name="Edit").click()
+            frame.get_by_test_id("provider-card").nth(2).get_by_role("button", name="Edit").click()
             frame.locator("input[name=provider_sender]").wait_for()
         if tab == "Rules":
             frame.get_by_role("button", name="Edit").first.click()
