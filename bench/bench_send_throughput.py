@@ -1,10 +1,10 @@
 """Messages per second from queued ``send_message`` jobs to a loopback provider.
 
-Everything is real: a throwaway ``redis-server``, a migrated SQLite database,
-the loopback stand-in provider (real HTTP, threaded werkzeug) spoken to by the
-generic adapter, and ``saleor_sms_app.worker.SmsWorker`` (non-forking) in one
-process per core. Printed beside the rate of RQ's own empty jobs measured the
-same way in the same run, which is the ceiling the queue itself allows.
+Everything is real: a throwaway ``redis-server``, a migrated SQLite database, a
+lean loopback provider (real HTTP/1.1 on asyncio, in its own process) spoken to
+by the generic adapter, and ``saleor_sms_app.worker.SmsWorker`` (non-forking) in
+one process per core. Printed beside the rate of RQ's own empty jobs measured
+the same way in the same run, which is the ceiling the queue itself allows.
 
     python bench/bench_send_throughput.py [--messages 3000] [--workers 2]
 """
@@ -12,7 +12,6 @@ same way in the same run, which is the ceiling the queue itself allows.
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import os
 import shutil
@@ -38,7 +37,7 @@ from saleor_sms_app.sending import insert_message  # noqa: E402
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.providers.conftest import generic_config  # noqa: E402
-from tests.standin.provider import StandinProvider  # noqa: E402
+from tests.standin import fast_provider  # noqa: E402
 
 
 def _free_port() -> int:
@@ -88,9 +87,12 @@ def main() -> int:
         [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp)],
         stdout=subprocess.DEVNULL,
     )
-    # One log line per request would make the stand-in, not the app, the bottleneck.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    standin = StandinProvider(record=False).start()
+    standin_port = _free_port()
+    standin = multiprocessing.get_context("fork").Process(
+        target=fast_provider.serve, args=(standin_port,), daemon=True
+    )
+    standin.start()
+    standin_url = f"http://127.0.0.1:{standin_port}"
     try:
         env = {
             "APP_URL": "http://localhost:8000",
@@ -117,7 +119,7 @@ def main() -> int:
             token="token",
             jwks={},
         )
-        config = AppConfig(providers=[generic_config("standin", standin.url)])
+        config = AppConfig(providers=[generic_config("standin", standin_url)])
         services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
 
         # Baseline: RQ's own empty jobs through the same worker class.
@@ -162,7 +164,7 @@ def main() -> int:
         services.close()
         return 0 if sent == args.messages else 1
     finally:
-        standin.stop()
+        standin.terminate()
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)

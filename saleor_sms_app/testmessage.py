@@ -1,4 +1,4 @@
-"""The dashboard's "send test message" button: one text, one provider, its own answer.
+"""The dashboard's "send test message" and "check settings" buttons.
 
 Unlike a rule's message this goes through exactly the provider the merchant
 is looking at (no failover: the point is to test *that* provider), is logged
@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import callback_url
@@ -22,7 +23,12 @@ from saleor_sms_app.phones import normalise
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.failover import send_with_failover
-from saleor_sms_app.providers.models import OutboundSms, ProviderConfigError
+from saleor_sms_app.providers.models import (
+    BalanceNotSupported,
+    OutboundSms,
+    ProviderConfigError,
+    ProviderError,
+)
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.sending import _record, insert_message
@@ -139,3 +145,40 @@ def send_test_message(
             "temporary": error.temporary,
         },
     )
+
+
+def check_provider(config: ProviderConfig, context: ProviderContext) -> dict[str, Any]:
+    """The dashboard's "check settings": field problems, or whether the provider
+    accepts the credentials (its balance call, which sends nothing and costs nothing).
+
+    Providers without a balance API can only be checked by a test message; that
+    is said in ``note`` rather than pretending the credentials are fine.
+    """
+    try:
+        adapter = build_provider(config, context)
+    except ProviderConfigError as exc:
+        return {"ok": False, "fields": exc.fields, "error": str(exc)}
+    try:
+        balance = adapter.balance()
+    except BalanceNotSupported:
+        return {
+            "ok": True,
+            "balance": None,
+            "note": f"{adapter.label} has no balance API: send a test message to check it.",
+        }
+    except ProviderError as exc:
+        return {
+            "ok": False,
+            "fields": {},
+            "error": {
+                "reason": exc.reason.value,
+                "code": exc.provider_code,
+                "message": exc.message,
+                "hint": exc.hint,
+                "temporary": exc.temporary,
+            },
+        }
+    return {
+        "ok": True,
+        "balance": {"amount": str(balance.amount), "currency": balance.currency},
+    }

@@ -26,6 +26,7 @@ bad field, shown in the provider form.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, ClassVar, Literal
@@ -58,7 +59,7 @@ _TEMPORARY = {FailureReason.RATE_LIMITED, FailureReason.PROVIDER_UNAVAILABLE}
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class GenericDelivery(_Spec):
@@ -101,6 +102,20 @@ class GenericSpec(_Spec):
 
 def parse_spec(raw: object) -> GenericSpec:
     """The spec from the option's JSON text; ProviderConfigError with field messages."""
+    if isinstance(raw, str):
+        return _parse_spec_text(raw)
+    return _parse_spec(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_spec_text(raw: str) -> GenericSpec:
+    """Parsed once per distinct text: an adapter is built for every send, and the
+    worker would otherwise re-validate the same JSON thousands of times a minute.
+    (Failures are not cached: lru_cache does not keep exceptions.)"""
+    return _parse_spec(raw)
+
+
+def _parse_spec(raw: object) -> GenericSpec:
     if isinstance(raw, str):
         try:
             data = json.loads(raw)

@@ -191,3 +191,82 @@ def test_head_is_answered_and_empty_report_refused(
     response = client.post(_path(shop, "sa"), data={"nothing": "here"})
     assert response.status_code == 400
     assert response.json["error"]["code"] == "bad_request"
+
+
+def test_plivo_v3_and_infobip_json_reports_through_the_endpoint(
+    client: Any, services: Services, settings: Settings, tenant: TenantRecord
+) -> None:
+    from saleor_sms_app.providers.plivo import plivo_signature_v3
+
+    use_config(
+        services,
+        tenant,
+        AppConfig(
+            providers=[
+                ProviderConfig(
+                    id="pl",
+                    type="plivo",
+                    sender="+14155550100",
+                    options={"auth_id": "MAXXXX"},
+                    secrets={"auth_token": "plivo-token-1"},
+                ),
+                ProviderConfig(
+                    id="ib",
+                    type="infobip",
+                    options={"base_url": "https://x.api.infobip.com"},
+                    secrets={"api_key": "ib-key-1"},
+                ),
+            ]
+        ),
+    )
+    plivo_id = log_message(
+        services,
+        tenant.id,
+        status="sent",
+        provider_id="pl",
+        provider="plivo",
+        provider_message_id="uuid-1",
+    )
+    infobip_id = log_message(
+        services,
+        tenant.id,
+        status="sent",
+        provider_id="ib",
+        provider="infobip",
+        provider_message_id="1042",
+    )
+
+    path = _path(tenant, "pl") + "?channel=sms"  # a query string is part of what Plivo signs
+    form = {"MessageUUID": "uuid-1", "Status": "delivered", "ErrorCode": "000"}
+    nonce = "98765432109876543210"
+    signature = plivo_signature_v3("plivo-token-1", settings.app_url + path, form, nonce)
+    headers = {"X-Plivo-Signature-V3": signature, "X-Plivo-Signature-V3-Nonce": nonce}
+    assert (
+        client.post(
+            path, data=form, headers={**headers, "X-Plivo-Signature-V3": "AAAA"}
+        ).status_code
+        == 401
+    )
+    assert _status(services, plivo_id)[0] == "sent"
+    assert client.post(path, data=form, headers=headers).status_code == 200
+    assert _status(services, plivo_id)[0] == "delivered"
+
+    report = {
+        "results": [
+            {
+                "messageId": "1042",
+                "status": {"groupName": "REJECTED", "name": "REJECTED_DND"},
+                "error": {
+                    "name": "REJECTED_DND",
+                    "description": "Do not disturb",
+                    "permanent": True,
+                },
+            }
+        ]
+    }
+    response = client.post(_path(tenant, "ib"), json=report)
+    assert response.status_code == 200
+    status, code, hint = _status(services, infobip_id)
+    assert (status, code) == ("failed", "REJECTED_DND")
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 1

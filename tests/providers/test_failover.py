@@ -166,3 +166,31 @@ def test_each_provider_gets_its_own_callback_url_when_public(
     )
     assert standin_provider_b.last.json["callback"] == expected
     assert standin_provider.last.json["callback"].endswith(f"/a/{tenant.callback_secret}")
+
+
+def test_unusable_provider_settings_fail_over_with_field_names(
+    services: Services, tenant: TenantRecord, standin_provider_b: StandinProvider
+) -> None:
+    from saleor_sms_app.config.model import ProviderConfig
+
+    broken = ProviderConfig(id="a", type="twilio", options={"account_sid": "AC1"})
+    unknown = ProviderConfig(id="u", type="carrier-pigeon")
+    use_config(
+        services,
+        tenant,
+        AppConfig(providers=[broken, unknown, generic_config("b", standin_provider_b.url)]),
+    )
+    message_id = log_message(services, tenant.id)
+    assert sending.send_message(services, message_id) == "sent"
+    with services.sessions() as session:
+        rows = session.scalars(
+            select(MessageAttempt)
+            .where(MessageAttempt.message_id == message_id)
+            .order_by(MessageAttempt.id)
+        ).all()
+        assert [(r.provider_id, r.error_code) for r in rows] == [
+            ("a", "configuration"),
+            ("u", "configuration"),
+            ("b", None),
+        ]
+        assert "auth_token" in (rows[0].error_text or "")

@@ -66,3 +66,28 @@ def test_bad_input(
         send_test_message(services, tenant.id, "broken", "+48500100200", "Hi")
     assert set(info.value.details) == {"spec.url", "spec.message_id_path"}
     assert standin_provider.requests == []
+
+
+def test_check_provider(standin_provider: StandinProvider) -> None:
+    from saleor_sms_app.config.model import ProviderConfig
+    from saleor_sms_app.providers.base import ProviderContext
+    from saleor_sms_app.testmessage import check_provider
+
+    twilio = ProviderConfig(
+        type="twilio",
+        sender="+15005550006",
+        options={"account_sid": "AC1", "base_url": standin_provider.url},
+        secrets={"auth_token": "wrong-token-0000"},
+    )
+    context = ProviderContext(timeout=2)
+    standin_provider.answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+    answer = check_provider(twilio, context)
+    assert answer["ok"] is False and answer["error"]["reason"] == "authentication"
+    assert "credentials" in answer["error"]["hint"]
+    standin_provider.answer(200, {"balance": "5.00", "currency": "USD"})
+    assert check_provider(twilio, context)["balance"] == {"amount": "5.00", "currency": "USD"}
+    missing = twilio.model_copy(update={"secrets": {}, "sender": ""})
+    answer = check_provider(missing, context)
+    assert set(answer["fields"]) == {"auth_token", "sender"}
+    generic = generic_config("g", standin_provider.url)
+    assert check_provider(generic, context)["note"].endswith("send a test message to check it.")
