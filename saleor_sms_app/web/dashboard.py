@@ -21,8 +21,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from pydantic import ValidationError
 
 from saleor_sms_app import balance, delivery, logsearch, orders, rendering, testmessage
-from saleor_sms_app.config.model import AppConfig
-from saleor_sms_app.config.store import ConfigStore, redacted
+from saleor_sms_app.config.model import AppConfig, ProviderConfig
+from saleor_sms_app.config.store import ConfigStore, merge_secrets, redacted
 from saleor_sms_app.errors import (
     BadRequest,
     InvalidConfiguration,
@@ -32,6 +32,7 @@ from saleor_sms_app.errors import (
 )
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.models import MessageStatus
+from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.saleor.dashboard_auth import (
     READ_PERMISSION,
     WRITE_PERMISSION,
@@ -227,6 +228,14 @@ def _country_problems(config: AppConfig) -> dict[str, str]:
     return found
 
 
+def _field_messages(exc: ValidationError) -> dict[str, str]:
+    """pydantic's errors as field path → message, the shape the page maps to inputs."""
+    return {
+        ".".join(str(part) for part in error["loc"]): error["msg"].removeprefix("Value error, ")
+        for error in exc.errors()
+    }
+
+
 #: What :func:`config_for_browser` adds to a provider; dropped again on save.
 BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url"})
 
@@ -247,12 +256,8 @@ def parse_config(document: Any) -> AppConfig:
     try:
         config = AppConfig.model_validate(document)
     except ValidationError as exc:
-        details = {
-            ".".join(str(part) for part in error["loc"]): error["msg"].removeprefix("Value error, ")
-            for error in exc.errors()
-        }
         raise InvalidConfiguration(
-            "Some fields are not valid; fix them and save again.", details=details
+            "Some fields are not valid; fix them and save again.", details=_field_messages(exc)
         ) from None
     found = _country_problems(config)
     if found:
@@ -377,6 +382,55 @@ def provider_balance(provider_id: str) -> Response:
             "amount": str(check.balance.amount),
             "currency": check.balance.currency,
             "below_threshold": check.below_threshold,
+        }
+    )
+
+
+@api.post("/providers/check")
+@requires(WRITE_PERMISSION)
+def check_provider_settings() -> Response:
+    """Check a provider form before saving: field problems, or does the provider accept it.
+
+    Secrets left blank in the form are taken from the stored provider of the
+    same id and type, exactly as saving would, so a merchant can re-check a
+    provider without typing its API key again.
+    """
+    document = json_body().get("provider")
+    if not isinstance(document, dict):
+        raise BadRequest("provider must be an object", details={"provider": "required"})
+    try:
+        incoming = ProviderConfig.model_validate(
+            {k: v for k, v in document.items() if k not in BROWSER_ONLY_FIELDS}
+        )
+    except ValidationError as exc:
+        raise InvalidConfiguration(
+            "The provider form is not valid.", details=_field_messages(exc)
+        ) from None
+    services = _services()
+    stored = ConfigStore(services).load(current_user().tenant)
+    merged = merge_secrets(stored.model_copy(update={"providers": [incoming]}), stored)
+    context = ProviderContext(
+        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
+    )
+    return jsonify(testmessage.check_provider(merged.providers[0], context))
+
+
+@api.get("/providers/warnings")
+@requires(READ_PERMISSION)
+def low_balance() -> Response:
+    """Providers whose last balance was below the merchant's threshold (a banner)."""
+    warnings = balance.low_balance_warnings(_services(), current_user().tenant_id)
+    return jsonify(
+        {
+            "warnings": [
+                {
+                    "provider_id": w.provider_id,
+                    "balance": None if w.balance is None else str(w.balance),
+                    "currency": w.currency,
+                    "since": w.since,
+                }
+                for w in warnings
+            ]
         }
     )
 

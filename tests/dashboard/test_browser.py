@@ -259,6 +259,10 @@ def test_click_through_every_screen(
     assert "Accepted" in answer.inner_text()
     outbox = services.settings.sandbox_outbox.read_text()
     assert '"to": "+48601234567"' in outbox
+    card.get_by_role("button", name="Edit").click()
+    card.get_by_role("button", name="Check settings").click()
+    assert "no balance API" in card.get_by_test_id("check-result").inner_text()
+    card.get_by_role("button", name="Close").click()
     shot(page, "providers-light")
 
     # --- Rules: edit a rule, the preview and segment count follow the typing.

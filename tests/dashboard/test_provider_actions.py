@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -128,3 +129,68 @@ def test_delivery_report_url_only_for_configurers(
         "/api/dashboard/config", headers=shop(permissions=["MANAGE_ORDERS"])
     ).get_json()["config"]
     assert reader["providers"][0]["delivery_report_url"] is None
+
+
+def test_check_settings_uses_the_stored_secret_when_left_blank(
+    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+) -> None:
+    save_providers(client, shop, [twilio(provider_api.url)])
+    form = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]["providers"][0]
+    assert form["secrets"] == {}
+    provider_api.answer(200, {"balance": "3.10", "currency": "USD"})
+    body = client.post(
+        "/api/dashboard/providers/check", headers=shop(), json={"provider": form}
+    ).get_json()
+    assert body == {"ok": True, "balance": {"amount": "3.10", "currency": "USD"}}
+    # The stored token went to the provider, not an empty one.
+    sent = base64.b64decode(provider_api.last.headers["Authorization"].split()[1]).decode()
+    assert sent == "AC123:tok-secret"
+
+
+def test_check_settings_reports_missing_fields_and_refusals(
+    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+) -> None:
+    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    fresh = twilio(provider_api.url) | {"id": "new", "secrets": {}}
+    fresh["options"] = {"base_url": provider_api.url}
+    missing = client.post(
+        "/api/dashboard/providers/check", headers=shop(), json={"provider": fresh}
+    ).get_json()
+    assert missing["ok"] is False
+    assert set(missing["fields"]) >= {"account_sid", "auth_token"}
+    provider_api.answer(401, {"code": 20003, "message": "Authenticate"})
+    refused = client.post(
+        "/api/dashboard/providers/check",
+        headers=shop(),
+        json={"provider": twilio(provider_api.url) | {"id": "new"}},
+    ).get_json()
+    assert refused["ok"] is False
+    assert refused["error"]["reason"]
+    assert (
+        client.post(
+            "/api/dashboard/providers/check", headers=shop(), json={"provider": {"type": 5}}
+        ).status_code
+        == 422
+    )
+
+
+def test_low_balance_warnings(
+    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+) -> None:
+    config = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    config["providers"] = [twilio(provider_api.url)]
+    config["settings"]["low_balance_threshold"] = 5
+    assert (
+        client.put(
+            "/api/dashboard/config", headers=shop(), json={"config": config, "revision": 0}
+        ).status_code
+        == 200
+    )
+    assert client.get("/api/dashboard/providers/warnings", headers=shop()).get_json() == {
+        "warnings": []
+    }
+    provider_api.answer(200, {"balance": "1.25", "currency": "USD"})
+    answer = client.get("/api/dashboard/providers/tw/balance", headers=shop()).get_json()
+    assert answer["below_threshold"] is True
+    warnings = client.get("/api/dashboard/providers/warnings", headers=shop()).get_json()
+    assert [(w["provider_id"], w["currency"]) for w in warnings["warnings"]] == [("tw", "USD")]

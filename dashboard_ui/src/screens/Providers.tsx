@@ -89,11 +89,62 @@ function ProviderActions({ provider, saved }: { provider: ProviderConfig; saved:
   );
 }
 
+interface CheckAnswer {
+  ok: boolean;
+  balance?: { amount: string; currency: string } | null;
+  note?: string;
+  fields?: Record<string, string>;
+  error?: string | { message: string; hint?: string | null };
+}
+
+function CheckSettings({ provider, onFields }: { provider: ProviderConfig; onFields: (f: Record<string, string>) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<CheckAnswer | null>(null);
+  const [error, setError] = useState("");
+  const check = async () => {
+    setBusy(true);
+    setError("");
+    setResult(null);
+    try {
+      const answer = await sendJson<CheckAnswer>("POST", "/providers/check", { provider });
+      setResult(answer);
+      onFields(answer.fields ?? {});
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const problem = typeof result?.error === "string" ? result.error : result?.error?.message;
+  const hint = typeof result?.error === "object" ? result.error.hint : null;
+  return (
+    <Box display="flex" gap={3} alignItems="center" flexWrap="wrap" marginBottom={3}>
+      <Button variant="secondary" size="small" onClick={check} disabled={busy}>
+        {busy ? "Checking…" : "Check settings"}
+      </Button>
+      {result?.ok && (
+        <Text size={2} color="success1" data-testid="check-result">
+          {result.balance ? `The provider accepts these settings (balance ${result.balance.amount} ${result.balance.currency}).` : (result.note ?? "Looks fine.")}
+        </Text>
+      )}
+      {result && !result.ok && <FieldError message={[problem, hint].filter(Boolean).join(" ")} />}
+      <FieldError message={error} />
+    </Box>
+  );
+}
+
 export function Providers({ state, metadata, canConfigure }: { state: ConfigState; metadata: Metadata; canConfigure: boolean }) {
   const [providers, setProviders] = useState<ProviderConfig[]>(state.config?.providers ?? []);
   const [editing, setEditing] = useState<string | null>(null);
   const [newType, setNewType] = useState(metadata.providers[0]?.type ?? "");
+  const [checked, setChecked] = useState<Record<string, Record<string, string>>>({});
+  const [warnings, setWarnings] = useState<{ provider_id: string; balance: string | null; currency: string | null }[]>([]);
   useEffect(() => setProviders(state.config?.providers ?? []), [state.config]);
+  useEffect(() => {
+    getJson<{ warnings: typeof warnings }>("/providers/warnings")
+      .then((r) => setWarnings(r.warnings))
+      .catch((e: Error) => notify("warning", "Low-balance warnings unavailable", e.message));
+  }, [state.config]);
   if (!state.config) return state.loading ? <Spinner label="Loading providers…" /> : null;
   const savedIds = new Set(state.config.providers.map((p) => p.id));
   const dirty = JSON.stringify(providers) !== JSON.stringify(state.config.providers);
@@ -130,9 +181,15 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
         Messages go through the first switched-on provider; when it fails, the next one is tried.
       </Text>
       {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} />}
+      {warnings.map((w) => (
+        <ErrorBanner
+          key={w.provider_id}
+          message={`Low balance: ${providers.find((p) => p.id === w.provider_id)?.name ?? w.provider_id} has ${w.balance ?? "?"} ${w.currency ?? ""} left. Top it up so messages keep going out.`}
+        />
+      ))}
       {providers.map((p, index) => {
         const type = metadata.providers.find((t) => t.type === p.type);
-        const errors = fieldErrors(state.fieldErrors, `providers.${index}`);
+        const errors = { ...fieldErrors(state.fieldErrors, `providers.${index}`), ...(checked[p.id] ?? {}) };
         const open = editing === p.id;
         return (
           <Box key={p.id} borderStyle="solid" borderWidth={1} borderColor="default1" borderRadius={4} padding={4} marginBottom={3} data-testid="provider-card">
@@ -157,7 +214,9 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
             </Box>
             {Object.keys(errors).length > 0 && !open && <FieldError message={Object.values(errors).join("; ")} />}
             {open && (
-              <Box display="grid" gridTemplateColumns={{ mobile: 1, desktop: 2 }} columnGap={5} marginTop={4}>
+              <Box marginTop={4}>
+              <CheckSettings provider={p} onFields={(f) => setChecked({ ...checked, [p.id]: f })} />
+              <Box display="grid" gridTemplateColumns={{ mobile: 1, desktop: 2 }} columnGap={5}>
                 <Labeled label="Name" error={errors.name}>
                   <input style={controlStyle} name="provider_name" value={p.name} onChange={(e) => update(index, { name: e.target.value })} />
                 </Labeled>
@@ -194,6 +253,7 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
                     reports cannot arrive.
                   </Text>
                 )}
+              </Box>
               </Box>
             )}
             <ProviderActions provider={p} saved={savedIds.has(p.id) && !dirty} />
