@@ -206,3 +206,22 @@ def test_last_sent_per_rule(
             )
     body = client.get("/api/dashboard/rules/last-sent", headers=auth()).get_json()
     assert body == {"last_sent": {"r1": "2026-11-03T00:00:00+00:00"}}
+
+
+def test_the_real_captured_token_over_http(
+    client: FlaskClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token the real Dashboard sent, with the headers app-sdk's fetch sends, clock at iat."""
+    from saleor_sms_app.saleor import dashboard_auth
+    from tests.dashboard.conftest import add_tenant, captured_handshake_token, captured_jwks
+
+    token, claims = captured_handshake_token()
+    add_tenant(services, api_url=claims["iss"], app_id=claims["app"], jwks=captured_jwks())
+    monkeypatch.setattr(dashboard_auth, "now", lambda: float(claims["iat"] + 60))
+    headers = {"Authorization-Bearer": token, "Saleor-Api-Url": claims["iss"]}
+    response = client.get("/api/dashboard/me", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["email"] == "admin@example.com"
+    assert response.get_json()["can_configure"] is True
+    monkeypatch.setattr(dashboard_auth, "now", lambda: float(claims["exp"] + 1))
+    assert client.get("/api/dashboard/me", headers=headers).status_code == 401
