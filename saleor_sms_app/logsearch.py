@@ -191,6 +191,11 @@ def _conditions(tenant_id: int, query: LogQuery) -> list[ColumnElement[bool]]:
 
 def _filtered(tenant_id: int, query: LogQuery) -> Select[Message]:
     column = SORTABLE[query.sort]
+    if query.search:
+        # A search matches a handful of rows through the order-number index; sorting
+        # by an expression stops SQLite's planner from walking the whole tenant in
+        # date order instead (40x slower on 50k rows, see bench_dashboard_log.py).
+        column = func.coalesce(column, column)
     order = column.desc() if query.descending else column.asc()
     tie = Message.id.desc() if query.descending else Message.id.asc()
     return select(Message).where(*_conditions(tenant_id, query)).order_by(order, tie)
