@@ -204,7 +204,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   const update = (index: number, rule: Rule) => setRules(rules.map((r, i) => (i === index ? rule : r)));
   const add = () => {
     const id = Math.random().toString(16).slice(2, 14);
-    setRules([...rules, { id, name: "New rule", enabled: true, event: metadata.events[0].name, conditions: { statuses: [], channels: [] }, recipients: { customer: true, staff: false, numbers: [] }, template: "Hi {{ customer.first_name }}, order {{ order.number }} …" }]);
+    setRules([...rules, { id, name: "New rule", enabled: true, event: metadata.events[0].name, conditions: { statuses: [], channels: [] }, recipients: { customer: true, staff: false, numbers: [] }, template: "Hi {{ customer.first_name }}, your order {{ order.number }} ..." }]);
     setEditing(id);
   };
   const save = async () => {
@@ -242,8 +242,10 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
                 <td>{[r.customer && "customer", r.staff && "staff", ...r.numbers].filter(Boolean).join(", ") || "nobody"}</td>
                 <td>{lastSent[rule.id] ? shortTime(lastSent[rule.id]) : "never"}</td>
                 <td className="actions">
-                  <Button size="small" variant="secondary" onClick={() => setEditing(editing === rule.id ? null : rule.id)}>{editing === rule.id ? "Close" : "Edit"}</Button>
-                  <Button size="small" variant="error" onClick={() => setRules(rules.filter((_, i) => i !== index))}>Remove</Button>
+                  <Box display="flex" gap={2} justifyContent="flex-end">
+                    <Button size="small" variant="secondary" onClick={() => setEditing(editing === rule.id ? null : rule.id)}>{editing === rule.id ? "Close" : "Edit"}</Button>
+                    <Button size="small" variant="error" onClick={() => setRules(rules.filter((_, i) => i !== index))}>Remove</Button>
+                  </Box>
                 </td>
               </tr>,
               editing === rule.id && (
