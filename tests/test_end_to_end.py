@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from saleor_sms_app.models import Message, MessageAttempt
+from saleor_sms_app.saleor.tenants import get_tenant
 from tests.conftest import drain_queue
 
 pytest.importorskip(
@@ -23,9 +24,14 @@ pytest.importorskip(
 pytest.importorskip("tests.standin.saleor", reason="the Saleor stand-in is not merged yet")
 
 
-def test_order_created_is_texted_once_over_real_http(installed: Any) -> None:
-    saleor, app = installed.saleor, installed.app
+def test_order_created_is_texted_once_over_real_http(
+    saleor_standin: Any, live_app: Any, installed: Any
+) -> None:
+    # `installed` has put the app into the stand-in over HTTP (manifest + register).
+    saleor, app = saleor_standin, live_app
     services = app.services
+    tenant = get_tenant(services, saleor.api_url)
+    assert tenant is not None and tenant.app_id == saleor.app_id
     order = saleor.make_order(
         number=1042, first_name="Anna", phone="+48 601 234 567", country_code="PL"
     )
@@ -46,7 +52,7 @@ def test_order_created_is_texted_once_over_real_http(installed: Any) -> None:
     with services.sessions() as session:
         logged = session.scalars(select(Message).where(Message.status == "sent")).one()
         assert (logged.tenant_id, logged.order_id, logged.body) == (
-            installed.tenant.id,
+            tenant.id,
             order["id"],
             sms["body"],
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
@@ -77,7 +78,14 @@ class ScriptedProvider(SmsProvider):
         ScriptedProvider.calls.append(sms)
         step = ScriptedProvider.script.pop(0) if ScriptedProvider.script else "ok"
         if step == "ok":
-            return SendResult(SendStatus.QUEUED, f"scripted-{len(self.calls)}", raw='{"ok":1}')
+            return SendResult(
+                SendStatus.QUEUED,
+                f"scripted-{len(self.calls)}",
+                segments=2,
+                price=Decimal("0.0075"),
+                currency="USD",
+                raw='{"ok":1}',
+            )
         if step == "temporary":
             raise ProviderError(
                 FailureReason.PROVIDER_UNAVAILABLE,

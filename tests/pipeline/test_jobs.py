@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +316,8 @@ def test_a_temporary_provider_error_is_retried_until_it_works(
     drain_queue(services)
     customer = by_rule(services)["customer-order-confirmation/customer"]
     assert (customer.status, customer.provider_message_id) == ("sent", "scripted-3")
+    assert (customer.price, customer.currency, customer.segments) == (Decimal("0.0075"), "USD", 2)
+    assert customer.sent_at is not None
     assert customer.error_code is None and customer.error_text is None
     assert [(a.status, a.error_code, a.temporary) for a in attempts(services, customer.id)] == [
         ("failed", "503", True),
@@ -445,3 +448,17 @@ def test_uninstalled_tenants_and_vanished_orders_are_ignored(
     uninstall(services, saleor.api_url)
     assert run(saleor, "ORDER_CREATED", order) == []
     assert messages(services) == [] and CONFIG_KEY not in saleor.app_private_metadata
+
+
+def test_a_message_being_sent_by_another_worker_is_left_to_it(
+    services: Services, saleor: SaleorStandin, tenant: TenantRecord
+) -> None:
+    run(saleor, "ORDER_CREATED", saleor.make_order())
+    customer = by_rule(services)["customer-order-confirmation/customer"]
+    lock = services.redis.lock(f"sms:sending:{customer.id}", timeout=30)
+    assert lock.acquire(blocking=False)
+    assert send_message(customer.id) == "locked"
+    assert outbox(services) == []
+    lock.release()
+    drain_queue(services)
+    assert len(outbox(services)) == 1 and send_message(customer.id) == "sent"
