@@ -128,6 +128,8 @@ class SmsapiProvider(HttpProvider):
             "message": sms.body,
             "format": "json",
             "encoding": "utf-8",
+            # details=1 adds parts/length to the answer: the log shows real segments.
+            "details": "1",
         }
         sender = sms.sender or self.config.sender
         if sender:
@@ -150,7 +152,7 @@ class SmsapiProvider(HttpProvider):
         return SendResult(
             status=SendStatus.QUEUED,
             provider_message_id=str(first["id"]),
-            segments=to_int(first.get("parts")),
+            segments=to_int(first.get("parts", body.get("parts"))),
             price=points,
             currency="points" if points is not None else None,
             raw=answer.text,
