@@ -186,6 +186,7 @@ class SmsapiProvider(HttpProvider):
         statuses = _split(params.get("status"))
         names = _split(params.get("status_name"))
         numbers = _split(params.get("to"))
+        references = _split(params.get("idx"))
         events = []
         for i, message_id in enumerate(ids):
             status = _at(statuses, i)
@@ -196,6 +197,7 @@ class SmsapiProvider(HttpProvider):
                     provider_code=status or None,
                     description=_at(names, i) or None,
                     to=_at(numbers, i) or None,
+                    reference=_at(references, i) or None,
                     raw={key: _at(_split(value), i) for key, value in params.items()},
                 )
             )
