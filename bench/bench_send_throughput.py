@@ -98,7 +98,8 @@ def main() -> int:
             "APP_URL": "http://localhost:8000",
             "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            # scripts/with-postgres.sh sets TEST_DATABASE_URL: a throwaway PostgreSQL.
+            "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
             "DATA_DIR": str(tmp),
             "LOG_LEVEL": "WARNING",
         }
@@ -109,8 +110,9 @@ def main() -> int:
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.05)
         os.environ.update(env)
-        upgrade(env["DATABASE_URL"])
-        services = Services.build(Settings.from_env())
+        settings = Settings.from_env()
+        upgrade(settings.database_url)
+        services = Services.build(settings)
         tenant = save_tenant(
             services,
             saleor_api_url="http://127.0.0.1:9/graphql/",
@@ -157,7 +159,11 @@ def main() -> int:
             )
         empty_rate = args.messages / empty_seconds
         send_rate = args.messages / send_seconds
-        print(f"cores: {os.cpu_count()}  worker processes: {args.workers}  jobs: {args.messages}")
+        database = settings.database_url.split(":", 1)[0]
+        print(
+            f"cores: {os.cpu_count()}  worker processes: {args.workers}  "
+            f"jobs: {args.messages}  database: {database}"
+        )
         print(f"RQ empty jobs:            {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
         print(f"send_message to stand-in: {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
         print(f"ratio: {send_rate / empty_rate:.2f} of the empty-job rate; sent rows: {sent}")

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -197,6 +198,34 @@ def low_balance_warnings(services: Services, tenant_id: int) -> list[LowBalanceW
             )
             for r in rows
         ]
+
+
+#: At most one balance check per tenant in this many seconds, however many sends.
+BALANCE_CHECK_EVERY_SECONDS = 600
+
+
+def schedule_balance_check(services: Services, tenant_id: int) -> bool:
+    """Queue :func:`saleor_sms_app.jobs.check_balances` unless one ran recently.
+
+    Called after sends: balances only move when messages go out, and a Redis
+    ``SET NX EX`` key keeps it to one check per tenant per interval across all
+    workers. True if a check was queued. Redis trouble only skips the check.
+    """
+    try:
+        fresh = services.redis.set(
+            f"sms:balance-check:{tenant_id}", "1", nx=True, ex=BALANCE_CHECK_EVERY_SECONDS
+        )
+        if not fresh:
+            return False
+        services.queue.enqueue(
+            "saleor_sms_app.jobs.check_balances",
+            tenant_id,
+            description=f"check SMS balances of tenant {tenant_id}",
+        )
+    except RedisError as exc:
+        log.warning("balance check of tenant %s not scheduled: %s", tenant_id, exc)
+        return False
+    return True
 
 
 def check_tenant_balances(tenant_id: int) -> int:

@@ -93,6 +93,8 @@ def apply_events(
             )
         ).first()
         if message is None:
+            message = _by_reference(session, tenant_id, provider_id, event)
+        if message is None:
             applied.unknown.append(event.provider_message_id)
             continue
         session.add(
@@ -115,6 +117,28 @@ def apply_events(
             ):
                 applied.suppressed.append(message.phone)
     return applied
+
+
+def _by_reference(
+    session: Session, tenant_id: int, provider_id: str, event: DeliveryEvent
+) -> Message | None:
+    """The message a report names by our own reference, when we never learnt the
+    provider's id for it (the send answer was lost: a timeout, or SMSAPI's
+    "already sent" for a retried idx). Only a message of this provider that has
+    no provider id yet qualifies, so a reference can never hijack another row.
+    """
+    if not event.reference or not event.reference.isdigit():
+        return None
+    message = session.get(Message, int(event.reference))
+    if (
+        message is None
+        or message.tenant_id != tenant_id
+        or message.provider_id != provider_id
+        or message.provider_message_id is not None
+    ):
+        return None
+    message.provider_message_id = event.provider_message_id
+    return message
 
 
 def _move(

@@ -433,6 +433,11 @@ def _send_locked(services: Services, message_id: int) -> str:
         context,
         callback_url_for=lambda p: callback_url(settings, tenant_id, secret, p.id),
     )
+    if outcome.result is not None and config.settings.low_balance_threshold is not None:
+        # Imported here: balance.py logs its alert texts through this module.
+        from saleor_sms_app.balance import schedule_balance_check
+
+        schedule_balance_check(services, tenant_id)
     return _record(services, message_id, tenant_id, sms.to, outcome)
 
 

@@ -128,6 +128,8 @@ class SmsapiProvider(HttpProvider):
             "message": sms.body,
             "format": "json",
             "encoding": "utf-8",
+            # details=1 adds parts/length to the answer: the log shows real segments.
+            "details": "1",
         }
         sender = sms.sender or self.config.sender
         if sender:
@@ -150,7 +152,7 @@ class SmsapiProvider(HttpProvider):
         return SendResult(
             status=SendStatus.QUEUED,
             provider_message_id=str(first["id"]),
-            segments=to_int(first.get("parts")),
+            segments=to_int(first.get("parts", body.get("parts"))),
             price=points,
             currency="points" if points is not None else None,
             raw=answer.text,
@@ -184,6 +186,7 @@ class SmsapiProvider(HttpProvider):
         statuses = _split(params.get("status"))
         names = _split(params.get("status_name"))
         numbers = _split(params.get("to"))
+        references = _split(params.get("idx"))
         events = []
         for i, message_id in enumerate(ids):
             status = _at(statuses, i)
@@ -194,6 +197,7 @@ class SmsapiProvider(HttpProvider):
                     provider_code=status or None,
                     description=_at(names, i) or None,
                     to=_at(numbers, i) or None,
+                    reference=_at(references, i) or None,
                     raw={key: _at(_split(value), i) for key, value in params.items()},
                 )
             )

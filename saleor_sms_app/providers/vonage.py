@@ -245,6 +245,7 @@ class VonageProvider(HttpProvider):
                 # Vonage Opt-out Assist: err-code 9 on a failed/rejected receipt.
                 opted_out=code == "9" and status in ("failed", "rejected"),
                 raw=dict(params),
+                reference=params.get("client-ref") or params.get("client_ref") or None,
             )
         ]
 

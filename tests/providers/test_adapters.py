@@ -243,8 +243,13 @@ class TestSmsapi(ProviderContract):
                     "status": "QUEUE",
                     "error": None,
                     "idx": "1042",
+                    "parts": 1,
+                    "length": 16,
                 }
             ],
+            "message": "Order 42 shipped",
+            "length": 16,
+            "parts": 1,
         },
     )
     message_id = "5F6C1D2E3A4B5C6D7E8F9A0B"
@@ -296,9 +301,11 @@ class TestSmsapi(ProviderContract):
         provider_context,  # type: ignore[no-untyped-def]
     ) -> None:
         standin_provider.answer(*self.success)
-        self.adapter(standin_provider, provider_context).send(self.sms())
+        result = self.adapter(standin_provider, provider_context).send(self.sms())
+        assert (result.segments, result.price, result.currency) == (1, Decimal("0.16"), "points")
         form = standin_provider.last.form
         assert (form["idx"], form["check_idx"], form["to"]) == ("1042", "1", "48500100200")
+        assert form["details"] == "1"
         assert standin_provider.last.headers["Authorization"] == "Bearer smsapi-oauth-token-abcdef"
         standin_provider.answer(*smsapi_error(53, "Not unique idx"))
         error = self.refused(standin_provider, provider_context)

@@ -87,3 +87,22 @@ def test_provider_error_is_reported_not_raised(
     assert check.balance is None and check.error and "authentication" in check.error
     assert "twilio-auth-token-123456" not in check.error
     assert low_balance_warnings(services, tenant.id) == []
+
+
+def test_sends_schedule_at_most_one_balance_check(
+    services: Services, tenant: TenantRecord, standin_provider: StandinProvider
+) -> None:
+    from saleor_sms_app import sending
+    from tests.providers.conftest import log_message
+
+    settings = ShopSettings(low_balance_threshold=5.0)
+    use_config(
+        services,
+        tenant,
+        AppConfig(settings=settings, providers=[generic_config("g", standin_provider.url)]),
+    )
+    for _ in range(3):
+        assert sending.send_message(services, log_message(services, tenant.id)) == "sent"
+    jobs = [services.queue.fetch_job(i) for i in services.queue.job_ids]
+    checks = [j for j in jobs if j and j.func_name == "saleor_sms_app.jobs.check_balances"]
+    assert [j.args for j in checks] == [(tenant.id,)]

@@ -270,3 +270,22 @@ def test_plivo_v3_and_infobip_json_reports_through_the_endpoint(
     assert (status, code) == ("failed", "REJECTED_DND")
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
+
+
+def test_report_matched_by_our_reference_when_the_send_answer_was_lost(
+    client: Any, services: Services, shop: TenantRecord
+) -> None:
+    """SMSAPI took the message but we never saw its id (timeout, then "already
+    sent" for the retried idx): the report's idx finds the row and corrects it."""
+    lost = log_message(
+        services, shop.id, status="failed", provider_id="sa", provider="smsapi", error_code="53"
+    )
+    other = log_message(services, shop.id, status="failed", provider_id="tw", provider="twilio")
+    query = urlencode({"MsgId": "NEWID,X2", "status": "404,404", "idx": f"{lost},{other}"})
+    response = client.get(_path(shop, "sa") + "?" + query)
+    assert response.status_code == 200
+    assert _status(services, lost)[0] == "delivered"
+    assert _status(services, other)[0] == "failed"  # another provider's row is never touched
+    with services.sessions() as session:
+        row = session.get(Message, lost)
+        assert row is not None and row.provider_message_id == "NEWID"
