@@ -77,14 +77,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_app(app: Flask, services: Services) -> Iterator[str]:
+def served_app(app: Flask, services: Services) -> Iterator[str]:
     services.settings = services.settings.with_overrides(dashboard_dist=DIST)
     yield from serve(app)
 
 
 @pytest.fixture
 def dashboard(
-    live_app: str,
+    served_app: str,
     services: Services,
     saleor: SaleorDouble,
     signing_key: rsa.RSAPrivateKey,
@@ -122,7 +122,7 @@ def dashboard(
     for base in serve(host):
         yield {
             "host": base.replace("127.0.0.1", "localhost"),
-            "app_url": live_app + "/app",
+            "app_url": served_app + "/app",
             "saleor": saleor,
             "tenant_id": tenant_id,
         }
