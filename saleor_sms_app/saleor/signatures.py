@@ -116,7 +116,8 @@ def _keys_of(tenant: TenantRecord) -> dict[str, RSAPublicKey]:
     return parsed.keys
 
 
-def _verify_with(keys: dict[str, RSAPublicKey], signature: str, body: bytes) -> bool:
+def signature_matches(keys: dict[str, RSAPublicKey], signature: str, body: bytes) -> bool:
+    """Whether ``signature`` is a valid detached RS256 JWS of ``body`` by one of ``keys``."""
     try:
         header = _jws.get_unverified_header(signature)
     except jwt.PyJWTError:
@@ -156,7 +157,7 @@ def verify_webhook(
     """Return the tenant (with a fresh JWKS if one was fetched) or raise :class:`Unauthorized`."""
     if not signature:
         raise Unauthorized("the Saleor-Signature header is missing", code="signature_missing")
-    if _verify_with(_keys_of(tenant), signature, body):
+    if signature_matches(_keys_of(tenant), signature, body):
         return tenant
     if not _may_refetch(services, tenant):
         raise Unauthorized("the webhook signature does not verify", code="signature_invalid")
@@ -170,6 +171,6 @@ def verify_webhook(
     if jwks != tenant.jwks:
         log.info("tenant %s: Saleor signing keys changed, stored the new JWKS", tenant.id)
         tenant = tenants.update_jwks(services, tenant, jwks)
-    if _verify_with(_keys_of(tenant), signature, body):
+    if signature_matches(_keys_of(tenant), signature, body):
         return tenant
     raise Unauthorized("the webhook signature does not verify", code="signature_invalid")

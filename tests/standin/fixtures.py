@@ -77,7 +77,9 @@ def live_app(services: Services) -> Iterator[LiveApp]:
     services.settings = services.settings.with_overrides(app_url=url)
     flask_app = create_app(services=services)
     target.append(flask_app.wsgi_app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     clear_cache(services)
     yield LiveApp(url=url, services=services, flask_app=flask_app)

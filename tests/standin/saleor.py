@@ -427,7 +427,9 @@ class _QuietHandler(WSGIRequestHandler):
 def serve_in_thread(wsgi_app: Callable[..., Any]) -> BaseWSGIServer:
     """A threaded werkzeug server on a free loopback port, already serving."""
     server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     return server
 
 
