@@ -1,1 +1,97 @@
-"""Pytest fixtures for the stand-ins (registered globally by tests/conftest.py)."""
+"""Pytest fixtures for the stand-ins (registered globally by tests/conftest.py).
+
+* ``saleor_standin``: a started :class:`~tests.standin.saleor.SaleorStandin`.
+* ``live_app``: the real Flask app from ``create_app(services=...)`` on a real
+  loopback HTTP server in a thread; its settings' ``APP_URL`` is that server's
+  URL, so the manifest it serves points back at it. ``.url``, ``.services``.
+* ``installed``: the stand-in has installed ``live_app`` over HTTP (manifest
+  fetch + register), exactly as Saleor does; ``.saleor``, ``.app``, ``.tenant``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from saleor_sms_app.saleor.tenants import TenantRecord, clear_cache, get_tenant
+from saleor_sms_app.services import Services
+
+if TYPE_CHECKING:
+    from tests.standin.saleor import Installation, SaleorStandin
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class LiveApp:
+    """The app served on loopback: where it listens and the services it runs on."""
+
+    url: str
+    services: Services
+    flask_app: Flask
+
+
+@dataclass
+class Installed:
+    """A stand-in Saleor with the live app installed into it."""
+
+    saleor: SaleorStandin
+    app: LiveApp
+    tenant: TenantRecord
+    installation: Installation
+
+
+@pytest.fixture
+def saleor_standin() -> Iterator[SaleorStandin]:
+    from tests.standin.saleor import SaleorStandin
+
+    standin = SaleorStandin().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def live_app(services: Services) -> Iterator[LiveApp]:
+    from saleor_sms_app.app import create_app
+
+    # The port must be known before the app is built (APP_URL goes into the
+    # manifest), so the server starts with a dispatcher filled in afterwards.
+    target: list[Callable[..., Any]] = []
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return target[0](environ, start_response)
+
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, dispatch, threaded=True, request_handler=_QuietHandler
+    )
+    url = f"http://127.0.0.1:{server.server_port}"
+    services.settings = services.settings.with_overrides(app_url=url)
+    flask_app = create_app(services=services)
+    target.append(flask_app.wsgi_app)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    clear_cache(services)
+    yield LiveApp(url=url, services=services, flask_app=flask_app)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    clear_cache(services)
+
+
+@pytest.fixture
+def installed(saleor_standin: SaleorStandin, live_app: LiveApp) -> Installed:
+    installation = saleor_standin.install(live_app.url)
+    tenant = get_tenant(live_app.services, saleor_standin.api_url)
+    assert tenant is not None, "the register step stored no tenant"
+    return Installed(saleor_standin, live_app, tenant, installation)

@@ -1,0 +1,61 @@
+"""The Saleor App manifest: what Saleor reads to install us.
+
+The static fields live in ``manifest/app.toml`` (edited by people, reviewed in
+diffs); everything that depends on where this deployment runs (its URLs) or on
+code (the version, one webhook per event of :mod:`saleor_sms_app.events`, the
+subscription documents in ``graphql/subscriptions/``) is added here, so the
+manifest can never name an event the app does not handle.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from saleor_sms_app import __version__
+from saleor_sms_app.events import EVENTS, SaleorEvent
+from saleor_sms_app.saleor import documents
+
+MANIFEST_DIR = Path(__file__).resolve().parent.parent.parent / "manifest"
+STATIC_FIELDS = MANIFEST_DIR / "app.toml"
+LOGO = MANIFEST_DIR / "logo.png"
+
+#: Paths of the app, relative to APP_URL; the web layer routes the same ones.
+APP_PAGE_PATH = "/app"
+REGISTER_PATH = "/api/register"
+LOGO_PATH = "/logo.png"
+WEBHOOK_PATH_PREFIX = "/api/webhooks/"
+
+
+def webhook_path(event: SaleorEvent) -> str:
+    """``/api/webhooks/order_created``: one route per event keeps Saleor's logs readable."""
+    return WEBHOOK_PATH_PREFIX + event.header_value
+
+
+@cache
+def static_fields() -> dict[str, Any]:
+    with STATIC_FIELDS.open("rb") as f:
+        return tomllib.load(f)
+
+
+def build_manifest(app_url: str) -> dict[str, Any]:
+    """The manifest for a deployment reachable at ``app_url`` (no trailing slash)."""
+    base = app_url.rstrip("/")
+    manifest: dict[str, Any] = dict(static_fields())
+    manifest["version"] = __version__
+    manifest["appUrl"] = base + APP_PAGE_PATH
+    manifest["tokenTargetUrl"] = base + REGISTER_PATH
+    manifest["brand"] = {"logo": {"default": base + LOGO_PATH}}
+    manifest["webhooks"] = [
+        {
+            "name": f"SMS: {event.label}",
+            "asyncEvents": [event.name],
+            "query": documents.load(event.subscription),
+            "targetUrl": base + webhook_path(event),
+            "isActive": True,
+        }
+        for event in EVENTS
+    ]
+    return manifest
