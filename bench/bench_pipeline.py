@@ -37,11 +37,7 @@ from saleor_sms_app.rendering import order_context, render  # noqa: E402
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
-
-try:
-    from tests.standin.saleor import SaleorStandin, global_id, make_order
-except ImportError:  # the stand-in comes from branch saleor
-    SaleorStandin = None  # type: ignore[assignment,misc]
+from tests.standin.saleor import SaleorStandin, global_id, make_order  # noqa: E402
 
 ORDERS = 200
 
@@ -133,9 +129,6 @@ def bench_pipeline(redis_url: str, workdir: Path) -> None:
 
 
 def main() -> None:
-    if SaleorStandin is None:
-        print("== skipped: tests/standin/saleor.py (the loopback Saleor) is not there yet")
-        return
     print("== rendering")
     bench_rendering()
     binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")

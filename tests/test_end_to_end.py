@@ -11,17 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from saleor_sms_app.models import Message, MessageAttempt
 from saleor_sms_app.saleor.tenants import get_tenant
 from tests.conftest import drain_queue
-
-pytest.importorskip(
-    "saleor_sms_app.web.webhooks", reason="the webhook endpoint (branch saleor) is not merged yet"
-)
-pytest.importorskip("tests.standin.saleor", reason="the Saleor stand-in is not merged yet")
 
 
 def test_order_created_is_texted_once_over_real_http(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -22,27 +21,19 @@ from saleor_sms_app.providers.models import (
 )
 from saleor_sms_app.saleor.tenants import TenantRecord, save_tenant
 from saleor_sms_app.services import Services
-
-if TYPE_CHECKING:
-    from tests.standin.saleor import SaleorStandin
+from tests.standin.saleor import SaleorStandin, global_id
 
 
 @pytest.fixture
-def saleor() -> Iterator[SaleorStandin]:
-    # Imported here: until the `saleor` branch's stand-in is merged, the tests
-    # that need it skip (pytest.importorskip) while the others still run.
-    from tests.standin.saleor import SaleorStandin
-
-    standin = SaleorStandin(shop_name="Sklep Testowy").start()
-    yield standin
-    standin.stop()
+def saleor(saleor_standin: SaleorStandin) -> SaleorStandin:
+    """The loopback Saleor (``tests/standin``) with a shop name the tests can recognise."""
+    saleor_standin.shop_name = "Sklep Testowy"
+    return saleor_standin
 
 
 @pytest.fixture
 def tenant(services: Services, saleor: SaleorStandin) -> TenantRecord:
     """The app installed in the stand-in (token and app id as the register step stores them)."""
-    from tests.standin.saleor import global_id
-
     saleor.token = "app-token-0123456789"
     saleor.app_id = global_id("App", 1)
     return save_tenant(

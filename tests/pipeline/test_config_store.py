@@ -21,13 +21,9 @@ from saleor_sms_app.errors import Conflict, InvalidConfiguration, NewerConfigura
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 from tests.pipeline.conftest import configure
+from tests.standin.saleor import SaleorStandin
 
 SECRET = "twilio-auth-token-s3cret"
-
-standin = pytest.importorskip(
-    "tests.standin.saleor", reason="the Saleor stand-in is not merged yet"
-)
-SaleorStandin = standin.SaleorStandin
 
 
 def twilio_like(**kw: object) -> ProviderConfig:

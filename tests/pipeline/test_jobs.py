@@ -32,12 +32,7 @@ from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import ScriptedProvider, configure
-
-standin = pytest.importorskip(
-    "tests.standin.saleor", reason="the Saleor stand-in is not merged yet"
-)
-SaleorStandin = standin.SaleorStandin
-fulfillment = standin.fulfillment
+from tests.standin.saleor import SaleorStandin, fulfillment
 
 
 def webhook(event: str, order: dict[str, Any], **fields: Any) -> tuple[str, str]:

@@ -12,11 +12,7 @@ from saleor_sms_app.rendering import order_context, render
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services
 from tests.pipeline.test_rendering import EXPECTED
-
-standin = pytest.importorskip(
-    "tests.standin.saleor", reason="the Saleor stand-in is not merged yet"
-)
-SaleorStandin = standin.SaleorStandin
+from tests.standin.saleor import SaleorStandin
 
 
 def test_fetch_order_brings_every_field_the_tokens_need(
