@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-UI_SOURCES := $(shell find dashboard_ui/src dashboard_ui/index.html dashboard_ui/package.json dashboard_ui/package-lock.json dashboard_ui/vite.config.ts -type f 2>/dev/null)
+UI_SOURCES := $(shell find dashboard_ui/src dashboard_ui/index.html dashboard_ui/package.json dashboard_ui/package-lock.json dashboard_ui/vite.config.ts dashboard_ui/tsconfig.json -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
 .PHONY: run test check lint format deps ui bench test-postgres clean
@@ -17,6 +17,7 @@ test: deps ui
 	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
 	export CHROMIUM_PATH=$$(scripts/ensure-system-package.sh chromium) || exit 1; \
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -f dashboard_ui/package.json ]; then cd dashboard_ui && npx vitest run; fi
 
 # The same suite against a throwaway PostgreSQL cluster (CI runs this too).
 test-postgres: deps ui

@@ -23,12 +23,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
     app.extensions["sms_app"] = services
 
-    from saleor_sms_app.web import health, lifecycle, responses, webhooks
+    from saleor_sms_app.web import (
+        dashboard,
+        delivery_reports,
+        health,
+        lifecycle,
+        responses,
+        webhooks,
+    )
 
     responses.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(delivery_reports.bp)
+    app.register_blueprint(dashboard.page)
+    app.register_blueprint(dashboard.api)
     return app
 
 

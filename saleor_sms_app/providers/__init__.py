@@ -2,6 +2,15 @@
 
 Adapters are imported lazily by dotted path so a broken or slow import of one
 provider never stops the others (the sentry-python integrations habit).
+
+Adding a provider (anymail's ADDING_ESPS, in short): copy the adapter closest
+to it (form API → ``twilio.py``, JSON API → ``infobip.py``), subclass
+:class:`~saleor_sms_app.providers.http.HttpProvider`, declare ``fields`` and an
+``errors`` lookup table (provider code → reason, temporary, merchant hint),
+map ``send``/``balance``/``parse_callback`` and, if it signs callbacks,
+``verify_callback``; register it below; then subclass
+``tests/providers/contract.py`` with answers shaped as its documentation shows
+and add a cassette. Do not re-implement the provider's own limits here.
 """
 
 from __future__ import annotations
@@ -14,6 +23,13 @@ from saleor_sms_app.providers.models import ProviderConfigError
 
 PROVIDERS: dict[str, str] = {
     "sandbox": "saleor_sms_app.providers.sandbox:SandboxProvider",
+    "twilio": "saleor_sms_app.providers.twilio:TwilioProvider",
+    "vonage": "saleor_sms_app.providers.vonage:VonageProvider",
+    "smsapi": "saleor_sms_app.providers.smsapi:SmsapiProvider",
+    "plivo": "saleor_sms_app.providers.plivo:PlivoProvider",
+    "mocean": "saleor_sms_app.providers.mocean:MoceanProvider",
+    "infobip": "saleor_sms_app.providers.infobip:InfobipProvider",
+    "generic": "saleor_sms_app.providers.generic:GenericProvider",
 }
 
 

@@ -75,6 +75,9 @@ class SmsProvider(ABC):
     #: Whether :meth:`verify_callback` checks a provider signature (else the
     #: per-tenant secret in the callback URL is the only authentication).
     signs_callbacks: ClassVar[bool] = False
+    #: Plain-text body some providers insist on when they post a delivery report
+    #: (SMSAPI wants ``OK``); None answers JSON.
+    callback_ok_body: ClassVar[str | None] = None
 
     def __init__(self, config: ProviderConfig, context: ProviderContext) -> None:
         self.config = config
@@ -114,6 +117,10 @@ class SmsProvider(ABC):
 
     def balance(self) -> Balance:
         raise BalanceNotSupported(f"{self.label} has no balance API")
+
+    def hint_for(self, code: str | None) -> str | None:
+        """Merchant advice for a provider code seen in a delivery report."""
+        return None
 
     def verify_callback(self, request: CallbackRequest) -> bool:
         """True if the request carries the provider's valid signature.

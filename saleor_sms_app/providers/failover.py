@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from saleor_sms_app.config.model import ProviderConfig
-from saleor_sms_app.providers import build_provider
+from saleor_sms_app.providers import build_provider, provider_class
 from saleor_sms_app.providers.base import ProviderContext, SmsProvider
 from saleor_sms_app.providers.models import (
     FailureReason,
@@ -60,25 +60,25 @@ def send_with_failover(
     context: ProviderContext,
     *,
     build: Callable[[ProviderConfig, ProviderContext], SmsProvider] = build_provider,
+    callback_url_for: Callable[[ProviderConfig], str | None] | None = None,
 ) -> Outcome:
-    """Try each provider in order until one accepts ``sms``."""
+    """Try each provider in order until one accepts ``sms``.
+
+    ``callback_url_for`` gives each provider its own delivery-report URL (the
+    URL names the provider configuration, so a report is matched to the
+    provider that really sent the message).
+    """
     outcome = Outcome()
     for config in providers:
         started = time.monotonic()
         try:
             adapter = build(config, context)
-            result = adapter.send(sms)
+            this_sms = sms
+            if callback_url_for is not None:
+                this_sms = replace(sms, status_callback_url=callback_url_for(config))
+            result = adapter.send(this_sms)
         except ProviderConfigError as exc:
-            error = ProviderError(
-                FailureReason.AUTHENTICATION
-                if "secret" in str(exc).lower()
-                else FailureReason.OTHER,
-                str(exc),
-                temporary=False,
-                provider=config.type,
-                hint="Complete this provider's settings in the app's Providers screen.",
-            )
-            outcome.attempts.append(Attempt(config, None, error, _ms(started)))
+            outcome.attempts.append(Attempt(config, None, _config_error(config, exc), _ms(started)))
             continue
         except ProviderError as exc:
             outcome.attempts.append(Attempt(config, None, exc, _ms(started)))
@@ -88,6 +88,27 @@ def send_with_failover(
         outcome.attempts.append(Attempt(config, result, None, _ms(started)))
         return outcome
     return outcome
+
+
+def _config_error(config: ProviderConfig, exc: ProviderConfigError) -> ProviderError:
+    """A provider that cannot even be built: missing credentials read as an
+    authentication problem, anything else as a settings problem; both move on
+    to the next provider, since this one surely sent nothing."""
+    try:
+        secret_names = {f.name for f in provider_class(config.type).fields if f.secret}
+    except ProviderConfigError:
+        secret_names = set()
+    missing_secret = bool(secret_names & set(exc.fields))
+    return ProviderError(
+        FailureReason.AUTHENTICATION if missing_secret else FailureReason.OTHER,
+        str(exc),
+        temporary=False,
+        provider=config.type,
+        provider_code="configuration",
+        hint="Complete this provider's settings in the app's Providers screen ("
+        + ", ".join(sorted(exc.fields) or ["type"])
+        + ").",
+    )
 
 
 def _ms(started: float) -> int:

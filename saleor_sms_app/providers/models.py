@@ -103,6 +103,9 @@ class DeliveryEvent:
     #: The provider says the recipient opted out (feeds the suppression list).
     opted_out: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
+    #: Our own reference echoed back (SMSAPI ``idx``, Vonage ``client-ref``): matches
+    #: the report to its message even when the send answer was lost.
+    reference: str | None = None
 
 
 class ProviderError(Exception):

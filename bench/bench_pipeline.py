@@ -1,0 +1,168 @@
+"""How fast a webhook becomes a sent SMS, beside the cost of its unavoidable parts.
+
+Figures (all measured in this run, on this machine):
+
+* rendering: the default order-confirmation template through the sandboxed
+  Jinja with the full order context, against ``str.format`` of the same text
+  (the baseline: the least any templating could cost);
+* pipeline: ``handle_webhook`` + ``send_message`` per order (real Redis, real
+  SQLite, the loopback Saleor stand-in, the sandbox provider), against the
+  baseline of just fetching the order from the same stand-in, which every
+  design has to do.
+
+Run with ``make bench`` (which finds redis-server) or
+``REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_pipeline.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redis import Redis  # noqa: E402
+
+from saleor_sms_app.config.defaults import ORDER_CONFIRMATION  # noqa: E402
+from saleor_sms_app.migrate import upgrade  # noqa: E402
+from saleor_sms_app.rendering import order_context, render  # noqa: E402
+from saleor_sms_app.services import Services, set_services  # noqa: E402
+from saleor_sms_app.settings import Settings  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+try:
+    from tests.standin.saleor import SaleorStandin, global_id, make_order
+except ImportError:  # the stand-in comes from branch saleor
+    SaleorStandin = None  # type: ignore[assignment,misc]
+
+ORDERS = 200
+
+
+def per_second(count: int, seconds: float) -> str:
+    return f"{count / seconds:10.0f}/s  ({seconds / count * 1000:.3f} ms each)"
+
+
+def bench_rendering() -> None:
+    order = make_order(number=1042)
+    context = order_context(order, shop_name="Example Shop")
+    flat = {"shop": "Example Shop", "number": "1042", "total": "32.00 USD"}
+    fmt = "{shop}: thank you for your order {number} ({total}). We will text you when it ships."
+    n = 20_000
+    render(ORDER_CONFIRMATION, context)  # compile once, as the cache does in the worker
+    started = time.perf_counter()
+    for _ in range(n):
+        render(ORDER_CONFIRMATION, context)
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(n):
+        fmt.format(**flat)
+    base = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(2_000):
+        order_context(order, shop_name="Example Shop")
+    ctx = time.perf_counter() - started
+    print(f"render (sandboxed Jinja)      {per_second(n, ours)}")
+    print(f"baseline str.format           {per_second(n, base)}")
+    print(f"order_context build           {per_second(2_000, ctx)}")
+
+
+def bench_pipeline(redis_url: str, workdir: Path) -> None:
+    from saleor_sms_app.jobs import handle_webhook
+    from saleor_sms_app.orders import fetch_order
+    from saleor_sms_app.saleor.tenants import saleor_client, save_tenant
+    from saleor_sms_app.worker import SmsWorker
+
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(database_url)
+    settings = Settings.from_env(
+        {
+            "APP_URL": "http://localhost:8000",
+            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(workdir),
+            "SMS_SANDBOX_OUTBOX": str(workdir / "outbox.jsonl"),
+        }
+    )
+    services = Services.build(settings)
+    set_services(services)
+    saleor = SaleorStandin(shop_name="Bench Shop").start()
+    try:
+        saleor.token, saleor.app_id = "bench-token", global_id("App", 1)
+        tenant = save_tenant(
+            services,
+            saleor_api_url=saleor.api_url,
+            saleor_domain=saleor.domain,
+            app_id=saleor.app_id,
+            token=saleor.token,
+            jwks={},
+        )
+        orders = [saleor.make_order() for _ in range(ORDERS)]
+        client = saleor_client(services, tenant)
+        fetch_order(client, orders[0]["id"])  # schema build and connection warm-up
+        started = time.perf_counter()
+        for order in orders:
+            fetch_order(client, order["id"])
+        base = time.perf_counter() - started
+
+        started = time.perf_counter()
+        for order in orders:
+            payload = json.dumps({"__typename": "OrderCreated", "order": {"id": order["id"]}})
+            key = hashlib.sha256(payload.encode()).hexdigest()
+            handle_webhook(saleor.api_url, "ORDER_CREATED", payload, key)
+        SmsWorker([services.queue], connection=services.redis).work(
+            burst=True, logging_level="WARNING"
+        )
+        ours = time.perf_counter() - started
+        sent = len((workdir / "outbox.jsonl").read_text().splitlines())
+        assert sent == ORDERS, f"expected {ORDERS} texts in the outbox, found {sent}"
+        print(f"webhook -> sent SMS           {per_second(ORDERS, ours)}  [{sent} sent]")
+        print(f"baseline order fetch only     {per_second(ORDERS, base)}")
+    finally:
+        saleor.stop()
+        set_services(None)
+        services.close()
+
+
+def main() -> None:
+    if SaleorStandin is None:
+        print("== skipped: tests/standin/saleor.py (the loopback Saleor) is not there yet")
+        return
+    print("== rendering")
+    bench_rendering()
+    binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not binary:
+        print("== pipeline skipped: no redis-server (run `make bench`)")
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"redis://127.0.0.1:{port}/0"
+            for _ in range(100):
+                try:
+                    Redis.from_url(url).ping()
+                    break
+                except Exception:  # noqa: BLE001 - not up yet
+                    time.sleep(0.05)
+            print(f"== pipeline ({ORDERS} ORDER_CREATED webhooks, default configuration)")
+            bench_pipeline(url, Path(tmp))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

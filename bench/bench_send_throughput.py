@@ -1,0 +1,180 @@
+"""Messages per second from queued ``send_message`` jobs to a loopback provider.
+
+Everything is real: a throwaway ``redis-server``, a migrated SQLite database, a
+lean loopback provider (real HTTP/1.1 on asyncio, in its own process) spoken to
+by the generic adapter, and ``saleor_sms_app.worker.SmsWorker`` (non-forking) in
+one process per core. Printed beside the rate of RQ's own empty jobs measured
+the same way in the same run, which is the ceiling the queue itself allows.
+
+    python bench/bench_send_throughput.py [--messages 3000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redis import Redis  # noqa: E402
+
+from saleor_sms_app.config.model import AppConfig  # noqa: E402
+from saleor_sms_app.config.store import ConfigStore, cache_key  # noqa: E402
+from saleor_sms_app.db import session_scope  # noqa: E402
+from saleor_sms_app.migrate import upgrade  # noqa: E402
+from saleor_sms_app.models import MessageStatus, RecipientType  # noqa: E402
+from saleor_sms_app.saleor.tenants import save_tenant  # noqa: E402
+from saleor_sms_app.sending import insert_message  # noqa: E402
+from saleor_sms_app.services import Services, set_services  # noqa: E402
+from saleor_sms_app.settings import Settings  # noqa: E402
+from tests.providers.conftest import generic_config  # noqa: E402
+from tests.standin import fast_provider  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _work(env: dict[str, str], ready: multiprocessing.synchronize.Barrier) -> None:  # type: ignore[name-defined]
+    os.environ.update(env)
+    services = Services.build(Settings.from_env())
+    set_services(services)
+    from saleor_sms_app.worker import SmsWorker
+
+    worker = SmsWorker([services.queue], connection=services.redis)
+    ready.wait()
+    worker.work(burst=True, logging_level="WARNING")
+
+
+def _drain(env: dict[str, str], workers: int) -> float:
+    """Seconds for ``workers`` processes to empty the queue."""
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Barrier(workers + 1)
+    procs = [ctx.Process(target=_work, args=(env, ready)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    ready.wait()
+    started = time.perf_counter()
+    for p in procs:
+        p.join()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    redis_bin = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not redis_bin:
+        print("redis-server not found", file=sys.stderr)
+        return 1
+    tmp = Path(tempfile.mkdtemp(prefix="bench-send-"))
+    port = _free_port()
+    redis_proc = subprocess.Popen(
+        [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp)],
+        stdout=subprocess.DEVNULL,
+    )
+    standin_port = _free_port()
+    standin = multiprocessing.get_context("fork").Process(
+        target=fast_provider.serve, args=(standin_port,), daemon=True
+    )
+    standin.start()
+    standin_url = f"http://127.0.0.1:{standin_port}"
+    try:
+        env = {
+            "APP_URL": "http://localhost:8000",
+            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            # scripts/with-postgres.sh sets TEST_DATABASE_URL: a throwaway PostgreSQL.
+            "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
+            "DATA_DIR": str(tmp),
+            "LOG_LEVEL": "WARNING",
+        }
+        for _ in range(100):
+            try:
+                Redis.from_url(env["REDIS_URL"]).ping()
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.05)
+        os.environ.update(env)
+        settings = Settings.from_env()
+        upgrade(settings.database_url)
+        services = Services.build(settings)
+        tenant = save_tenant(
+            services,
+            saleor_api_url="http://127.0.0.1:9/graphql/",
+            saleor_domain="bench",
+            app_id="app",
+            token="token",
+            jwks={},
+        )
+        config = AppConfig(providers=[generic_config("standin", standin_url)])
+        services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
+
+        # Baseline: RQ's own empty jobs through the same worker class.
+        for _ in range(args.messages):
+            services.queue.enqueue("operator.truth", 1)
+        empty_seconds = _drain(env, args.workers)
+
+        with session_scope(services.sessions) as session:
+            ids = [
+                insert_message(
+                    session,
+                    {
+                        "tenant_id": tenant.id,
+                        "dedupe_key": f"bench-{i}",
+                        "event": "ORDER_CREATED",
+                        "recipient_type": RecipientType.CUSTOMER.value,
+                        "phone": "+48500100200",
+                        "body": f"Order {i} shipped",
+                        "status": MessageStatus.QUEUED.value,
+                    },
+                )
+                for i in range(args.messages)
+            ]
+        for message_id in ids:
+            services.queue.enqueue("saleor_sms_app.jobs.send_message", message_id)
+        send_seconds = _drain(env, args.workers)
+
+        with services.sessions() as session:
+            from sqlalchemy import func, select
+
+            from saleor_sms_app.models import Message
+
+            sent = session.scalar(
+                select(func.count()).select_from(Message).where(Message.status == "sent")
+            )
+        empty_rate = args.messages / empty_seconds
+        send_rate = args.messages / send_seconds
+        database = settings.database_url.split(":", 1)[0]
+        print(
+            f"cores: {os.cpu_count()}  worker processes: {args.workers}  "
+            f"jobs: {args.messages}  database: {database}"
+        )
+        print(f"RQ empty jobs:            {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
+        print(f"send_message to stand-in: {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
+        print(f"ratio: {send_rate / empty_rate:.2f} of the empty-job rate; sent rows: {sent}")
+        services.close()
+        return 0 if sent == args.messages else 1
+    finally:
+        standin.terminate()
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+import { Box, Button, Text } from "@saleor/macaw-ui";
+import { useCallback, useEffect, useState } from "react";
+import { getJson, request } from "../api";
+import { notify, openOrder } from "../bridge";
+import { STATUS_COLORS, chartDays, costText, isoDay, shortTime, type ChartDay } from "../format";
+import type { DayCount, LogPage, Metadata } from "../types";
+import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
+
+interface Filters {
+  from: string;
+  to: string;
+  status: string;
+  event: string;
+  provider: string;
+  q: string;
+}
+
+const COLUMNS: [string, string][] = [
+  ["created_at", "Time"],
+  ["event", "Event"],
+  ["order_number", "Order"],
+  ["recipient_type", "To"],
+  ["phone", "Phone"],
+  ["body", "Text"],
+  ["provider", "Provider"],
+  ["status", "Status"],
+  ["error_code", "Error"],
+];
+
+function query(filters: Filters, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...filters, ...extra })) if (v) params.set(k, v);
+  return params.toString();
+}
+
+function Chart({ days }: { days: ChartDay[] }) {
+  const max = Math.max(1, ...days.map((d) => d.total));
+  const width = 100 / Math.max(days.length, 1);
+  const totalCost: Record<string, number> = {};
+  for (const d of days) for (const [c, v] of Object.entries(d.cost)) totalCost[c] = (totalCost[c] ?? 0) + v;
+  return (
+    <Box marginBottom={4} data-testid="chart">
+      <Box display="flex" justifyContent="space-between" marginBottom={1}>
+        <Text size={2} color="default2">Messages per day ({days[0]?.day} – {days[days.length - 1]?.day})</Text>
+        <Text size={2} color="default2">{costText(totalCost) ? `Cost: ${costText(totalCost)}` : "Cost not reported"}</Text>
+      </Box>
+      <svg viewBox="0 0 100 30" preserveAspectRatio="none" className="chart" role="img" aria-label="Messages per day by status">
+        {days.map((d, i) => {
+          let y = 30;
+          return (
+            <g key={d.day}>
+              <title>{`${d.day}: ${d.total} messages${d.parts.map((p) => `, ${p.count} ${p.status}`).join("")}${costText(d.cost) ? ` · ${costText(d.cost)}` : ""}`}</title>
+              {d.parts.map((p) => {
+                const h = (p.count / max) * 28;
+                y -= h;
+                return <rect key={p.status} x={i * width + width * 0.15} width={width * 0.7} y={y} height={h} fill={STATUS_COLORS[p.status] ?? "#888"} />;
+              })}
+            </g>
+          );
+        })}
+      </svg>
+      <Box display="flex" gap={3} marginTop={1} flexWrap="wrap">
+        {Object.entries(STATUS_COLORS).map(([status, color]) => (
+          <Box key={status} display="flex" gap={1} alignItems="center">
+            <span className="swatch" style={{ background: color }} />
+            <Text size={1} color="default2">{status}</Text>
+          </Box>
+        ))}
+      </Box>
+    </Box>
+  );
+}
+
+export function MessageLog({ metadata }: { metadata: Metadata }) {
+  const today = new Date();
+  const monthAgo = new Date(today.getTime() - 29 * 86400000);
+  const [filters, setFilters] = useState<Filters>({ from: isoDay(monthAgo), to: isoDay(today), status: "", event: "", provider: "", q: "" });
+  const [sort, setSort] = useState("-created_at");
+  const [page, setPage] = useState(1);
+  const [data, setData] = useState<LogPage | null>(null);
+  const [days, setDays] = useState<ChartDay[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [exporting, setExporting] = useState(false);
+  const [error, setError] = useState("");
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    setError("");
+    try {
+      const [rows, stats] = await Promise.all([
+        getJson<LogPage>(`/messages?${query(filters, { sort, page: String(page), per_page: "25" })}`),
+        getJson<{ days: DayCount[] }>(`/messages/stats?${query(filters)}`),
+      ]);
+      setData(rows);
+      const from = filters.from || stats.days[0]?.day || isoDay(monthAgo);
+      setDays(chartDays(stats.days, from, filters.to || isoDay(today)));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setLoading(false);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [filters, sort, page]);
+
+  useEffect(() => {
+    const timer = window.setTimeout(load, 200);
+    return () => window.clearTimeout(timer);
+  }, [load]);
+
+  const set = (patch: Partial<Filters>) => {
+    setFilters({ ...filters, ...patch });
+    setPage(1);
+  };
+  const sortBy = (column: string) => setSort(sort === column ? "-" + column : column);
+
+  const exportCsv = async () => {
+    setExporting(true);
+    try {
+      const response = await request(`/messages/export.csv?${query(filters, { sort })}`);
+      const url = URL.createObjectURL(await response.blob());
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `sms-messages-${filters.from || "all"}-${filters.to || "now"}.csv`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      setError(message);
+      notify("error", "Export failed", message);
+    } finally {
+      setExporting(false);
+    }
+  };
+
+  return (
+    <Section
+      title="Message log"
+      actions={
+        <Button variant="secondary" onClick={exportCsv} disabled={exporting} data-testid="export-csv">
+          {exporting ? "Exporting…" : "Export CSV"}
+        </Button>
+      }
+    >
+      <Box display="flex" gap={2} flexWrap="wrap" marginBottom={4} alignItems="flex-end" className="filters">
+        <label>From<input style={controlStyle} type="date" name="from" value={filters.from} onChange={(e) => set({ from: e.target.value })} /></label>
+        <label>To<input style={controlStyle} type="date" name="to" value={filters.to} onChange={(e) => set({ to: e.target.value })} /></label>
+        <label>Status
+          <select style={controlStyle} name="status" value={filters.status} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">any</option>
+            {metadata.message_statuses.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </label>
+        <label>Event
+          <select style={controlStyle} name="event" value={filters.event} onChange={(e) => set({ event: e.target.value })}>
+            <option value="">any</option>
+            {metadata.events.map((ev) => <option key={ev.name} value={ev.name}>{ev.label}</option>)}
+            <option value="TEST">Test message</option>
+          </select>
+        </label>
+        <label>Provider
+          <select style={controlStyle} name="provider" value={filters.provider} onChange={(e) => set({ provider: e.target.value })}>
+            <option value="">any</option>
+            {metadata.providers.map((p) => <option key={p.type} value={p.type}>{p.type}</option>)}
+          </select>
+        </label>
+        <label style={{ flexGrow: 1 }}>Phone or order number
+          <input style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} type="search" name="q" placeholder="+48 601… or #1042" value={filters.q} onChange={(e) => set({ q: e.target.value })} />
+        </label>
+      </Box>
+      {error && <ErrorBanner message={error} onRetry={load} />}
+      {days.length > 0 && <Chart days={days} />}
+      {loading && <Spinner label="Loading messages…" />}
+      <table className="grid log">
+        <thead>
+          <tr>
+            {COLUMNS.map(([key, label]) => (
+              <th key={key}>
+                <button type="button" className="sort" onClick={() => sortBy(key)} aria-label={`Sort by ${label}`}>
+                  {label} {sort === key ? "▲" : sort === "-" + key ? "▼" : ""}
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {data?.rows.map((row) => (
+            <tr key={row.id} data-testid="log-row">
+              <td className="nowrap">{shortTime(row.created_at)}</td>
+              <td>{row.event}</td>
+              <td>
+                {row.order_id ? (
+                  <a href="#" onClick={(e) => { e.preventDefault(); openOrder(row.order_id!); }}>#{row.order_number}</a>
+                ) : (row.order_number ?? "—")}
+              </td>
+              <td>{row.recipient_type}</td>
+              <td className="nowrap">{row.phone}</td>
+              <td className="body" title={row.body}>{row.body}</td>
+              <td>{row.provider ?? "—"}</td>
+              <td>
+                <Pill color={STATUS_COLORS[row.status]}>{row.status}</Pill>
+                {row.status_changed_at && <Text as="p" size={1} color="default2">{row.delivery_code ?? ""} {shortTime(row.status_changed_at)}</Text>}
+                {row.price && <Text as="p" size={1} color="default2">{row.price} {row.currency}</Text>}
+              </td>
+              <td>
+                {row.error_code && <Text size={2} color="critical1">{row.error_text ?? row.error_code}</Text>}
+                {row.error_hint && <Text as="p" size={1} color="default2">{row.error_hint}</Text>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>No messages match.</Text>}
+      {data && (
+        <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
+          <Text size={2} color="default2" data-testid="log-total">{data.total} messages</Text>
+          <Box display="flex" gap={2} alignItems="center">
+            <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
+            <Text size={2}>Page {data.page} of {data.pages}</Text>
+            <Button size="small" variant="secondary" disabled={page >= data.pages} onClick={() => setPage(page + 1)}>Next</Button>
+          </Box>
+        </Box>
+      )}
+    </Section>
+  );
+}

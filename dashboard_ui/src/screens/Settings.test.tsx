@@ -1,0 +1,71 @@
+import { ThemeProvider } from "@saleor/macaw-ui";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AppConfig } from "../types";
+import type { ConfigState } from "../useConfig";
+import { Settings } from "./Settings";
+
+vi.mock("../bridge", () => ({ notify: vi.fn(), appBridge: { getState: () => ({}) } }));
+
+const CONFIG: AppConfig = {
+  schema_version: 1,
+  revision: 3,
+  kind: "saleor-sms-app/config",
+  providers: [],
+  rules: [],
+  settings: {
+    default_country: "PL",
+    staff_country: "PL",
+    staff_numbers: ["+48601234567"],
+    phone_metadata_key: "phone",
+    low_balance_threshold: null,
+    dry_run: { enabled: false, number: "" },
+  },
+};
+
+function state(overrides: Partial<ConfigState> = {}): ConfigState {
+  return {
+    config: CONFIG,
+    loading: false,
+    saving: false,
+    error: "",
+    conflict: false,
+    fieldErrors: {},
+    reload: vi.fn(async () => undefined),
+    save: vi.fn(async () => true),
+    ...overrides,
+  };
+}
+
+afterEach(cleanup);
+
+describe("Settings form", () => {
+  it("saves staff numbers one per line, keeping the revision it loaded", () => {
+    const s = state();
+    render(<ThemeProvider><Settings state={s} canConfigure /></ThemeProvider>);
+    fireEvent.change(screen.getByLabelText(/Staff numbers/), { target: { value: "+48601234567\n 601 999 888 \n\n" } });
+    fireEvent.change(screen.getByLabelText(/Low-balance alert/), { target: { value: "5" } });
+    fireEvent.click(screen.getByText("Save settings"));
+    const saved = (s.save as ReturnType<typeof vi.fn>).mock.calls[0][0] as AppConfig;
+    expect(saved.revision).toBe(3);
+    expect(saved.settings.staff_numbers).toEqual(["+48601234567", "601 999 888"]);
+    expect(saved.settings.low_balance_threshold).toBe(5);
+  });
+
+  it("shows the server's message beside the field and offers a reload on conflict", () => {
+    const s = state({
+      error: "The configuration was changed by someone else",
+      conflict: true,
+      fieldErrors: { "settings.staff_numbers.1": "the phone number is not a valid number for PL: '12'" },
+    });
+    render(<ThemeProvider><Settings state={s} canConfigure /></ThemeProvider>);
+    expect(screen.getByText(/not a valid number for PL/)).toBeTruthy();
+    fireEvent.click(screen.getByText("Reload"));
+    expect(s.reload).toHaveBeenCalled();
+  });
+
+  it("cannot save without MANAGE_APPS", () => {
+    render(<ThemeProvider><Settings state={state()} canConfigure={false} /></ThemeProvider>);
+    expect((screen.getByText("Save settings").closest("button") as HTMLButtonElement).disabled).toBe(true);
+  });
+});

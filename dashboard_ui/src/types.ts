@@ -1,0 +1,103 @@
+export interface ProviderField {
+  name: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+  help: string;
+  default: string | null;
+}
+export interface ProviderType {
+  type: string;
+  label: string;
+  fields: ProviderField[];
+}
+export interface Token {
+  name: string;
+  description: string;
+  example: string;
+}
+export interface Metadata {
+  events: { name: string; label: string }[];
+  order_statuses: string[];
+  message_statuses: string[];
+  providers: ProviderType[];
+  tokens: Token[];
+}
+export interface ProviderConfig {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  sender: string;
+  channels: string[];
+  options: Record<string, string | number | boolean | null>;
+  secrets: Record<string, string>;
+  secrets_set?: Record<string, boolean>;
+  delivery_report_url?: string | null;
+}
+export interface Rule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  event: string;
+  conditions: { statuses: string[]; channels: string[] };
+  recipients: { customer: boolean; staff: boolean; numbers: string[] };
+  template: string;
+}
+export interface ShopSettings {
+  default_country: string;
+  staff_country: string;
+  staff_numbers: string[];
+  phone_metadata_key: string;
+  low_balance_threshold: number | null;
+  dry_run: { enabled: boolean; number: string };
+}
+export interface AppConfig {
+  schema_version: number;
+  revision: number;
+  settings: ShopSettings;
+  providers: ProviderConfig[];
+  rules: Rule[];
+  kind: string;
+}
+export interface LogRow {
+  id: number;
+  created_at: string;
+  event: string;
+  order_id: string | null;
+  order_number: string | null;
+  rule_name: string | null;
+  recipient_type: string;
+  phone: string;
+  body: string;
+  segments: number;
+  provider: string | null;
+  status: string;
+  status_changed_at: string | null;
+  delivery_code: string | null;
+  error_code: string | null;
+  error_text: string | null;
+  error_hint: string | null;
+  price: string | null;
+  currency: string | null;
+}
+export interface LogPage {
+  rows: LogRow[];
+  total: number;
+  page: number;
+  per_page: number;
+  pages: number;
+}
+export interface DayCount {
+  day: string;
+  status: string;
+  count: number;
+  cost: Record<string, string>;
+}
+export interface OrderSummary {
+  id: string;
+  number: string;
+  created: string;
+  customer_name: string;
+  total: string;
+}

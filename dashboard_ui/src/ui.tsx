@@ -1,0 +1,107 @@
+// Small building blocks in the dashboard's look, on top of macaw-ui's Box/Text.
+import { Box, Button, Text } from "@saleor/macaw-ui";
+import type { CSSProperties, ReactNode } from "react";
+
+export function Section({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
+  return (
+    <Box
+      as="section"
+      borderStyle="solid"
+      borderWidth={1}
+      borderColor="default1"
+      borderRadius={4}
+      padding={5}
+      marginBottom={5}
+      backgroundColor="default1"
+    >
+      <Box display="flex" justifyContent="space-between" alignItems="center" marginBottom={4} gap={3}>
+        <Text as="h2" size={7} fontWeight="bold">
+          {title}
+        </Text>
+        <Box display="flex" gap={2}>
+          {actions}
+        </Box>
+      </Box>
+      {children}
+    </Box>
+  );
+}
+
+export function ErrorBanner({ message, onRetry }: { message: string; onRetry?: () => void }) {
+  return (
+    <Box
+      role="alert"
+      padding={3}
+      marginBottom={4}
+      borderRadius={4}
+      backgroundColor="critical1"
+      display="flex"
+      justifyContent="space-between"
+      alignItems="center"
+      gap={3}
+    >
+      <Text color="critical1">{message}</Text>
+      {onRetry && (
+        <Button variant="secondary" size="small" onClick={onRetry}>
+          Reload
+        </Button>
+      )}
+    </Box>
+  );
+}
+
+export function FieldError({ message }: { message?: string }) {
+  if (!message) return null;
+  return (
+    <Text as="p" size={2} color="critical1" role="alert">
+      {message}
+    </Text>
+  );
+}
+
+export function Spinner({ label }: { label: string }) {
+  return (
+    <Box display="flex" alignItems="center" gap={2} role="status" aria-live="polite">
+      <Box className="spinner" />
+      <Text size={2} color="default2">
+        {label}
+      </Text>
+    </Box>
+  );
+}
+
+/** Native form controls styled like macaw's inputs (keyboard- and test-friendly). */
+export const controlStyle: CSSProperties = {
+  font: "inherit",
+  padding: "8px 10px",
+  borderRadius: 4,
+  border: "1px solid var(--mu-colors-border-default1)",
+  background: "var(--mu-colors-background-default1)",
+  color: "var(--mu-colors-text-default1)",
+  minWidth: 0,
+};
+
+export function Labeled({ label, children, error, help }: { label: string; children: ReactNode; error?: string; help?: string }) {
+  return (
+    <Box as="label" display="flex" flexDirection="column" gap={1} marginBottom={3}>
+      <Text size={2} fontWeight="medium" color="default2">
+        {label}
+      </Text>
+      {children}
+      {help && (
+        <Text size={1} color="default2">
+          {help}
+        </Text>
+      )}
+      <FieldError message={error} />
+    </Box>
+  );
+}
+
+export function Pill({ children, color }: { children: ReactNode; color?: string }) {
+  return (
+    <span className="pill" style={color ? { background: color, color: "#fff" } : undefined}>
+      {children}
+    </span>
+  );
+}

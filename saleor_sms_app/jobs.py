@@ -1,0 +1,36 @@
+"""RQ job functions: plain functions taking ids and strings, no Flask.
+
+The web process enqueues :func:`handle_webhook` by dotted path (see
+``docs/ARCHITECTURE.md``, "Webhook → job"); it enqueues :func:`send_message`
+per logged message. Both find the process's services with :func:`get_services`,
+so a job can be run by hand (``python -c``) exactly as the worker runs it.
+"""
+
+from __future__ import annotations
+
+from saleor_sms_app import sending
+from saleor_sms_app.services import get_services
+
+
+def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: str) -> list[int]:
+    """Log (and queue) every message one Saleor webhook calls for; ids of new log rows.
+
+    Raises :class:`~saleor_sms_app.errors.SaleorUnavailable` when Saleor cannot
+    be reached, so RQ retries the job with the ``Retry`` it was enqueued with.
+    """
+    return sending.process_event(get_services(), saleor_api_url, event, payload, dedupe_key).created
+
+
+def send_message(message_id: int) -> str:
+    """Send one logged message if it is still queued; its status afterwards.
+
+    Raises on a temporary provider failure so RQ tries again with backoff.
+    """
+    return sending.send_message(get_services(), message_id)
+
+
+def check_balances(tenant_id: int) -> int:
+    """Check one tenant's provider balances; how many crossed below the threshold."""
+    from saleor_sms_app.balance import check_tenant_balances
+
+    return check_tenant_balances(tenant_id)

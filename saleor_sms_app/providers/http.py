@@ -1,0 +1,344 @@
+"""The HTTP plumbing every real adapter shares (anymail's ``base_requests.py``).
+
+An adapter built on :class:`HttpProvider` only maps fields: this module owns
+the shared session and timeout, the configurable API base URL, turning
+transport failures into :class:`ProviderError` the same way for everyone, JSON
+parsing with a clear MALFORMED_RESPONSE when a provider answers HTML or
+nothing, and the per-provider error **lookup tables** (provider code →
+normalised reason, temporary or not, a hint for the merchant).
+
+Credentials never leave here in ``raw``, in an error message or in a log line:
+every text taken from a response or an exception goes through :meth:`redact`,
+which blanks out each configured secret (some providers echo a key back, and
+requests puts the URL, query included, in its exception texts).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+import requests
+
+from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
+from saleor_sms_app.providers.models import FailureReason, ProviderError
+
+log = logging.getLogger(__name__)
+
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """What one provider error code means for us (one row of a lookup table)."""
+
+    reason: FailureReason
+    temporary: bool = False
+    #: Plain-language advice shown to the merchant in the message log.
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A provider's HTTP answer, already redacted."""
+
+    status: int
+    text: str
+    content_type: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def base_url_field(default: str, help: str = "") -> OptionField:
+    """The ``base_url`` option every HTTP adapter has (regions, tests, proxies)."""
+    return OptionField(
+        "base_url",
+        "API base URL",
+        required=False,
+        default=default,
+        help=help or f"Leave empty for {default}.",
+    )
+
+
+def digits(phone: str) -> str:
+    """``+48 500-100-200`` → ``48500100200`` (several providers refuse the '+')."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """A provider's amount (number or text) as Decimal; None when absent or unreadable."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def obj(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (for optional sub-objects)."""
+    return value if isinstance(value, dict) else {}
+
+
+def to_int(value: object) -> int | None:
+    """A provider's count (number or text) as int; None when absent or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def callback_params(request: CallbackRequest) -> dict[str, str]:
+    """Query and form parameters of a callback, form winning (providers post either)."""
+    params = dict(request.query)
+    params.update(request.form)
+    if not request.form and request.body and b"=" in request.body and not _looks_json(request):
+        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
+def callback_json(request: CallbackRequest) -> Any:
+    """The JSON body of a callback, or None when it has none (or it is not JSON)."""
+    if not request.body:
+        return None
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        return None
+
+
+def _looks_json(request: CallbackRequest) -> bool:
+    return request.body.lstrip()[:1] in (b"{", b"[")
+
+
+def header(request: CallbackRequest, name: str) -> str:
+    """A request header, case-insensitively (the Flask layer passes a plain mapping)."""
+    wanted = name.lower()
+    for key, value in request.headers.items():
+        if key.lower() == wanted:
+            return value
+    return ""
+
+
+class HttpProvider(SmsProvider):
+    """Base of adapters that speak HTTP to their provider.
+
+    Subclasses set :attr:`default_base_url` and :attr:`errors` and implement
+    ``send`` (and ``balance``/``parse_callback`` where the provider has them)
+    with :meth:`call`, :meth:`json_of` and :meth:`fail`. They should not need
+    to catch anything from ``requests`` themselves.
+    """
+
+    default_base_url: ClassVar[str] = ""
+    #: Provider error code (as text) → what it means. Unknown codes become OTHER.
+    errors: ClassVar[Mapping[str, ErrorRule]] = {}
+    #: Phrases in a provider's error text → a hint, for errors whose code says
+    #: little but whose text the merchant can act on (SMSAPI's "Invalid from field").
+    text_hints: ClassVar[Mapping[str, str]] = {}
+
+    @property
+    def base_url(self) -> str:
+        return (self.option("base_url") or self.default_base_url).rstrip("/")
+
+    # -- redaction -------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """``text`` with every configured secret replaced by ``***``."""
+        for value in self.config.secrets.values():
+            if value and len(value) >= 4:
+                text = text.replace(value, REDACTED)
+        return text
+
+    def hint_for(self, code: str | None) -> str | None:
+        rule = self.errors.get(code) if code else None
+        return rule.hint if rule else None
+
+    # -- transport -------------------------------------------------------
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """One request to the provider; transport failures become ProviderError.
+
+        A timeout or a connection error is temporary and *not accepted*, so the
+        failover moves on to the next provider (the issue's rule: network error
+        and timeout fail over). ``path`` may be a full URL.
+        """
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        try:
+            response = self.context.session.request(
+                method, url, timeout=self.context.timeout, **kwargs
+            )
+        except requests.Timeout as exc:
+            raise self.error(
+                FailureReason.PROVIDER_UNAVAILABLE,
+                f"no answer within {self.context.timeout:g} s ({type(exc).__name__})",
+                temporary=True,
+            ) from None
+        except requests.ConnectionError as exc:
+            raise self.error(
+                FailureReason.PROVIDER_UNAVAILABLE,
+                f"cannot connect to {self.base_url or url}: {self.redact(_short(exc))}",
+                temporary=True,
+            ) from None
+        except requests.RequestException as exc:
+            raise self.error(
+                FailureReason.OTHER,
+                f"request failed: {self.redact(_short(exc))}",
+                temporary=False,
+            ) from None
+        return Answer(
+            status=response.status_code,
+            text=self.redact(response.text),
+            content_type=response.headers.get("Content-Type", ""),
+        )
+
+    def json_of(self, answer: Answer) -> Any:
+        """The answer's JSON; a clear error when it is HTML, empty or not JSON.
+
+        An unreadable answer to a failed request (5xx, 429, 401) is that failure;
+        an unreadable 2xx answer is MALFORMED_RESPONSE marked *accepted* and
+        permanent: the provider may well have taken the message, so neither a
+        retry nor a failover may send it again; the merchant checks the panel.
+        """
+        try:
+            if not answer.text.strip():
+                raise ValueError("empty answer")
+            return json.loads(answer.text)
+        except ValueError:
+            if not answer.ok:
+                raise self.fail(answer) from None
+            kind = "an empty answer" if not answer.text.strip() else "an answer that is not JSON"
+            if answer.text.lstrip()[:1] == "<":
+                kind = "an HTML page"
+            raise self.error(
+                FailureReason.MALFORMED_RESPONSE,
+                f"{self.label} sent {kind} (HTTP {answer.status})",
+                temporary=False,
+                accepted=True,
+                raw=answer.text[:2000],
+                hint=(
+                    "The provider's answer could not be read, so it is not known whether "
+                    "the message went out; check the provider's message history before "
+                    "sending it again. A wrong API base URL causes this too."
+                ),
+            ) from None
+
+    def wrong_shape(self, answer: Answer, what: str) -> ProviderError:
+        """JSON that parses but lacks what the provider documents (``what``)."""
+        return self.error(
+            FailureReason.MALFORMED_RESPONSE,
+            f"{self.label} answered JSON without {what} (HTTP {answer.status})",
+            temporary=False,
+            accepted=answer.ok,
+            raw=answer.text[:2000],
+            hint="Check the API base URL: it may point at something that is not this provider.",
+        )
+
+    # -- errors ----------------------------------------------------------
+
+    def error(
+        self,
+        reason: FailureReason,
+        message: str,
+        *,
+        temporary: bool,
+        code: str | None = None,
+        hint: str | None = None,
+        raw: str = "",
+        accepted: bool = False,
+    ) -> ProviderError:
+        return ProviderError(
+            reason,
+            self.redact(message),
+            temporary=temporary,
+            provider=self.name,
+            provider_code=code,
+            hint=hint,
+            raw=self.redact(raw),
+            accepted=accepted,
+        )
+
+    def fail(
+        self,
+        answer: Answer,
+        code: object = None,
+        text: str = "",
+        *,
+        accepted: bool = False,
+    ) -> ProviderError:
+        """The error for a refused request: the lookup table first, then HTTP status.
+
+        Codes missing from the table fall back on the HTTP status (429 rate
+        limited, 5xx unavailable, 401/403 authentication, anything else OTHER
+        permanent), so an unlisted code is never silently retried forever.
+        """
+        key = None if code is None or code == "" else str(code)
+        text = text or f"HTTP {answer.status}"
+        rule = self.errors.get(key) if key is not None else None
+        if rule is None:
+            rule = _rule_for_status(answer.status)
+        hint = rule.hint
+        for phrase, phrase_hint in self.text_hints.items():
+            if phrase.lower() in text.lower():
+                hint = phrase_hint
+                break
+        return self.error(
+            rule.reason,
+            text,
+            temporary=rule.temporary,
+            code=key,
+            hint=hint,
+            raw=answer.text[:2000],
+            accepted=accepted,
+        )
+
+
+_AUTH_HINT = "Check the credentials in the provider's settings (copy them again from its panel)."
+
+
+def _rule_for_status(status: int) -> ErrorRule:
+    if status == 429:
+        return ErrorRule(FailureReason.RATE_LIMITED, temporary=True)
+    if status >= 500:
+        return ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True)
+    if status in (401, 403):
+        return ErrorRule(FailureReason.AUTHENTICATION, hint=_AUTH_HINT)
+    return ErrorRule(FailureReason.OTHER)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+#: Shared rows so every table says these the same way.
+AUTH = ErrorRule(FailureReason.AUTHENTICATION, hint=_AUTH_HINT)
+RATE = ErrorRule(
+    FailureReason.RATE_LIMITED, temporary=True, hint="Sending too fast; the app retries."
+)
+DOWN = ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True)
+FUNDS = ErrorRule(
+    FailureReason.INSUFFICIENT_FUNDS,
+    hint="Top up the account in the provider's panel; messages go through the next "
+    "provider until then.",
+)
+INVALID_NUMBER = ErrorRule(
+    FailureReason.INVALID_NUMBER,
+    hint="The phone number is not valid for SMS; correct it on the customer or order.",
+)
+NOT_MOBILE = ErrorRule(
+    FailureReason.NOT_MOBILE, hint="The number is a landline or cannot receive SMS."
+)
+OPTED_OUT = ErrorRule(
+    FailureReason.OPTED_OUT,
+    hint="The recipient replied STOP; the number is now on the do-not-text list.",
+)

@@ -1,0 +1,181 @@
+"""Infobip SMS (``POST {base}/sms/3/messages``, ``Authorization: App <key>``).
+
+Every Infobip account has its own base URL (``xxxxx.api.infobip.com``), so it
+is a required field. Our message reference goes out as the destination's
+``messageId``, which makes the delivery report match our log row even if the
+send answer was lost. Status and error objects carry ``groupName`` and
+``name``; the lookup tables are keyed by ``name``. Delivery reports are JSON
+posts ``{"results": [...]}`` (up to 100 per request), not signed: the secret
+URL authenticates.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.http import (
+    AUTH,
+    FUNDS,
+    INVALID_NUMBER,
+    OPTED_OUT,
+    Answer,
+    ErrorRule,
+    HttpProvider,
+    callback_json,
+    digits,
+    obj,
+    to_decimal,
+)
+from saleor_sms_app.providers.models import (
+    Balance,
+    DeliveryEvent,
+    DeliveryStatus,
+    FailureReason,
+    OutboundSms,
+    SendResult,
+    SendStatus,
+)
+
+_SENDER_HINT = (
+    "Infobip refused the sender: register the sender name for this country in the "
+    "Infobip portal, or use an Infobip number."
+)
+
+#: Status / error ``name`` (or v2 ``messageId``, v3 ``errorCode``) → our reasons.
+ERRORS: dict[str, ErrorRule] = {
+    "UNAUTHORIZED": AUTH,
+    "E401": AUTH,
+    "REJECTED_NOT_ENOUGH_CREDITS": FUNDS,
+    "REJECTED_DESTINATION": INVALID_NUMBER,
+    "REJECTED_PREFIX_MISSING": INVALID_NUMBER,
+    "REJECTED_INVALID_DESTINATION_ADDRESS": INVALID_NUMBER,
+    "REJECTED_DESTINATION_NOT_REGISTERED": ErrorRule(
+        FailureReason.INVALID_NUMBER,
+        hint="A trial Infobip account can text only the number it was registered with.",
+    ),
+    "REJECTED_NETWORK": ErrorRule(
+        FailureReason.INVALID_NUMBER, hint="Infobip has no route to this number's network."
+    ),
+    "REJECTED_SENDER": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "REJECTED_SOURCE": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "REJECTED_DND": OPTED_OUT,
+    "REJECTED_OPTOUT": OPTED_OUT,
+    "EC_UNKNOWN_SUBSCRIBER": INVALID_NUMBER,
+    "EC_ABSENT_SUBSCRIBER": ErrorRule(FailureReason.OTHER, hint="The handset is off."),
+    "EC_TELESERVICE_NOT_PROVISIONED": ErrorRule(
+        FailureReason.NOT_MOBILE, hint="The number cannot receive SMS."
+    ),
+    "TOO_MANY_REQUESTS": ErrorRule(FailureReason.RATE_LIMITED, temporary=True),
+    "E429": ErrorRule(FailureReason.RATE_LIMITED, temporary=True),
+}
+
+#: Report ``status.groupName`` → delivery status.
+DELIVERY: dict[str, DeliveryStatus] = {
+    "DELIVERED": DeliveryStatus.DELIVERED,
+    "UNDELIVERABLE": DeliveryStatus.UNDELIVERED,
+    "EXPIRED": DeliveryStatus.EXPIRED,
+    "REJECTED": DeliveryStatus.FAILED,
+}
+
+
+class InfobipProvider(HttpProvider):
+    name: ClassVar[str] = "infobip"
+    label: ClassVar[str] = "Infobip"
+    errors = ERRORS
+    fields = (
+        OptionField("api_key", "API key", secret=True),
+        OptionField(
+            "base_url",
+            "API base URL",
+            help="Your account's own URL from the Infobip portal, e.g. "
+            "https://xxxxx.api.infobip.com",
+        ),
+    )
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"App {self.secret('api_key')}", "Accept": "application/json"}
+
+    def _refusal(self, answer: Answer, body: Any) -> Exception:
+        code, text = None, ""
+        if isinstance(body, dict):
+            v2 = body.get("requestError", {})
+            exception = v2.get("serviceException") if isinstance(v2, dict) else None
+            if isinstance(exception, dict):
+                code, text = exception.get("messageId"), str(exception.get("text") or "")
+            else:
+                code, text = body.get("errorCode"), str(body.get("description") or "")
+        return self.fail(answer, code, text)
+
+    def send(self, sms: OutboundSms) -> SendResult:
+        destination: dict[str, str] = {"to": digits(sms.to)}
+        if sms.reference:
+            destination["messageId"] = sms.reference
+        message: dict[str, Any] = {
+            "destinations": [destination],
+            "content": {"text": sms.body},
+        }
+        sender = sms.sender or self.config.sender
+        if sender:
+            message["sender"] = sender
+        if sms.status_callback_url:
+            message["webhooks"] = {
+                "delivery": {"url": sms.status_callback_url},
+                "contentType": "application/json",
+            }
+        answer = self.call(
+            "POST", "/sms/3/messages", json={"messages": [message]}, headers=self._auth
+        )
+        body = self.json_of(answer)
+        if not answer.ok:
+            raise self._refusal(answer, body)
+        entries = body.get("messages") if isinstance(body, dict) else None
+        first = entries[0] if isinstance(entries, list) and entries else None
+        if not isinstance(first, dict) or not first.get("messageId"):
+            raise self.wrong_shape(answer, "messages[].messageId")
+        status = obj(first.get("status"))
+        if status.get("groupName") == "REJECTED":
+            raise self.fail(answer, status.get("name"), str(status.get("description") or ""))
+        return SendResult(
+            status=SendStatus.QUEUED, provider_message_id=str(first["messageId"]), raw=answer.text
+        )
+
+    def balance(self) -> Balance:
+        answer = self.call("GET", "/account/1/balance", headers=self._auth)
+        body = self.json_of(answer)
+        if not answer.ok:
+            raise self._refusal(answer, body)
+        amount = to_decimal(body.get("balance")) if isinstance(body, dict) else None
+        if amount is None:
+            raise self.wrong_shape(answer, "balance")
+        return Balance(amount=amount, currency=str(body.get("currency") or ""), raw=answer.text)
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        body = callback_json(request)
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            return []
+        events = []
+        for report in results:
+            if not isinstance(report, dict) or not report.get("messageId"):
+                continue
+            status = obj(report.get("status"))
+            error = obj(report.get("error"))
+            error_name = str(error.get("name") or "") or None
+            if error_name == "NO_ERROR":
+                error_name = None
+            rule = ERRORS.get(error_name or "")
+            events.append(
+                DeliveryEvent(
+                    provider_message_id=str(report["messageId"]),
+                    status=DELIVERY.get(str(status.get("groupName")), DeliveryStatus.UNKNOWN),
+                    provider_code=error_name or (str(status.get("name") or "") or None),
+                    description=str(error.get("description") or status.get("description") or "")
+                    or None,
+                    to=str(report.get("to") or "") or None,
+                    opted_out=rule is OPTED_OUT,
+                    raw=report,
+                )
+            )
+        return events

@@ -1,0 +1,150 @@
+"""MoceanAPI (``POST /rest/2/sms``, form fields prefixed ``mocean-``).
+
+Credentials travel as ``mocean-api-key`` / ``mocean-api-secret`` form fields
+(query parameters for the balance GET), so :meth:`HttpProvider.redact` matters
+here: request URLs end up in exception texts. The answer holds one entry per
+recipient with ``status`` "0" on success and ``err_msg`` otherwise. Delivery
+reports are form posts to ``mocean-dlr-url`` (``mocean-dlr-status`` 1 delivered,
+2 failed, 3 expired); they are not signed, so the secret URL authenticates.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.http import (
+    AUTH,
+    FUNDS,
+    INVALID_NUMBER,
+    OPTED_OUT,
+    RATE,
+    Answer,
+    ErrorRule,
+    HttpProvider,
+    base_url_field,
+    callback_params,
+    digits,
+    to_decimal,
+)
+from saleor_sms_app.providers.models import (
+    Balance,
+    DeliveryEvent,
+    DeliveryStatus,
+    FailureReason,
+    OutboundSms,
+    ProviderError,
+    SendResult,
+    SendStatus,
+)
+
+_SENDER_HINT = "MoceanAPI refused the sender: use a sender ID registered on your Mocean account."
+
+#: MoceanAPI ``status`` codes.
+ERRORS: dict[str, ErrorRule] = {
+    "1": AUTH,
+    "2": FUNDS,
+    "4": ErrorRule(
+        FailureReason.INVALID_NUMBER,
+        hint="The number is not on the account's whitelist (trial accounts).",
+    ),
+    "5": OPTED_OUT,
+    "6": INVALID_NUMBER,
+    "8": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "19": ErrorRule(FailureReason.OTHER, hint="Mocean could not read the message text."),
+    "23": ErrorRule(FailureReason.OTHER, hint="The message text is empty."),
+    "24": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "28": INVALID_NUMBER,
+    "29": ErrorRule(FailureReason.OTHER, hint="The message is too long."),
+    "32": RATE,
+    "37": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "40": ErrorRule(FailureReason.OTHER, hint="The delivery-report URL was refused."),
+}
+
+DELIVERY: dict[str, DeliveryStatus] = {
+    "1": DeliveryStatus.DELIVERED,
+    "2": DeliveryStatus.FAILED,
+    "3": DeliveryStatus.EXPIRED,
+}
+
+
+class MoceanProvider(HttpProvider):
+    name: ClassVar[str] = "mocean"
+    label: ClassVar[str] = "MoceanAPI"
+    default_base_url: ClassVar[str] = "https://rest.moceanapi.com"
+    errors = ERRORS
+    fields = (
+        OptionField("api_key", "API key"),
+        OptionField("api_secret", "API secret", secret=True),
+        base_url_field("https://rest.moceanapi.com"),
+    )
+
+    @property
+    def _credentials(self) -> dict[str, str]:
+        return {
+            "mocean-api-key": self.option("api_key"),
+            "mocean-api-secret": self.secret("api_secret"),
+            "mocean-resp-format": "json",
+        }
+
+    def _error(self, answer: Answer, body: Any) -> ProviderError | None:
+        entries = body.get("messages") if isinstance(body, dict) else None
+        first = entries[0] if isinstance(entries, list) and entries else body
+        if isinstance(first, dict) and str(first.get("status", "0")) != "0":
+            return self.fail(answer, str(first.get("status")), str(first.get("err_msg") or ""))
+        if not answer.ok:
+            return self.fail(answer)
+        return None
+
+    def send(self, sms: OutboundSms) -> SendResult:
+        data = {
+            **self._credentials,
+            "mocean-from": sms.sender or self.config.sender,
+            "mocean-to": digits(sms.to),
+            "mocean-text": sms.body,
+        }
+        if sms.status_callback_url:
+            data["mocean-dlr-url"] = sms.status_callback_url
+            data["mocean-dlr-mask"] = "1"
+        answer = self.call("POST", "/rest/2/sms", data=data)
+        body = self.json_of(answer)
+        error = self._error(answer, body)
+        if error is not None:
+            raise error
+        entries = body.get("messages") if isinstance(body, dict) else None
+        first = entries[0] if isinstance(entries, list) and entries else None
+        if not isinstance(first, dict) or not first.get("msgid"):
+            raise self.wrong_shape(answer, "messages[].msgid")
+        return SendResult(
+            status=SendStatus.QUEUED, provider_message_id=str(first["msgid"]), raw=answer.text
+        )
+
+    def balance(self) -> Balance:
+        answer = self.call("GET", "/rest/2/account/balance", params=self._credentials)
+        body = self.json_of(answer)
+        error = self._error(answer, body)
+        if error is not None:
+            raise error
+        amount = to_decimal(body.get("value")) if isinstance(body, dict) else None
+        if amount is None:
+            raise self.wrong_shape(answer, "value")
+        # Mocean's balance answer names no currency: it is the account's credit.
+        return Balance(amount=amount, currency="credits", raw=answer.text)
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        params = callback_params(request)
+        message_id = params.get("mocean-msgid")
+        status = params.get("mocean-dlr-status", "")
+        if not message_id or not status:
+            return []
+        code = params.get("mocean-error-code") or None
+        return [
+            DeliveryEvent(
+                provider_message_id=message_id,
+                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
+                provider_code=code if code not in (None, "0") else None,
+                description=status,
+                to=params.get("mocean-to"),
+                raw=dict(params),
+            )
+        ]

@@ -1,0 +1,211 @@
+"""Plivo (``POST /v1/Account/{auth_id}/Message/``, JSON, HTTP Basic).
+
+Plivo answers 202 with ``message_uuid`` (a list) and refuses with 4xx
+``{"api_id", "error"}``, where ``error`` is text (sometimes an object of field
+messages), so its lookup table is keyed by phrases of that text. Status
+callbacks are form posts signed with ``X-Plivo-Signature-V3``: Base64(HMAC-
+SHA256(auth token, URL + "?"… + sorted POST parameters + "." + nonce)), the
+algorithm of Plivo's own SDK (``signature_v3.py``); the header may hold
+several comma-separated signatures.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.http import (
+    AUTH,
+    FUNDS,
+    INVALID_NUMBER,
+    OPTED_OUT,
+    Answer,
+    ErrorRule,
+    HttpProvider,
+    base_url_field,
+    callback_params,
+    digits,
+    header,
+    to_decimal,
+)
+from saleor_sms_app.providers.models import (
+    Balance,
+    DeliveryEvent,
+    DeliveryStatus,
+    FailureReason,
+    OutboundSms,
+    SendResult,
+    SendStatus,
+)
+
+_SENDER_HINT = (
+    "Plivo refused the sender: use a Plivo number you own, or an alphanumeric sender "
+    "allowed in the destination country."
+)
+
+#: Lower-case phrases of Plivo's ``error`` text → our reasons (first match wins).
+PHRASES: dict[str, ErrorRule] = {
+    "authentication": AUTH,
+    "unauthorized": AUTH,
+    "insufficient": FUNDS,
+    "credit": FUNDS,
+    "dst": INVALID_NUMBER,
+    "destination": INVALID_NUMBER,
+    "src": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "source": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "too many requests": ErrorRule(FailureReason.RATE_LIMITED, temporary=True),
+}
+
+#: Delivery-time ``ErrorCode`` values from Plivo's SMS error-code list.
+ERRORS: dict[str, ErrorRule] = {
+    "10": ErrorRule(FailureReason.OTHER, hint="Plivo found the message invalid."),
+    "20": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "30": ErrorRule(
+        FailureReason.OTHER, hint="The carrier flagged the message as spam; reword it."
+    ),
+    "40": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "50": INVALID_NUMBER,
+    "60": ErrorRule(FailureReason.OTHER),
+    "70": ErrorRule(FailureReason.OTHER, hint="The handset is permanently unavailable."),
+    "80": ErrorRule(FailureReason.OTHER, temporary=True, hint="The handset is off or away."),
+    "90": ErrorRule(FailureReason.INVALID_NUMBER, hint="Plivo has no route to this number."),
+    "100": ErrorRule(FailureReason.OTHER, hint="The carrier prohibits this message."),
+    "110": ErrorRule(FailureReason.OTHER, hint="The message is too long."),
+    "200": OPTED_OUT,
+}
+
+DELIVERY: dict[str, DeliveryStatus] = {
+    "delivered": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.FAILED,
+    "rejected": DeliveryStatus.FAILED,
+}
+
+
+def plivo_signature_v3(auth_token: str, url: str, params: dict[str, str], nonce: str) -> str:
+    """``X-Plivo-Signature-V3`` for a POST of ``params`` to ``url``."""
+    parts = urlsplit(url)
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    query = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    query_text = "&".join(f"{k}={v}" for k, v in query)
+    if query_text or params:
+        base += "?" + query_text
+    if query_text and params:
+        base += "."
+    base += "".join(key + params[key] for key in sorted(params))
+    digest = hmac.new(auth_token.encode(), f"{base}.{nonce}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+class PlivoProvider(HttpProvider):
+    name: ClassVar[str] = "plivo"
+    label: ClassVar[str] = "Plivo"
+    default_base_url: ClassVar[str] = "https://api.plivo.com"
+    signs_callbacks: ClassVar[bool] = True
+    errors = ERRORS
+    fields = (
+        OptionField("auth_id", "Auth ID"),
+        OptionField("auth_token", "Auth Token", secret=True),
+        OptionField(
+            "powerpack_uuid",
+            "Powerpack UUID",
+            required=False,
+            help="Send through a Powerpack instead of the sender number.",
+        ),
+        base_url_field("https://api.plivo.com"),
+    )
+
+    @property
+    def _account(self) -> str:
+        return f"/v1/Account/{self.option('auth_id')}"
+
+    @property
+    def _auth(self) -> tuple[str, str]:
+        return (self.option("auth_id"), self.secret("auth_token"))
+
+    def _refusal(self, answer: Answer, body: Any) -> Exception:
+        text = body.get("error") if isinstance(body, dict) else None
+        if isinstance(text, dict):
+            text = "; ".join(f"{k}: {v}" for k, v in text.items())
+        text = str(text or "")
+        if answer.status in (401, 403) or answer.status >= 500 or answer.status == 429:
+            return self.fail(answer, None, text)
+        for phrase, rule in PHRASES.items():
+            if phrase in text.lower():
+                return self.error(
+                    rule.reason,
+                    text,
+                    temporary=rule.temporary,
+                    hint=rule.hint,
+                    raw=answer.text,
+                    code=str(answer.status),
+                )
+        return self.fail(answer, None, text)
+
+    def send(self, sms: OutboundSms) -> SendResult:
+        payload: dict[str, Any] = {"dst": digits(sms.to), "text": sms.body}
+        if self.option("powerpack_uuid"):
+            payload["powerpack_uuid"] = self.option("powerpack_uuid")
+        else:
+            payload["src"] = sms.sender or self.config.sender
+        if sms.status_callback_url:
+            payload["url"] = sms.status_callback_url
+            payload["method"] = "POST"
+        answer = self.call("POST", f"{self._account}/Message/", json=payload, auth=self._auth)
+        body = self.json_of(answer)
+        if not answer.ok:
+            raise self._refusal(answer, body)
+        ids = body.get("message_uuid") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids:
+            raise self.wrong_shape(answer, "message_uuid")
+        return SendResult(
+            status=SendStatus.QUEUED, provider_message_id=str(ids[0]), raw=answer.text
+        )
+
+    def balance(self) -> Balance:
+        answer = self.call("GET", f"{self._account}/", auth=self._auth)
+        body = self.json_of(answer)
+        if not answer.ok:
+            raise self._refusal(answer, body)
+        amount = to_decimal(body.get("cash_credits")) if isinstance(body, dict) else None
+        if amount is None:
+            raise self.wrong_shape(answer, "cash_credits")
+        # Plivo accounts are billed in US dollars; the account object names no currency.
+        return Balance(amount=amount, currency="USD", raw=answer.text)
+
+    def verify_callback(self, request: CallbackRequest) -> bool:
+        given = header(request, "X-Plivo-Signature-V3")
+        nonce = header(request, "X-Plivo-Signature-V3-Nonce")
+        if not given or not nonce:
+            return False
+        params = dict(request.form) if request.method.upper() == "POST" else {}
+        expected = plivo_signature_v3(self.secret("auth_token"), request.url, params, nonce)
+        return any(
+            hmac.compare_digest(expected.encode(), candidate.strip().encode())
+            for candidate in given.split(",")
+        )
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        params = callback_params(request)
+        uuid = params.get("MessageUUID")
+        status = params.get("Status", "").lower()
+        if not uuid or not status:
+            return []
+        code = params.get("ErrorCode") or None
+        if code in ("000", "0"):
+            code = None
+        return [
+            DeliveryEvent(
+                provider_message_id=uuid,
+                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
+                provider_code=code,
+                description=status,
+                to=params.get("To"),
+                opted_out=code == "200",
+                raw=dict(params),
+            )
+        ]

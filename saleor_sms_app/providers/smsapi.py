@@ -1,0 +1,212 @@
+"""SMSAPI.pl / SMSAPI.com (``POST /sms.do``, OAuth token as Bearer).
+
+Our message reference goes out as ``idx`` with ``check_idx=1``, so SMSAPI
+itself refuses a second send of the same message (error 53): a retried job
+can never text a customer twice. Errors usually come back as HTTP 200 with
+``{"error": code, "message": text}``; a send succeeded only if ``list[].id``
+is there. Delivery reports are GET requests to ``notify_url`` with ``MsgId``,
+``status`` (numeric), ``idx`` …, several reports comma-joined in one call, and
+must be answered with ``OK``. They are not signed: the secret URL authenticates.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.http import (
+    AUTH,
+    INVALID_NUMBER,
+    RATE,
+    Answer,
+    ErrorRule,
+    HttpProvider,
+    base_url_field,
+    callback_params,
+    digits,
+    to_decimal,
+    to_int,
+)
+from saleor_sms_app.providers.models import (
+    Balance,
+    DeliveryEvent,
+    DeliveryStatus,
+    FailureReason,
+    OutboundSms,
+    ProviderError,
+    SendResult,
+    SendStatus,
+)
+
+_SENDER_HINT = (
+    "The sender name is not registered at SMSAPI: add it in the SMSAPI panel under "
+    "SMS messages → Sender names (or pick one already active) and use exactly that name."
+)
+
+#: ``error`` codes seen in SMSAPI's official clients and docs.
+ERRORS: dict[str, ErrorRule] = {
+    "8": ErrorRule(FailureReason.OTHER, hint="SMSAPI could not read the request."),
+    "11": ErrorRule(FailureReason.OTHER, hint="The message is empty or too long."),
+    "12": ErrorRule(FailureReason.OTHER, hint="The message has more parts than allowed."),
+    "13": INVALID_NUMBER,
+    "14": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "17": ErrorRule(FailureReason.OTHER, hint="Flash messages cannot hold special characters."),
+    "18": ErrorRule(FailureReason.OTHER),
+    "20": ErrorRule(FailureReason.OTHER, hint="The message reference (idx) was refused."),
+    "52": ErrorRule(
+        FailureReason.RATE_LIMITED,
+        temporary=True,
+        hint="Too many messages to one number in a short time; the app retries later.",
+    ),
+    # check_idx=1: this reference was already sent, i.e. the message went out before.
+    "53": ErrorRule(
+        FailureReason.OTHER,
+        hint="SMSAPI already has a message with this reference: it was sent before, "
+        "so it is not sent twice.",
+    ),
+    "101": AUTH,
+    "102": AUTH,
+    "103": ErrorRule(
+        FailureReason.INSUFFICIENT_FUNDS,
+        hint="Not enough points at SMSAPI: top up in the SMSAPI panel.",
+    ),
+    "105": ErrorRule(
+        FailureReason.AUTHENTICATION,
+        hint="SMSAPI refuses requests from this server's IP address: allow it in the "
+        "panel's API settings.",
+    ),
+    "203": RATE,
+    "201": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "999": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+}
+
+#: Phrases from SMSAPI error texts the merchant can act on (the SMSAPI seed).
+TEXT_HINTS: dict[str, str] = {
+    "Invalid from field": _SENDER_HINT,
+    "Short links disabled": (
+        "The message holds a link and links are switched off on this SMSAPI account: "
+        "make one payment and ask SMSAPI support to enable links, or remove the link "
+        "from the template."
+    ),
+    "Not enough points": "Not enough points at SMSAPI: top up in the SMSAPI panel.",
+}
+
+#: Numeric DLR ``status`` → delivery status.
+DELIVERY: dict[str, DeliveryStatus] = {
+    "401": DeliveryStatus.FAILED,  # NOT_FOUND
+    "402": DeliveryStatus.EXPIRED,
+    "404": DeliveryStatus.DELIVERED,
+    "405": DeliveryStatus.UNDELIVERED,
+    "406": DeliveryStatus.FAILED,
+    "407": DeliveryStatus.FAILED,  # REJECTED
+}
+
+
+class SmsapiProvider(HttpProvider):
+    name: ClassVar[str] = "smsapi"
+    label: ClassVar[str] = "SMSAPI"
+    default_base_url: ClassVar[str] = "https://api.smsapi.pl"
+    errors = ERRORS
+    text_hints = TEXT_HINTS
+    callback_ok_body: ClassVar[str | None] = "OK"
+    fields = (
+        OptionField(
+            "token", "OAuth token", secret=True, help="Generate it in the SMSAPI panel (API)."
+        ),
+        base_url_field(
+            "https://api.smsapi.pl", help="https://api.smsapi.com for the international SMSAPI."
+        ),
+    )
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret('token')}"}
+
+    def send(self, sms: OutboundSms) -> SendResult:
+        data = {
+            "to": digits(sms.to),
+            "message": sms.body,
+            "format": "json",
+            "encoding": "utf-8",
+            # details=1 adds parts/length to the answer: the log shows real segments.
+            "details": "1",
+        }
+        sender = sms.sender or self.config.sender
+        if sender:
+            data["from"] = sender
+        if sms.reference:
+            data["idx"] = sms.reference
+            data["check_idx"] = "1"
+        if sms.status_callback_url:
+            data["notify_url"] = sms.status_callback_url
+        answer = self.call("POST", "/sms.do", data=data, headers=self._auth)
+        body = self.json_of(answer)
+        error = self._error(answer, body)
+        if error is not None:
+            raise error
+        items = body.get("list") if isinstance(body, dict) else None
+        first = items[0] if isinstance(items, list) and items else None
+        if not isinstance(first, dict) or not first.get("id"):
+            raise self.wrong_shape(answer, "list[].id")
+        points = to_decimal(first.get("points"))
+        return SendResult(
+            status=SendStatus.QUEUED,
+            provider_message_id=str(first["id"]),
+            segments=to_int(first.get("parts", body.get("parts"))),
+            price=points,
+            currency="points" if points is not None else None,
+            raw=answer.text,
+        )
+
+    def _error(self, answer: Answer, body: Any) -> ProviderError | None:
+        if isinstance(body, dict) and body.get("error") not in (None, "", 0):
+            code = str(body.get("error"))
+            # 53 with check_idx=1: sent before under this idx, so never again.
+            return self.fail(answer, code, str(body.get("message") or ""), accepted=code == "53")
+        if not answer.ok:
+            return self.fail(answer)
+        return None
+
+    def balance(self) -> Balance:
+        answer = self.call("GET", "/profile", headers=self._auth)
+        body = self.json_of(answer)
+        error = self._error(answer, body)
+        if error is not None:
+            raise error
+        points = to_decimal(body.get("points")) if isinstance(body, dict) else None
+        if points is None:
+            raise self.wrong_shape(answer, "points")
+        return Balance(amount=points, currency="points", raw=answer.text)
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        params = callback_params(request)
+        ids = _split(params.get("MsgId"))
+        if not ids:
+            return []
+        statuses = _split(params.get("status"))
+        names = _split(params.get("status_name"))
+        numbers = _split(params.get("to"))
+        references = _split(params.get("idx"))
+        events = []
+        for i, message_id in enumerate(ids):
+            status = _at(statuses, i)
+            events.append(
+                DeliveryEvent(
+                    provider_message_id=message_id,
+                    status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
+                    provider_code=status or None,
+                    description=_at(names, i) or None,
+                    to=_at(numbers, i) or None,
+                    reference=_at(references, i) or None,
+                    raw={key: _at(_split(value), i) for key, value in params.items()},
+                )
+            )
+        return events
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in value.split(",")] if value else []
+
+
+def _at(values: list[str], index: int) -> str:
+    return values[index] if index < len(values) else ""

@@ -1,0 +1,259 @@
+"""Vonage (Nexmo) SMS API (``POST https://rest.nexmo.com/sms/json``).
+
+Errors come back as HTTP 200 with a non-zero ``status`` per message part.
+Delivery receipts arrive as GET query or POST (JSON or form) at the
+``callback`` URL. When the account has *signed webhooks* switched on, the
+receipt carries ``sig`` (hash or HMAC over ``&key=value`` pairs in key order,
+``&`` and ``=`` inside values replaced by ``_``, keyed by the signature secret)
+and we verify it; a Messages-API style ``Authorization: Bearer`` JWT (HS256
+with the signature secret, claim ``payload_hash`` = SHA-256 of the body) is
+verified too. Without a signature secret, the per-tenant secret in the URL is
+the authentication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import jwt
+
+from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.http import (
+    AUTH,
+    DOWN,
+    FUNDS,
+    INVALID_NUMBER,
+    RATE,
+    Answer,
+    ErrorRule,
+    HttpProvider,
+    base_url_field,
+    callback_json,
+    callback_params,
+    digits,
+    header,
+    to_decimal,
+    to_int,
+)
+from saleor_sms_app.providers.models import (
+    Balance,
+    DeliveryEvent,
+    DeliveryStatus,
+    FailureReason,
+    OutboundSms,
+    ProviderError,
+    SendResult,
+    SendStatus,
+)
+from saleor_sms_app.segments import is_gsm7
+
+#: SMS API ``status`` codes (documented in Vonage's SMS troubleshooting guide).
+ERRORS: dict[str, ErrorRule] = {
+    "1": RATE,
+    "2": ErrorRule(FailureReason.OTHER, hint="A required field is missing (sender or text)."),
+    "3": ErrorRule(FailureReason.OTHER, hint="A value was refused; check the sender and number."),
+    "4": AUTH,
+    "5": DOWN,
+    "6": ErrorRule(
+        FailureReason.INVALID_NUMBER,
+        hint="Vonage does not recognise the number's prefix; check the country code.",
+    ),
+    "7": ErrorRule(FailureReason.OPTED_OUT, hint="The number is barred at Vonage."),
+    "8": ErrorRule(
+        FailureReason.AUTHENTICATION, hint="The Vonage account is barred; contact Vonage."
+    ),
+    "9": FUNDS,
+    "11": ErrorRule(
+        FailureReason.AUTHENTICATION, hint="The account is not enabled for the HTTP SMS API."
+    ),
+    "12": ErrorRule(FailureReason.OTHER, hint="The message is too long; shorten the template."),
+    "14": ErrorRule(FailureReason.AUTHENTICATION, hint="Request signature refused; check it."),
+    "15": ErrorRule(
+        FailureReason.INVALID_SENDER,
+        hint="The sender is not allowed for this destination: use a Vonage number or a "
+        "registered alphanumeric sender.",
+    ),
+    "22": ErrorRule(FailureReason.INVALID_NUMBER),
+    "23": ErrorRule(FailureReason.OTHER, hint="The delivery-report URL was refused."),
+    "29": ErrorRule(
+        FailureReason.INVALID_NUMBER,
+        hint="A trial Vonage account can text only whitelisted numbers: add this number "
+        "or top up the account.",
+    ),
+    "32": AUTH,
+    "33": INVALID_NUMBER,
+}
+
+#: Delivery receipt ``status`` → delivery status.
+DELIVERY: dict[str, DeliveryStatus] = {
+    "delivered": DeliveryStatus.DELIVERED,
+    "expired": DeliveryStatus.EXPIRED,
+    "failed": DeliveryStatus.FAILED,
+    "rejected": DeliveryStatus.FAILED,
+    "undeliverable": DeliveryStatus.UNDELIVERED,
+}
+
+_HASHES = {"md5": hashlib.md5, "sha1": hashlib.sha1, "sha256": hashlib.sha256}
+_HASHES["sha512"] = hashlib.sha512
+
+
+def vonage_signature(params: dict[str, str], secret: str, method: str = "md5hash") -> str:
+    """The ``sig`` Vonage puts on signed requests and webhooks (lower-case hex)."""
+    signed = "".join(
+        f"&{key}={params[key].replace('&', '_').replace('=', '_')}"
+        for key in sorted(params)
+        if key != "sig"
+    )
+    if method == "md5hash":
+        return hashlib.md5((signed + secret).encode()).hexdigest()
+    return hmac.new(secret.encode(), signed.encode(), _HASHES[method]).hexdigest()
+
+
+class VonageProvider(HttpProvider):
+    name: ClassVar[str] = "vonage"
+    label: ClassVar[str] = "Vonage"
+    default_base_url: ClassVar[str] = "https://rest.nexmo.com"
+    signs_callbacks: ClassVar[bool] = True
+    errors = ERRORS
+    fields = (
+        OptionField("api_key", "API key"),
+        OptionField("api_secret", "API secret", secret=True),
+        OptionField(
+            "signature_secret",
+            "Signature secret",
+            secret=True,
+            required=False,
+            help="Set it when signed webhooks are enabled on the Vonage account; delivery "
+            "reports are then checked against it.",
+        ),
+        OptionField(
+            "signature_method",
+            "Signature method",
+            required=False,
+            default="md5hash",
+            help="md5hash (Vonage's default), md5, sha1, sha256 or sha512.",
+        ),
+        base_url_field("https://rest.nexmo.com"),
+    )
+
+    @classmethod
+    def validate_config(cls, config: ProviderConfig) -> dict[str, str]:
+        problems = super().validate_config(config)
+        method = str(config.options.get("signature_method") or "md5hash")
+        if method != "md5hash" and method not in _HASHES:
+            problems["signature_method"] = "Use md5hash, md5, sha1, sha256 or sha512"
+        return problems
+
+    def send(self, sms: OutboundSms) -> SendResult:
+        data = {
+            "api_key": self.option("api_key"),
+            "api_secret": self.secret("api_secret"),
+            "from": sms.sender or self.config.sender,
+            "to": digits(sms.to),
+            "text": sms.body,
+        }
+        if not is_gsm7(sms.body):
+            data["type"] = "unicode"
+        if sms.reference:
+            data["client-ref"] = sms.reference[:40]
+        if sms.status_callback_url:
+            data["callback"] = sms.status_callback_url
+            data["status-report-req"] = "1"
+        answer = self.call("POST", "/sms/json", data=data)
+        body = self.json_of(answer)
+        if not answer.ok:
+            raise self.fail(answer)
+        parts = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(parts, list) or not parts or not isinstance(parts[0], dict):
+            raise self.wrong_shape(answer, "a messages list")
+        failed = [p for p in parts if str(p.get("status")) != "0"]
+        if failed:
+            # A refused first part means nothing went out; a refused later part
+            # means the beginning did, so the message must not be sent again.
+            accepted = len(failed) < len(parts)
+            raise self._part_error(answer, failed[0], accepted=accepted)
+        prices = [v for v in (to_decimal(p.get("message-price")) for p in parts) if v is not None]
+        price = sum(prices, Decimal(0)) if prices else None
+        return SendResult(
+            status=SendStatus.QUEUED,
+            provider_message_id=str(parts[0].get("message-id") or ""),
+            segments=to_int(body.get("message-count")) or len(parts),
+            price=price,
+            currency="EUR" if price is not None else None,
+            raw=answer.text,
+        )
+
+    def _part_error(self, answer: Answer, part: dict[str, Any], *, accepted: bool) -> ProviderError:
+        return self.fail(
+            answer, str(part.get("status")), str(part.get("error-text") or ""), accepted=accepted
+        )
+
+    def balance(self) -> Balance:
+        answer = self.call(
+            "GET",
+            "/account/get-balance",
+            params={"api_key": self.option("api_key"), "api_secret": self.secret("api_secret")},
+        )
+        body = self.json_of(answer)
+        if not answer.ok:
+            raise self.fail(answer)
+        amount = to_decimal(body.get("value")) if isinstance(body, dict) else None
+        if amount is None:
+            raise self.wrong_shape(answer, "a balance value")
+        # The SMS API's balance is always in euros.
+        return Balance(amount=amount, currency="EUR", raw=answer.text)
+
+    def _receipt(self, request: CallbackRequest) -> dict[str, str]:
+        body = callback_json(request)
+        if isinstance(body, dict):
+            return {str(k): "" if v is None else str(v) for k, v in body.items()}
+        return callback_params(request)
+
+    def verify_callback(self, request: CallbackRequest) -> bool:
+        secret = self.secret("signature_secret")
+        if not secret:
+            return True  # not configured: the secret URL alone authenticates it
+        bearer = header(request, "Authorization")
+        if bearer.lower().startswith("bearer "):
+            return _jwt_ok(bearer[7:].strip(), secret, request.body)
+        params = self._receipt(request)
+        given = params.get("sig", "")
+        if not given:
+            return False
+        expected = vonage_signature(params, secret, self.option("signature_method") or "md5hash")
+        return hmac.compare_digest(expected.lower().encode(), given.lower().encode())
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        params = self._receipt(request)
+        message_id = params.get("messageId") or params.get("message_uuid")
+        status = params.get("status", "").lower()
+        if not message_id or not status:
+            return []
+        code = params.get("err-code") or None
+        mapped = DELIVERY.get(status, DeliveryStatus.UNKNOWN)
+        return [
+            DeliveryEvent(
+                provider_message_id=message_id,
+                status=mapped,
+                provider_code=code,
+                description=status,
+                to=params.get("msisdn") or params.get("to"),
+                # Vonage Opt-out Assist: err-code 9 on a failed/rejected receipt.
+                opted_out=code == "9" and status in ("failed", "rejected"),
+                raw=dict(params),
+                reference=params.get("client-ref") or params.get("client_ref") or None,
+            )
+        ]
+
+
+def _jwt_ok(token: str, secret: str, body: bytes) -> bool:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": []})
+    except jwt.PyJWTError:
+        return False
+    expected = hashlib.sha256(body).hexdigest()
+    return hmac.compare_digest(str(claims.get("payload_hash", "")).encode(), expected.encode())

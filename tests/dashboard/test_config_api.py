@@ -1,0 +1,199 @@
+"""Configuration through the dashboard: no secrets out, revision-checked saves, field errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from saleor_sms_app.config.store import CONFIG_KEY
+from tests.dashboard.saleor_double import SaleorDouble
+
+Headers = Callable[..., dict[str, str]]
+
+
+def load(client: FlaskClient, shop: Headers) -> dict[str, Any]:
+    response = client.get("/api/dashboard/config", headers=shop())
+    assert response.status_code == 200, response.get_json()
+    config: dict[str, Any] = response.get_json()["config"]
+    return config
+
+
+def save(
+    client: FlaskClient, shop: Headers, config: dict[str, Any], revision: int | None = None
+) -> Any:
+    return client.put(
+        "/api/dashboard/config",
+        headers=shop(),
+        json={"config": config, "revision": config["revision"] if revision is None else revision},
+    )
+
+
+def twilio_like(secret: str = "") -> dict[str, Any]:
+    # The sandbox is the only registered type on this branch; secrets work the same.
+    return {
+        "id": "p2",
+        "type": "sandbox",
+        "name": "Backup",
+        "sender": "JuiceBar",
+        "secrets": {"api_key": secret},
+    }
+
+
+def test_new_install_gets_the_defaults(client: FlaskClient, shop: Headers) -> None:
+    config = load(client, shop)
+    assert config["revision"] == 0
+    assert config["rules"], "a new install starts with the standard rules"
+    assert config["providers"][0]["type"] == "sandbox"
+
+
+def test_secrets_never_reach_the_browser(
+    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+) -> None:
+    config = load(client, shop)
+    config["providers"].append(twilio_like("s3cret-api-key"))
+    response = save(client, shop, config)
+    assert response.status_code == 200, response.get_json()
+    assert "s3cret-api-key" not in response.get_data(as_text=True)
+    stored = saleor.metadata[CONFIG_KEY]
+    assert "s3cret-api-key" not in stored, "encrypted at rest in Saleor"
+
+    again = client.get("/api/dashboard/config", headers=shop())
+    assert "s3cret-api-key" not in again.get_data(as_text=True)
+    provider = again.get_json()["config"]["providers"][1]
+    assert provider["secrets"] == {}
+    assert provider["secrets_set"] == {"api_key": True}
+
+
+def test_blank_secret_keeps_the_stored_one(
+    client: FlaskClient, shop: Headers, saleor: SaleorDouble, services: Any
+) -> None:
+    from saleor_sms_app.config.store import ConfigStore
+    from saleor_sms_app.saleor.tenants import get_tenant
+
+    config = load(client, shop)
+    config["providers"].append(twilio_like("first-secret"))
+    config = save(client, shop, config).get_json()["config"]
+    config["providers"][1]["name"] = "Renamed"  # the page sends secrets: {} back
+    response = save(client, shop, config)
+    assert response.status_code == 200
+    tenant = get_tenant(services, saleor.url)
+    assert tenant is not None
+    stored = ConfigStore(services).load(tenant, fresh=True)
+    assert stored.providers[1].name == "Renamed"
+    assert stored.providers[1].secrets == {"api_key": "first-secret"}
+
+
+def test_two_people_saving_at_once(
+    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+) -> None:
+    alice = load(client, shop)
+    bob = load(client, shop)
+    alice["rules"][0]["name"] = "Alice's rule"
+    assert save(client, shop, alice).status_code == 200
+    bob["rules"] = []
+    response = save(client, shop, bob)
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "conflict"
+    assert "changed by someone else" in error["message"]
+    # Alice's rule is still there: Bob's save did not silently drop it.
+    assert "Alice's rule" in saleor.metadata[CONFIG_KEY]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda c: c["settings"].update(default_country="Poland"), "settings.default_country"),
+        (lambda c: c["settings"].update(staff_country="XX"), "settings.staff_country"),
+        (lambda c: c["settings"].update(staff_numbers=["12"]), "settings.staff_numbers.0"),
+        (
+            lambda c: c["settings"].update(dry_run={"enabled": True, "number": "call me"}),
+            "settings.dry_run.number",
+        ),
+        (lambda c: c["rules"][0].update(template="Hi {{ order.numbr }}"), "rules.0.template"),
+        (lambda c: c["rules"][0].update(template="Hi {{ order.number "), "rules.0.template"),
+        (lambda c: c["rules"][0].update(event="ORDER_EXPLODED"), "rules.0.event"),
+        (lambda c: c["rules"][0].update(name=None), "rules.0.name"),
+        (lambda c: c["providers"][0].update(type="pigeon"), "providers.0.type"),
+    ],
+)
+def test_invalid_fields_come_back_per_field_and_nothing_is_stored(
+    client: FlaskClient,
+    shop: Headers,
+    saleor: SaleorDouble,
+    change: Callable[[dict[str, Any]], None],
+    field: str,
+) -> None:
+    config = load(client, shop)
+    config["rules"][0]["name"] = "kept"
+    assert save(client, shop, config).status_code == 200
+    before = saleor.metadata[CONFIG_KEY]
+    config = load(client, shop)
+    change(config)
+    response = save(client, shop, config)
+    assert response.status_code == 422, response.get_json()
+    details = response.get_json()["error"]["details"]
+    assert field in details, details
+    assert saleor.metadata[CONFIG_KEY] == before
+
+
+def test_saving_needs_manage_apps(client: FlaskClient, shop: Headers) -> None:
+    config = load(client, shop)
+    response = client.put(
+        "/api/dashboard/config",
+        headers=shop(permissions=["MANAGE_ORDERS"]),
+        json={"config": config, "revision": 0},
+    )
+    assert response.status_code == 403
+    assert "MANAGE_APPS" in response.get_json()["error"]["message"]
+
+
+def test_saving_without_revision(client: FlaskClient, shop: Headers) -> None:
+    config = load(client, shop)
+    response = client.put("/api/dashboard/config", headers=shop(), json={"config": config})
+    assert response.status_code == 400
+
+
+def test_recent_orders_and_preview_with_a_real_order(
+    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+) -> None:
+    orders = client.get("/api/dashboard/orders/recent", headers=shop()).get_json()["orders"]
+    assert [o["number"] for o in orders] == ["1042", "1041"]
+    assert orders[1]["customer_name"] == "Żaneta Łęcka"
+    response = client.post(
+        "/api/dashboard/preview",
+        headers=shop(),
+        json={
+            "template": "Hi {{ customer.first_name }}, #{{ order.number }}",
+            "order_id": orders[1]["id"],
+        },
+    )
+    body = response.get_json()
+    assert body["text"] == "Hi Żaneta, #1041"
+    assert body["encoding"] == "UCS-2"
+    assert body["unicode_characters"] == ["Ż"]
+    assert body["sample"] is False
+    # The app token went to Saleor, never the user's dashboard token.
+    assert json.dumps(saleor.requests[-1]).count("OrderForSms") == 1
+
+
+def test_preview_of_an_order_saleor_does_not_have(client: FlaskClient, shop: Headers) -> None:
+    response = client.post(
+        "/api/dashboard/preview",
+        headers=shop(),
+        json={"template": "x", "order_id": "T3JkZXI6bm9uZQ=="},
+    )
+    assert response.status_code == 404
+
+
+def test_saleor_down_is_a_clear_503(
+    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+) -> None:
+    saleor.fail_with = 502
+    response = client.get("/api/dashboard/config", headers=shop())
+    assert response.status_code == 503
+    assert "Saleor" in response.get_json()["error"]["message"]

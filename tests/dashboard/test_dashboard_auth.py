@@ -1,0 +1,217 @@
+"""The dashboard token check, against the real captured tokens and tokens we sign."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from saleor_sms_app.errors import Forbidden, Unauthorized
+from saleor_sms_app.saleor import dashboard_auth
+from saleor_sms_app.saleor.dashboard_auth import (
+    READ_PERMISSION,
+    WRITE_PERMISSION,
+    bearer_token,
+    verify_dashboard_token,
+)
+from saleor_sms_app.services import Services
+from tests.dashboard.conftest import (
+    API_URL,
+    APP_ID,
+    TokenFactory,
+    add_tenant,
+    captured_handshake_token,
+    captured_jwks,
+    public_jwks,
+)
+
+
+def _code(excinfo: pytest.ExceptionInfo[Any]) -> str:
+    return str(excinfo.value.code)
+
+
+class TestCapturedToken:
+    """The token the real Saleor Dashboard 3.23.27 handed an app, replayed at its iat."""
+
+    @pytest.fixture
+    def captured(self, services: Services, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+        token, claims = captured_handshake_token()
+        add_tenant(services, api_url=claims["iss"], app_id=claims["app"], jwks=captured_jwks())
+        monkeypatch.setattr(dashboard_auth, "now", lambda: float(claims["iat"]))
+        return {"token": token, "claims": claims}
+
+    def test_verifies_with_clock_at_iat(self, services: Services, captured: dict[str, Any]) -> None:
+        user = verify_dashboard_token(services, captured["token"], captured["claims"]["iss"])
+        assert user.tenant.app_id == "QXBwOjI="
+        assert user.email == "admin@example.com"
+        assert user.expires_at == captured["claims"]["iat"] + 300
+        # The owner holds both even though the app-scoped ``permissions`` claim lacks MANAGE_APPS.
+        user.require(READ_PERMISSION)
+        user.require(WRITE_PERMISSION)
+
+    def test_expired_after_exp(
+        self, services: Services, captured: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(dashboard_auth, "now", lambda: float(captured["claims"]["exp"]))
+        with pytest.raises(Unauthorized) as excinfo:
+            verify_dashboard_token(services, captured["token"], captured["claims"]["iss"])
+        assert _code(excinfo) == "token_expired"
+
+    def test_one_changed_byte_fails(self, services: Services, captured: dict[str, Any]) -> None:
+        header, payload, signature = captured["token"].split(".")
+        forged = ".".join([header, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
+        with pytest.raises(Unauthorized) as excinfo:
+            verify_dashboard_token(services, forged, captured["claims"]["iss"])
+        assert _code(excinfo) == "token_invalid"
+
+    def test_other_app_on_same_saleor(
+        self, services: Services, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        token, claims = captured_handshake_token()
+        add_tenant(services, api_url=claims["iss"], app_id="QXBwOjk=", jwks=captured_jwks())
+        monkeypatch.setattr(dashboard_auth, "now", lambda: float(claims["iat"]))
+        with pytest.raises(Unauthorized) as excinfo:
+            verify_dashboard_token(services, token, claims["iss"])
+        assert _code(excinfo) == "token_foreign_app"
+
+
+def test_good_token(services: Services, tenant_id: int, make_token: TokenFactory) -> None:
+    user = verify_dashboard_token(services, make_token(), API_URL)
+    assert user.tenant_id == tenant_id
+    assert user.saleor_api_url == API_URL
+
+
+def test_under_privileged_token_is_verified_but_forbidden(
+    services: Services, tenant_id: int, make_token: TokenFactory
+) -> None:
+    user = verify_dashboard_token(services, make_token(permissions=["MANAGE_ORDERS"]), API_URL)
+    user.require(READ_PERMISSION)
+    with pytest.raises(Forbidden) as excinfo:
+        user.require(WRITE_PERMISSION)
+    assert "MANAGE_APPS" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"ttl": -1}, "token_expired"),
+        ({"app": "QXBwOjk5"}, "token_foreign_app"),
+        ({"iss": "http://127.0.0.1:9999/graphql/"}, "token_foreign_tenant"),
+    ],
+)
+def test_refused_claims(
+    services: Services, tenant_id: int, make_token: TokenFactory, change: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(Unauthorized) as excinfo:
+        verify_dashboard_token(services, make_token(**change), API_URL)
+    assert _code(excinfo) == code
+
+
+def test_token_without_exp_is_refused(
+    services: Services, tenant_id: int, signing_key: rsa.RSAPrivateKey
+) -> None:
+    import jwt
+
+    token = jwt.encode(
+        {"iss": API_URL, "app": APP_ID, "user_permissions": ["MANAGE_APPS"]},
+        signing_key,
+        algorithm="RS256",
+        headers={"kid": "test-dashboard-key"},
+    )
+    with pytest.raises(Unauthorized) as excinfo:
+        verify_dashboard_token(services, token, API_URL)
+    assert _code(excinfo) == "token_invalid"
+
+
+def test_hs256_with_public_key_is_refused(services: Services, tenant_id: int) -> None:
+    """The classic algorithm-confusion forgery: alg pinned to RS256."""
+    import jwt
+
+    token = jwt.encode(
+        {"iss": API_URL, "app": APP_ID, "exp": 2**31, "user_permissions": ["MANAGE_APPS"]},
+        "any-secret-at-all-long-enough-for-hmac-sha256",
+        algorithm="HS256",
+        headers={"kid": "test-dashboard-key"},
+    )
+    with pytest.raises(Unauthorized):
+        verify_dashboard_token(services, token, API_URL)
+
+
+def test_token_for_an_uninstalled_or_unknown_tenant(
+    services: Services, make_token: TokenFactory
+) -> None:
+    with pytest.raises(Unauthorized) as excinfo:
+        verify_dashboard_token(services, make_token(), API_URL)
+    assert _code(excinfo) == "unknown_tenant"
+
+
+def test_signed_by_another_key(
+    services: Services, tenant_id: int, make_token: TokenFactory, stranger_key: rsa.RSAPrivateKey
+) -> None:
+    stranger = stranger_key
+    with pytest.raises(Unauthorized) as excinfo:
+        verify_dashboard_token(services, make_token(key=stranger), API_URL)
+    assert _code(excinfo) == "token_invalid"
+
+
+def test_header_forms() -> None:
+    assert bearer_token({"Authorization-Bearer": "abc"}) == "abc"
+    assert bearer_token({"Authorization": "Bearer xyz"}) == "xyz"
+    with pytest.raises(Unauthorized):
+        bearer_token({"Authorization": "Basic xyz"})
+    with pytest.raises(Unauthorized):
+        bearer_token({})
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[dict[str, Any]]:
+    """A loopback Saleor origin that serves whatever JWKS the test puts in ``state``."""
+    state: dict[str, Any] = {"jwks": {"keys": []}, "hits": 0}
+
+    def app(environ: Any, start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path == "/.well-known/jwks.json":
+            state["hits"] += 1
+            response = Response(json.dumps(state["jwks"]), content_type="application/json")
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    state["api_url"] = f"http://127.0.0.1:{server.server_port}/graphql/"
+    yield state
+    server.shutdown()
+
+
+def test_rotated_key_is_fetched_once_then_rate_limited(
+    services: Services,
+    signing_key: rsa.RSAPrivateKey,
+    make_token: TokenFactory,
+    jwks_server: dict[str, Any],
+) -> None:
+    api_url = jwks_server["api_url"]
+    old_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    add_tenant(services, api_url=api_url, jwks=public_jwks(old_key, kid="old"))
+    jwks_server["jwks"] = public_jwks(signing_key, kid="new")
+
+    user = verify_dashboard_token(services, make_token(iss=api_url, kid="new"), api_url)
+    assert user.saleor_api_url == api_url
+    assert jwks_server["hits"] == 1
+
+    # The fresh JWKS was stored: a second token needs no fetch.
+    verify_dashboard_token(services, make_token(iss=api_url, kid="new"), api_url)
+    assert jwks_server["hits"] == 1
+
+    # Unknown kids in a burst trigger no further fetches within the interval.
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            verify_dashboard_token(services, make_token(iss=api_url, kid="bogus"), api_url)
+    assert jwks_server["hits"] == 1

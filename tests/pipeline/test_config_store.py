@@ -1,0 +1,230 @@
+"""The configuration in Saleor's private metadata, against the loopback Saleor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from saleor_sms_app.config import store as store_module
+from saleor_sms_app.config.defaults import SANDBOX_PROVIDER_ID
+from saleor_sms_app.config.model import DryRun, ProviderConfig, Recipients, Rule, ShopSettings
+from saleor_sms_app.config.store import (
+    CONFIG_KEY,
+    ConfigStore,
+    UnreadableConfiguration,
+    cache_key,
+    redacted,
+)
+from saleor_sms_app.crypto import SecretBox
+from saleor_sms_app.errors import Conflict, InvalidConfiguration, NewerConfiguration
+from saleor_sms_app.saleor.tenants import TenantRecord
+from saleor_sms_app.services import Services
+from tests.pipeline.conftest import configure
+
+SECRET = "twilio-auth-token-s3cret"
+
+standin = pytest.importorskip(
+    "tests.standin.saleor", reason="the Saleor stand-in is not merged yet"
+)
+SaleorStandin = standin.SaleorStandin
+
+
+def twilio_like(**kw: object) -> ProviderConfig:
+    return ProviderConfig(
+        id="p1", type="sandbox", name="Main", secrets={"auth_token": SECRET}, **kw
+    )
+
+
+def test_a_new_install_gets_the_standard_templates_without_writing(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    config = store.load(tenant)
+    assert config.revision == 0
+    assert [r.name for r in config.rules] == [
+        "Customer: order confirmation",
+        "Customer: order shipped",
+        "Customer: order cancelled",
+        "Staff: new order",
+    ]
+    assert [(p.id, p.type) for p in config.providers] == [(SANDBOX_PROVIDER_ID, "sandbox")]
+    assert CONFIG_KEY not in saleor.app_private_metadata
+    assert saleor.count(operation="UpdateAppSmsConfig") == 0
+
+
+def test_round_trip_keeps_secrets_encrypted_in_saleor_and_redis(
+    services: Services, store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    saved = configure(store, tenant, providers=[twilio_like()])
+    assert saved.revision == 1
+
+    blob = saleor.app_private_metadata[CONFIG_KEY]
+    assert SECRET not in blob
+    stored_secret = json.loads(blob)["providers"][0]["secrets"]["auth_token"]
+    assert SecretBox.is_encrypted(stored_secret)
+    assert services.secret_box.decrypt(stored_secret) == SECRET
+
+    loaded = store.load(tenant)
+    assert loaded == saved
+    assert loaded.providers[0].secrets == {"auth_token": SECRET}
+    cached = services.redis.get(cache_key(tenant.id))
+    assert cached is not None and SECRET.encode() not in cached
+    assert SECRET not in repr(loaded) and SECRET not in redacted(loaded).model_dump_json()
+
+
+def test_blank_secrets_keep_the_stored_ones_only_for_the_same_provider(
+    store: ConfigStore, tenant: TenantRecord
+) -> None:
+    configure(store, tenant, providers=[twilio_like()])
+    from_browser = redacted(store.load(tenant))
+    assert from_browser.providers[0].secrets == {"auth_token": ""}
+    kept = store.save(
+        tenant,
+        from_browser.model_copy(
+            update={"providers": [from_browser.providers[0].model_copy(update={"name": "X"})]}
+        ),
+        expected_revision=1,
+    )
+    assert kept.providers[0].secrets == {"auth_token": SECRET}
+    assert store.load(tenant, fresh=True).providers[0].name == "X"
+
+    changed_type = ProviderConfig(id="p1", type="scripted-other", secrets={})
+    with pytest.raises(InvalidConfiguration):  # unknown type, and no secret carried over
+        store.save(
+            tenant, kept.model_copy(update={"providers": [changed_type]}), expected_revision=2
+        )
+    assert (
+        store_module.merge_secrets(kept.model_copy(update={"providers": [changed_type]}), kept)
+        .providers[0]
+        .secrets
+        == {}
+    )
+
+
+def test_conflicting_saves_are_refused_and_nothing_is_lost(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    base = store.load(tenant)
+    first = store.save(
+        tenant, base.model_copy(update={"providers": [twilio_like()]}), expected_revision=0
+    )
+    blob = saleor.app_private_metadata[CONFIG_KEY]
+    with pytest.raises(Conflict) as info:
+        store.save(tenant, base, expected_revision=0)
+    assert info.value.details == {"current_revision": 1}
+    assert saleor.app_private_metadata[CONFIG_KEY] == blob
+    assert store.load(tenant, fresh=True) == first
+
+
+def test_a_newer_document_is_refused_and_never_overwritten(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    newer = json.dumps({"schema_version": 99, "revision": 7, "future": {"x": 1}})
+    saleor.app_private_metadata[CONFIG_KEY] = newer
+    with pytest.raises(NewerConfiguration) as info:
+        store.load(tenant)
+    assert "newer version" in info.value.message
+    with pytest.raises(NewerConfiguration):
+        store.save(tenant, store_module.default_config(), expected_revision=7)
+    assert saleor.app_private_metadata[CONFIG_KEY] == newer
+
+
+@pytest.mark.parametrize(
+    ("blob", "code"),
+    [
+        ("{not json", "configuration_unreadable"),
+        ('["a list"]', "configuration_unreadable"),
+        ('{"schema_version": 1, "rules": [{"name": "no event"}]}', "configuration_unreadable"),
+        (
+            '{"schema_version": 1, "providers": [{"id": "p", "type": "sandbox", '
+            '"secrets": {"k": "v1:gAAAAABnot-a-token"}}]}',
+            "configuration_secret_undecryptable",
+        ),
+        (
+            '{"schema_version": 1, "providers": [{"id": "p", "type": "sandbox", '
+            '"secrets": {"k": "plain text secret"}}]}',
+            "configuration_secret_undecryptable",
+        ),
+    ],
+)
+def test_an_unreadable_document_is_a_clear_error_and_stays(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin, blob: str, code: str
+) -> None:
+    saleor.app_private_metadata[CONFIG_KEY] = blob
+    with pytest.raises(UnreadableConfiguration) as info:
+        store.load(tenant)
+    assert info.value.code == code
+    with pytest.raises(UnreadableConfiguration):
+        store.save(tenant, store_module.default_config(), expected_revision=0)
+    assert saleor.app_private_metadata[CONFIG_KEY] == blob
+
+
+def test_an_older_document_is_migrated_on_read(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(store, tenant, providers=[twilio_like()])
+
+    def rename_rules(doc: dict[str, object]) -> dict[str, object]:
+        for rule in doc["rules"]:  # type: ignore[attr-defined]
+            rule["name"] = "v2 " + rule["name"]
+        doc["schema_version"] = 2
+        return doc
+
+    monkeypatch.setattr(store_module, "CURRENT_SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, rename_rules)
+    config = store.load(tenant, fresh=True)
+    assert config.schema_version == 2
+    assert config.rules[0].name == "v2 Customer: order confirmation"
+    assert config.providers[0].secrets == {"auth_token": SECRET}
+    # Saving writes the new format.
+    store.save(tenant, config, expected_revision=1)
+    assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == 2
+
+
+def test_the_cache_saves_saleor_calls_and_a_save_invalidates_it(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    store.load(tenant)
+    store.load(tenant)
+    assert saleor.count(operation="AppSmsConfig") == 1  # "nothing stored" is cached too
+
+    configure(store, tenant, providers=[twilio_like()])
+    calls = saleor.count(operation="AppSmsConfig")
+    assert store.load(tenant).providers[0].id == "p1"
+    assert saleor.count(operation="AppSmsConfig") == calls + 1  # the save dropped the cache
+
+    # A change made elsewhere shows after the TTL, or at once when asked for fresh.
+    doc = json.loads(saleor.app_private_metadata[CONFIG_KEY])
+    doc["providers"][0]["name"] = "Edited elsewhere"
+    saleor.app_private_metadata[CONFIG_KEY] = json.dumps(doc)
+    assert store.load(tenant).providers[0].name == "Main"
+    assert store.load(tenant, fresh=True).providers[0].name == "Edited elsewhere"
+
+
+def test_templates_and_provider_fields_are_checked_before_saving(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    bad = Rule(
+        name="typo",
+        event="ORDER_CREATED",
+        recipients=Recipients(customer=True),
+        template="Order {{ order.numbr }}",
+    )
+    bad.recipients.numbers = ["+48 601 234 567", "601"]
+    with pytest.raises(InvalidConfiguration) as info:
+        configure(
+            store,
+            tenant,
+            rules=[bad],
+            settings=ShopSettings(
+                staff_numbers=["+12025550123", "nope"],
+                dry_run=DryRun(enabled=True, number=""),
+            ),
+        )
+    assert info.value.details == {
+        "rules.0.template": "line 1: unknown token {{ order.numbr }}",
+        "rules.0.recipients.numbers.1": "the phone number is not a valid number for US: '601'",
+        "settings.staff_numbers.1": "this is not a phone number: 'nope'",
+        "settings.dry_run.number": "the phone number is empty: ''",
+    }
+    assert CONFIG_KEY not in saleor.app_private_metadata
