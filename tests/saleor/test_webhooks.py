@@ -233,7 +233,7 @@ def test_redis_down_is_503_and_the_retry_is_not_a_duplicate(installed: Any, redi
     assert services.queue.count == 1
 
 
-def test_enqueue_failure_after_the_dedupe_key_removes_the_key(
+def test_a_failed_enqueue_leaves_no_dedupe_key(
     installed: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saleor, app = installed.saleor, installed.app
