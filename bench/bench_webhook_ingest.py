@@ -162,11 +162,29 @@ def run_wrk(wrk: str, url: str, script: Path, seconds: int, *args: str) -> dict[
     return result
 
 
-def report(label: str, r: dict[str, Any]) -> None:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def report(label: str, r: dict[str, Any], web_cpu: float, redis_cpu: float) -> None:
     print(
-        f"{label:<34}{r['requests'] / r['seconds']:9.0f}/s   p50 {r['p50_ms']:7.2f} ms"
-        f"   p99 {r['p99_ms']:7.2f} ms   ({r['requests']} requests, {r['non2xx']} non-2xx,"
-        f" {r['errors']} socket errors)"
+        f"{label:<34}{r['requests'] / r['seconds']:7.0f}/s  p50 {r['p50_ms']:6.2f} ms"
+        f"  p99 {r['p99_ms']:6.2f} ms  CPU/request: web {web_cpu / r['requests'] * 1000:.2f} ms,"
+        f" redis {redis_cpu / r['requests'] * 1000:.3f} ms  ({r['requests']} requests,"
+        f" {r['non2xx']} non-2xx, {r['errors']} socket errors)"
     )
 
 
@@ -250,9 +268,13 @@ def main() -> None:
             f"gunicorn sync workers on 127.0.0.1, wrk -t{THREADS} -c{CONNECTIONS}, "
             f"{os.cpu_count()} cores; {BODIES} distinct deliveries signed in {signing:.1f} s"
         )
+        workers = worker_pids(processes[1].pid)
+        redis_pid = [processes[0].pid]
+        web0, redis0 = cpu_seconds(workers), cpu_seconds(redis_pid)
         baseline = run_wrk(
             wrk, app_url + "/bench/ok", baseline_lua, BASELINE_SECONDS, str(data_file)
         )
+        web1, redis1 = cpu_seconds(workers), cpu_seconds(redis_pid)
         queue_before = Redis.from_url(redis_url).llen(f"rq:queue:{QUEUE_NAME}")
         ingest = run_wrk(
             wrk,
@@ -264,8 +286,9 @@ def main() -> None:
             saleor.api_url,
             saleor.domain,
         )
-        report("baseline: bare 200 route", baseline)
-        report("ingest: verify + dedupe + enqueue", ingest)
+        web2, redis2 = cpu_seconds(workers), cpu_seconds(redis_pid)
+        report("baseline: bare 200 route", baseline, web1 - web0, redis1 - redis0)
+        report("ingest: verify + dedupe + enqueue", ingest, web2 - web1, redis2 - redis1)
         queued = Redis.from_url(redis_url).llen(f"rq:queue:{QUEUE_NAME}") - queue_before
         accepted = ingest["requests"] - ingest["non2xx"]
         ratio = (ingest["requests"] / ingest["seconds"]) / (
