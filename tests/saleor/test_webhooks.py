@@ -243,7 +243,7 @@ def test_a_failed_enqueue_leaves_no_dedupe_key(
         raise RedisConnectionError("connection reset")
 
     body = _order_created(saleor)
-    monkeypatch.setattr(services.queue, "enqueue_call", broken)
+    monkeypatch.setattr(services.redis, "evalsha", broken)
     response = saleor.send_webhook(app.url, "ORDER_CREATED", body=body)
     assert response.status_code == 503
     key = dedupe_key(saleor.api_url, "ORDER_CREATED", body)
