@@ -295,6 +295,13 @@ def main() -> None:
             baseline["requests"] / baseline["seconds"]
         )
         print(f"ingest/baseline: {ratio:.2f}; jobs queued: {queued} for {accepted} accepted")
+        # Requests still in flight when wrk stopped finish now; then every
+        # de-duplication key must have its job (warm-up included on both sides).
+        time.sleep(1)
+        client = Redis.from_url(redis_url)
+        keys = sum(1 for _ in client.scan_iter("sms:webhook:*", 1000))
+        jobs = client.llen(f"rq:queue:{QUEUE_NAME}")
+        print(f"de-duplication keys {keys}, jobs {jobs}: {'equal' if keys == jobs else 'MISMATCH'}")
         if ingest["requests"] > BODIES:
             print(f"  (only {BODIES} bodies: the rest were repeats; raise BENCH_WEBHOOKS)")
     finally:
