@@ -125,6 +125,10 @@ def _record(services: Services, row: Tenant) -> TenantRecord:
     )
 
 
+#: Public name for the hot send path, which reads the row together with its message.
+tenant_record = _record
+
+
 def _by_url(session: Session, api_url: str) -> Tenant | None:
     return session.scalars(select(Tenant).where(Tenant.saleor_api_url == api_url)).first()
 
