@@ -33,7 +33,12 @@ from saleor_sms_app.db import session_scope  # noqa: E402
 from saleor_sms_app.migrate import upgrade  # noqa: E402
 from saleor_sms_app.models import MessageStatus, RecipientType  # noqa: E402
 from saleor_sms_app.saleor.tenants import save_tenant  # noqa: E402
-from saleor_sms_app.sending import enqueue_send, insert_message  # noqa: E402
+from saleor_sms_app.sending import (  # noqa: E402
+    SEND_BATCH_SIZE,
+    enqueue_send,
+    enqueue_sends,
+    insert_message,
+)
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.providers.conftest import generic_config  # noqa: E402
@@ -136,25 +141,34 @@ def main() -> int:
             services.queue.enqueue("operator.truth", 1)
         empty_seconds = _drain(env, args.workers)
 
-        with session_scope(services.sessions) as session:
-            ids = [
-                insert_message(
-                    session,
-                    {
-                        "tenant_id": tenant.id,
-                        "dedupe_key": f"bench-{i}",
-                        "event": "ORDER_CREATED",
-                        "recipient_type": RecipientType.CUSTOMER.value,
-                        "phone": "+48500100200",
-                        "body": f"Order {i} shipped",
-                        "status": MessageStatus.QUEUED.value,
-                    },
-                )
-                for i in range(args.messages)
-            ]
-        for message_id in ids:
-            enqueue_send(services, message_id)  # as the event job does: job id, Retry
+        def log_messages(prefix: str) -> list[int]:
+            with session_scope(services.sessions) as session:
+                found = [
+                    insert_message(
+                        session,
+                        {
+                            "tenant_id": tenant.id,
+                            "dedupe_key": f"{prefix}-{i}",
+                            "event": "ORDER_CREATED",
+                            "recipient_type": RecipientType.CUSTOMER.value,
+                            "phone": "+48500100200",
+                            "body": f"Order {i} shipped",
+                            "status": MessageStatus.QUEUED.value,
+                        },
+                    )
+                    for i in range(args.messages)
+                ]
+            return [i for i in found if i is not None]
+
+        # One send_message job per SMS, enqueued as a single logged message is.
+        for message_id in log_messages("single"):
+            enqueue_send(services, message_id)  # job id + Retry, as the event job does
         send_seconds = _drain(env, args.workers)
+
+        # send_messages batch jobs, enqueued as the event job does for several messages.
+        enqueue_sends(services, log_messages("batch"))
+        batch_jobs = services.queue.count
+        batch_seconds = _drain(env, args.workers)
 
         with services.sessions() as session:
             from sqlalchemy import func, select
@@ -176,11 +190,21 @@ def main() -> int:
         print(f"RQ empty jobs, SmsWorker:    {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
         print(f"send_message to stand-in:    {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
         print(
-            f"ratio: {send_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate, "
-            f"{send_rate / empty_rate:.2f} of SmsWorker's; sent rows: {sent}"
+            f"  ratio: {send_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate, "
+            f"{send_rate / empty_rate:.2f} of SmsWorker's"
         )
+        batch_rate = args.messages / batch_seconds
+        print(
+            f"send_messages, {SEND_BATCH_SIZE}/job:     {batch_rate:8.0f} SMS/s  "
+            f"({batch_seconds:.2f} s, {batch_jobs} jobs = {batch_jobs / batch_seconds:.0f} jobs/s)"
+        )
+        print(
+            f"  ratio: {batch_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate "
+            "(messages per second against jobs per second)"
+        )
+        print(f"rows sent: {sent} of {2 * args.messages}")
         services.close()
-        return 0 if sent == args.messages else 1
+        return 0 if sent == 2 * args.messages else 1
     finally:
         standin.terminate()
         redis_proc.terminate()

@@ -25,6 +25,7 @@ import threading
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import LockError
@@ -72,6 +73,8 @@ SEND_RETRY_INTERVALS: list[int] = [30, 120, 600, 1800]
 #: How long one send may hold its message; longer than every provider's timeout
 #: together, so a second worker never sends the same row while the first still is.
 SEND_LOCK_SECONDS = 300
+#: Most messages one :func:`send_messages` job sends.
+SEND_BATCH_SIZE = 50
 #: Longest provider answer kept on an attempt row.
 MAX_RAW_CHARS = 4000
 
@@ -205,8 +208,7 @@ def process_event(
                     )
                     if existing is not None:
                         to_send.append(existing)
-    for message_id in to_send:
-        enqueue_send(services, message_id)
+    enqueue_sends(services, to_send)
     return EventResult(created, to_send)
 
 
@@ -351,6 +353,51 @@ def enqueue_send(services: Services, message_id: int) -> None:
     )
 
 
+def enqueue_sends(services: Services, message_ids: list[int]) -> None:
+    """Queue sends for several logged messages: one job for one, batch jobs for more.
+
+    RQ's own bookkeeping costs more than an SMS, so many messages go in
+    :func:`saleor_sms_app.jobs.send_messages` jobs of up to
+    :data:`SEND_BATCH_SIZE`; each message is still sent by :func:`send_message`.
+    """
+    if len(message_ids) == 1:
+        enqueue_send(services, message_ids[0])
+        return
+    for start in range(0, len(message_ids), SEND_BATCH_SIZE):
+        batch = message_ids[start : start + SEND_BATCH_SIZE]
+        services.queue.enqueue(
+            "saleor_sms_app.jobs.send_messages",
+            batch,
+            job_id=f"send-{batch[0]}-{batch[-1]}-{len(batch)}",
+            # A batch that dies half-way is re-run whole: rows already sent are
+            # no longer ``queued`` and are skipped, so nothing goes out twice.
+            retry=Retry(max=len(SEND_RETRY_INTERVALS), interval=SEND_RETRY_INTERVALS),
+            description=f"send {len(batch)} SMS messages from {batch[0]}",
+        )
+
+
+def _enqueue_retry(services: Services, message_id: int) -> None:
+    """Hand one message of a batch to its own job for the remaining tries.
+
+    The batch was its first try, so the job starts after the first interval and
+    keeps the other intervals: the same tries, at the same times, as a message
+    sent alone.
+    """
+    first, *rest = SEND_RETRY_INTERVALS
+    kwargs: dict[str, Any] = {
+        "job_id": f"send-{message_id}",
+        "description": f"send SMS message {message_id}",
+    }
+    if rest:
+        kwargs["retry"] = Retry(max=len(rest), interval=rest)
+    if first > 0:
+        services.queue.enqueue_in(
+            timedelta(seconds=first), "saleor_sms_app.jobs.send_message", message_id, **kwargs
+        )
+    else:
+        services.queue.enqueue("saleor_sms_app.jobs.send_message", message_id, **kwargs)
+
+
 # --------------------------------------------------------------------------- step 2
 
 
@@ -436,14 +483,19 @@ def _send_cache(services: Services) -> _SendCache:
     return cache
 
 
-def send_message(services: Services, message_id: int) -> str:
-    """Send one logged message if it is still ``queued``; returns its status afterwards."""
+def send_message(services: Services, message_id: int, *, retries_left: int | None = None) -> str:
+    """Send one logged message if it is still ``queued``; returns its status afterwards.
+
+    ``retries_left`` says whether a temporary failure will be tried again
+    (recorded as waiting and raised) or is final (recorded ``failed``); by
+    default the running RQ job's own count decides.
+    """
     lock = services.redis.lock(f"sms:sending:{message_id}", timeout=SEND_LOCK_SECONDS)
     if not lock.acquire(blocking=False):
         log.info("message %s is being sent by another worker", message_id)
         return "locked"
     try:
-        return _send_locked(services, message_id)
+        return _send_locked(services, message_id, retries_left)
     finally:
         try:
             lock.release()
@@ -451,7 +503,9 @@ def send_message(services: Services, message_id: int) -> str:
             log.warning("the send lock of message %s expired before the send finished", message_id)
 
 
-def _send_locked(services: Services, message_id: int) -> str:
+def _send_locked(services: Services, message_id: int, retries_left: int | None = None) -> str:
+    if retries_left is None:
+        retries_left = _retries_left()
     # One read: the message and its tenant's row together.
     with services.sessions() as session:
         found = session.execute(
@@ -491,7 +545,7 @@ def _send_locked(services: Services, message_id: int) -> str:
     try:
         config = cache.config(services, tenant)
     except RetryableError as exc:
-        if _retries_left() > 0:
+        if retries_left > 0:
             _note_waiting(services, message_id, exc.code, exc.message)
             raise
         _finish(services, message_id, MessageStatus.FAILED, exc.code, exc.message)
@@ -522,19 +576,46 @@ def _send_locked(services: Services, message_id: int) -> str:
         from saleor_sms_app.balance import schedule_balance_check
 
         schedule_balance_check(services, tenant_id)
-    return _record(services, message_id, tenant_id, sms.to, outcome)
+    return _record(services, message_id, tenant_id, sms.to, outcome, retries_left)
+
+
+def send_messages(services: Services, message_ids: list[int]) -> dict[str, int]:
+    """Send several logged messages, each exactly as :func:`send_message`; status → count.
+
+    A message that fails temporarily (or hits anything unexpected) is recorded
+    as waiting and handed to its own ``send_message`` job with the remaining
+    tries (:func:`_enqueue_retry`), so one provider hiccup never re-runs the
+    messages of the batch that already went out.
+    """
+    counts: dict[str, int] = {}
+    for message_id in message_ids:
+        try:
+            status = send_message(services, message_id, retries_left=len(SEND_RETRY_INTERVALS))
+        except Exception:
+            log.warning("message %s will be tried again in its own job", message_id, exc_info=True)
+            _enqueue_retry(services, message_id)
+            status = "retrying"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def _record(
-    services: Services, message_id: int, tenant_id: int, phone: str, outcome: Outcome
+    services: Services,
+    message_id: int,
+    tenant_id: int,
+    phone: str,
+    outcome: Outcome,
+    retries_left: int | None = None,
 ) -> str:
     """Write the attempts and the message's status in one go; raise to retry a temporary failure.
 
     One multi-row insert and one ``UPDATE … RETURNING`` (no re-read of the
     message): a dry-run hint is kept by the database itself (``CASE``).
     """
+    if retries_left is None:
+        retries_left = _retries_left()
     error = outcome.error
-    retry = error is not None and error.temporary and _retries_left() > 0
+    retry = error is not None and error.temporary and retries_left > 0
     attempts = []
     for attempt in outcome.attempts:
         result, err = attempt.result, attempt.error
