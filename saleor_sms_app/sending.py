@@ -26,11 +26,11 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import LockError
 from rq import Retry, get_current_job
-from sqlalchemy import Engine, case, insert, select, update
+from sqlalchemy import Engine, Table, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,9 @@ SEND_RETRY_INTERVALS: list[int] = [30, 120, 600, 1800]
 #: How long one send may hold its message; longer than every provider's timeout
 #: together, so a second worker never sends the same row while the first still is.
 SEND_LOCK_SECONDS = 300
+_MESSAGES = cast(Table, Message.__table__)
+_ATTEMPTS = cast(Table, MessageAttempt.__table__)
+
 #: Most messages one :func:`send_messages` job sends.
 SEND_BATCH_SIZE = 50
 #: Longest provider answer kept on an attempt row.
@@ -652,7 +655,8 @@ def _record(
             error_code=None,
             error_text=None,
             error_hint=case(
-                (Message.error_hint.startswith("Dry run"), Message.error_hint), else_=None
+                (_MESSAGES.c.error_hint.startswith("Dry run"), _MESSAGES.c.error_hint),
+                else_=None,
             ),
         )
         if result.segments:
@@ -666,10 +670,16 @@ def _record(
         if not retry:
             values["status"] = MessageStatus.FAILED.value
     with session_scope(services.sessions) as session:
+        # Core statements on the session's connection (same transaction): the
+        # ORM's bulk and UPDATE paths cost about as much Python as the SMS call.
+        connection = session.connection()
         if attempts:
-            session.execute(insert(MessageAttempt), attempts)
-        status = session.execute(
-            update(Message).where(Message.id == message_id).values(values).returning(Message.status)
+            connection.execute(_ATTEMPTS.insert(), attempts)
+        status = connection.execute(
+            _MESSAGES.update()
+            .where(_MESSAGES.c.id == message_id)
+            .values(values)
+            .returning(_MESSAGES.c.status)
         ).scalar_one()
         if error is not None and result is None and not retry:
             if error.reason == FailureReason.OPTED_OUT:
