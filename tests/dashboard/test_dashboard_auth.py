@@ -196,3 +196,27 @@ def test_rotated_key_is_fetched_once_then_rate_limited(
         with pytest.raises(Unauthorized):
             verify_dashboard_token(services, make_token(kid="bogus"), api_url)
     assert saleor.count("/.well-known/jwks.json") == 1
+
+
+def test_webhook_and_dashboard_checks_share_the_keys_and_the_refetch_gate(
+    services: Services, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
+) -> None:
+    """One module owns the tenant's keys: a re-fetch by either check serves the other."""
+    from saleor_sms_app.saleor.signatures import verify_webhook
+    from saleor_sms_app.saleor.tenants import get_tenant
+
+    saleor.rotate_key()
+    tenant = get_tenant(services, saleor.api_url)
+    assert tenant is not None
+    body = b'{"order": {"id": "T3JkZXI6MQ=="}}'
+    verify_webhook(services, tenant, saleor.sign(body), body)
+    assert saleor.count("/.well-known/jwks.json") == 1
+
+    # The webhook check stored the rotated key: the dashboard check needs no fetch of its own.
+    verify_dashboard_token(services, make_token(), saleor.api_url)
+    assert saleor.count("/.well-known/jwks.json") == 1
+
+    # And the gate is the tenant's, not the check's: an unknown kid now fetches nothing.
+    with pytest.raises(Unauthorized):
+        verify_dashboard_token(services, make_token(kid="bogus"), saleor.api_url)
+    assert saleor.count("/.well-known/jwks.json") == 1
