@@ -19,7 +19,6 @@ import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -46,8 +45,7 @@ class JwksUnavailable(Unauthorized):
 
 def jwks_url(saleor_api_url: str) -> str:
     """Where the Saleor behind this API URL publishes its keys."""
-    parts = urlsplit(saleor_api_url)
-    return f"{parts.scheme}://{parts.netloc}{JWKS_PATH}"
+    return tenants.origin_of(saleor_api_url) + JWKS_PATH
 
 
 def fetch_jwks(services: Services, saleor_api_url: str) -> dict[str, Any]:
