@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,14 +21,13 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import TokenFactory
-from tests.standin.saleor import SaleorStandin
+from tests.standin.saleor import SaleorStandin, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -54,11 +52,10 @@ LAUNCH_ARGS = [
 
 
 def serve(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = serve_in_thread(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from saleor_sms_app.config.store import CONFIG_KEY
+from tests.dashboard.conftest import Headers
 from tests.standin.saleor import SaleorStandin
-
-Headers = Callable[..., dict[str, str]]
 
 
 def load(client: FlaskClient, auth: Headers) -> dict[str, Any]:

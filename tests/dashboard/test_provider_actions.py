@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from saleor_sms_app.services import Services
+from tests.dashboard.conftest import Headers
 from tests.standin.provider import StandinProvider
-
-Headers = Callable[..., dict[str, str]]
 
 
 @pytest.fixture
