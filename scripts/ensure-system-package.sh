@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Make sure a system program the project needs is on this machine, installing it
 # from Debian's packages when we may (root + apt-get), and print its path.
-#   scripts/ensure-system-package.sh redis-server | chromium | postgres
+#   scripts/ensure-system-package.sh redis-server | chromium | postgres | wrk
 set -euo pipefail
-what="${1:?usage: ensure-system-package.sh redis-server|chromium|postgres}"
+what="${1:?usage: ensure-system-package.sh redis-server|chromium|postgres|wrk}"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -27,6 +27,10 @@ case "$what" in
   redis-server)
     if ! have redis-server; then apt_install redis-server; fi
     command -v redis-server
+    ;;
+  wrk)
+    if ! have wrk; then apt_install wrk; fi
+    command -v wrk
     ;;
   chromium)
     if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then echo "$CHROMIUM_PATH"; exit 0; fi

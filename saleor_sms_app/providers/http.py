@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 import requests
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
-from saleor_sms_app.providers.models import FailureReason, ProviderError
+from saleor_sms_app.providers.models import Balance, FailureReason, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,20 @@ class HttpProvider(SmsProvider):
             raw=answer.text[:2000],
             hint="Check the API base URL: it may point at something that is not this provider.",
         )
+
+    def balance_in(
+        self, answer: Answer, body: Any, field: str, *, currency: str | None = None
+    ) -> Balance:
+        """The balance at ``body[field]`` of a successful answer.
+
+        ``currency`` is for providers whose answer names none (points, credits,
+        an account billed in one currency); otherwise ``body["currency"]``.
+        """
+        amount = to_decimal(body.get(field)) if isinstance(body, dict) else None
+        if amount is None:
+            raise self.wrong_shape(answer, repr(field))
+        named = currency or str(body.get("currency") or "")
+        return Balance(amount=amount, currency=named, raw=answer.text)
 
     # -- errors ----------------------------------------------------------
 

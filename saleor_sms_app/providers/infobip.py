@@ -25,7 +25,6 @@ from saleor_sms_app.providers.http import (
     callback_json,
     digits,
     obj,
-    to_decimal,
 )
 from saleor_sms_app.providers.models import (
     Balance,
@@ -146,10 +145,7 @@ class InfobipProvider(HttpProvider):
         body = self.json_of(answer)
         if not answer.ok:
             raise self._refusal(answer, body)
-        amount = to_decimal(body.get("balance")) if isinstance(body, dict) else None
-        if amount is None:
-            raise self.wrong_shape(answer, "balance")
-        return Balance(amount=amount, currency=str(body.get("currency") or ""), raw=answer.text)
+        return self.balance_in(answer, body, "balance")
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
         body = callback_json(request)

@@ -25,7 +25,6 @@ from saleor_sms_app.providers.http import (
     base_url_field,
     callback_params,
     digits,
-    to_decimal,
 )
 from saleor_sms_app.providers.models import (
     Balance,
@@ -125,11 +124,8 @@ class MoceanProvider(HttpProvider):
         error = self._error(answer, body)
         if error is not None:
             raise error
-        amount = to_decimal(body.get("value")) if isinstance(body, dict) else None
-        if amount is None:
-            raise self.wrong_shape(answer, "value")
         # Mocean's balance answer names no currency: it is the account's credit.
-        return Balance(amount=amount, currency="credits", raw=answer.text)
+        return self.balance_in(answer, body, "value", currency="credits")
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
         params = callback_params(request)

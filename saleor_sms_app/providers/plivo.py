@@ -30,7 +30,6 @@ from saleor_sms_app.providers.http import (
     callback_params,
     digits,
     header,
-    to_decimal,
 )
 from saleor_sms_app.providers.models import (
     Balance,
@@ -171,11 +170,8 @@ class PlivoProvider(HttpProvider):
         body = self.json_of(answer)
         if not answer.ok:
             raise self._refusal(answer, body)
-        amount = to_decimal(body.get("cash_credits")) if isinstance(body, dict) else None
-        if amount is None:
-            raise self.wrong_shape(answer, "cash_credits")
         # Plivo accounts are billed in US dollars; the account object names no currency.
-        return Balance(amount=amount, currency="USD", raw=answer.text)
+        return self.balance_in(answer, body, "cash_credits", currency="USD")
 
     def verify_callback(self, request: CallbackRequest) -> bool:
         given = header(request, "X-Plivo-Signature-V3")

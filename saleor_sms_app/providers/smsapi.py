@@ -173,10 +173,7 @@ class SmsapiProvider(HttpProvider):
         error = self._error(answer, body)
         if error is not None:
             raise error
-        points = to_decimal(body.get("points")) if isinstance(body, dict) else None
-        if points is None:
-            raise self.wrong_shape(answer, "points")
-        return Balance(amount=points, currency="points", raw=answer.text)
+        return self.balance_in(answer, body, "points", currency="points")
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
         params = callback_params(request)

@@ -203,10 +203,7 @@ class TwilioProvider(HttpProvider):
         body = self.json_of(answer)
         if not answer.ok:
             raise self._refusal(answer, body)
-        amount = to_decimal(body.get("balance")) if isinstance(body, dict) else None
-        if amount is None:
-            raise self.wrong_shape(answer, "a balance")
-        return Balance(amount=amount, currency=str(body.get("currency") or ""), raw=answer.text)
+        return self.balance_in(answer, body, "balance")
 
     def verify_callback(self, request: CallbackRequest) -> bool:
         given = header(request, "X-Twilio-Signature")

@@ -201,11 +201,8 @@ class VonageProvider(HttpProvider):
         body = self.json_of(answer)
         if not answer.ok:
             raise self.fail(answer)
-        amount = to_decimal(body.get("value")) if isinstance(body, dict) else None
-        if amount is None:
-            raise self.wrong_shape(answer, "a balance value")
         # The SMS API's balance is always in euros.
-        return Balance(amount=amount, currency="EUR", raw=answer.text)
+        return self.balance_in(answer, body, "value", currency="EUR")
 
     def _receipt(self, request: CallbackRequest) -> dict[str, str]:
         body = callback_json(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -142,3 +143,20 @@ def test_unreachable_jwks_gets_401(saleor_standin: SaleorStandin, live_app: Any)
     assert failure.value.response.status_code == 401
     assert failure.value.response.json()["error"]["code"] == "JWKS_NOT_AVAILABLE"
     assert get_tenant(live_app.services, saleor_standin.api_url) is None
+
+
+def test_a_saleor_that_hangs_is_given_up_on_well_before_saleor_gives_up(
+    saleor_standin: SaleorStandin, live_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saleor_sms_app.saleor import jwks, registration
+
+    # Proving the token plus fetching the JWKS fit in Saleor's 18 s read timeout.
+    assert registration.PROVE_TIMEOUT_SECONDS + sum(jwks.JWKS_TIMEOUT) < 18
+    monkeypatch.setattr(registration, "PROVE_TIMEOUT_SECONDS", 0.3)
+    saleor_standin.token = "tok"
+    saleor_standin.hang_next("/graphql/", seconds=3)
+    started = time.monotonic()
+    response = _register(live_app.url, saleor_standin)
+    assert time.monotonic() - started < 2
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNKNOWN_APP_ID"

@@ -233,7 +233,7 @@ def test_redis_down_is_503_and_the_retry_is_not_a_duplicate(installed: Any, redi
     assert services.queue.count == 1
 
 
-def test_enqueue_failure_after_the_dedupe_key_removes_the_key(
+def test_a_failed_enqueue_leaves_no_dedupe_key(
     installed: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saleor, app = installed.saleor, installed.app
@@ -278,3 +278,20 @@ def test_app_deleted_for_an_earlier_installation_is_ignored(installed: Any) -> N
     assert response.status_code == 200
     assert response.json().get("ignored") is True
     assert get_tenant(app.services, saleor.api_url) is not None
+
+
+def test_fulfillment_created_with_a_malformed_fulfillment_is_400(installed: Any) -> None:
+    saleor, app = installed.saleor, installed.app
+    order = saleor.make_order()
+    body = json.dumps(
+        {
+            "__typename": "FulfillmentCreated",
+            "order": {"id": order["id"], "number": order["number"]},
+            "fulfillment": {"id": 3, "trackingNumber": "T"},
+            "notifyCustomer": True,
+        }
+    ).encode()
+    response = saleor.send_webhook(app.url, "FULFILLMENT_CREATED", body=body)
+    assert response.status_code == 400
+    assert "fulfillment.id" in response.json()["error"]["message"]
+    assert app.services.queue.count == 0

@@ -546,12 +546,14 @@ class SaleorStandin:
         email: str = "admin@example.com",
         is_staff: bool = True,
         key: rsa.RSAPrivateKey | None = None,
+        kid: str | None = None,
     ) -> str:
         """A dashboard (App Bridge) token with the claims of a real one.
 
         ``app`` overrides the ``app`` claim (for tokens of another app);
         ``exp_in`` may be negative for an expired token; ``key`` signs with a
-        key that is not in the JWKS (a forged token).
+        key that is not in the JWKS (a forged token); ``kid`` names a key the
+        JWKS does not hold.
         """
         now = int(time.time())
         permissions = list(permissions)
@@ -571,8 +573,21 @@ class SaleorStandin:
                 list(user_permissions) if user_permissions is not None else permissions
             ),
         }
+        return self.sign_jwt(claims, key=key, kid=kid)
+
+    def sign_jwt(
+        self,
+        claims: Mapping[str, Any],
+        *,
+        key: rsa.RSAPrivateKey | None = None,
+        kid: str | None = None,
+    ) -> str:
+        """An RS256 JWT of arbitrary ``claims`` with this Saleor's key (for malformed tokens)."""
         return jwt.encode(
-            claims, key or self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
+            dict(claims),
+            key or self._key,
+            algorithm="RS256",
+            headers={"kid": kid if kid is not None else self.kid, "typ": "JWT"},
         )
 
     # ----------------------------------------------------------------- failures

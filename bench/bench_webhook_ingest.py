@@ -1,0 +1,318 @@
+"""How many signed Saleor webhooks per second the web process verifies and enqueues.
+
+Setup, all on loopback and all real: a throwaway ``redis-server``, a migrated
+SQLite database, gunicorn with the production settings
+(``saleor_sms_app/gunicorn_conf.py``) serving the real app, and the loopback
+Saleor stand-in, which installs the app over HTTP (manifest + register) and
+signs the bodies with its key. Then ``wrk`` (Debian's package, a separate
+process; installed by ``scripts/ensure-system-package.sh wrk`` if missing)
+drives two routes of the same server in the same run:
+
+* baseline: ``POST /bench/ok``, a bare route answering ``{"success": true}``
+  with the same body (what the server, Flask and the network cost anyway);
+* ingest: ``POST /api/webhooks/order_created`` with distinct pre-signed bodies
+  (every request is a new delivery: tenant lookup, RS256 verification, JSON
+  checks, ``SET NX`` and the enqueue pipeline).
+
+Afterwards the queue must hold exactly one job per accepted delivery.
+Bounded: 2 x 5 s of load, about 40 s in all. Run with ``make bench`` or
+``REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_webhook_ingest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from flask import Flask, jsonify  # noqa: E402
+from redis import Redis  # noqa: E402
+
+from saleor_sms_app.migrate import upgrade  # noqa: E402
+from saleor_sms_app.services import QUEUE_NAME  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+#: Distinct signed deliveries (each is sent once).
+BODIES = int(os.environ.get("BENCH_WEBHOOKS", "15000"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+THREADS = 2
+BASELINE_SECONDS = 5
+INGEST_SECONDS = 5
+
+#: Both scripts print wrk's figures as one JSON line.
+DONE_LUA = r"""
+function done(summary, latency, requests)
+  io.write(string.format('RESULT {"requests": %d, "seconds": %.6f, "p50_ms": %.3f, '
+    .. '"p99_ms": %.3f, "non2xx": %d, "errors": %d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+LUA = (
+    DONE_LUA
+    + r"""
+-- Each wrk thread sends its own slice of the pre-signed deliveries, in turn.
+local counter = 1
+local threads = {}
+
+function setup(thread)
+  thread:set("index", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local path, nthreads = args[1], tonumber(args[2])
+  api_url, domain = args[3], args[4]
+  items = {}
+  local i = 0
+  for line in io.lines(path) do
+    if i % nthreads == index - 1 then
+      local tab = line:find("\t", 1, true)
+      table.insert(items, {line:sub(1, tab - 1), line:sub(tab + 1)})
+    end
+    i = i + 1
+  end
+  sent = 0
+end
+
+function request()
+  sent = sent + 1
+  local item = items[((sent - 1) % #items) + 1]
+  return wrk.format("POST", nil, {
+    ["Content-Type"] = "application/json",
+    ["Saleor-Event"] = "order_created",
+    ["Saleor-Domain"] = domain,
+    ["Saleor-Api-Url"] = api_url,
+    ["Saleor-Signature"] = item[1],
+  }, item[2])
+end
+
+
+"""
+)
+
+BASELINE_LUA = (
+    DONE_LUA
+    + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function init(args)
+  local f = io.open(args[1]); wrk.body = f:read("*l"); f:close()
+  wrk.body = wrk.body:sub(wrk.body:find("\t", 1, true) + 1)
+end
+"""
+)
+
+
+def bench_app() -> Flask:
+    """The real app plus a bare route, both served by the same gunicorn workers."""
+    from saleor_sms_app.app import create_app
+
+    app = create_app()
+
+    @app.post("/bench/ok")
+    def ok() -> Any:
+        return jsonify({"success": True})
+
+    return app
+
+
+def ensure(program: str) -> str:
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "ensure-system-package.sh"), program],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def run_wrk(wrk: str, url: str, script: Path, seconds: int, *args: str) -> dict[str, Any]:
+    command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(script)]
+    command += [url, "--", *args]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+    return result
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def report(label: str, r: dict[str, Any], web_cpu: float, redis_cpu: float) -> None:
+    print(
+        f"{label:<34}{r['requests'] / r['seconds']:7.0f}/s  p50 {r['p50_ms']:6.2f} ms"
+        f"  p99 {r['p99_ms']:6.2f} ms  CPU/request: web {web_cpu / r['requests'] * 1000:.2f} ms,"
+        f" redis {redis_cpu / r['requests'] * 1000:.3f} ms  ({r['requests']} requests,"
+        f" {r['non2xx']} non-2xx, {r['errors']} socket errors)"
+    )
+
+
+def main() -> None:
+    from tests.standin.saleor import SaleorStandin
+
+    redis_bin = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not redis_bin:
+        sys.exit("redis-server not found: run with `make bench`")
+    wrk = ensure("wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    saleor = SaleorStandin()
+    try:
+        redis_port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [redis_bin, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+                + ["--appendonly", "no", "--dir", str(workdir)],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        database_url = f"sqlite:///{workdir / 'bench.db'}"
+        upgrade(database_url)
+
+        saleor.start()
+        port = free_port()
+        app_url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "APP_URL": app_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(workdir),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        processes.append(
+            subprocess.Popen(
+                [str(gunicorn), "-c", str(ROOT / "saleor_sms_app" / "gunicorn_conf.py")]
+                + ["--pythonpath", str(ROOT / "bench"), "bench_webhook_ingest:bench_app()"],
+                env=env,
+                cwd=ROOT,
+            )
+        )
+        wait_for(app_url + "/healthz")
+        saleor.install(app_url)
+
+        # Distinct deliveries: the subscription's body for one order, with a new
+        # order id and number each time, signed like Saleor signs.
+        template = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
+        order_id = json.loads(template)["order"]["id"]
+        started = time.perf_counter()
+        lines = []
+        for n in range(BODIES):
+            new_id = saleor_global_id(uuid.uuid4())
+            body = template.replace(order_id.encode(), new_id.encode()).replace(
+                b'"number": "', f'"number": "{n}'.encode(), 1
+            )
+            lines.append(saleor.sign(body) + "\t" + body.decode())
+        data_file = workdir / "deliveries.tsv"
+        data_file.write_text("\n".join(lines) + "\n")
+        signing = time.perf_counter() - started
+        ingest_lua = workdir / "ingest.lua"
+        ingest_lua.write_text(LUA)
+        baseline_lua = workdir / "baseline.lua"
+        baseline_lua.write_text(BASELINE_LUA)
+
+        # Warm every worker (imports, tenant cache, parsed keys) on throwaway deliveries.
+        warm = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
+        for _ in range(40):
+            saleor.send_webhook(app_url, "ORDER_CREATED", body=warm)
+            requests.post(app_url + "/bench/ok", data=warm, timeout=5)
+
+        print(
+            f"gunicorn sync workers on 127.0.0.1, wrk -t{THREADS} -c{CONNECTIONS}, "
+            f"{os.cpu_count()} cores; {BODIES} distinct deliveries signed in {signing:.1f} s"
+        )
+        workers = worker_pids(processes[1].pid)
+        redis_pid = [processes[0].pid]
+        web0, redis0 = cpu_seconds(workers), cpu_seconds(redis_pid)
+        baseline = run_wrk(
+            wrk, app_url + "/bench/ok", baseline_lua, BASELINE_SECONDS, str(data_file)
+        )
+        web1, redis1 = cpu_seconds(workers), cpu_seconds(redis_pid)
+        queue_before = Redis.from_url(redis_url).llen(f"rq:queue:{QUEUE_NAME}")
+        ingest = run_wrk(
+            wrk,
+            app_url + "/api/webhooks/order_created",
+            ingest_lua,
+            INGEST_SECONDS,
+            str(data_file),
+            str(THREADS),
+            saleor.api_url,
+            saleor.domain,
+        )
+        web2, redis2 = cpu_seconds(workers), cpu_seconds(redis_pid)
+        report("baseline: bare 200 route", baseline, web1 - web0, redis1 - redis0)
+        report("ingest: verify + dedupe + enqueue", ingest, web2 - web1, redis2 - redis1)
+        queued = Redis.from_url(redis_url).llen(f"rq:queue:{QUEUE_NAME}") - queue_before
+        accepted = ingest["requests"] - ingest["non2xx"]
+        ratio = (ingest["requests"] / ingest["seconds"]) / (
+            baseline["requests"] / baseline["seconds"]
+        )
+        print(f"ingest/baseline: {ratio:.2f}; jobs queued: {queued} for {accepted} accepted")
+        if ingest["requests"] > BODIES:
+            print(f"  (only {BODIES} bodies: the rest were repeats; raise BENCH_WEBHOOKS)")
+    finally:
+        saleor.stop()
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def saleor_global_id(pk: object) -> str:
+    from tests.standin.saleor import global_id
+
+    return global_id("Order", pk)
+
+
+if __name__ == "__main__":
+    main()
