@@ -473,11 +473,14 @@ class SaleorStandin:
         return self
 
     def stop(self) -> None:
+        already_stopped = self._stopping.is_set()
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         self.http.close()
+        if not already_stopped:
+            _release_key(self._key)
 
     @property
     def url(self) -> str:
@@ -1056,6 +1059,21 @@ def _json_response(body: Any, *, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
+#: Keys of stopped stand-ins, handed to the next ones: generating a key costs
+#: 50-150 ms and most tests start a stand-in. A key is only here while no running
+#: stand-in holds it, so two live Saleors never share a key.
+_spare_keys: list[rsa.RSAPrivateKey] = []
+_spare_keys_lock = threading.Lock()
+
+
 def _fresh_key() -> rsa.RSAPrivateKey:
-    """A 2048-bit RSA key, like the one Saleor generates (about 50 ms)."""
+    """A 2048-bit RSA key no running stand-in holds, like the one Saleor generates."""
+    with _spare_keys_lock:
+        if _spare_keys:
+            return _spare_keys.pop()
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _release_key(key: rsa.RSAPrivateKey) -> None:
+    with _spare_keys_lock:
+        _spare_keys.append(key)
