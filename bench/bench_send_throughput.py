@@ -33,7 +33,12 @@ from saleor_sms_app.db import session_scope  # noqa: E402
 from saleor_sms_app.migrate import upgrade  # noqa: E402
 from saleor_sms_app.models import MessageStatus, RecipientType  # noqa: E402
 from saleor_sms_app.saleor.tenants import save_tenant  # noqa: E402
-from saleor_sms_app.sending import insert_message  # noqa: E402
+from saleor_sms_app.sending import (  # noqa: E402
+    SEND_BATCH_SIZE,
+    enqueue_send,
+    enqueue_sends,
+    insert_message,
+)
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.providers.conftest import generic_config  # noqa: E402
@@ -46,22 +51,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _work(env: dict[str, str], ready: multiprocessing.synchronize.Barrier) -> None:  # type: ignore[name-defined]
+def _work(env: dict[str, str], ready: multiprocessing.synchronize.Barrier, stock: bool) -> None:  # type: ignore[name-defined]
     os.environ.update(env)
     services = Services.build(Settings.from_env())
     set_services(services)
+    from rq import SimpleWorker
+
     from saleor_sms_app.worker import SmsWorker
 
-    worker = SmsWorker([services.queue], connection=services.redis)
+    cls = SimpleWorker if stock else SmsWorker
+    worker = cls([services.queue], connection=services.redis)
     ready.wait()
     worker.work(burst=True, logging_level="WARNING")
 
 
-def _drain(env: dict[str, str], workers: int) -> float:
-    """Seconds for ``workers`` processes to empty the queue."""
+def _drain(env: dict[str, str], workers: int, *, stock: bool = False) -> float:
+    """Seconds for ``workers`` processes to empty the queue (``stock``: rq's own SimpleWorker)."""
     ctx = multiprocessing.get_context("fork")
     ready = ctx.Barrier(workers + 1)
-    procs = [ctx.Process(target=_work, args=(env, ready)) for _ in range(workers)]
+    procs = [ctx.Process(target=_work, args=(env, ready, stock)) for _ in range(workers)]
     for p in procs:
         p.start()
     ready.wait()
@@ -124,30 +132,43 @@ def main() -> int:
         config = AppConfig(providers=[generic_config("standin", standin_url)])
         services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
 
-        # Baseline: RQ's own empty jobs through the same worker class.
+        # Baselines: empty jobs through rq's own SimpleWorker (the reference the
+        # aim is stated against) and through SmsWorker (what our jobs run in).
+        for _ in range(args.messages):
+            services.queue.enqueue("operator.truth", 1)
+        stock_seconds = _drain(env, args.workers, stock=True)
         for _ in range(args.messages):
             services.queue.enqueue("operator.truth", 1)
         empty_seconds = _drain(env, args.workers)
 
-        with session_scope(services.sessions) as session:
-            ids = [
-                insert_message(
-                    session,
-                    {
-                        "tenant_id": tenant.id,
-                        "dedupe_key": f"bench-{i}",
-                        "event": "ORDER_CREATED",
-                        "recipient_type": RecipientType.CUSTOMER.value,
-                        "phone": "+48500100200",
-                        "body": f"Order {i} shipped",
-                        "status": MessageStatus.QUEUED.value,
-                    },
-                )
-                for i in range(args.messages)
-            ]
-        for message_id in ids:
-            services.queue.enqueue("saleor_sms_app.jobs.send_message", message_id)
+        def log_messages(prefix: str) -> list[int]:
+            with session_scope(services.sessions) as session:
+                found = [
+                    insert_message(
+                        session,
+                        {
+                            "tenant_id": tenant.id,
+                            "dedupe_key": f"{prefix}-{i}",
+                            "event": "ORDER_CREATED",
+                            "recipient_type": RecipientType.CUSTOMER.value,
+                            "phone": "+48500100200",
+                            "body": f"Order {i} shipped",
+                            "status": MessageStatus.QUEUED.value,
+                        },
+                    )
+                    for i in range(args.messages)
+                ]
+            return [i for i in found if i is not None]
+
+        # One send_message job per SMS, enqueued as a single logged message is.
+        for message_id in log_messages("single"):
+            enqueue_send(services, message_id)  # job id + Retry, as the event job does
         send_seconds = _drain(env, args.workers)
+
+        # send_messages batch jobs, enqueued as the event job does for several messages.
+        enqueue_sends(services, log_messages("batch"))
+        batch_jobs = services.queue.count
+        batch_seconds = _drain(env, args.workers)
 
         with services.sessions() as session:
             from sqlalchemy import func, select
@@ -157,6 +178,7 @@ def main() -> int:
             sent = session.scalar(
                 select(func.count()).select_from(Message).where(Message.status == "sent")
             )
+        stock_rate = args.messages / stock_seconds
         empty_rate = args.messages / empty_seconds
         send_rate = args.messages / send_seconds
         database = settings.database_url.split(":", 1)[0]
@@ -164,11 +186,25 @@ def main() -> int:
             f"cores: {os.cpu_count()}  worker processes: {args.workers}  "
             f"jobs: {args.messages}  database: {database}"
         )
-        print(f"RQ empty jobs:            {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
-        print(f"send_message to stand-in: {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
-        print(f"ratio: {send_rate / empty_rate:.2f} of the empty-job rate; sent rows: {sent}")
+        print(f"RQ empty jobs, SimpleWorker: {stock_rate:8.0f} jobs/s  ({stock_seconds:.2f} s)")
+        print(f"RQ empty jobs, SmsWorker:    {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
+        print(f"send_message to stand-in:    {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
+        print(
+            f"  ratio: {send_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate, "
+            f"{send_rate / empty_rate:.2f} of SmsWorker's"
+        )
+        batch_rate = args.messages / batch_seconds
+        print(
+            f"send_messages, {SEND_BATCH_SIZE}/job:     {batch_rate:8.0f} SMS/s  "
+            f"({batch_seconds:.2f} s, {batch_jobs} jobs = {batch_jobs / batch_seconds:.0f} jobs/s)"
+        )
+        print(
+            f"  ratio: {batch_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate "
+            "(messages per second against jobs per second)"
+        )
+        print(f"rows sent: {sent} of {2 * args.messages}")
         services.close()
-        return 0 if sent == args.messages else 1
+        return 0 if sent == 2 * args.messages else 1
     finally:
         standin.terminate()
         redis_proc.terminate()

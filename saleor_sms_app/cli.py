@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser(
-        "rotate-secrets", help="re-encrypt stored Saleor tokens with the first SECRET_KEY"
+        "rotate-secrets",
+        help="re-encrypt stored tokens and provider secrets with the first SECRET_KEY",
     )
     args = parser.parse_args(argv)
     try:
@@ -29,22 +30,18 @@ def main(argv: list[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "rotate-secrets":
-        from saleor_sms_app.crypto import SecretBox
-        from saleor_sms_app.db import make_engine, make_session_factory, session_scope
-        from saleor_sms_app.models import Tenant
+        from saleor_sms_app.rotation import rotate_secrets
+        from saleor_sms_app.services import Services
 
-        box = SecretBox(settings.secret_keys)
-        engine = make_engine(settings.database_url)
-        count = 0
-        with session_scope(make_session_factory(engine)) as session:
-            for tenant in session.query(Tenant).all():
-                if tenant.token_encrypted:
-                    tenant.token_encrypted = box.rotate(tenant.token_encrypted)
-                    count += 1
-                if tenant.callback_secret_encrypted:
-                    tenant.callback_secret_encrypted = box.rotate(tenant.callback_secret_encrypted)
-        print(f"re-encrypted the secrets of {count} tenant(s)")
-        return 0
+        services = Services.build(settings)
+        report = rotate_secrets(services)
+        print(
+            f"re-encrypted the secrets of {report.tenants} tenant(s) and "
+            f"{report.configurations} configuration(s) in Saleor"
+        )
+        for url, reason in report.failed.items():
+            print(f"NOT re-encrypted, keep the old key for now: {url}: {reason}", file=sys.stderr)
+        return 1 if report.failed else 0
     return 1
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -45,21 +45,19 @@ class SecretBox:
         return PREFIX + self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, stored: str) -> str:
-        if not stored.startswith(PREFIX):
-            raise DecryptionError("stored secret has an unknown format")
-        try:
-            return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
-        except InvalidToken as exc:
-            raise DecryptionError(
-                "a stored secret cannot be decrypted with the configured SECRET_KEY"
-            ) from exc
+        return self._open(self._fernet.decrypt, stored).decode()
 
     def rotate(self, stored: str) -> str:
         """Re-encrypt with the first (newest) key."""
+        return PREFIX + self._open(self._fernet.rotate, stored).decode()
+
+    @staticmethod
+    def _open(operation: Callable[[bytes], bytes], stored: str) -> bytes:
+        """Run a Fernet operation on a stored secret; :class:`DecryptionError` says why not."""
         if not stored.startswith(PREFIX):
             raise DecryptionError("stored secret has an unknown format")
         try:
-            return PREFIX + self._fernet.rotate(stored[len(PREFIX) :].encode()).decode()
+            return operation(stored[len(PREFIX) :].encode())
         except InvalidToken as exc:
             raise DecryptionError(
                 "a stored secret cannot be decrypted with the configured SECRET_KEY"

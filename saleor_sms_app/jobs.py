@@ -29,6 +29,15 @@ def send_message(message_id: int) -> str:
     return sending.send_message(get_services(), message_id)
 
 
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    """Send several logged messages, each as :func:`send_message` would; status → count.
+
+    A message that fails temporarily is handed to its own ``send_message`` job
+    with the remaining retries; the batch itself fails only if it cannot run.
+    """
+    return sending.send_messages(get_services(), message_ids)
+
+
 def check_balances(tenant_id: int) -> int:
     """Check one tenant's provider balances; how many crossed below the threshold."""
     from saleor_sms_app.balance import check_tenant_balances

@@ -154,6 +154,14 @@ class ConfigStore:
 
     def load(self, tenant: TenantRecord, *, fresh: bool = False) -> AppConfig:
         """The tenant's configuration with plain secrets; the defaults if none is stored."""
+        return self.parse(self.stored(tenant, fresh=fresh))
+
+    def stored(self, tenant: TenantRecord, *, fresh: bool = False) -> str | None:
+        """The stored document, secrets still encrypted: from the Redis cache, else Saleor.
+
+        Public so a hot path can keep its own parsed copy keyed by this text:
+        a save drops the Redis copy, so a changed document is a different key.
+        """
         raw: str | None = None
         cached = False
         if not fresh:
@@ -161,7 +169,7 @@ class ConfigStore:
         if not cached:
             raw, _ = self._fetch(tenant)
             self._cache(tenant.id, raw)
-        return self.parse(raw)
+        return raw
 
     def parse(self, raw: str | None) -> AppConfig:
         """A stored document (encrypted secrets) as a configuration (plain secrets)."""

@@ -13,11 +13,14 @@ the header names through ``jose``; we pin RS256 and check both. Permissions come
 from ``user_permissions`` (all of the staff user's), like the SDK: the
 ``permissions`` claim is the narrower app ∩ user set and would lock out a shop
 owner whose app was installed with only MANAGE_ORDERS.
+
+The tenant's keys (parsed, cached, re-fetched at most once a minute when a
+``kid`` is unknown) come from :mod:`~saleor_sms_app.saleor.jwks`, shared with
+the webhook signature check.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,19 +29,14 @@ from typing import Any
 import jwt
 
 from saleor_sms_app.errors import Forbidden, Unauthorized
-from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, update_jwks
+from saleor_sms_app.saleor import jwks
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant
 from saleor_sms_app.services import Services
-
-log = logging.getLogger(__name__)
 
 #: Read the message log, preview against orders, see balances.
 READ_PERMISSION = "MANAGE_ORDERS"
 #: Change providers, rules and settings; send test messages.
 WRITE_PERMISSION = "MANAGE_APPS"
-
-#: A tenant's JWKS is re-fetched for an unknown ``kid`` at most this often, so
-#: a stream of forged tokens cannot turn us into a load generator against Saleor.
-JWKS_REFETCH_INTERVAL = 60
 
 #: The clock; tests replay the captured tokens by freezing it at their ``iat``.
 now: Callable[[], float] = time.time
@@ -87,34 +85,6 @@ def bearer_token(headers: Any) -> str:
     return token
 
 
-def _key_for(jwks: dict[str, Any], kid: str) -> Any | None:
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    for jwk in keys if isinstance(keys, list) else []:
-        if isinstance(jwk, dict) and jwk.get("kid") == kid and jwk.get("kty") == "RSA":
-            try:
-                return jwt.PyJWK.from_dict(jwk, algorithm="RS256").key
-            except jwt.PyJWTError:
-                return None
-    return None
-
-
-def _refetch_jwks(services: Services, tenant: TenantRecord) -> TenantRecord | None:
-    """Fetch the tenant's JWKS again (key rotation), at most once per interval."""
-    gate = f"sms:jwks-refetch:dashboard:{tenant.id}"
-    if not services.redis.set(gate, "1", nx=True, ex=JWKS_REFETCH_INTERVAL):
-        return None
-    try:
-        response = services.http.get(tenant.saleor_origin + "/.well-known/jwks.json", timeout=5)
-        response.raise_for_status()
-        document = response.json()
-        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-            raise ValueError("JWKS without keys")
-    except Exception as exc:  # noqa: BLE001 - any failure leaves the stored keys in place
-        log.warning("JWKS re-fetch for tenant %s failed: %s", tenant.id, exc)
-        return None
-    return update_jwks(services, tenant, document)
-
-
 def verify_dashboard_token(services: Services, token: str, saleor_api_url: str) -> DashboardUser:
     """Verify ``token`` for the tenant at ``saleor_api_url``; 401 with a reason otherwise."""
     if not saleor_api_url:
@@ -132,10 +102,11 @@ def verify_dashboard_token(services: Services, token: str, saleor_api_url: str) 
     if header.get("alg") != "RS256":
         raise Unauthorized("the dashboard token is not signed with RS256", code="token_invalid")
     kid = str(header.get("kid") or "")
-    key = _key_for(tenant.jwks, kid)
+    key = jwks.keys_of(tenant).get(kid)
     if key is None:
-        fresh = _refetch_jwks(services, tenant)
-        key = _key_for(fresh.jwks, kid) if fresh else None
+        # Saleor's kid is the key's thumbprint: an unknown one means a rotated key (or a forgery).
+        fresh = jwks.refetch(services, tenant)
+        key = jwks.keys_of(fresh).get(kid) if fresh is not None else None
     if key is None:
         raise Unauthorized(
             "the dashboard token was not signed by this Saleor", code="token_invalid"

@@ -19,8 +19,9 @@ import logging
 from urllib.parse import urlsplit
 
 from saleor_sms_app.errors import BadRequest, Forbidden, SmsAppError, Unauthorized
-from saleor_sms_app.saleor import signatures, tenants
+from saleor_sms_app.saleor import tenants
 from saleor_sms_app.saleor.client import SaleorClient
+from saleor_sms_app.saleor.jwks import fetch_jwks
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 
@@ -53,7 +54,7 @@ def register(
         )
     token = _auth_token(body)
     app_id = _prove_token(services, saleor_api_url, token)
-    jwks = signatures.fetch_jwks(services, saleor_api_url)
+    jwks = fetch_jwks(services, saleor_api_url)
     tenant = tenants.save_tenant(
         services,
         saleor_api_url=saleor_api_url,

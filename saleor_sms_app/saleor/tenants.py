@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,7 +45,7 @@ class TenantRecord:
     app_id: str
     #: The Saleor app token (decrypted); ``None`` once uninstalled.
     token: str | None = field(repr=False)
-    #: The Saleor JWKS, ``{"keys": [...]}``, used to verify webhook signatures.
+    #: The Saleor JWKS, ``{"keys": [...]}``: verifies webhooks and dashboard tokens (jwks.py).
     jwks: dict[str, Any] = field(hash=False)
     #: Authenticates provider delivery-report callbacks (decrypted); ``None`` once uninstalled.
     callback_secret: str | None = field(default=None, repr=False)
@@ -59,8 +59,13 @@ class TenantRecord:
     @property
     def saleor_origin(self) -> str:
         """``scheme://host[:port]`` of the Saleor, where its JWKS lives."""
-        parts = urlsplit(self.saleor_api_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin_of(self.saleor_api_url)
+
+
+def origin_of(saleor_api_url: str) -> str:
+    """``scheme://host[:port]`` of the Saleor behind an API URL."""
+    parts = urlsplit(saleor_api_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class _TenantCache:
@@ -123,6 +128,10 @@ def _record(services: Services, row: Tenant) -> TenantRecord:
         jwks_fetched_at=row.jwks_fetched_at,
         saleor_version=row.saleor_version,
     )
+
+
+#: Public name for the hot send path, which reads the row together with its message.
+tenant_record = _record
 
 
 def _by_url(session: Session, api_url: str) -> Tenant | None:
@@ -200,17 +209,7 @@ def update_jwks(services: Services, tenant: TenantRecord, jwks: dict[str, Any]) 
         if row is not None:
             row.jwks = json.dumps(jwks)
             row.jwks_fetched_at = now
-    updated = TenantRecord(
-        id=tenant.id,
-        saleor_api_url=tenant.saleor_api_url,
-        saleor_domain=tenant.saleor_domain,
-        app_id=tenant.app_id,
-        token=tenant.token,
-        jwks=jwks,
-        callback_secret=tenant.callback_secret,
-        jwks_fetched_at=now,
-        saleor_version=tenant.saleor_version,
-    )
+    updated = replace(tenant, jwks=jwks, jwks_fetched_at=now)
     if tenant.is_installed:
         _cache(services).put(tenant.saleor_api_url, updated)
     return updated

@@ -1,15 +1,17 @@
-"""Fixtures for the dashboard API: installed tenants and dashboard tokens.
+"""Fixtures for the dashboard API: a tenant living in the shared loopback Saleor.
 
-Tokens are real RS256 JWTs with the claims the Saleor Dashboard puts in them
-(see ../shared/saleor/README.md), signed by a key generated per session whose
-JWKS the tenant row holds, exactly as registration stores it.
+The tenant is the app installed in :class:`~tests.standin.saleor.SaleorStandin`
+(app id and token as the register step stores them, its JWKS as fetched at
+registration), so dashboard tokens are signed by that Saleor's own key with
+the claims the Saleor Dashboard puts in them (see ../shared/saleor/README.md),
+and every GraphQL call the dashboard makes is validated against the real schema.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -19,18 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
 from tests.conftest import shared_path
-from tests.dashboard.saleor_double import SaleorDouble, serve
+from tests.standin.saleor import SaleorStandin, global_id
 
-API_URL = "http://127.0.0.1:8000/graphql/"
-APP_ID = "QXBwOjI="
-KID = "test-dashboard-key"
 #: What the captured shop owner holds (a subset is enough for the checks).
 ALL_PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_APPS", "MANAGE_CHANNELS"]
-
-
-@pytest.fixture(scope="session")
-def signing_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+#: The staff user the tokens name (the page shows it).
+USER_EMAIL = "owner@example.com"
 
 
 @pytest.fixture(scope="session")
@@ -39,14 +35,13 @@ def stranger_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def public_jwks(key: rsa.RSAPrivateKey, kid: str = KID) -> dict[str, Any]:
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
-    return {"keys": [jwk]}
-
-
 def add_tenant(
-    services: Services, *, api_url: str = API_URL, app_id: str = APP_ID, jwks: dict[str, Any]
+    services: Services,
+    *,
+    api_url: str,
+    app_id: str = "QXBwOjI=",
+    jwks: dict[str, Any],
+    token: str | None = None,
 ) -> int:
     """Install a tenant the way registration does."""
     record = save_tenant(
@@ -54,49 +49,68 @@ def add_tenant(
         saleor_api_url=api_url,
         saleor_domain=api_url.split("/")[2],
         app_id=app_id,
-        token="app-token-" + app_id,
+        token=token or "app-token-" + app_id,
         jwks=jwks,
     )
     return record.id
 
 
 @pytest.fixture
-def tenant_id(services: Services, signing_key: rsa.RSAPrivateKey) -> int:
-    return add_tenant(services, jwks=public_jwks(signing_key))
+def saleor(saleor_standin: SaleorStandin) -> SaleorStandin:
+    """The loopback Saleor with the app in its slot and two orders: 1042 (newest) and 1041."""
+    saleor_standin.token = "app-token-dashboard"
+    saleor_standin.app_id = global_id("App", 2)
+    now = datetime.now(UTC)
+    saleor_standin.make_order(
+        number=1041,
+        status="FULFILLED",
+        first_name="Żaneta",
+        last_name="Łęcka",
+        email="z@example.com",
+        created=now - timedelta(minutes=2),
+    )
+    saleor_standin.make_order(number=1042, created=now - timedelta(minutes=1))
+    return saleor_standin
+
+
+@pytest.fixture
+def tenant_id(services: Services, saleor: SaleorStandin) -> int:
+    assert saleor.app_id is not None and saleor.token is not None
+    return add_tenant(
+        services,
+        api_url=saleor.api_url,
+        app_id=saleor.app_id,
+        token=saleor.token,
+        jwks=saleor.jwks(),
+    )
 
 
 TokenFactory = Callable[..., str]
 
 
 @pytest.fixture
-def make_token(signing_key: rsa.RSAPrivateKey) -> TokenFactory:
+def make_token(saleor: SaleorStandin) -> TokenFactory:
+    """Dashboard tokens from the loopback Saleor; ``permissions`` are the user's."""
+
     def make(
         *,
         permissions: list[str] | None = None,
-        iss: str = API_URL,
-        app: str = APP_ID,
+        iss: str | None = None,
+        app: str | None = None,
         ttl: int = 300,
         key: rsa.RSAPrivateKey | None = None,
-        kid: str = KID,
-        **extra: Any,
+        kid: str | None = None,
     ) -> str:
-        iat = int(time.time())
-        claims: dict[str, Any] = {
-            "iat": iat,
-            "owner": "saleor",
-            "iss": iss,
-            "exp": iat + ttl,
-            "token": "abc",
-            "email": "owner@example.com",
-            "type": "thirdparty",
-            "user_id": "VXNlcjox",
-            "is_staff": True,
-            "app": app,
-            "permissions": ["MANAGE_ORDERS"],
-            "user_permissions": ALL_PERMISSIONS if permissions is None else permissions,
-        }
-        claims.update(extra)
-        return jwt.encode(claims, key or signing_key, algorithm="RS256", headers={"kid": kid})
+        return saleor.dashboard_token(
+            permissions=["MANAGE_ORDERS"],
+            user_permissions=ALL_PERMISSIONS if permissions is None else permissions,
+            exp_in=ttl,
+            iss=iss,
+            app=app,
+            email=USER_EMAIL,
+            key=key,
+            kid=kid,
+        )
 
     return make
 
@@ -117,44 +131,19 @@ def captured_jwks() -> dict[str, Any]:
     return data
 
 
+Headers = Callable[..., dict[str, str]]
+
+
 @pytest.fixture
-def auth(make_token: TokenFactory, tenant_id: int) -> Callable[..., dict[str, str]]:
+def auth(make_token: TokenFactory, saleor: SaleorStandin, tenant_id: int) -> Headers:
     """Headers the page sends: the dashboard token and the Saleor it came from."""
 
-    def headers(token: str | None = None, api_url: str = API_URL, **claims: Any) -> dict[str, str]:
-        return {"Authorization-Bearer": token or make_token(**claims), "Saleor-Api-Url": api_url}
-
-    return headers
-
-
-@pytest.fixture
-def saleor() -> Iterator[SaleorDouble]:
-    yield from serve()
-
-
-@pytest.fixture
-def shop(
-    services: Services, saleor: SaleorDouble, signing_key: rsa.RSAPrivateKey
-) -> Callable[..., dict[str, str]]:
-    """An installed tenant living in the loopback Saleor; returns a headers factory."""
-    add_tenant(services, api_url=saleor.url, app_id=saleor.app_id, jwks=public_jwks(signing_key))
-
-    def headers(permissions: list[str] | None = None, **claims: Any) -> dict[str, str]:
-        iat = int(time.time())
-        token = jwt.encode(
-            {
-                "iat": iat,
-                "exp": iat + 300,
-                "iss": saleor.url,
-                "app": saleor.app_id,
-                "email": "owner@example.com",
-                "user_permissions": ALL_PERMISSIONS if permissions is None else permissions,
-                **claims,
-            },
-            signing_key,
-            algorithm="RS256",
-            headers={"kid": KID},
-        )
-        return {"Authorization-Bearer": token, "Saleor-Api-Url": saleor.url}
+    def headers(
+        token: str | None = None, api_url: str | None = None, **claims: Any
+    ) -> dict[str, str]:
+        return {
+            "Authorization-Bearer": token or make_token(**claims),
+            "Saleor-Api-Url": api_url or saleor.api_url,
+        }
 
     return headers

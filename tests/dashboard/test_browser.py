@@ -12,8 +12,6 @@ import csv
 import io
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,18 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
-from tests.dashboard.conftest import ALL_PERMISSIONS, KID, add_tenant, public_jwks
-from tests.dashboard.saleor_double import SaleorDouble
+from tests.dashboard.conftest import TokenFactory
+from tests.standin.saleor import SaleorStandin, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -57,11 +52,10 @@ LAUNCH_ARGS = [
 
 
 def serve(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = serve_in_thread(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -84,38 +78,14 @@ def served_app(app: Flask, services: Services) -> Iterator[str]:
 
 @pytest.fixture
 def dashboard(
-    served_app: str,
-    services: Services,
-    saleor: SaleorDouble,
-    signing_key: rsa.RSAPrivateKey,
+    served_app: str, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
 ) -> Iterator[dict[str, Any]]:
     """The host page's origin (``localhost``) with a tenant installed at the loopback Saleor."""
-    tenant_id = add_tenant(
-        services, api_url=saleor.url, app_id=saleor.app_id, jwks=public_jwks(signing_key)
-    )
 
     def host(environ: Any, start_response: Any) -> Any:
         request = Request(environ)
         if request.path == "/token":
-            iat = int(time.time())
-            token = jwt.encode(
-                {
-                    "iat": iat,
-                    "owner": "saleor",
-                    "iss": saleor.url,
-                    "exp": iat + int(request.args.get("ttl", "300")),
-                    "email": "owner@example.com",
-                    "type": "thirdparty",
-                    "user_id": "VXNlcjox",
-                    "is_staff": True,
-                    "app": saleor.app_id,
-                    "permissions": ["MANAGE_ORDERS"],
-                    "user_permissions": ALL_PERMISSIONS,
-                },
-                signing_key,
-                algorithm="RS256",
-                headers={"kid": KID},
-            )
+            token = make_token(ttl=int(request.args.get("ttl", "300")))
             return Response(token)(environ, start_response)
         return Response(HOST_PAGE, mimetype="text/html")(environ, start_response)
 
@@ -177,7 +147,7 @@ def open_dashboard(browser: Any, dashboard: dict[str, Any], theme: str) -> tuple
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     config = {
         "appUrl": dashboard["app_url"],
-        "saleorApiUrl": dashboard["saleor"].url,
+        "saleorApiUrl": dashboard["saleor"].api_url,
         "appId": dashboard["saleor"].app_id,
         "theme": theme,
     }
@@ -228,7 +198,7 @@ def test_click_through_every_screen(
     frame.locator("input[name=provider_sender]").fill("JuiceBar")
     frame.get_by_test_id("save-providers").click()
     page.wait_for_function("() => window.__actions.some(a => a.payload.title === 'Saved')")
-    stored = json.loads(dashboard["saleor"].metadata[CONFIG_KEY])
+    stored = json.loads(dashboard["saleor"].app_private_metadata[CONFIG_KEY])
     assert [p["name"] for p in stored["providers"]][-1] == "Backup sandbox"
     assert stored["providers"][-1]["sender"] == "JuiceBar"
     # A real provider with a secret: the secret goes in, and never comes back out.
@@ -247,7 +217,7 @@ def test_click_through_every_screen(
     secret_input = frame.locator("input[name=secret_auth_token]")
     assert secret_input.input_value() == ""
     assert secret_input.get_attribute("placeholder") == "Saved — leave blank to keep"
-    assert "tok-very-secret" not in dashboard["saleor"].metadata[CONFIG_KEY]
+    assert "tok-very-secret" not in dashboard["saleor"].app_private_metadata[CONFIG_KEY]
     assert "tok-very-secret" not in frame.locator("body").inner_html()
     frame.get_by_role("button", name="Close").click()
 
@@ -387,7 +357,7 @@ def test_expired_token_is_refreshed_while_the_page_is_open(
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     config = {
         "appUrl": dashboard["app_url"],
-        "saleorApiUrl": dashboard["saleor"].url,
+        "saleorApiUrl": dashboard["saleor"].api_url,
         "appId": dashboard["saleor"].app_id,
         "theme": "light",
         "ttl": 2,

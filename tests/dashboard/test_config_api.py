@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,24 +9,23 @@ import pytest
 from flask.testing import FlaskClient
 
 from saleor_sms_app.config.store import CONFIG_KEY
-from tests.dashboard.saleor_double import SaleorDouble
+from tests.dashboard.conftest import Headers
+from tests.standin.saleor import SaleorStandin
 
-Headers = Callable[..., dict[str, str]]
 
-
-def load(client: FlaskClient, shop: Headers) -> dict[str, Any]:
-    response = client.get("/api/dashboard/config", headers=shop())
+def load(client: FlaskClient, auth: Headers) -> dict[str, Any]:
+    response = client.get("/api/dashboard/config", headers=auth())
     assert response.status_code == 200, response.get_json()
     config: dict[str, Any] = response.get_json()["config"]
     return config
 
 
 def save(
-    client: FlaskClient, shop: Headers, config: dict[str, Any], revision: int | None = None
+    client: FlaskClient, auth: Headers, config: dict[str, Any], revision: int | None = None
 ) -> Any:
     return client.put(
         "/api/dashboard/config",
-        headers=shop(),
+        headers=auth(),
         json={"config": config, "revision": config["revision"] if revision is None else revision},
     )
 
@@ -43,25 +41,25 @@ def twilio_like(secret: str = "") -> dict[str, Any]:
     }
 
 
-def test_new_install_gets_the_defaults(client: FlaskClient, shop: Headers) -> None:
-    config = load(client, shop)
+def test_new_install_gets_the_defaults(client: FlaskClient, auth: Headers) -> None:
+    config = load(client, auth)
     assert config["revision"] == 0
     assert config["rules"], "a new install starts with the standard rules"
     assert config["providers"][0]["type"] == "sandbox"
 
 
 def test_secrets_never_reach_the_browser(
-    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+    client: FlaskClient, auth: Headers, saleor: SaleorStandin
 ) -> None:
-    config = load(client, shop)
+    config = load(client, auth)
     config["providers"].append(twilio_like("s3cret-api-key"))
-    response = save(client, shop, config)
+    response = save(client, auth, config)
     assert response.status_code == 200, response.get_json()
     assert "s3cret-api-key" not in response.get_data(as_text=True)
-    stored = saleor.metadata[CONFIG_KEY]
+    stored = saleor.app_private_metadata[CONFIG_KEY]
     assert "s3cret-api-key" not in stored, "encrypted at rest in Saleor"
 
-    again = client.get("/api/dashboard/config", headers=shop())
+    again = client.get("/api/dashboard/config", headers=auth())
     assert "s3cret-api-key" not in again.get_data(as_text=True)
     provider = again.get_json()["config"]["providers"][1]
     assert provider["secrets"] == {}
@@ -69,18 +67,18 @@ def test_secrets_never_reach_the_browser(
 
 
 def test_blank_secret_keeps_the_stored_one(
-    client: FlaskClient, shop: Headers, saleor: SaleorDouble, services: Any
+    client: FlaskClient, auth: Headers, saleor: SaleorStandin, services: Any
 ) -> None:
     from saleor_sms_app.config.store import ConfigStore
     from saleor_sms_app.saleor.tenants import get_tenant
 
-    config = load(client, shop)
+    config = load(client, auth)
     config["providers"].append(twilio_like("first-secret"))
-    config = save(client, shop, config).get_json()["config"]
+    config = save(client, auth, config).get_json()["config"]
     config["providers"][1]["name"] = "Renamed"  # the page sends secrets: {} back
-    response = save(client, shop, config)
+    response = save(client, auth, config)
     assert response.status_code == 200
-    tenant = get_tenant(services, saleor.url)
+    tenant = get_tenant(services, saleor.api_url)
     assert tenant is not None
     stored = ConfigStore(services).load(tenant, fresh=True)
     assert stored.providers[1].name == "Renamed"
@@ -88,20 +86,20 @@ def test_blank_secret_keeps_the_stored_one(
 
 
 def test_two_people_saving_at_once(
-    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+    client: FlaskClient, auth: Headers, saleor: SaleorStandin
 ) -> None:
-    alice = load(client, shop)
-    bob = load(client, shop)
+    alice = load(client, auth)
+    bob = load(client, auth)
     alice["rules"][0]["name"] = "Alice's rule"
-    assert save(client, shop, alice).status_code == 200
+    assert save(client, auth, alice).status_code == 200
     bob["rules"] = []
-    response = save(client, shop, bob)
+    response = save(client, auth, bob)
     assert response.status_code == 409
     error = response.get_json()["error"]
     assert error["code"] == "conflict"
     assert "changed by someone else" in error["message"]
     # Alice's rule is still there: Bob's save did not silently drop it.
-    assert "Alice's rule" in saleor.metadata[CONFIG_KEY]
+    assert "Alice's rule" in saleor.app_private_metadata[CONFIG_KEY]
 
 
 @pytest.mark.parametrize(
@@ -123,50 +121,50 @@ def test_two_people_saving_at_once(
 )
 def test_invalid_fields_come_back_per_field_and_nothing_is_stored(
     client: FlaskClient,
-    shop: Headers,
-    saleor: SaleorDouble,
+    auth: Headers,
+    saleor: SaleorStandin,
     change: Callable[[dict[str, Any]], None],
     field: str,
 ) -> None:
-    config = load(client, shop)
+    config = load(client, auth)
     config["rules"][0]["name"] = "kept"
-    assert save(client, shop, config).status_code == 200
-    before = saleor.metadata[CONFIG_KEY]
-    config = load(client, shop)
+    assert save(client, auth, config).status_code == 200
+    before = saleor.app_private_metadata[CONFIG_KEY]
+    config = load(client, auth)
     change(config)
-    response = save(client, shop, config)
+    response = save(client, auth, config)
     assert response.status_code == 422, response.get_json()
     details = response.get_json()["error"]["details"]
     assert field in details, details
-    assert saleor.metadata[CONFIG_KEY] == before
+    assert saleor.app_private_metadata[CONFIG_KEY] == before
 
 
-def test_saving_needs_manage_apps(client: FlaskClient, shop: Headers) -> None:
-    config = load(client, shop)
+def test_saving_needs_manage_apps(client: FlaskClient, auth: Headers) -> None:
+    config = load(client, auth)
     response = client.put(
         "/api/dashboard/config",
-        headers=shop(permissions=["MANAGE_ORDERS"]),
+        headers=auth(permissions=["MANAGE_ORDERS"]),
         json={"config": config, "revision": 0},
     )
     assert response.status_code == 403
     assert "MANAGE_APPS" in response.get_json()["error"]["message"]
 
 
-def test_saving_without_revision(client: FlaskClient, shop: Headers) -> None:
-    config = load(client, shop)
-    response = client.put("/api/dashboard/config", headers=shop(), json={"config": config})
+def test_saving_without_revision(client: FlaskClient, auth: Headers) -> None:
+    config = load(client, auth)
+    response = client.put("/api/dashboard/config", headers=auth(), json={"config": config})
     assert response.status_code == 400
 
 
 def test_recent_orders_and_preview_with_a_real_order(
-    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+    client: FlaskClient, auth: Headers, saleor: SaleorStandin
 ) -> None:
-    orders = client.get("/api/dashboard/orders/recent", headers=shop()).get_json()["orders"]
+    orders = client.get("/api/dashboard/orders/recent", headers=auth()).get_json()["orders"]
     assert [o["number"] for o in orders] == ["1042", "1041"]
     assert orders[1]["customer_name"] == "Żaneta Łęcka"
     response = client.post(
         "/api/dashboard/preview",
-        headers=shop(),
+        headers=auth(),
         json={
             "template": "Hi {{ customer.first_name }}, #{{ order.number }}",
             "order_id": orders[1]["id"],
@@ -177,23 +175,24 @@ def test_recent_orders_and_preview_with_a_real_order(
     assert body["encoding"] == "UCS-2"
     assert body["unicode_characters"] == ["Ż"]
     assert body["sample"] is False
-    # The app token went to Saleor, never the user's dashboard token.
-    assert json.dumps(saleor.requests[-1]).count("OrderForSms") == 1
+    # One OrderForSms query went to Saleor, with the app token, never the user's dashboard token.
+    assert saleor.count("/graphql/", operation="OrderForSms") == 1
+    assert saleor.requests[-1].headers["Authorization"] == f"Bearer {saleor.token}"
 
 
-def test_preview_of_an_order_saleor_does_not_have(client: FlaskClient, shop: Headers) -> None:
+def test_preview_of_an_order_saleor_does_not_have(client: FlaskClient, auth: Headers) -> None:
     response = client.post(
         "/api/dashboard/preview",
-        headers=shop(),
+        headers=auth(),
         json={"template": "x", "order_id": "T3JkZXI6bm9uZQ=="},
     )
     assert response.status_code == 404
 
 
 def test_saleor_down_is_a_clear_503(
-    client: FlaskClient, shop: Headers, saleor: SaleorDouble
+    client: FlaskClient, auth: Headers, saleor: SaleorStandin
 ) -> None:
-    saleor.fail_with = 502
-    response = client.get("/api/dashboard/config", headers=shop())
+    saleor.fail_next(status=502, times=100)  # an outage, however often the app retries
+    response = client.get("/api/dashboard/config", headers=auth())
     assert response.status_code == 503
     assert "Saleor" in response.get_json()["error"]["message"]

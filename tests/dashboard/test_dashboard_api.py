@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from saleor_sms_app.services import Services
-
-Headers = Callable[..., dict[str, str]]
+from tests.dashboard.conftest import Headers
 
 #: (method, path, permission it needs)
 ENDPOINTS = [

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from saleor_sms_app.errors import Forbidden, Unauthorized
 from saleor_sms_app.saleor import dashboard_auth
@@ -22,14 +17,12 @@ from saleor_sms_app.saleor.dashboard_auth import (
 )
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import (
-    API_URL,
-    APP_ID,
     TokenFactory,
     add_tenant,
     captured_handshake_token,
     captured_jwks,
-    public_jwks,
 )
+from tests.standin.saleor import SaleorStandin
 
 
 def _code(excinfo: pytest.ExceptionInfo[Any]) -> str:
@@ -81,16 +74,20 @@ class TestCapturedToken:
         assert _code(excinfo) == "token_foreign_app"
 
 
-def test_good_token(services: Services, tenant_id: int, make_token: TokenFactory) -> None:
-    user = verify_dashboard_token(services, make_token(), API_URL)
+def test_good_token(
+    services: Services, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
+) -> None:
+    user = verify_dashboard_token(services, make_token(), saleor.api_url)
     assert user.tenant_id == tenant_id
-    assert user.saleor_api_url == API_URL
+    assert user.saleor_api_url == saleor.api_url
 
 
 def test_under_privileged_token_is_verified_but_forbidden(
-    services: Services, tenant_id: int, make_token: TokenFactory
+    services: Services, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
 ) -> None:
-    user = verify_dashboard_token(services, make_token(permissions=["MANAGE_ORDERS"]), API_URL)
+    user = verify_dashboard_token(
+        services, make_token(permissions=["MANAGE_ORDERS"]), saleor.api_url
+    )
     user.require(READ_PERMISSION)
     with pytest.raises(Forbidden) as excinfo:
         user.require(WRITE_PERMISSION)
@@ -106,57 +103,67 @@ def test_under_privileged_token_is_verified_but_forbidden(
     ],
 )
 def test_refused_claims(
-    services: Services, tenant_id: int, make_token: TokenFactory, change: dict[str, Any], code: str
+    services: Services,
+    saleor: SaleorStandin,
+    tenant_id: int,
+    make_token: TokenFactory,
+    change: dict[str, Any],
+    code: str,
 ) -> None:
     with pytest.raises(Unauthorized) as excinfo:
-        verify_dashboard_token(services, make_token(**change), API_URL)
+        verify_dashboard_token(services, make_token(**change), saleor.api_url)
     assert _code(excinfo) == code
 
 
 def test_token_without_exp_is_refused(
-    services: Services, tenant_id: int, signing_key: rsa.RSAPrivateKey
+    services: Services, saleor: SaleorStandin, tenant_id: int
 ) -> None:
-    import jwt
-
-    token = jwt.encode(
-        {"iss": API_URL, "app": APP_ID, "user_permissions": ["MANAGE_APPS"]},
-        signing_key,
-        algorithm="RS256",
-        headers={"kid": "test-dashboard-key"},
+    token = saleor.sign_jwt(
+        {"iss": saleor.api_url, "app": saleor.app_id, "user_permissions": ["MANAGE_APPS"]}
     )
     with pytest.raises(Unauthorized) as excinfo:
-        verify_dashboard_token(services, token, API_URL)
+        verify_dashboard_token(services, token, saleor.api_url)
     assert _code(excinfo) == "token_invalid"
 
 
-def test_hs256_with_public_key_is_refused(services: Services, tenant_id: int) -> None:
+def test_hs256_with_public_key_is_refused(
+    services: Services, saleor: SaleorStandin, tenant_id: int
+) -> None:
     """The classic algorithm-confusion forgery: alg pinned to RS256."""
     import jwt
 
     token = jwt.encode(
-        {"iss": API_URL, "app": APP_ID, "exp": 2**31, "user_permissions": ["MANAGE_APPS"]},
+        {
+            "iss": saleor.api_url,
+            "app": saleor.app_id,
+            "exp": 2**31,
+            "user_permissions": ["MANAGE_APPS"],
+        },
         "any-secret-at-all-long-enough-for-hmac-sha256",
         algorithm="HS256",
-        headers={"kid": "test-dashboard-key"},
+        headers={"kid": saleor.kid},
     )
     with pytest.raises(Unauthorized):
-        verify_dashboard_token(services, token, API_URL)
+        verify_dashboard_token(services, token, saleor.api_url)
 
 
 def test_token_for_an_uninstalled_or_unknown_tenant(
-    services: Services, make_token: TokenFactory
+    services: Services, saleor: SaleorStandin, make_token: TokenFactory
 ) -> None:
     with pytest.raises(Unauthorized) as excinfo:
-        verify_dashboard_token(services, make_token(), API_URL)
+        verify_dashboard_token(services, make_token(), saleor.api_url)
     assert _code(excinfo) == "unknown_tenant"
 
 
 def test_signed_by_another_key(
-    services: Services, tenant_id: int, make_token: TokenFactory, stranger_key: rsa.RSAPrivateKey
+    services: Services,
+    saleor: SaleorStandin,
+    tenant_id: int,
+    make_token: TokenFactory,
+    stranger_key: rsa.RSAPrivateKey,
 ) -> None:
-    stranger = stranger_key
     with pytest.raises(Unauthorized) as excinfo:
-        verify_dashboard_token(services, make_token(key=stranger), API_URL)
+        verify_dashboard_token(services, make_token(key=stranger_key), saleor.api_url)
     assert _code(excinfo) == "token_invalid"
 
 
@@ -169,49 +176,47 @@ def test_header_forms() -> None:
         bearer_token({})
 
 
-@pytest.fixture
-def jwks_server() -> Iterator[dict[str, Any]]:
-    """A loopback Saleor origin that serves whatever JWKS the test puts in ``state``."""
-    state: dict[str, Any] = {"jwks": {"keys": []}, "hits": 0}
-
-    def app(environ: Any, start_response: Any) -> Any:
-        request = Request(environ)
-        if request.path == "/.well-known/jwks.json":
-            state["hits"] += 1
-            response = Response(json.dumps(state["jwks"]), content_type="application/json")
-        else:
-            response = Response("not found", status=404)
-        return response(environ, start_response)
-
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state["api_url"] = f"http://127.0.0.1:{server.server_port}/graphql/"
-    yield state
-    server.shutdown()
-
-
 def test_rotated_key_is_fetched_once_then_rate_limited(
-    services: Services,
-    signing_key: rsa.RSAPrivateKey,
-    make_token: TokenFactory,
-    jwks_server: dict[str, Any],
+    services: Services, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
 ) -> None:
-    api_url = jwks_server["api_url"]
-    old_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    add_tenant(services, api_url=api_url, jwks=public_jwks(old_key, kid="old"))
-    jwks_server["jwks"] = public_jwks(signing_key, kid="new")
+    """Saleor's operator rotated the key after install: one re-fetch, then the gate holds."""
+    saleor.rotate_key()
+    api_url = saleor.api_url
 
-    user = verify_dashboard_token(services, make_token(iss=api_url, kid="new"), api_url)
+    user = verify_dashboard_token(services, make_token(), api_url)
     assert user.saleor_api_url == api_url
-    assert jwks_server["hits"] == 1
+    assert saleor.count("/.well-known/jwks.json") == 1
 
     # The fresh JWKS was stored: a second token needs no fetch.
-    verify_dashboard_token(services, make_token(iss=api_url, kid="new"), api_url)
-    assert jwks_server["hits"] == 1
+    verify_dashboard_token(services, make_token(), api_url)
+    assert saleor.count("/.well-known/jwks.json") == 1
 
     # Unknown kids in a burst trigger no further fetches within the interval.
     for _ in range(3):
         with pytest.raises(Unauthorized):
-            verify_dashboard_token(services, make_token(iss=api_url, kid="bogus"), api_url)
-    assert jwks_server["hits"] == 1
+            verify_dashboard_token(services, make_token(kid="bogus"), api_url)
+    assert saleor.count("/.well-known/jwks.json") == 1
+
+
+def test_webhook_and_dashboard_checks_share_the_keys_and_the_refetch_gate(
+    services: Services, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
+) -> None:
+    """One module owns the tenant's keys: a re-fetch by either check serves the other."""
+    from saleor_sms_app.saleor.signatures import verify_webhook
+    from saleor_sms_app.saleor.tenants import get_tenant
+
+    saleor.rotate_key()
+    tenant = get_tenant(services, saleor.api_url)
+    assert tenant is not None
+    body = b'{"order": {"id": "T3JkZXI6MQ=="}}'
+    verify_webhook(services, tenant, saleor.sign(body), body)
+    assert saleor.count("/.well-known/jwks.json") == 1
+
+    # The webhook check stored the rotated key: the dashboard check needs no fetch of its own.
+    verify_dashboard_token(services, make_token(), saleor.api_url)
+    assert saleor.count("/.well-known/jwks.json") == 1
+
+    # And the gate is the tenant's, not the check's: an unknown kid now fetches nothing.
+    with pytest.raises(Unauthorized):
+        verify_dashboard_token(services, make_token(kid="bogus"), saleor.api_url)
+    assert saleor.count("/.well-known/jwks.json") == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,9 +13,8 @@ from flask.testing import FlaskClient
 
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
-from tests.dashboard.conftest import add_tenant
+from tests.dashboard.conftest import Headers, add_tenant
 
-Headers = Callable[..., dict[str, str]]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from saleor_sms_app.services import Services
+from tests.dashboard.conftest import Headers
 from tests.standin.provider import StandinProvider
-
-Headers = Callable[..., dict[str, str]]
 
 
 @pytest.fixture
@@ -22,11 +21,11 @@ def provider_api() -> Iterator[StandinProvider]:
     server.stop()
 
 
-def save_providers(client: FlaskClient, shop: Headers, providers: list[dict[str, Any]]) -> None:
-    config = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+def save_providers(client: FlaskClient, auth: Headers, providers: list[dict[str, Any]]) -> None:
+    config = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]
     config["providers"] = providers
     response = client.put(
-        "/api/dashboard/config", headers=shop(), json={"config": config, "revision": 0}
+        "/api/dashboard/config", headers=auth(), json={"config": config, "revision": 0}
     )
     assert response.status_code == 200, response.get_json()
 
@@ -43,11 +42,11 @@ def twilio(base_url: str) -> dict[str, Any]:
 
 
 def test_sandbox_test_message_reaches_the_outbox(
-    client: FlaskClient, shop: Headers, services: Services
+    client: FlaskClient, auth: Headers, services: Services
 ) -> None:
-    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    save_providers(client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
     response = client.post(
-        "/api/dashboard/providers/sb/test", headers=shop(), json={"phone": "+48 601 234 567"}
+        "/api/dashboard/providers/sb/test", headers=auth(), json={"phone": "+48 601 234 567"}
     )
     body = response.get_json()
     assert response.status_code == 200
@@ -55,19 +54,19 @@ def test_sandbox_test_message_reaches_the_outbox(
     assert body["provider_message_id"]
     assert '"to": "+48601234567"' in services.settings.sandbox_outbox.read_text()
     # It is in the message log too, as a test message.
-    log = client.get("/api/dashboard/messages?event=TEST", headers=shop()).get_json()
+    log = client.get("/api/dashboard/messages?event=TEST", headers=auth()).get_json()
     assert [(r["recipient_type"], r["phone"]) for r in log["rows"]] == [("test", "+48*****4567")]
 
 
 def test_refused_credentials_show_the_providers_answer(
-    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+    client: FlaskClient, auth: Headers, provider_api: StandinProvider
 ) -> None:
-    save_providers(client, shop, [twilio(provider_api.url)])
+    save_providers(client, auth, [twilio(provider_api.url)])
     provider_api.answer(
         401, {"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs"}
     )
     response = client.post(
-        "/api/dashboard/providers/tw/test", headers=shop(), json={"phone": "+48601234567"}
+        "/api/dashboard/providers/tw/test", headers=auth(), json={"phone": "+48601234567"}
     )
     body = response.get_json()
     assert response.status_code == 200
@@ -76,35 +75,35 @@ def test_refused_credentials_show_the_providers_answer(
     assert "tok-secret" not in response.get_data(as_text=True)
 
 
-def test_bad_phone_and_unsaved_provider(client: FlaskClient, shop: Headers) -> None:
-    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
-    bad = client.post("/api/dashboard/providers/sb/test", headers=shop(), json={"phone": "123"})
+def test_bad_phone_and_unsaved_provider(client: FlaskClient, auth: Headers) -> None:
+    save_providers(client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    bad = client.post("/api/dashboard/providers/sb/test", headers=auth(), json={"phone": "123"})
     assert bad.status_code == 422
     assert "phone" in bad.get_json()["error"]["details"]
     missing = client.post(
-        "/api/dashboard/providers/nope/test", headers=shop(), json={"phone": "+48601234567"}
+        "/api/dashboard/providers/nope/test", headers=auth(), json={"phone": "+48601234567"}
     )
     assert missing.status_code == 404
 
 
-def test_test_message_needs_manage_apps(client: FlaskClient, shop: Headers) -> None:
-    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+def test_test_message_needs_manage_apps(client: FlaskClient, auth: Headers) -> None:
+    save_providers(client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
     response = client.post(
         "/api/dashboard/providers/sb/test",
-        headers=shop(permissions=["MANAGE_ORDERS"]),
+        headers=auth(permissions=["MANAGE_ORDERS"]),
         json={"phone": "+48601234567"},
     )
     assert response.status_code == 403
 
 
-def test_balance(client: FlaskClient, shop: Headers, provider_api: StandinProvider) -> None:
+def test_balance(client: FlaskClient, auth: Headers, provider_api: StandinProvider) -> None:
     save_providers(
-        client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}, twilio(provider_api.url)]
+        client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}, twilio(provider_api.url)]
     )
-    sandbox = client.get("/api/dashboard/providers/sb/balance", headers=shop()).get_json()
+    sandbox = client.get("/api/dashboard/providers/sb/balance", headers=auth()).get_json()
     assert sandbox["supported"] is False
     provider_api.answer(200, {"balance": "12.50", "currency": "USD"})
-    answer = client.get("/api/dashboard/providers/tw/balance", headers=shop()).get_json()
+    answer = client.get("/api/dashboard/providers/tw/balance", headers=auth()).get_json()
     assert answer == {
         "supported": True,
         "ok": True,
@@ -115,31 +114,31 @@ def test_balance(client: FlaskClient, shop: Headers, provider_api: StandinProvid
 
 
 def test_delivery_report_url_only_for_configurers(
-    client: FlaskClient, shop: Headers, services: Services
+    client: FlaskClient, auth: Headers, services: Services
 ) -> None:
-    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
-    local = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    save_providers(client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    local = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]
     assert local["providers"][0]["delivery_report_url"] is None  # providers cannot reach localhost
     services.settings = services.settings.with_overrides(app_url="https://sms.example.com")
-    owner = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    owner = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]
     url = owner["providers"][0]["delivery_report_url"]
     assert url.startswith("https://sms.example.com/api/delivery-reports/")
     assert url.split("/")[-2] == "sb"
     reader = client.get(
-        "/api/dashboard/config", headers=shop(permissions=["MANAGE_ORDERS"])
+        "/api/dashboard/config", headers=auth(permissions=["MANAGE_ORDERS"])
     ).get_json()["config"]
     assert reader["providers"][0]["delivery_report_url"] is None
 
 
 def test_check_settings_uses_the_stored_secret_when_left_blank(
-    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+    client: FlaskClient, auth: Headers, provider_api: StandinProvider
 ) -> None:
-    save_providers(client, shop, [twilio(provider_api.url)])
-    form = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]["providers"][0]
+    save_providers(client, auth, [twilio(provider_api.url)])
+    form = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]["providers"][0]
     assert form["secrets"] == {}
     provider_api.answer(200, {"balance": "3.10", "currency": "USD"})
     body = client.post(
-        "/api/dashboard/providers/check", headers=shop(), json={"provider": form}
+        "/api/dashboard/providers/check", headers=auth(), json={"provider": form}
     ).get_json()
     assert body == {"ok": True, "balance": {"amount": "3.10", "currency": "USD"}}
     # The stored token went to the provider, not an empty one.
@@ -148,49 +147,49 @@ def test_check_settings_uses_the_stored_secret_when_left_blank(
 
 
 def test_check_settings_reports_missing_fields_and_refusals(
-    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+    client: FlaskClient, auth: Headers, provider_api: StandinProvider
 ) -> None:
-    save_providers(client, shop, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
+    save_providers(client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}])
     fresh = twilio(provider_api.url) | {"id": "new", "secrets": {}}
     fresh["options"] = {"base_url": provider_api.url}
     missing = client.post(
-        "/api/dashboard/providers/check", headers=shop(), json={"provider": fresh}
+        "/api/dashboard/providers/check", headers=auth(), json={"provider": fresh}
     ).get_json()
     assert missing["ok"] is False
     assert set(missing["fields"]) >= {"account_sid", "auth_token"}
     provider_api.answer(401, {"code": 20003, "message": "Authenticate"})
     refused = client.post(
         "/api/dashboard/providers/check",
-        headers=shop(),
+        headers=auth(),
         json={"provider": twilio(provider_api.url) | {"id": "new"}},
     ).get_json()
     assert refused["ok"] is False
     assert refused["error"]["reason"]
     assert (
         client.post(
-            "/api/dashboard/providers/check", headers=shop(), json={"provider": {"type": 5}}
+            "/api/dashboard/providers/check", headers=auth(), json={"provider": {"type": 5}}
         ).status_code
         == 422
     )
 
 
 def test_low_balance_warnings(
-    client: FlaskClient, shop: Headers, provider_api: StandinProvider
+    client: FlaskClient, auth: Headers, provider_api: StandinProvider
 ) -> None:
-    config = client.get("/api/dashboard/config", headers=shop()).get_json()["config"]
+    config = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]
     config["providers"] = [twilio(provider_api.url)]
     config["settings"]["low_balance_threshold"] = 5
     assert (
         client.put(
-            "/api/dashboard/config", headers=shop(), json={"config": config, "revision": 0}
+            "/api/dashboard/config", headers=auth(), json={"config": config, "revision": 0}
         ).status_code
         == 200
     )
-    assert client.get("/api/dashboard/providers/warnings", headers=shop()).get_json() == {
+    assert client.get("/api/dashboard/providers/warnings", headers=auth()).get_json() == {
         "warnings": []
     }
     provider_api.answer(200, {"balance": "1.25", "currency": "USD"})
-    answer = client.get("/api/dashboard/providers/tw/balance", headers=shop()).get_json()
+    answer = client.get("/api/dashboard/providers/tw/balance", headers=auth()).get_json()
     assert answer["below_threshold"] is True
-    warnings = client.get("/api/dashboard/providers/warnings", headers=shop()).get_json()
+    warnings = client.get("/api/dashboard/providers/warnings", headers=auth()).get_json()
     assert [(w["provider_id"], w["currency"]) for w in warnings["warnings"]] == [("tw", "USD")]

@@ -148,10 +148,10 @@ def test_unreachable_jwks_gets_401(saleor_standin: SaleorStandin, live_app: Any)
 def test_a_saleor_that_hangs_is_given_up_on_well_before_saleor_gives_up(
     saleor_standin: SaleorStandin, live_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from saleor_sms_app.saleor import registration, signatures
+    from saleor_sms_app.saleor import jwks, registration
 
     # Proving the token plus fetching the JWKS fit in Saleor's 18 s read timeout.
-    assert registration.PROVE_TIMEOUT_SECONDS + sum(signatures.JWKS_TIMEOUT) < 18
+    assert registration.PROVE_TIMEOUT_SECONDS + sum(jwks.JWKS_TIMEOUT) < 18
     monkeypatch.setattr(registration, "PROVE_TIMEOUT_SECONDS", 0.3)
     saleor_standin.token = "tok"
     saleor_standin.hang_next("/graphql/", seconds=3)

@@ -11,7 +11,8 @@ import requests
 from redis import Redis
 
 from saleor_sms_app.queueing import dedupe_key
-from saleor_sms_app.saleor.signatures import public_keys, signature_matches
+from saleor_sms_app.saleor.jwks import public_keys
+from saleor_sms_app.saleor.signatures import signature_matches
 from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
 from tests.conftest import shared_path

@@ -10,25 +10,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from saleor_sms_app.saleor.tenants import TenantRecord, clear_cache, get_tenant
 from saleor_sms_app.services import Services
 
 if TYPE_CHECKING:
     from tests.standin.saleor import Installation, SaleorStandin
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 @dataclass
@@ -62,6 +55,7 @@ def saleor_standin() -> Iterator[SaleorStandin]:
 @pytest.fixture
 def live_app(services: Services) -> Iterator[LiveApp]:
     from saleor_sms_app.app import create_app
+    from tests.standin.saleor import serve_in_thread
 
     # The port must be known before the app is built (APP_URL goes into the
     # manifest), so the server starts with a dispatcher filled in afterwards.
@@ -70,22 +64,15 @@ def live_app(services: Services) -> Iterator[LiveApp]:
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return target[0](environ, start_response)
 
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, dispatch, threaded=True, request_handler=_QuietHandler
-    )
+    server = serve_in_thread(dispatch)
     url = f"http://127.0.0.1:{server.server_port}"
     services.settings = services.settings.with_overrides(app_url=url)
     flask_app = create_app(services=services)
     target.append(flask_app.wsgi_app)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
     clear_cache(services)
     yield LiveApp(url=url, services=services, flask_app=flask_app)
     server.shutdown()
     server.server_close()
-    thread.join(timeout=5)
     clear_cache(services)
 
 

@@ -104,6 +104,9 @@ class StandinProvider:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        # A request still in flight from an earlier test (a slow mode) must draw
+        # from that test's numbering, not from the counter a reset put in place.
+        ids, mode = self._ids, self.mode
         body = request.get_data()
         if self.record:
             with self._lock:
@@ -118,28 +121,28 @@ class StandinProvider:
                 )
         if self._queue:
             status, text, content_type = self._queue.popleft()
-            if self.mode == "slow":
+            if mode == "slow":
                 time.sleep(self.slow_seconds)
             return Response(text, status=status, content_type=content_type)(environ, start_response)
-        return self._own_api(body)(environ, start_response)
+        return self._own_api(body, ids, mode)(environ, start_response)
 
-    def _own_api(self, body: bytes) -> Response:
-        if self.mode == "slow":
+    def _own_api(self, body: bytes, ids: itertools.count[int], mode: str) -> Response:
+        if mode == "slow":
             time.sleep(self.slow_seconds)
-        if self.mode == "5xx":
+        if mode == "5xx":
             return Response(
                 "<html><body>502 Bad Gateway</body></html>", 502, content_type="text/html"
             )
-        if self.mode == "insufficient_funds":
+        if mode == "insufficient_funds":
             return _json({"error": {"code": "NO_FUNDS", "message": "Balance too low"}}, 402)
         try:
             data = json.loads(body or b"{}")
         except ValueError:
             return _json({"error": {"code": "BAD_REQUEST", "message": "not JSON"}}, 400)
-        if self.mode == "invalid_number" or not str(data.get("to", "")).startswith("+"):
+        if mode == "invalid_number" or not str(data.get("to", "")).startswith("+"):
             return _json({"error": {"code": "BAD_NUMBER", "message": "Invalid number"}}, 400)
         with self._lock:
-            message_id = f"standin-{next(self._ids)}"
+            message_id = f"standin-{next(ids)}"
         return _json({"id": message_id, "status": "queued", "ref": data.get("ref")}, 200)
 
 

@@ -473,11 +473,14 @@ class SaleorStandin:
         return self
 
     def stop(self) -> None:
+        already_stopped = self._stopping.is_set()
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         self.http.close()
+        if not already_stopped:
+            _release_key(self._key)
 
     @property
     def url(self) -> str:
@@ -546,12 +549,14 @@ class SaleorStandin:
         email: str = "admin@example.com",
         is_staff: bool = True,
         key: rsa.RSAPrivateKey | None = None,
+        kid: str | None = None,
     ) -> str:
         """A dashboard (App Bridge) token with the claims of a real one.
 
         ``app`` overrides the ``app`` claim (for tokens of another app);
         ``exp_in`` may be negative for an expired token; ``key`` signs with a
-        key that is not in the JWKS (a forged token).
+        key that is not in the JWKS (a forged token); ``kid`` names a key the
+        JWKS does not hold.
         """
         now = int(time.time())
         permissions = list(permissions)
@@ -571,8 +576,21 @@ class SaleorStandin:
                 list(user_permissions) if user_permissions is not None else permissions
             ),
         }
+        return self.sign_jwt(claims, key=key, kid=kid)
+
+    def sign_jwt(
+        self,
+        claims: Mapping[str, Any],
+        *,
+        key: rsa.RSAPrivateKey | None = None,
+        kid: str | None = None,
+    ) -> str:
+        """An RS256 JWT of arbitrary ``claims`` with this Saleor's key (for malformed tokens)."""
         return jwt.encode(
-            claims, key or self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
+            dict(claims),
+            key or self._key,
+            algorithm="RS256",
+            headers={"kid": kid if kid is not None else self.kid, "typ": "JWT"},
         )
 
     # ----------------------------------------------------------------- failures
@@ -1041,6 +1059,21 @@ def _json_response(body: Any, *, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
+#: Keys of stopped stand-ins, handed to the next ones: generating a key costs
+#: 50-150 ms and most tests start a stand-in. A key is only here while no running
+#: stand-in holds it, so two live Saleors never share a key.
+_spare_keys: list[rsa.RSAPrivateKey] = []
+_spare_keys_lock = threading.Lock()
+
+
 def _fresh_key() -> rsa.RSAPrivateKey:
-    """A 2048-bit RSA key, like the one Saleor generates (about 50 ms)."""
+    """A 2048-bit RSA key no running stand-in holds, like the one Saleor generates."""
+    with _spare_keys_lock:
+        if _spare_keys:
+            return _spare_keys.pop()
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _release_key(key: rsa.RSAPrivateKey) -> None:
+    with _spare_keys_lock:
+        _spare_keys.append(key)

@@ -1,0 +1,133 @@
+"""Batched sends (``send_messages`` jobs) keep every guarantee of one job per message.
+
+Real RQ on a real Redis (SmsWorker in this process), a real database and a
+loopback stand-in provider.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
+
+from saleor_sms_app import sending
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.models import Message, MessageAttempt
+from saleor_sms_app.saleor.tenants import TenantRecord
+from saleor_sms_app.services import Services
+from tests.conftest import drain_queue
+from tests.providers.conftest import generic_config, log_message, use_config
+from tests.standin.provider import StandinProvider
+
+
+def _status(services: Services, message_id: int) -> tuple[str, str | None]:
+    with services.sessions() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message.status, message.error_text
+
+
+def _attempts(services: Services, message_id: int) -> list[str]:
+    with services.sessions() as session:
+        return list(
+            session.scalars(
+                select(MessageAttempt.status)
+                .where(MessageAttempt.message_id == message_id)
+                .order_by(MessageAttempt.id)
+            )
+        )
+
+
+@pytest.fixture
+def provider(
+    services: Services, tenant: TenantRecord, standin_provider: StandinProvider
+) -> StandinProvider:
+    use_config(services, tenant, AppConfig(providers=[generic_config("a", standin_provider.url)]))
+    return standin_provider
+
+
+def test_many_messages_go_out_in_one_batch_job_each_sent_once(
+    services: Services, tenant: TenantRecord, provider: StandinProvider
+) -> None:
+    ids = [log_message(services, tenant.id, body=f"Order {i} shipped") for i in range(5)]
+    sending.enqueue_sends(services, ids)
+    assert services.queue.count == 1
+    drain_queue(services)
+    assert [_status(services, i) for i in ids] == [("sent", None)] * 5
+    assert [_attempts(services, i) for i in ids] == [["queued"]] * 5
+    assert sorted(r.json["ref"] for r in provider.requests) == sorted(str(i) for i in ids)
+
+
+def test_a_batch_skips_rows_no_longer_queued_and_repeated_ids(
+    services: Services, tenant: TenantRecord, provider: StandinProvider
+) -> None:
+    sent = log_message(services, tenant.id)
+    assert sending.send_message(services, sent) == "sent"
+    fresh = log_message(services, tenant.id)
+    provider.requests.clear()
+    counts = sending.send_messages(services, [sent, fresh, fresh])
+    assert counts == {"sent": 3}
+    assert [r.json["ref"] for r in provider.requests] == [str(fresh)]
+    assert _attempts(services, sent) == ["queued"] and _attempts(services, fresh) == ["queued"]
+
+
+def test_a_temporary_failure_leaves_the_batch_for_its_own_retry_job(
+    services: Services,
+    tenant: TenantRecord,
+    provider: StandinProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0, 0])
+    first, second = log_message(services, tenant.id), log_message(services, tenant.id)
+    provider.mode = "5xx"
+    assert sending.send_messages(services, [first, second]) == {"retrying": 2}
+    status, text = _status(services, first)
+    assert status == "queued" and (text or "").startswith("Waiting to retry")
+    assert sorted(services.queue.job_ids) == sorted([f"send-{first}", f"send-{second}"])
+    provider.mode = "accept"
+    drain_queue(services)
+    assert _status(services, first) == ("sent", None) and _status(services, second)[0] == "sent"
+    assert _attempts(services, first) == ["failed", "queued"]
+
+
+def test_a_temporary_failure_that_persists_fails_after_the_same_number_of_tries(
+    services: Services,
+    tenant: TenantRecord,
+    provider: StandinProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0, 0, 0])
+    ids = [log_message(services, tenant.id), log_message(services, tenant.id)]
+    provider.mode = "5xx"
+    sending.enqueue_sends(services, ids)
+    drain_queue(services)
+    for message_id in ids:
+        assert _status(services, message_id)[0] == "failed"
+        assert len(_attempts(services, message_id)) == 1 + len(sending.SEND_RETRY_INTERVALS)
+
+
+def test_the_retry_job_waits_the_first_interval(
+    services: Services,
+    tenant: TenantRecord,
+    provider: StandinProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [30, 120])
+    message_id = log_message(services, tenant.id)
+    provider.mode = "5xx"
+    assert sending.send_messages(services, [message_id]) == {"retrying": 1}
+    assert services.queue.count == 0
+    scheduled = ScheduledJobRegistry(queue=services.queue)
+    assert scheduled.get_job_ids() == [f"send-{message_id}"]
+    job = services.queue.fetch_job(f"send-{message_id}")
+    assert job is not None and job.retries_left == 1 and job.retry_intervals == [120]
+
+
+def test_a_permanent_failure_in_a_batch_is_recorded_and_the_rest_are_sent(
+    services: Services, tenant: TenantRecord, provider: StandinProvider
+) -> None:
+    good = log_message(services, tenant.id)
+    bad = log_message(services, tenant.id, phone="0048")  # no "+": the stand-in refuses it
+    assert sending.send_messages(services, [bad, good]) == {"failed": 1, "sent": 1}
+    assert _status(services, bad)[0] == "failed" and _status(services, good)[0] == "sent"
+    assert services.queue.count == 0
