@@ -37,7 +37,7 @@ from saleor_sms_app.rendering import order_context, render  # noqa: E402
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
-from tests.standin.saleor import SaleorStandin, global_id, make_order  # noqa: E402
+from tests.standin.saleor import SaleorStandin, make_order  # noqa: E402
 
 ORDERS = 200
 
@@ -73,7 +73,7 @@ def bench_rendering() -> None:
 def bench_pipeline(redis_url: str, workdir: Path) -> None:
     from saleor_sms_app.jobs import handle_webhook
     from saleor_sms_app.orders import fetch_order
-    from saleor_sms_app.saleor.tenants import saleor_client, save_tenant
+    from saleor_sms_app.saleor.tenants import saleor_client
     from saleor_sms_app.worker import SmsWorker
 
     database_url = f"sqlite:///{workdir / 'bench.db'}"
@@ -92,15 +92,7 @@ def bench_pipeline(redis_url: str, workdir: Path) -> None:
     set_services(services)
     saleor = SaleorStandin(shop_name="Bench Shop").start()
     try:
-        saleor.token, saleor.app_id = "bench-token", global_id("App", 1)
-        tenant = save_tenant(
-            services,
-            saleor_api_url=saleor.api_url,
-            saleor_domain=saleor.domain,
-            app_id=saleor.app_id,
-            token=saleor.token,
-            jwks={},
-        )
+        tenant = saleor.store_installation(services, token="bench-token")
         orders = [saleor.make_order() for _ in range(ORDERS)]
         client = saleor_client(services, tenant)
         fetch_order(client, orders[0]["id"])  # schema build and connection warm-up

@@ -19,9 +19,9 @@ from saleor_sms_app.providers.models import (
     SendResult,
     SendStatus,
 )
-from saleor_sms_app.saleor.tenants import TenantRecord, save_tenant
+from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
-from tests.standin.saleor import SaleorStandin, global_id
+from tests.standin.saleor import SaleorStandin
 
 
 @pytest.fixture
@@ -34,16 +34,8 @@ def saleor(saleor_standin: SaleorStandin) -> SaleorStandin:
 @pytest.fixture
 def tenant(services: Services, saleor: SaleorStandin) -> TenantRecord:
     """The app installed in the stand-in (token and app id as the register step stores them)."""
-    saleor.token = "app-token-0123456789"
-    saleor.app_id = global_id("App", 1)
-    return save_tenant(
-        services,
-        saleor_api_url=saleor.api_url,
-        saleor_domain=saleor.domain,
-        app_id=saleor.app_id,
-        token=saleor.token,
-        jwks={},
-    )
+    record: TenantRecord = saleor.store_installation(services)
+    return record
 
 
 @pytest.fixture

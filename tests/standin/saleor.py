@@ -863,6 +863,24 @@ class SaleorStandin:
 
     # ----------------------------------------------------------------- the App protocol
 
+    def store_installation(self, services: Any, *, token: str = "app-token-0123456789") -> Any:
+        """Record this Saleor as installed, as registration would, without the HTTP step.
+
+        For tests and benchmarks whose subject is not registration: the stand-in
+        accepts ``token`` from now on, and the app's tenant row points here.
+        """
+        from saleor_sms_app.saleor.tenants import save_tenant
+
+        self.token, self.app_id = token, global_id("App", 1)
+        return save_tenant(
+            services,
+            saleor_api_url=self.api_url,
+            saleor_domain=self.domain,
+            app_id=self.app_id,
+            token=self.token,
+            jwks={},
+        )
+
     def install(
         self,
         app_base_url: str,
