@@ -23,6 +23,7 @@ from saleor_sms_app.providers.models import (
     ProviderError,
 )
 from saleor_sms_app.providers.plivo import plivo_signature_v3
+from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.providers.vonage import vonage_signature
 from tests.providers import test_adapters as shapes
 from tests.providers.test_adapters import (
@@ -46,6 +47,22 @@ def _refused(adapter: SmsProvider) -> ProviderError:
     with pytest.raises(ProviderError) as info:
         adapter.send(SMS)
     return info.value
+
+
+# -- Twilio -----------------------------------------------------------------------
+
+
+def test_twilio_signature_matches_the_sdk_vector() -> None:
+    """twilio-python tests/unit/test_request_validator.py::test_compute_signature."""
+    params = {
+        "CallSid": "CA1234567890ABCDE",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+        "Caller": "+14158675309",
+    }
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert twilio_signature("12345", url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 
 
 # -- Vonage -----------------------------------------------------------------------
