@@ -573,6 +573,8 @@ def release_stale_sends(services: Services, *, older_than: int = SEND_LOCK_SECON
 #: Outcomes written per transaction while a batch is being sent: few enough that
 #: the log shows progress and a delivery report finds its row, enough to share commits.
 RECORD_EVERY = 10
+#: ... or as soon as this long has passed since the last write (slow providers).
+RECORD_AFTER_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -679,12 +681,13 @@ def _dispatch(
     pending: list[_Update] = []
     sent_for: set[int] = set()
     tenant_of = {m.id: m.tenant_id for m in claimed}
+    written_at = time.monotonic()
     for update in _side_by_side(send, sends, settings.send_concurrency):
         updates.append(update)
         pending.append(update)
-        if len(pending) >= RECORD_EVERY:
+        if len(pending) >= RECORD_EVERY or time.monotonic() - written_at > RECORD_AFTER_SECONDS:
             _write(services, pending)
-            pending = []
+            pending, written_at = [], time.monotonic()
         if update.sent:
             sent_for.add(tenant_of[update.message_id])
     _write(services, pending)
