@@ -712,6 +712,30 @@ def _callback_url(
     return callback_url(settings, tenant_id, secret, provider.id)
 
 
+# Built once: compiling the statements again for every job costs more than running them.
+_CLAIM = (
+    _MESSAGES.update()
+    .where(
+        _MESSAGES.c.id.in_(bindparam("b_ids", expanding=True)),
+        _MESSAGES.c.status == MessageStatus.QUEUED.value,
+    )
+    .values(status=MessageStatus.SENDING.value, updated_at=bindparam("b_now"))
+    .returning(
+        _MESSAGES.c.id,
+        _MESSAGES.c.tenant_id,
+        _MESSAGES.c.channel,
+        _MESSAGES.c.phone,
+        _MESSAGES.c.body,
+        _MESSAGES.c.rule_name,
+        _MESSAGES.c.order_number,
+    )
+)
+_STATUSES = select(_MESSAGES.c.id, _MESSAGES.c.status).where(
+    _MESSAGES.c.id.in_(bindparam("b_ids", expanding=True))
+)
+_TENANTS = select(Tenant).where(Tenant.id.in_(bindparam("b_ids", expanding=True)))
+
+
 def _claim(
     services: Services, message_ids: list[int]
 ) -> tuple[list[_Claimed], dict[int, str], dict[int, Tenant]]:
@@ -726,32 +750,17 @@ def _claim(
     wanted = list(dict.fromkeys(message_ids))
     with session_scope(services.sessions) as session:
         connection = session.connection()
-        rows = connection.execute(
-            _MESSAGES.update()
-            .where(_MESSAGES.c.id.in_(wanted), _MESSAGES.c.status == MessageStatus.QUEUED.value)
-            .values(status=MessageStatus.SENDING.value, updated_at=utcnow())
-            .returning(
-                _MESSAGES.c.id,
-                _MESSAGES.c.tenant_id,
-                _MESSAGES.c.channel,
-                _MESSAGES.c.phone,
-                _MESSAGES.c.body,
-                _MESSAGES.c.rule_name,
-                _MESSAGES.c.order_number,
-            )
-        ).all()
+        rows = connection.execute(_CLAIM, {"b_ids": wanted, "b_now": utcnow()}).all()
         taken = {row.id for row in rows}
         others = [i for i in wanted if i not in taken]
         statuses = {i: "missing" for i in others}
         if others:
-            found_statuses = connection.execute(
-                select(_MESSAGES.c.id, _MESSAGES.c.status).where(_MESSAGES.c.id.in_(others))
-            )
+            found_statuses = connection.execute(_STATUSES, {"b_ids": others})
             statuses.update((row.id, row.status) for row in found_statuses)
         tenants: dict[int, Tenant] = {}
         if rows:
-            tenant_ids = {row.tenant_id for row in rows}
-            found = session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))
+            tenant_ids = list({row.tenant_id for row in rows})
+            found = session.scalars(_TENANTS, {"b_ids": tenant_ids})
             tenants = {tenant.id: tenant for tenant in found}
     order = {message_id: i for i, message_id in enumerate(wanted)}
     claimed = [
