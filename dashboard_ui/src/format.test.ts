@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartDays, costText, fieldErrors } from "./format";
+import { chartDays, costText, fieldErrors, rebase } from "./format";
 
 describe("fieldErrors", () => {
   it("keeps the errors of one editor, relative to it", () => {
@@ -32,5 +32,31 @@ describe("chartDays", () => {
     ]);
     expect(days[1].parts.map((p) => p.status)).toEqual(["delivered", "failed"]);
     expect(costText(days[3].cost)).toBe("0.10 EUR + 0.02 USD");
+  });
+});
+
+describe("rebase: my edits on top of what someone else saved", () => {
+  const rule = (id: string, template: string) => ({ id, template, enabled: true });
+  it("keeps their changes where I changed nothing and mine where I did", () => {
+    const base = { country: "PL", numbers: ["+48601"], threshold: null as number | null };
+    const mine = { ...base, numbers: ["+48601", "+48602"] };
+    const theirs = { ...base, country: "DE" };
+    expect(rebase(base, mine, theirs)).toEqual({ country: "DE", numbers: ["+48601", "+48602"], threshold: null });
+  });
+  it("merges lists of rules item by item: added, changed and removed here; theirs kept", () => {
+    const base = [rule("a", "A"), rule("b", "B"), rule("c", "C")];
+    const mine = [rule("a", "A mine"), rule("c", "C"), rule("d", "D new")]; // b removed, d added
+    const theirs = [rule("a", "A"), rule("b", "B"), rule("c", "C theirs"), rule("e", "E theirs")];
+    expect(rebase(base, mine, theirs)).toEqual([
+      rule("a", "A mine"),
+      rule("c", "C theirs"),
+      rule("e", "E theirs"),
+      rule("d", "D new"),
+    ]);
+  });
+  it("gives everything to them when I changed nothing, and keeps my rule they deleted if I edited it", () => {
+    const base = [rule("a", "A")];
+    expect(rebase(base, base, [])).toEqual([]);
+    expect(rebase(base, [rule("a", "A edited")], [])).toEqual([rule("a", "A edited")]);
   });
 });

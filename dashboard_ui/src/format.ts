@@ -65,3 +65,42 @@ export function shortTime(iso: string): string {
   const d = new Date(iso);
   return d.toISOString().slice(0, 16).replace("T", " ");
 }
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const hasIds = (v: unknown): v is { id: string }[] =>
+  Array.isArray(v) && v.every((item) => isRecord(item) && typeof item.id === "string");
+
+/**
+ * Puts the edits made on `base` onto `theirs` (what someone else saved since):
+ * a value changed here wins, a value left alone takes theirs. Lists of items
+ * with ids (rules, providers) merge item by item — added, changed and removed
+ * items carry over, theirs stay — and objects field by field; any other value
+ * (a list of numbers, a text) is one value.
+ */
+export function rebase<T>(base: T, mine: T, theirs: T): T {
+  if (same(mine, base)) return theirs;
+  if (hasIds(base) && hasIds(mine) && hasIds(theirs)) {
+    const baseById = new Map(base.map((item) => [item.id, item]));
+    const mineById = new Map(mine.map((item) => [item.id, item]));
+    const merged: { id: string }[] = [];
+    for (const item of theirs) {
+      const before = baseById.get(item.id);
+      const now = mineById.get(item.id);
+      if (before && !now) continue; // removed here
+      merged.push(before && now ? rebase(before, now, item) : item);
+    }
+    const kept = new Set(merged.map((item) => item.id));
+    for (const item of mine) {
+      // Added here, or changed here while someone else removed it: keep it.
+      if (!kept.has(item.id) && !(baseById.has(item.id) && same(baseById.get(item.id), item))) merged.push(item);
+    }
+    return merged as T;
+  }
+  if (isRecord(base) && isRecord(mine) && isRecord(theirs)) {
+    const merged: Record<string, unknown> = { ...theirs };
+    for (const key of Object.keys(mine)) merged[key] = rebase(base[key], mine[key], theirs[key]);
+    return merged as T;
+  }
+  return mine;
+}

@@ -27,7 +27,17 @@ export function Section({ title, actions, children }: { title: string; actions?:
   );
 }
 
-export function ErrorBanner({ message, onRetry }: { message: string; onRetry?: () => void }) {
+export function ErrorBanner({
+  message,
+  onRetry,
+  onKeep,
+}: {
+  message: string;
+  /** Reload what is saved, dropping this screen's edits. */
+  onRetry?: () => void;
+  /** Reload what is saved and put this screen's edits back on top (after a conflict). */
+  onKeep?: () => void;
+}) {
   return (
     <Box
       role="alert"
@@ -41,11 +51,18 @@ export function ErrorBanner({ message, onRetry }: { message: string; onRetry?: (
       gap={3}
     >
       <Text color="critical1">{message}</Text>
-      {onRetry && (
-        <Button variant="secondary" size="small" onClick={onRetry}>
-          Reload
-        </Button>
-      )}
+      <Box display="flex" gap={2}>
+        {onKeep && (
+          <Button variant="primary" size="small" onClick={onKeep}>
+            Reload, keep my changes
+          </Button>
+        )}
+        {onRetry && (
+          <Button variant="secondary" size="small" onClick={onRetry}>
+            {onKeep ? "Reload, discard my changes" : "Reload"}
+          </Button>
+        )}
+      </Box>
     </Box>
   );
 }

@@ -1,9 +1,10 @@
 // The configuration as loaded, edited locally, and saved with its revision:
 // a save that lost a race comes back 409 and the page says so (nothing of the
 // other person's work is overwritten), a 422 maps messages to fields.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, getJson, sendJson } from "./api";
 import { notify } from "./bridge";
+import { rebase } from "./format";
 import type { AppConfig } from "./types";
 
 export interface ConfigState {
@@ -71,4 +72,37 @@ export function useConfig(): ConfigState {
   );
 
   return { config, loading, saving, error, conflict, fieldErrors, reload, save };
+}
+
+/**
+ * A screen's local edits of one part of the configuration. They follow the
+ * loaded configuration (a save or a reload replaces them), except through
+ * `reloadKeeping`: after a 409 it loads what the other person saved and puts
+ * this screen's edits back on top of it (`rebase`: what was changed here
+ * wins, everything else is theirs), so the merchant reviews and saves again
+ * instead of typing everything anew.
+ */
+export function useDraft<T>(
+  state: ConfigState,
+  pick: (config: AppConfig) => T,
+): [T | null, (next: T) => void, (mine: T) => Promise<void>] {
+  const [draft, setDraft] = useState<T | null>(state.config ? pick(state.config) : null);
+  const kept = useRef<{ base: T; mine: T } | null>(null);
+  useEffect(() => {
+    if (!state.config) return;
+    const theirs = pick(state.config);
+    setDraft(kept.current ? rebase(kept.current.base, kept.current.mine, theirs) : theirs);
+    kept.current = null;
+    // `pick` is a plain accessor; only a new configuration resets the draft.
+  }, [state.config]);
+  const { reload, config } = state;
+  const reloadKeeping = useCallback(
+    async (mine: T) => {
+      if (config) kept.current = { base: pick(config), mine };
+      await reload();
+    },
+    // `pick` is a plain accessor, the same on every render.
+    [reload, config],
+  );
+  return [draft, setDraft, reloadKeeping];
 }

@@ -5,7 +5,7 @@ import { notify } from "../bridge";
 import { fieldErrors } from "../format";
 import type { Metadata, ProviderConfig } from "../types";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
-import type { ConfigState } from "../useConfig";
+import { useDraft, type ConfigState } from "../useConfig";
 
 function newId(): string {
   return Math.random().toString(16).slice(2, 14);
@@ -134,12 +134,12 @@ function CheckSettings({ provider, onFields }: { provider: ProviderConfig; onFie
 }
 
 export function Providers({ state, metadata, canConfigure }: { state: ConfigState; metadata: Metadata; canConfigure: boolean }) {
-  const [providers, setProviders] = useState<ProviderConfig[]>(state.config?.providers ?? []);
+  const [draft, setProviders, reloadKeeping] = useDraft(state, (c) => c.providers);
+  const providers = draft ?? [];
   const [editing, setEditing] = useState<string | null>(null);
   const [newType, setNewType] = useState(metadata.providers[0]?.type ?? "");
   const [checked, setChecked] = useState<Record<string, Record<string, string>>>({});
   const [warnings, setWarnings] = useState<{ provider_id: string; balance: string | null; currency: string | null }[]>([]);
-  useEffect(() => setProviders(state.config?.providers ?? []), [state.config]);
   useEffect(() => {
     getJson<{ warnings: typeof warnings }>("/providers/warnings")
       .then((r) => setWarnings(r.warnings))
@@ -180,7 +180,7 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
       <Text as="p" size={3} color="default2" marginBottom={4}>
         Messages go through the first switched-on provider; when it fails, the next one is tried.
       </Text>
-      {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} />}
+      {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} onKeep={state.conflict ? () => void reloadKeeping(providers) : undefined} />}
       {warnings.map((w) => (
         <ErrorBanner
           key={w.provider_id}

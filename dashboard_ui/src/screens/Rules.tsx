@@ -7,7 +7,7 @@ import { countSegments, transliterate, unicodeRuns } from "../segments";
 import { filterTokens, groupTokens, insertToken } from "../tokens";
 import type { Metadata, OrderSummary, Rule } from "../types";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
-import type { ConfigState } from "../useConfig";
+import { useDraft, type ConfigState } from "../useConfig";
 
 interface PreviewAnswer {
   text: string;
@@ -188,10 +188,10 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
 }
 
 export function Rules({ state, metadata, canConfigure }: { state: ConfigState; metadata: Metadata; canConfigure: boolean }) {
-  const [rules, setRules] = useState<Rule[]>(state.config?.rules ?? []);
+  const [draft, setRules, reloadKeeping] = useDraft(state, (c) => c.rules);
+  const rules = draft ?? [];
   const [editing, setEditing] = useState<string | null>(null);
   const [lastSent, setLastSent] = useState<Record<string, string>>({});
-  useEffect(() => setRules(state.config?.rules ?? []), [state.config]);
   useEffect(() => {
     getJson<{ last_sent: Record<string, string> }>("/rules/last-sent")
       .then((r) => setLastSent(r.last_sent))
@@ -221,7 +221,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
         </>
       }
     >
-      {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} />}
+      {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} onKeep={state.conflict ? () => void reloadKeeping(rules) : undefined} />}
       <table className="grid">
         <thead>
           <tr><th>On</th><th>Name</th><th>When</th><th>Conditions</th><th>Recipients</th><th>Last sent</th><th /></tr>

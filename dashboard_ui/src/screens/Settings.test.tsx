@@ -1,5 +1,6 @@
 import { ThemeProvider } from "@saleor/macaw-ui";
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { useState } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppConfig } from "../types";
 import type { ConfigState } from "../useConfig";
@@ -60,8 +61,42 @@ describe("Settings form", () => {
     });
     render(<ThemeProvider><Settings state={s} canConfigure /></ThemeProvider>);
     expect(screen.getByText(/not a valid number for PL/)).toBeTruthy();
-    fireEvent.click(screen.getByText("Reload"));
+    fireEvent.click(screen.getByText("Reload, discard my changes"));
     expect(s.reload).toHaveBeenCalled();
+  });
+
+  it("after a conflict, reloads what the other person saved and keeps my edits on top", async () => {
+    const saved: AppConfig[] = [];
+    // Someone else changed the default country meanwhile (revision 4).
+    const theirs: AppConfig = { ...CONFIG, revision: 4, settings: { ...CONFIG.settings, default_country: "DE" } };
+    function Harness() {
+      const [config, setConfig] = useState<AppConfig>(CONFIG);
+      const [conflict, setConflict] = useState(true);
+      const s = state({
+        config,
+        conflict,
+        error: conflict ? "The configuration was changed by someone else" : "",
+        reload: async () => {
+          setConfig(theirs);
+          setConflict(false);
+        },
+        save: async (next: AppConfig) => {
+          saved.push(next);
+          return true;
+        },
+      });
+      return <Settings state={s} canConfigure />;
+    }
+    render(<ThemeProvider><Harness /></ThemeProvider>);
+    fireEvent.change(screen.getByLabelText(/Staff numbers/), { target: { value: "+48601234567\n+48602000000" } });
+    fireEvent.click(screen.getByText("Reload, keep my changes"));
+    await waitFor(() => expect(screen.queryByText(/changed by someone else/)).toBeNull());
+    expect((screen.getByLabelText(/Staff numbers/) as HTMLTextAreaElement).value).toBe("+48601234567\n+48602000000");
+    fireEvent.click(screen.getByText("Save settings"));
+    await waitFor(() => expect(saved).toHaveLength(1));
+    expect(saved[0].revision).toBe(4);
+    expect(saved[0].settings.default_country).toBe("DE");
+    expect(saved[0].settings.staff_numbers).toEqual(["+48601234567", "+48602000000"]);
   });
 
   it("cannot save without MANAGE_APPS", () => {

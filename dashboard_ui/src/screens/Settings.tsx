@@ -3,30 +3,27 @@ import { useEffect, useState } from "react";
 import { fieldErrors } from "../format";
 import type { ShopSettings } from "../types";
 import { ErrorBanner, Labeled, Section, Spinner, controlStyle } from "../ui";
-import type { ConfigState } from "../useConfig";
+import { useDraft, type ConfigState } from "../useConfig";
 
 export function Settings({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
-  const [draft, setDraft] = useState<ShopSettings | null>(state.config?.settings ?? null);
+  const [draft, setDraft, reloadKeeping] = useDraft(state, (c) => c.settings);
   const [staffText, setStaffText] = useState("");
+  // A new draft (loaded, saved, or kept over a reload) brings its numbers; typing
+  // in the other fields keeps the same list, so the text being edited stays.
+  const staffNumbers = draft?.staff_numbers;
   useEffect(() => {
-    if (state.config) {
-      setDraft(state.config.settings);
-      setStaffText(state.config.settings.staff_numbers.join("\n"));
-    }
-  }, [state.config]);
+    if (staffNumbers) setStaffText(staffNumbers.join("\n"));
+  }, [staffNumbers]);
   if (!draft || !state.config) return state.loading ? <Spinner label="Loading settings…" /> : null;
   const errors = fieldErrors(state.fieldErrors, "settings");
   const set = (patch: Partial<ShopSettings>) => setDraft({ ...draft, ...patch });
   const staffError = Object.entries(errors).find(([k]) => k.startsWith("staff_numbers"))?.[1];
 
-  const save = () =>
-    state.save({
-      ...state.config!,
-      settings: {
-        ...draft,
-        staff_numbers: staffText.split(/[\n,]/).map((s) => s.trim()).filter(Boolean),
-      },
-    });
+  const edited = (): ShopSettings => ({
+    ...draft,
+    staff_numbers: staffText.split(/[\n,]/).map((s) => s.trim()).filter(Boolean),
+  });
+  const save = () => state.save({ ...state.config!, settings: edited() });
 
   return (
     <Section
@@ -37,7 +34,7 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
         </Button>
       }
     >
-      {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} />}
+      {state.error && <ErrorBanner message={state.error} onRetry={state.conflict ? state.reload : undefined} onKeep={state.conflict ? () => void reloadKeeping(edited()) : undefined} />}
       <Box display="grid" gridTemplateColumns={{ mobile: 1, desktop: 2 }} gap={5}>
         <Box>
           <Labeled label="Default country for customer numbers" error={errors.default_country}
