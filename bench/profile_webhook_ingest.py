@@ -129,20 +129,12 @@ def stages(services: Any, deliveries: list[tuple[dict[str, str], bytes]]) -> Non
     per_call("parse_payload (json.loads + checks)", lambda i: parse_payload(event, bodies[i]), n)
     per_call("dedupe_key (sha256)", lambda i: dedupe_key(api_url, event.name, bodies[i]), n)
     template = _template(services)
-    argvs = [template.argv(api_url, event.name, b.decode(), "k") for b in bodies[:1]]
-    per_call(
-        "job template argv",
-        lambda i: template.argv(
-            api_url, event.name, bodies[i].decode(), dedupe_key(api_url, event.name, bodies[i])
-        ),
-        n,
-    )
-    print(f"  (script ARGV: {len(argvs[0]) + 1} values)")
+    print(f"  (script ARGV: {len(template.variables) + 1} values)")
     per_call("redis PING round trip (client CPU)", lambda i: services.redis.ping(), n)
     # Another API URL, so these jobs do not make the WSGI loop's deliveries duplicates.
     other = api_url + "?stage"
     per_call(
-        "enqueue_webhook (argv + EVALSHA)",
+        "enqueue_webhook (values + EVALSHA)",
         lambda i: enqueue_webhook(services, other, event.name, bodies[i]),
         n,
     )
