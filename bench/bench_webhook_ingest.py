@@ -1,21 +1,27 @@
 """How many signed Saleor webhooks per second the web process verifies and enqueues.
 
 Setup, all on loopback and all real: a throwaway ``redis-server``, a migrated
-SQLite database, gunicorn with the production settings
-(``saleor_sms_app/gunicorn_conf.py``) serving the real app, and the loopback
-Saleor stand-in, which installs the app over HTTP (manifest + register) and
-signs the bodies with its key. Then ``wrk`` (Debian's package, a separate
-process; installed by ``scripts/ensure-system-package.sh wrk`` if missing)
-drives two routes of the same server in the same run:
+SQLite database, gunicorn serving the real app, and the loopback Saleor
+stand-in, which installs the app over HTTP (manifest + register) and signs the
+bodies with its key. Then ``wrk`` (Debian's package, a separate process;
+installed by ``scripts/ensure-system-package.sh wrk`` if missing) drives two
+routes of the same server, one after the other:
 
 * baseline: ``POST /bench/ok``, a bare route answering ``{"success": true}``
   with the same body (what the server, Flask and the network cost anyway);
 * ingest: ``POST /api/webhooks/order_created`` with distinct pre-signed bodies
   (every request is a new delivery: tenant lookup, RS256 verification, JSON
-  checks, ``SET NX`` and the enqueue pipeline).
+  checks, and the ``SET NX`` + enqueue script).
 
-Afterwards the queue must hold exactly one job per accepted delivery.
-Bounded: 2 x 5 s of load, about 40 s in all. Run with ``make bench`` or
+That pair runs once per gunicorn configuration (``BENCH_SERVERS``; by default
+the production settings of ``saleor_sms_app/gunicorn_conf.py``, then gthread
+workers with keep-alive, then sync workers = cores), each on a flushed Redis
+with the same deliveries, and each prints its worker class, processes, threads
+and whether connections persist. wrk keeps connections open whenever the server
+lets it, as Saleor's webhook client does; sync workers close every one.
+Afterwards Redis must hold exactly one job per de-duplication key.
+Bounded: 2 x 5 s of load per configuration, about a minute in all. Run with
+``make bench`` or
 ``REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_webhook_ingest.py``.
 """
 
@@ -194,16 +200,18 @@ def server_configs() -> list[tuple[str, list[str]]]:
     ``production`` is ``saleor_sms_app/gunicorn_conf.py`` as it is; the others
     override the worker class, count and threads on top of it (same bind,
     timeout and keepalive). ``BENCH_SERVERS`` picks them, e.g.
-    ``production,sync:4,gthread:2x4,gthread:1x8``.
+    ``production,sync:4,sync:cores,gthread:2x4,gthread:1x8``.
     """
     configs: list[tuple[str, list[str]]] = []
-    for spec in os.environ.get("BENCH_SERVERS", "production,sync:4").split(","):
+    for spec in os.environ.get("BENCH_SERVERS", "production,gthread:2x4,sync:cores").split(","):
         spec = spec.strip()
         if spec == "production":
             configs.append((spec, []))
             continue
         worker_class, _, shape = spec.partition(":")
         workers, _, threads = shape.partition("x")
+        if workers == "cores":
+            workers = str(os.cpu_count() or 1)
         args = ["--worker-class", worker_class, "--workers", workers or "1"]
         if threads:
             args += ["--threads", threads]
