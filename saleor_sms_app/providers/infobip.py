@@ -7,6 +7,15 @@ send answer was lost. Status and error objects carry ``groupName`` and
 ``name``; the lookup tables are keyed by ``name``. Delivery reports are JSON
 posts ``{"results": [...]}`` (up to 100 per request), not signed: the secret
 URL authenticates.
+
+Sources (see docs/PROVIDERS.md): request, answer and report models of
+infobip/infobip-api-python-client (``models/sms_message.py``,
+``sms_destination.py``, ``sms_webhooks.py``, ``sms_response_details.py``,
+``sms_delivery_result.py``, ``sms_delivery_report.py``, ``sms_message_status.py``,
+``sms_message_error.py``, ``api_exception.py``/``api_request_error_details.py``,
+``api_error.py``) and Infobip's status and error code reference
+(https://www.infobip.com/docs/essentials/api-essentials/response-status-and-error-codes,
+read through the api-evangelist/infobip copy ``errors/infobip-error-codes.yml``).
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from saleor_sms_app.providers.http import (
     AUTH,
     FUNDS,
     INVALID_NUMBER,
+    NOT_MOBILE,
     OPTED_OUT,
     Answer,
     ErrorRule,
@@ -41,35 +51,86 @@ _SENDER_HINT = (
     "Infobip portal, or use an Infobip number."
 )
 
-#: Status / error ``name`` (or v2 ``messageId``, v3 ``errorCode``) → our reasons.
+#: Status / error ``name`` (or the v2 ``serviceException.messageId``) → our reasons.
+#: Every name is from Infobip's status/error code reference (REJECTED status
+#: group, and the handset/user/operator error groups), except UNAUTHORIZED, the
+#: ``serviceException`` id integrations see on a 401 (an HTTP 401/429 falls back
+#: on its status anyway).
 ERRORS: dict[str, ErrorRule] = {
     "UNAUTHORIZED": AUTH,
-    "E401": AUTH,
+    # REJECTED status group (the send answer or the report).
     "REJECTED_NOT_ENOUGH_CREDITS": FUNDS,
+    "REJECTED_PREPAID_PACKAGE_EXPIRED": ErrorRule(
+        FailureReason.INSUFFICIENT_FUNDS,
+        hint="The Infobip credits are past their validity: top up the account.",
+    ),
     "REJECTED_DESTINATION": INVALID_NUMBER,
     "REJECTED_PREFIX_MISSING": INVALID_NUMBER,
-    "REJECTED_INVALID_DESTINATION_ADDRESS": INVALID_NUMBER,
+    "MISSING_TO": INVALID_NUMBER,
     "REJECTED_DESTINATION_NOT_REGISTERED": ErrorRule(
         FailureReason.INVALID_NUMBER,
         hint="A trial Infobip account can text only the number it was registered with.",
     ),
-    "REJECTED_NETWORK": ErrorRule(
-        FailureReason.INVALID_NUMBER, hint="Infobip has no route to this number's network."
+    "REJECTED_DESTINATION_BLOCKLISTED": ErrorRule(
+        FailureReason.OPTED_OUT,
+        hint="The number is blocklisted at Infobip (by the operator or in your portal).",
     ),
-    "REJECTED_SENDER": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "REJECTED_DND": ErrorRule(
+        FailureReason.OPTED_OUT, hint="The recipient is on a Do Not Disturb register."
+    ),
+    "REJECTED_NETWORK": ErrorRule(
+        FailureReason.OTHER,
+        hint="This network is not covered by or not set up on your Infobip account.",
+    ),
+    "REJECTED_ROUTE_NOT_AVAILABLE": ErrorRule(
+        FailureReason.OTHER, hint="No route is set up on the Infobip account for this message."
+    ),
+    "REJECTED_SENDER": ErrorRule(
+        FailureReason.INVALID_SENDER, hint="The sender is blocklisted on your Infobip account."
+    ),
     "REJECTED_SOURCE": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
-    "REJECTED_DND": OPTED_OUT,
-    "REJECTED_OPTOUT": OPTED_OUT,
+    "REJECTED_FLOODING_FILTER": ErrorRule(
+        FailureReason.RATE_LIMITED,
+        temporary=True,
+        hint="Infobip's flooding filter: too many messages to this number within an hour.",
+    ),
+    "REJECTED_SYSTEM_ERROR": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "REJECTED_MESSAGE_TOO_LONG": ErrorRule(FailureReason.OTHER, hint="The message is too long."),
+    # Our reference is the messageId, so a duplicate means this message went out before.
+    "REJECTED_DUPLICATE_MESSAGE_ID": ErrorRule(
+        FailureReason.OTHER,
+        hint="Infobip already has a message with this reference: it was sent before, "
+        "so it is not sent twice.",
+    ),
+    # Error names of delivery reports.
     "EC_UNKNOWN_SUBSCRIBER": INVALID_NUMBER,
     "EC_ABSENT_SUBSCRIBER": ErrorRule(FailureReason.OTHER, hint="The handset is off."),
+    "EC_ABSENT_SUBSCRIBER_SM": ErrorRule(FailureReason.OTHER, hint="The handset is off."),
     "EC_TELESERVICE_NOT_PROVISIONED": ErrorRule(
         FailureReason.NOT_MOBILE, hint="The number cannot receive SMS."
     ),
-    "TOO_MANY_REQUESTS": ErrorRule(FailureReason.RATE_LIMITED, temporary=True),
-    "E429": ErrorRule(FailureReason.RATE_LIMITED, temporary=True),
+    "EC_DEST_ADDRESS_UNABLE_TO_RECEIVE_SMS": NOT_MOBILE,
+    "EC_DESTINATION_NOT_SMS_PROVISIONED": NOT_MOBILE,
+    "EC_INVALID_DESTINATION_ADDRESS": INVALID_NUMBER,
+    "EC_DEACTIVATED_LIST": ErrorRule(
+        FailureReason.INVALID_NUMBER, hint="The number is deactivated; do not text it again."
+    ),
+    "EC_INVALID_SOURCE_ADDRESS": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "EC_CONTENT_BLOCKED": OPTED_OUT,  # "Content blocked by user opt-out (MO: STOP)"
+    "EC_SC_BLOCKED_BY_END_USER": OPTED_OUT,
+    "EC_BLACKLISTED_DESTINATIONADDRESS": ErrorRule(
+        FailureReason.OPTED_OUT,
+        hint="The number is blocklisted at Infobip (by the operator or in your portal).",
+    ),
+    "EC_REJECTED_SPAM_BY_OPERATOR": ErrorRule(
+        FailureReason.OTHER, hint="The operator classed the message as spam; reword it."
+    ),
+    "EC_MONTHLY_LIMIT_REACHED": ErrorRule(
+        FailureReason.INSUFFICIENT_FUNDS, hint="The Infobip account's monthly limit is reached."
+    ),
 }
 
-#: Report ``status.groupName`` → delivery status.
+#: Report ``status.groupName`` → delivery status (PENDING and ACCEPTED are interim).
 DELIVERY: dict[str, DeliveryStatus] = {
     "DELIVERED": DeliveryStatus.DELIVERED,
     "UNDELIVERABLE": DeliveryStatus.UNDELIVERED,
@@ -135,7 +196,13 @@ class InfobipProvider(HttpProvider):
             raise self.wrong_shape(answer, "messages[].messageId")
         status = obj(first.get("status"))
         if status.get("groupName") == "REJECTED":
-            raise self.fail(answer, status.get("name"), str(status.get("description") or ""))
+            name = status.get("name")
+            raise self.fail(
+                answer,
+                name,
+                str(status.get("description") or ""),
+                accepted=name == "REJECTED_DUPLICATE_MESSAGE_ID",
+            )
         return SendResult(
             status=SendStatus.QUEUED, provider_message_id=str(first["messageId"]), raw=answer.text
         )
@@ -170,7 +237,7 @@ class InfobipProvider(HttpProvider):
                     description=str(error.get("description") or status.get("description") or "")
                     or None,
                     to=str(report.get("to") or "") or None,
-                    opted_out=rule is OPTED_OUT,
+                    opted_out=rule is not None and rule.reason == FailureReason.OPTED_OUT,
                     raw=report,
                 )
             )

@@ -3,9 +3,23 @@
 Credentials travel as ``mocean-api-key`` / ``mocean-api-secret`` form fields
 (query parameters for the balance GET), so :meth:`HttpProvider.redact` matters
 here: request URLs end up in exception texts. The answer holds one entry per
-recipient with ``status`` "0" on success and ``err_msg`` otherwise. Delivery
-reports are form posts to ``mocean-dlr-url`` (``mocean-dlr-status`` 1 delivered,
-2 failed, 3 expired); they are not signed, so the secret URL authenticates.
+recipient with ``status`` 0 on success; a request refused as a whole (bad
+credentials) answers ``{"status": 1, "err_msg": ...}`` at the top level instead.
+Delivery reports are **PUT** requests with a form-encoded body to
+``mocean-dlr-url`` (``mocean-dlr-status`` 1 delivered, 2 failed, 3 expired);
+they are not signed, so the secret URL authenticates.
+
+Shapes checked against (see docs/PROVIDERS.md):
+
+* MoceanAPI/mocean-sdk-python ``moceansdk/modules/transmitter.py`` (URL
+  ``/rest/2`` + path, form POST, ``mocean-resp-format``, error detection on
+  ``messages[0].status`` and top-level ``status``/``err_msg``),
+  ``moceansdk/auth/basic.py`` (credential fields), ``modules/message/sms.py``
+  (``mocean-dlr-url`` sets ``mocean-dlr-mask=1``), ``tests/resources/*.json``
+  (success, error and balance answers); the PHP SDK's fixtures agree.
+* MoceanAPI/plugin-moceanapi-playsms ``web/plugin/gateway/moceanapi/callback.php``
+  (Mocean's own plugin reads the report from the PUT body: ``mocean-msgid``,
+  ``mocean-error-code``).
 """
 
 from __future__ import annotations
@@ -17,7 +31,6 @@ from saleor_sms_app.providers.http import (
     AUTH,
     FUNDS,
     INVALID_NUMBER,
-    OPTED_OUT,
     RATE,
     Answer,
     ErrorRule,
@@ -39,27 +52,56 @@ from saleor_sms_app.providers.models import (
 
 _SENDER_HINT = "MoceanAPI refused the sender: use a sender ID registered on your Mocean account."
 
-#: MoceanAPI ``status`` codes.
+#: MoceanAPI ``status`` codes. Source: the "SMS status code" table of Mocean's
+#: own wiki (http://202.129.164.38:8000/redmine/projects/mocean/wiki, which
+#: points at https://moceanapi.com/docs/#send-sms for the full list); the
+#: public docs page itself could not be read beyond its introduction here.
 ERRORS: dict[str, ErrorRule] = {
-    "1": AUTH,
+    "1": AUTH,  # Authorization failed: nothing was sent to any receiver
     "2": FUNDS,
     "4": ErrorRule(
         FailureReason.INVALID_NUMBER,
         hint="The number is not on the account's whitelist (trial accounts).",
     ),
-    "5": OPTED_OUT,
-    "6": INVALID_NUMBER,
+    # "At least one of the destination numbers is black listed."
+    "5": ErrorRule(
+        FailureReason.OPTED_OUT, hint="Mocean has this number on its blacklist; it is not texted."
+    ),
+    "6": ErrorRule(FailureReason.INVALID_NUMBER, hint="No destination number was given."),
     "8": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
     "19": ErrorRule(FailureReason.OTHER, hint="Mocean could not read the message text."),
+    "20": ErrorRule(FailureReason.OTHER),
     "23": ErrorRule(FailureReason.OTHER, hint="The message text is empty."),
-    "24": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "24": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),  # "Unknown error"
+    "27": ErrorRule(FailureReason.OTHER, hint="Too many recipients in one request."),
     "28": INVALID_NUMBER,
     "29": ErrorRule(FailureReason.OTHER, hint="The message is too long."),
     "32": RATE,
-    "37": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
-    "40": ErrorRule(FailureReason.OTHER, hint="The delivery-report URL was refused."),
+    "34": ErrorRule(FailureReason.OTHER),
+    "37": ErrorRule(FailureReason.INVALID_SENDER, hint="The sender name has an invalid length."),
+    "40": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),  # down for maintenance
+    "43": ErrorRule(
+        FailureReason.RATE_LIMITED,
+        temporary=True,
+        hint="Mocean saw SMS flooding to this number; the app retries later.",
+    ),
+    "44": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "45": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),  # "please try again"
+    "48": ErrorRule(FailureReason.INVALID_SENDER, hint="Mocean has blacklisted this sender."),
+    "49": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
+    "50": ErrorRule(
+        FailureReason.OTHER, hint="Mocean found the content inappropriate; reword the template."
+    ),
+    "65": INVALID_NUMBER,
+    "69": ErrorRule(FailureReason.OTHER, hint="The text holds a character Mocean cannot send."),
+    "70": ErrorRule(FailureReason.OTHER),
+    "73": ErrorRule(
+        FailureReason.OPTED_OUT, hint="Mocean has this number and sender on its blacklist."
+    ),
 }
 
+#: ``mocean-dlr-status`` of a delivery report (the same 1/2/3 in Mocean's own
+#: plugins and in every integration read; see docs/PROVIDERS.md).
 DELIVERY: dict[str, DeliveryStatus] = {
     "1": DeliveryStatus.DELIVERED,
     "2": DeliveryStatus.FAILED,

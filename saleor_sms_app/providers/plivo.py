@@ -5,8 +5,17 @@ Plivo answers 202 with ``message_uuid`` (a list) and refuses with 4xx
 messages), so its lookup table is keyed by phrases of that text. Status
 callbacks are form posts signed with ``X-Plivo-Signature-V3``: Base64(HMAC-
 SHA256(auth token, URL + "?"… + sorted POST parameters + "." + nonce)), the
-algorithm of Plivo's own SDK (``signature_v3.py``); the header may hold
+algorithm of Plivo's own SDK (plivo/plivo-python ``plivo/utils/signature_v3.py``,
+checked against it with shared vectors in the tests); the header may hold
 several comma-separated signatures.
+
+Sources (see docs/PROVIDERS.md): answer and error envelope from
+https://www.plivo.com/docs/messaging/api/response; status-callback fields from
+https://plivo.com/docs/messaging/api/message/message-status-callbacks (form
+data for POST, query for GET; ``ErrorCode`` only on failed/undelivered); error
+codes from https://plivo.com/docs/messaging/troubleshooting/error-codes; the
+HTTP status handling (403 on ``/Message/`` = Geo Permissions) from plivo-python
+``plivo/rest/client.py``.
 """
 
 from __future__ import annotations
@@ -47,6 +56,9 @@ _SENDER_HINT = (
 )
 
 #: Lower-case phrases of Plivo's ``error`` text → our reasons (first match wins).
+#: Plivo documents the envelope ``{"api_id", "error"}`` and names such as
+#: ``invalid_parameter``/``authentication_failed``, not the full texts: these
+#: phrases are a heuristic (unverified); anything else falls back on the status.
 PHRASES: dict[str, ErrorRule] = {
     "authentication": AUTH,
     "unauthorized": AUTH,
@@ -59,22 +71,48 @@ PHRASES: dict[str, ErrorRule] = {
     "too many requests": ErrorRule(FailureReason.RATE_LIMITED, temporary=True),
 }
 
-#: Delivery-time ``ErrorCode`` values from Plivo's SMS error-code list.
+#: A 403 on ``/Message/`` is Plivo's GeoPermissionError (plivo-python
+#: ``rest/client.py``): the destination country is switched off on the account.
+#: Not the recipient's fault and not the credentials', so another provider may
+#: well deliver it.
+GEO_PERMISSION = ErrorRule(
+    FailureReason.OTHER,
+    hint="Sending to this country is switched off on the Plivo account: enable it in the "
+    "Plivo console under Messaging > Geo Permissions.",
+)
+
+#: Delivery-time ``ErrorCode`` values. 10-200 (and 201, 1000) are Plivo's
+#: documented SMS error codes (plivo.com/docs/messaging/troubleshooting/error-codes
+#: and Plivo's "SMS error codes" article); 300/420/900/910 come from the legacy
+#: api-reference list as copied by third-party integrations (less certain).
 ERRORS: dict[str, ErrorRule] = {
-    "10": ErrorRule(FailureReason.OTHER, hint="Plivo found the message invalid."),
-    "20": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "10": ErrorRule(FailureReason.OTHER, hint="A carrier rejected the message as invalid."),
+    "20": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),  # carrier network
     "30": ErrorRule(
         FailureReason.OTHER, hint="The carrier flagged the message as spam; reword it."
     ),
     "40": ErrorRule(FailureReason.INVALID_SENDER, hint=_SENDER_HINT),
-    "50": INVALID_NUMBER,
-    "60": ErrorRule(FailureReason.OTHER),
-    "70": ErrorRule(FailureReason.OTHER, hint="The handset is permanently unavailable."),
+    "50": ErrorRule(
+        FailureReason.INVALID_NUMBER,
+        hint="The number is wrong, cannot receive SMS or is a landline; correct it on the "
+        "customer or order.",
+    ),
+    "60": ErrorRule(FailureReason.OTHER, hint="The carrier saw a message loop."),
+    "70": ErrorRule(FailureReason.INVALID_NUMBER, hint="The number is no longer active."),
     "80": ErrorRule(FailureReason.OTHER, temporary=True, hint="The handset is off or away."),
     "90": ErrorRule(FailureReason.INVALID_NUMBER, hint="Plivo has no route to this number."),
-    "100": ErrorRule(FailureReason.OTHER, hint="The carrier prohibits this message."),
+    "100": ErrorRule(FailureReason.NOT_MOBILE, hint="The recipient's network does not take SMS."),
     "110": ErrorRule(FailureReason.OTHER, hint="The message is too long."),
-    "200": OPTED_OUT,
+    "200": OPTED_OUT,  # "Source number blocked by STOP from destination number"
+    "201": ErrorRule(
+        FailureReason.INVALID_SENDER,
+        hint="A US toll-free number cannot text Canadian numbers; use another sender.",
+    ),
+    "300": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),  # failed to dispatch
+    "420": ErrorRule(FailureReason.OTHER, hint="The message expired before delivery."),
+    "900": FUNDS,
+    "910": ErrorRule(FailureReason.AUTHENTICATION, hint="The Plivo account is disabled."),
+    "1000": ErrorRule(FailureReason.OTHER),
 }
 
 DELIVERY: dict[str, DeliveryStatus] = {
@@ -126,24 +164,26 @@ class PlivoProvider(HttpProvider):
     def _auth(self) -> tuple[str, str]:
         return (self.option("auth_id"), self.secret("auth_token"))
 
-    def _refusal(self, answer: Answer, body: Any) -> Exception:
+    def _refusal(self, answer: Answer, body: Any, path: str) -> Exception:
         text = body.get("error") if isinstance(body, dict) else None
         if isinstance(text, dict):
             text = "; ".join(f"{k}: {v}" for k, v in text.items())
         text = str(text or "")
-        if answer.status in (401, 403) or answer.status >= 500 or answer.status == 429:
+        rule: ErrorRule | None = None
+        if answer.status == 403 and path.endswith("/Message/"):
+            rule = GEO_PERMISSION
+        elif answer.status not in (401, 403, 429) and answer.status < 500:
+            rule = next((r for phrase, r in PHRASES.items() if phrase in text.lower()), None)
+        if rule is None:
             return self.fail(answer, None, text)
-        for phrase, rule in PHRASES.items():
-            if phrase in text.lower():
-                return self.error(
-                    rule.reason,
-                    text,
-                    temporary=rule.temporary,
-                    hint=rule.hint,
-                    raw=answer.text,
-                    code=str(answer.status),
-                )
-        return self.fail(answer, None, text)
+        return self.error(
+            rule.reason,
+            text,
+            temporary=rule.temporary,
+            hint=rule.hint,
+            raw=answer.text,
+            code=str(answer.status),
+        )
 
     def send(self, sms: OutboundSms) -> SendResult:
         payload: dict[str, Any] = {"dst": digits(sms.to), "text": sms.body}
@@ -157,7 +197,7 @@ class PlivoProvider(HttpProvider):
         answer = self.call("POST", f"{self._account}/Message/", json=payload, auth=self._auth)
         body = self.json_of(answer)
         if not answer.ok:
-            raise self._refusal(answer, body)
+            raise self._refusal(answer, body, f"{self._account}/Message/")
         ids = body.get("message_uuid") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids:
             raise self.wrong_shape(answer, "message_uuid")
@@ -169,7 +209,7 @@ class PlivoProvider(HttpProvider):
         answer = self.call("GET", f"{self._account}/", auth=self._auth)
         body = self.json_of(answer)
         if not answer.ok:
-            raise self._refusal(answer, body)
+            raise self._refusal(answer, body, f"{self._account}/")
         # Plivo accounts are billed in US dollars; the account object names no currency.
         return self.balance_in(answer, body, "cash_credits", currency="USD")
 

@@ -7,6 +7,15 @@ can never text a customer twice. Errors usually come back as HTTP 200 with
 is there. Delivery reports are GET requests to ``notify_url`` with ``MsgId``,
 ``status`` (numeric), ``idx`` …, several reports comma-joined in one call, and
 must be answered with ``OK``. They are not signed: the secret URL authenticates.
+
+Sources (see docs/PROVIDERS.md): send parameters from smsapi/smsapi-python-client
+``smsapi/sms/api.py``; error classes from smsapi/smsapi-csharp-client
+``smsapi/Api/Response/Deserialization/LegacyJsonResponseDeserializer.cs``;
+message status names from smsapi/smsapi-javascript-client
+``src/types/MessageStatus.ts``; the ``OK`` answer from an SMSAPI maintainer in
+smsapi/smsapi-php-client#123. The callback field names, the numeric statuses and
+the comma-joining are still unverified (the callback chapter of
+https://www.smsapi.pl/docs could not be read here).
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from typing import Any, ClassVar
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
 from saleor_sms_app.providers.http import (
     AUTH,
+    DOWN,
     INVALID_NUMBER,
     RATE,
     Answer,
@@ -43,9 +53,14 @@ _SENDER_HINT = (
     "SMS messages → Sender names (or pick one already active) and use exactly that name."
 )
 
-#: ``error`` codes seen in SMSAPI's official clients and docs.
+#: ``error`` codes. 8, 101-105, 110, 201, 666 and 999 are grouped by SMSAPI's own
+#: C# client (LegacyJsonResponseDeserializer.cs): 101/102/103/105/110 are
+#: "client" errors of the account, 8/201/666/999 "host" errors on SMSAPI's side.
+#: 11-14, 18, 203 appear in the official clients' tests and fixtures. 17, 20, 52
+#: and 53 are from SMSAPI's docs as remembered, NOT verified here.
 ERRORS: dict[str, ErrorRule] = {
-    "8": ErrorRule(FailureReason.OTHER, hint="SMSAPI could not read the request."),
+    # "Błąd w odwołaniu": SMSAPI groups it with its internal errors.
+    "8": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
     "11": ErrorRule(FailureReason.OTHER, hint="The message is empty or too long."),
     "12": ErrorRule(FailureReason.OTHER, hint="The message has more parts than allowed."),
     "13": INVALID_NUMBER,
@@ -75,9 +90,14 @@ ERRORS: dict[str, ErrorRule] = {
         hint="SMSAPI refuses requests from this server's IP address: allow it in the "
         "panel's API settings.",
     ),
+    "110": ErrorRule(
+        FailureReason.AUTHENTICATION,
+        hint="This service is not enabled on the SMSAPI account; ask SMSAPI to enable it.",
+    ),
     "203": RATE,
-    "201": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
-    "999": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),
+    "201": DOWN,
+    "666": DOWN,
+    "999": DOWN,
 }
 
 #: Phrases from SMSAPI error texts the merchant can act on (the SMSAPI seed).
@@ -91,7 +111,7 @@ TEXT_HINTS: dict[str, str] = {
     "Not enough points": "Not enough points at SMSAPI: top up in the SMSAPI panel.",
 }
 
-#: Numeric DLR ``status`` → delivery status.
+#: Numeric DLR ``status`` → delivery status (numbers unverified, see above).
 DELIVERY: dict[str, DeliveryStatus] = {
     "401": DeliveryStatus.FAILED,  # NOT_FOUND
     "402": DeliveryStatus.EXPIRED,
@@ -99,6 +119,18 @@ DELIVERY: dict[str, DeliveryStatus] = {
     "405": DeliveryStatus.UNDELIVERED,
     "406": DeliveryStatus.FAILED,
     "407": DeliveryStatus.FAILED,  # REJECTED
+}
+
+#: ``status_name`` → delivery status, for a report whose number we do not know.
+#: The names are SMSAPI's own (smsapi-javascript-client ``MessageStatus.ts``);
+#: QUEUE, SENT, ACCEPTED, RENEWAL, STOP and UNKNOWN stay intermediate/unknown.
+DELIVERY_NAMES: dict[str, DeliveryStatus] = {
+    "NOT_FOUND": DeliveryStatus.FAILED,
+    "EXPIRED": DeliveryStatus.EXPIRED,
+    "DELIVERED": DeliveryStatus.DELIVERED,
+    "UNDELIVERED": DeliveryStatus.UNDELIVERED,
+    "FAILED": DeliveryStatus.FAILED,
+    "REJECTED": DeliveryStatus.FAILED,
 }
 
 
@@ -186,13 +218,16 @@ class SmsapiProvider(HttpProvider):
         references = _split(params.get("idx"))
         events = []
         for i, message_id in enumerate(ids):
-            status = _at(statuses, i)
+            status, name = _at(statuses, i), _at(names, i)
+            mapped = DELIVERY.get(status) or DELIVERY_NAMES.get(
+                name.upper(), DeliveryStatus.UNKNOWN
+            )
             events.append(
                 DeliveryEvent(
                     provider_message_id=message_id,
-                    status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
+                    status=mapped,
                     provider_code=status or None,
-                    description=_at(names, i) or None,
+                    description=name or None,
                     to=_at(numbers, i) or None,
                     reference=_at(references, i) or None,
                     raw={key: _at(_split(value), i) for key, value in params.items()},

@@ -9,6 +9,19 @@ and we verify it; a Messages-API style ``Authorization: Bearer`` JWT (HS256
 with the signature secret, claim ``payload_hash`` = SHA-256 of the body) is
 verified too. Without a signature secret, the per-tenant secret in the URL is
 the authentication.
+
+Sources (see docs/PROVIDERS.md): send status codes from
+https://developer.vonage.com/api-errors/sms; receipt ``status`` values and the
+``err-code`` table from the SMS delivery-receipts guide
+(developer.vonage.com/messaging/sms/guides/delivery-receipts, read in its
+source mheap/nexmo-developer ``_documentation/en/messaging/sms/guides/delivery-receipts.md``);
+the signature from the "Signing messages" guide (same repository,
+``_documentation/en/concepts/guides/signing-messages.md``) and
+Vonage/vonage-python-sdk ``http_client/src/vonage_http_client/auth.py`` (HMAC)
+plus its 2.x ``vonage/client.py`` (md5hash), whose test vectors our tests share.
+Vonage documents no maximum age for a signed receipt (the ``timestamp`` is
+signed "to protect against replay attacks" but no window is given), so none is
+enforced: a replayed receipt can only repeat a status we already stored.
 """
 
 from __future__ import annotations
@@ -88,13 +101,57 @@ ERRORS: dict[str, ErrorRule] = {
     "33": INVALID_NUMBER,
 }
 
-#: Delivery receipt ``status`` → delivery status.
+#: Delivery receipt ``status`` → delivery status. The SMS API documents
+#: accepted, delivered, buffered, expired, failed, undelivered, rejected and
+#: unknown; "undeliverable" is the Messages API status of the JWT-signed webhook.
 DELIVERY: dict[str, DeliveryStatus] = {
     "delivered": DeliveryStatus.DELIVERED,
     "expired": DeliveryStatus.EXPIRED,
     "failed": DeliveryStatus.FAILED,
     "rejected": DeliveryStatus.FAILED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
     "undeliverable": DeliveryStatus.UNDELIVERED,
+}
+
+#: Delivery receipt ``err-code`` → what it means (the SMS delivery-receipts
+#: guide's table). Kept apart from :data:`ERRORS`: the numbers overlap with
+#: different meanings (receipt 9 is an opt-out, send status 9 is no credit).
+RECEIPT_ERRORS: dict[str, ErrorRule] = {
+    "1": ErrorRule(FailureReason.OTHER, hint="Not delivered and no reason could be found."),
+    "2": ErrorRule(
+        FailureReason.OTHER, temporary=True, hint="The handset was temporarily unavailable."
+    ),
+    "3": ErrorRule(
+        FailureReason.INVALID_NUMBER,
+        hint="The number is no longer active; remove it from the customer.",
+    ),
+    "4": ErrorRule(
+        FailureReason.OPTED_OUT, hint="The recipient has barred messages on their number."
+    ),
+    "5": ErrorRule(FailureReason.OTHER, hint="A number portability problem at the network."),
+    "6": ErrorRule(
+        FailureReason.OTHER, hint="A carrier's anti-spam filter blocked the message; reword it."
+    ),
+    "7": ErrorRule(FailureReason.OTHER, temporary=True, hint="The handset was busy."),
+    "8": ErrorRule(FailureReason.PROVIDER_UNAVAILABLE, temporary=True),  # network error
+    "9": ErrorRule(
+        FailureReason.OPTED_OUT,
+        hint="The recipient asked not to receive messages from this sender; the number is "
+        "now on the do-not-text list.",
+    ),
+    "10": ErrorRule(FailureReason.OTHER, hint="A message parameter was wrong (e.g. encoding)."),
+    "11": ErrorRule(FailureReason.OTHER, hint="Vonage found no route for this message."),
+    "12": ErrorRule(
+        FailureReason.INVALID_NUMBER, hint="No route to this number; check the number."
+    ),
+    "13": ErrorRule(FailureReason.OTHER, hint="The recipient cannot receive it due to age."),
+    "14": ErrorRule(
+        FailureReason.NOT_MOBILE, hint="The recipient's carrier blocks SMS on their plan."
+    ),
+    "15": ErrorRule(
+        FailureReason.OTHER, hint="The recipient's prepaid plan has no credit to receive it."
+    ),
+    "99": ErrorRule(FailureReason.OTHER, hint="A routing error at Vonage."),
 }
 
 _HASHES = {"md5": hashlib.md5, "sha1": hashlib.sha1, "sha256": hashlib.sha256}
@@ -203,6 +260,11 @@ class VonageProvider(HttpProvider):
             raise self.fail(answer)
         # The SMS API's balance is always in euros.
         return self.balance_in(answer, body, "value", currency="EUR")
+
+    def hint_for(self, code: str | None) -> str | None:
+        """Advice for a receipt ``err-code`` (not the send ``status`` of the same number)."""
+        rule = RECEIPT_ERRORS.get(code) if code else None
+        return rule.hint if rule else None
 
     def _receipt(self, request: CallbackRequest) -> dict[str, str]:
         body = callback_json(request)

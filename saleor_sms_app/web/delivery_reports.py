@@ -33,7 +33,7 @@ bp = Blueprint("delivery_reports", __name__)
 ROUTE = "/api/delivery-reports/<int:tenant_id>/<provider_id>/<secret>"
 
 
-@bp.route(ROUTE, methods=["GET", "POST", "HEAD"])
+@bp.route(ROUTE, methods=["GET", "POST", "PUT", "HEAD"])
 def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
     services: Services = current_app.extensions["sms_app"]
     tenant = get_tenant_by_id(services, tenant_id)

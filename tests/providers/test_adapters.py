@@ -28,6 +28,12 @@ def form_callback(params: dict[str, str], method: str = "POST") -> CallbackReque
     return CallbackRequest("POST", CALLBACK_URL, {}, urlencode(params).encode(), params, {})
 
 
+def put_form_callback(params: dict[str, str]) -> CallbackRequest:
+    """A form-encoded PUT, as MoceanAPI sends its delivery reports (no parsed form)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return CallbackRequest("PUT", CALLBACK_URL, headers, urlencode(params).encode(), {}, {})
+
+
 def json_callback(data: object, headers: dict[str, str] | None = None) -> CallbackRequest:
     body = json.dumps(data).encode()
     return CallbackRequest(
@@ -350,14 +356,28 @@ class TestPlivo(ProviderContract):
         {"account_type": "standard", "auth_id": "MAXXXXXXXXXXXXXXXXXX", "cash_credits": "23.4500"},
     )
     balance = (Decimal("23.4500"), "USD")
+    # The attributes of plivo.com/docs/messaging/api/message/message-status-callbacks.
     callback = form_callback(
         {
             "MessageUUID": "db3ce55a-7f1d-11e1-8ea7-1231380bc196",
-            "Status": "undelivered",
-            "ErrorCode": "200",
-            "From": "14155550100",
             "To": "48500100200",
+            "From": "14155550100",
+            "Type": "sms",
+            "Status": "undelivered",
             "Units": "1",
+            "TotalRate": "0.00500",
+            "TotalAmount": "0.00500",
+            "MCC": "260",
+            "MNC": "01",
+            "ErrorCode": "200",
+            "ParentMessageUUID": "db3ce55a-7f1d-11e1-8ea7-1231380bc196",
+            "PartInfo": "",
+            "Sequence": "2",
+            "MessageTime": "2026-11-22 03:10:00.000000",
+            "QueuedTime": "2026-11-22 03:10:00.100000",
+            "SentTime": "2026-11-22 03:10:01.000000",
+            "DeliveryReportTime": "2026-11-22 03:10:05.000000",
+            "PowerpackUUID": "",
         }
     )
     callback_events = [("db3ce55a-7f1d-11e1-8ea7-1231380bc196", D.UNDELIVERED, True)]
@@ -378,6 +398,8 @@ def mocean_error(status: str, message: str) -> tuple[int, dict[str, object]]:
 
 
 class TestMocean(ProviderContract):
+    """Shapes from MoceanAPI/mocean-sdk-python ``tests/resources`` and Mocean's status codes."""
+
     provider_type = "mocean"
     options = {"api_key": "mocean-key"}
     secrets = {"api_secret": "mocean-secret-5555"}
@@ -386,7 +408,7 @@ class TestMocean(ProviderContract):
         {
             "messages": [
                 {
-                    "status": "0",
+                    "status": 0,
                     "receiver": "48500100200",
                     "msgid": "CPASS_restapi_C0000002737000000.0001",
                 }
@@ -396,14 +418,20 @@ class TestMocean(ProviderContract):
     message_id = "CPASS_restapi_C0000002737000000.0001"
     refusals = [
         (mocean_error("28", "Invalid destination number"), R.INVALID_NUMBER, False),
-        (mocean_error("1", "Authorization failed"), R.AUTHENTICATION, False),
+        # A request refused as a whole: the SDK's error_response.json, at the top level.
+        ((200, {"status": 1, "err_msg": "Authorization failed"}), R.AUTHENTICATION, False),
         (mocean_error("2", "Insufficient balance"), R.INSUFFICIENT_FUNDS, False),
         (mocean_error("8", "Sender ID not found"), R.INVALID_SENDER, False),
         (mocean_error("32", "Message throttled"), R.RATE_LIMITED, True),
+        (mocean_error("40", "System down for maintenance"), R.PROVIDER_UNAVAILABLE, True),
+        (mocean_error("45", "System error, please try again"), R.PROVIDER_UNAVAILABLE, True),
+        (mocean_error("43", "SMS flooding detected"), R.RATE_LIMITED, True),
+        (mocean_error("73", "Destination number and sender are blacklisted"), R.OPTED_OUT, False),
     ]
-    balance_answer = (200, {"status": 0, "value": "100.0000"})
+    balance_answer = (200, {"status": 0, "value": 100.0000})
     balance = (Decimal("100.0000"), "credits")
-    callback = form_callback(
+    # Mocean PUTs its reports with a form body (MoceanAPI/plugin-moceanapi-playsms callback.php).
+    callback = put_form_callback(
         {
             "mocean-from": "Shop",
             "mocean-to": "48500100200",
@@ -492,9 +520,12 @@ class TestInfobip(ProviderContract):
                     "bulkId": "2034072219640523072",
                     "messageId": "1042",
                     "to": "48500100200",
+                    "sender": "Shop",
                     "sentAt": "2026-11-22T03:10:00.000+0000",
                     "doneAt": "2026-11-22T03:10:05.000+0000",
-                    "smsCount": 1,
+                    "messageCount": 1,
+                    "mccMnc": "26001",
+                    "callbackData": "1042",
                     "price": {"pricePerMessage": 0.01, "currency": "EUR"},
                     "status": {
                         "groupId": 3,

@@ -289,3 +289,48 @@ def test_report_matched_by_our_reference_when_the_send_answer_was_lost(
     with services.sessions() as session:
         row = session.get(Message, lost)
         assert row is not None and row.provider_message_id == "NEWID"
+
+
+def test_mocean_put_report_through_the_endpoint(
+    client: Any, services: Services, tenant: TenantRecord
+) -> None:
+    """MoceanAPI PUTs its delivery reports with a form body (its own playSMS plugin
+    reads them with ``parse_str(file_get_contents("php://input"))``)."""
+    use_config(
+        services,
+        tenant,
+        AppConfig(
+            providers=[
+                ProviderConfig(
+                    id="mo",
+                    type="mocean",
+                    options={"api_key": "mocean-key"},
+                    secrets={"api_secret": "mocean-secret-1"},
+                )
+            ]
+        ),
+    )
+    message_id = log_message(
+        services,
+        tenant.id,
+        status="sent",
+        provider_id="mo",
+        provider="mocean",
+        provider_message_id="CPASS_restapi_C1.0001",
+    )
+    form = {
+        "mocean-from": "Shop",
+        "mocean-to": "48500100200",
+        "mocean-dlr-status": "1",
+        "mocean-msgid": "CPASS_restapi_C1.0001",
+        "mocean-error-code": "0",
+    }
+    response = client.put(
+        _path(tenant, "mo"),
+        data=urlencode(form),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200, response.data
+    assert _status(services, message_id)[:2] == ("delivered", "delivered")
+    wrong = client.put(_path(tenant, "mo", secret="guess"), data=urlencode(form))
+    assert wrong.status_code == 401
