@@ -199,6 +199,8 @@ def main() -> None:
         run(app, warm)  # builds the job template, caches tenant and keys
         run(app, bare[:100])
 
+        if not profile:
+            stages(app.extensions["sms_app"], deliveries[1:])
         queue = Redis(port=redis_port)
         before = queue.llen(f"rq:queue:{QUEUE_NAME}")
         targets = {"ingest": ingest[1:], "bare": bare}
@@ -211,7 +213,6 @@ def main() -> None:
             stats.print_stats(45)
             stats.sort_stats("tottime").print_stats(25)
         else:
-            stages(app.extensions["sms_app"], deliveries[1:])
             bare_cpu = run_bare(app, bare)
             ingest_cpu = run_ingest(app, ingest[1:])
             n = REQUESTS
