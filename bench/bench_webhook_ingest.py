@@ -289,6 +289,7 @@ def main() -> None:
             f"wrk -t{THREADS} -c{CONNECTIONS} on 127.0.0.1, {os.cpu_count()} cores; "
             f"each server: bare route {BASELINE_SECONDS} s, then ingest {INGEST_SECONDS} s"
         )
+        problems: list[str] = []
         for index, (label, overrides) in enumerate(server_configs()):
             print(describe(label, overrides, env))
             # Each server starts from an empty Redis, so it sees the same deliveries as new.
@@ -305,7 +306,12 @@ def main() -> None:
                 if index == 0:
                     saleor.install(app_url)
                     sign_deliveries(saleor, data_file)
-                measure(wrk, app_url, redis_url, saleor, gunicorn.pid, redis_process.pid, data_file)
+                problems += [
+                    f"{label}: {problem}"
+                    for problem in measure(
+                        wrk, app_url, redis_url, saleor, gunicorn.pid, redis_process.pid, data_file
+                    )
+                ]
             finally:
                 gunicorn.terminate()
                 try:
@@ -318,6 +324,8 @@ def main() -> None:
             redis_process.terminate()
             redis_process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+    if problems:
+        sys.exit("the figures above do not count: " + "; ".join(problems))
 
 
 def sign_deliveries(saleor: Any, data_file: Path) -> None:
@@ -345,8 +353,12 @@ def measure(
     master_pid: int,
     redis_pid: int,
     data_file: Path,
-) -> None:
-    """Both routes on one running server, then the queue checked against what was accepted."""
+) -> list[str]:
+    """Both routes on one running server, then the queue checked against what was accepted.
+
+    Returns what makes the figures untrustworthy (failed requests, a key without
+    its job), so the bench can end non-zero instead of printing them as results.
+    """
     # Warm every worker (imports, tenant cache, parsed keys) on throwaway deliveries.
     warm = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
     for _ in range(40):
@@ -391,6 +403,14 @@ def measure(
         # Each wrk thread cycles through its own half of the bodies, and one
         # thread can outrun the other: its repeats are answered as duplicates.
         print(f"  ({accepted - queued} repeats of {BODIES} bodies: raise BENCH_WEBHOOKS)")
+    problems = [
+        f"{label}: {r['non2xx']} non-2xx answers, {r['errors']} socket errors"
+        for label, r in (("baseline", baseline), ("ingest", ingest))
+        if r["non2xx"] or r["errors"]
+    ]
+    if keys != jobs:
+        problems.append(f"{keys} de-duplication keys but {jobs} jobs")
+    return problems
 
 
 def saleor_global_id(pk: object) -> str:
