@@ -6,7 +6,13 @@ by the generic adapter, and ``saleor_sms_app.worker.SmsWorker`` (non-forking) in
 one process per core. Printed beside the rate of RQ's own empty jobs measured
 the same way in the same run, which is the ceiling the queue itself allows.
 
+A second stand-in answers every send after ``--latency-ms`` (a provider across
+the internet): batches to it are timed one message at a time
+(``SEND_CONCURRENCY=1``) and side by side (the default), which is what the
+setting buys in production, where the provider's answer is the slow part.
+
     python bench/bench_send_throughput.py [--messages 3000] [--workers 2]
+        [--slow-messages 400] [--latency-ms 50]
 """
 
 from __future__ import annotations
@@ -83,6 +89,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--slow-messages", type=int, default=400)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
 
     redis_bin = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
@@ -101,6 +109,11 @@ def main() -> int:
     )
     standin.start()
     standin_url = f"http://127.0.0.1:{standin_port}"
+    slow_port = _free_port()
+    slow = multiprocessing.get_context("fork").Process(
+        target=fast_provider.serve, args=(slow_port, args.latency_ms), daemon=True
+    )
+    slow.start()
     try:
         env = {
             "APP_URL": "http://localhost:8000",
@@ -131,6 +144,16 @@ def main() -> int:
         )
         config = AppConfig(providers=[generic_config("standin", standin_url)])
         services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
+        far = save_tenant(
+            services,
+            saleor_api_url="http://127.0.0.1:9/far/graphql/",
+            saleor_domain="far",
+            app_id="app",
+            token="token",
+            jwks={},
+        )
+        far_config = AppConfig(providers=[generic_config("far", f"http://127.0.0.1:{slow_port}")])
+        services.redis.set(cache_key(far.id), ConfigStore(services).serialise(far_config))
 
         # Baselines: empty jobs through rq's own SimpleWorker (the reference the
         # aim is stated against) and through SmsWorker (what our jobs run in).
@@ -141,13 +164,15 @@ def main() -> int:
             services.queue.enqueue("operator.truth", 1)
         empty_seconds = _drain(env, args.workers)
 
-        def log_messages(prefix: str) -> list[int]:
+        def log_messages(
+            prefix: str, count: int = args.messages, tenant_id: int = tenant.id
+        ) -> list[int]:
             with session_scope(services.sessions) as session:
                 found = [
                     insert_message(
                         session,
                         {
-                            "tenant_id": tenant.id,
+                            "tenant_id": tenant_id,
                             "dedupe_key": f"{prefix}-{i}",
                             "event": "ORDER_CREATED",
                             "recipient_type": RecipientType.CUSTOMER.value,
@@ -156,7 +181,7 @@ def main() -> int:
                             "status": MessageStatus.QUEUED.value,
                         },
                     )
-                    for i in range(args.messages)
+                    for i in range(count)
                 ]
             return [i for i in found if i is not None]
 
@@ -169,6 +194,13 @@ def main() -> int:
         enqueue_sends(services, log_messages("batch"))
         batch_jobs = services.queue.count
         batch_seconds = _drain(env, args.workers)
+
+        # The far provider: one at a time, then side by side (the default).
+        far_seconds: dict[str, float] = {}
+        for label, concurrency in (("1", "1"), ("default", "")):
+            enqueue_sends(services, log_messages(f"far-{label}", args.slow_messages, far.id))
+            far_env = dict(env, SEND_CONCURRENCY=concurrency) if concurrency else env
+            far_seconds[label] = _drain(far_env, args.workers)
 
         with services.sessions() as session:
             from sqlalchemy import func, select
@@ -202,10 +234,20 @@ def main() -> int:
             f"  ratio: {batch_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate "
             "(messages per second against jobs per second)"
         )
-        print(f"rows sent: {sent} of {2 * args.messages}")
+        default_concurrency = Settings.from_env().send_concurrency
+        for label, concurrency in (("1", 1), ("default", default_concurrency)):
+            seconds = far_seconds[label]
+            print(
+                f"send_messages to a provider answering in {args.latency_ms:.0f} ms, "
+                f"{concurrency} at a time per worker: {args.slow_messages / seconds:6.0f} SMS/s  "
+                f"({seconds:.2f} s)"
+            )
+        expected = 2 * args.messages + 2 * args.slow_messages
+        print(f"rows sent: {sent} of {expected}")
         services.close()
-        return 0 if sent == 2 * args.messages else 1
+        return 0 if sent == expected else 1
     finally:
+        slow.terminate()
         standin.terminate()
         redis_proc.terminate()
         redis_proc.wait(timeout=10)

@@ -36,6 +36,8 @@ class MessageStatus(enum.StrEnum):
 
     #: Row written, not yet handed to a provider.
     QUEUED = "queued"
+    #: A worker has claimed it and is handing it to a provider right now.
+    SENDING = "sending"
     #: A provider accepted it.
     SENT = "sent"
     #: The provider's delivery report says the handset has it.
@@ -96,6 +98,8 @@ class Message(Base):
         Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
         Index("ix_messages_tenant_phone", "tenant_id", "phone"),
         Index("ix_messages_tenant_order_number", "tenant_id", "order_number"),
+        # Finding sends a dead worker left behind (status "sending", old).
+        Index("ix_messages_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

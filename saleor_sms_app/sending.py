@@ -10,27 +10,34 @@ Two steps, two RQ jobs (:mod:`saleor_sms_app.jobs`):
    message twice, and only a logged ``queued`` row is ever sent. Messages that
    must not go out (no phone, invalid number, opted out, template error, rule
    switched off) are logged ``skipped``/``failed`` with the reason.
-2. :func:`send_message` sends one ``queued`` row through the tenant's providers
-   with failover, writes one ``message_attempts`` row per try and the final
-   status. A temporary provider failure raises so RQ retries with backoff (the
-   row says why it waits); after the last retry the row is ``failed``.
+2. :func:`send_message` (one row) and :func:`send_messages` (a batch) claim
+   ``queued`` rows by moving them to ``sending`` in one conditional ``UPDATE``,
+   so exactly one worker ever sends a row; send them through the tenant's
+   providers with failover; and write one ``message_attempts`` row per try and
+   the final status. A temporary provider failure puts the row back to
+   ``queued`` with the reason and RQ retries it with backoff; after the last
+   retry the row is ``failed``. A worker that dies mid-send leaves its rows
+   ``sending``; :func:`release_stale_sends` later marks them ``unknown`` and
+   never sends them again, since the provider may already have.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import threading
+import time
 import weakref
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, cast
 
-from redis.exceptions import LockError
 from rq import Retry, get_current_job
-from sqlalchemy import Engine, Table, case, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,7 +57,8 @@ from saleor_sms_app.models import (
 )
 from saleor_sms_app.orders import fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
-from saleor_sms_app.providers.base import ProviderContext
+from saleor_sms_app.providers import build_provider
+from saleor_sms_app.providers.base import ProviderContext, SmsProvider
 from saleor_sms_app.providers.failover import Outcome, send_with_failover
 from saleor_sms_app.providers.models import FailureReason, OutboundSms
 from saleor_sms_app.rendering import order_context, render
@@ -63,6 +71,7 @@ from saleor_sms_app.saleor.tenants import (
 )
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
+from saleor_sms_app.settings import Settings
 from saleor_sms_app.suppressions import is_suppressed, suppress
 
 log = logging.getLogger(__name__)
@@ -70,8 +79,8 @@ log = logging.getLogger(__name__)
 #: Seconds between tries of a send after a temporary provider failure (RQ's
 #: scheduler runs them; tests set zeros to run them at once).
 SEND_RETRY_INTERVALS: list[int] = [30, 120, 600, 1800]
-#: How long one send may hold its message; longer than every provider's timeout
-#: together, so a second worker never sends the same row while the first still is.
+#: How long a message may stay ``sending`` before it counts as interrupted;
+#: longer than every provider's timeout together (and than RQ's job timeout).
 SEND_LOCK_SECONDS = 300
 _MESSAGES = cast(Table, Message.__table__)
 _ATTEMPTS = cast(Table, MessageAttempt.__table__)
@@ -493,132 +502,368 @@ def send_message(services: Services, message_id: int, *, retries_left: int | Non
     (recorded as waiting and raised) or is final (recorded ``failed``); by
     default the running RQ job's own count decides.
     """
-    lock = services.redis.lock(f"sms:sending:{message_id}", timeout=SEND_LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
-        log.info("message %s is being sent by another worker", message_id)
-        return "locked"
-    try:
-        return _send_locked(services, message_id, retries_left)
-    finally:
-        try:
-            lock.release()
-        except LockError:
-            log.warning("the send lock of message %s expired before the send finished", message_id)
-
-
-def _send_locked(services: Services, message_id: int, retries_left: int | None = None) -> str:
     if retries_left is None:
         retries_left = _retries_left()
-    # One read: the message and its tenant's row together.
-    with services.sessions() as session:
-        found = session.execute(
-            select(Message, Tenant)
-            .join(Tenant, Tenant.id == Message.tenant_id)
-            .where(Message.id == message_id)
-        ).first()
-        if found is None:
-            return "missing"
-        message, tenant_row = found
-        if message.status != MessageStatus.QUEUED.value:
-            return message.status
-        tenant_id, channel = message.tenant_id, message.channel
-        sms = OutboundSms(
-            to=message.phone,
-            body=message.body,
-            reference=str(message.id),
-            # Set per provider by send_with_failover (callback_url_for below).
-            status_callback_url=None,
-            context={
-                "tenant": tenant_id,
-                "rule": message.rule_name,
-                "order_number": message.order_number,
-            },
-        )
-        cache = _send_cache(services)
-        tenant = cache.tenant(services, tenant_row)
-    if not tenant.is_installed:
-        _finish(
-            services,
-            message_id,
-            MessageStatus.SKIPPED,
-            "app_uninstalled",
-            "The app was removed from this Saleor before the message was sent",
-        )
-        return MessageStatus.SKIPPED.value
-    try:
-        config = cache.config(services, tenant)
-    except RetryableError as exc:
-        if retries_left > 0:
-            _note_waiting(services, message_id, exc.code, exc.message)
-            raise
-        _finish(services, message_id, MessageStatus.FAILED, exc.code, exc.message)
-        return MessageStatus.FAILED.value
-    providers = providers_for(config, channel)
-    if not providers:
-        _finish(
-            services,
-            message_id,
-            MessageStatus.FAILED,
-            "no_provider",
-            f"No enabled provider serves the channel {channel or '(none)'}",
-            hint="Enable a provider for this channel in the app's Providers screen.",
-        )
-        return MessageStatus.FAILED.value
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
-    )
-    settings, secret = services.settings, tenant.callback_secret
-    outcome = send_with_failover(
-        providers,
-        sms,
-        context,
-        callback_url_for=lambda p: callback_url(settings, tenant_id, secret, p.id),
-    )
-    if outcome.result is not None and config.settings.low_balance_threshold is not None:
-        # Imported here: balance.py logs its alert texts through this module.
-        from saleor_sms_app.balance import schedule_balance_check
-
-        schedule_balance_check(services, tenant_id)
-    return _record(services, message_id, tenant_id, sms.to, outcome, retries_left)
+    statuses, waiting = _dispatch(services, [message_id], retries_left)
+    if message_id in waiting:
+        raise TemporarySendFailure(waiting[message_id])
+    return statuses[message_id]
 
 
 def send_messages(services: Services, message_ids: list[int]) -> dict[str, int]:
     """Send several logged messages, each exactly as :func:`send_message`; status → count.
 
-    A message that fails temporarily (or hits anything unexpected) is recorded
-    as waiting and handed to its own ``send_message`` job with the remaining
-    tries (:func:`_enqueue_retry`), so one provider hiccup never re-runs the
-    messages of the batch that already went out.
+    The batch shares its bookkeeping: one statement claims every row, one
+    reads their tenants, each tenant's configuration is read once, the
+    messages go to the providers side by side (``SEND_CONCURRENCY``) and the
+    outcomes are written :data:`RECORD_EVERY` at a time. A message that fails
+    temporarily is recorded as waiting and handed to its own ``send_message``
+    job with the remaining tries (:func:`_enqueue_retry`), so one provider
+    hiccup never re-runs the messages of the batch that already went out.
     """
+    statuses, waiting = _dispatch(services, message_ids, len(SEND_RETRY_INTERVALS))
+    for message_id in waiting:
+        _enqueue_retry(services, message_id)
     counts: dict[str, int] = {}
     for message_id in message_ids:
-        try:
-            status = send_message(services, message_id, retries_left=len(SEND_RETRY_INTERVALS))
-        except Exception:
-            log.warning("message %s will be tried again in its own job", message_id, exc_info=True)
-            _enqueue_retry(services, message_id)
-            status = "retrying"
+        status = "retrying" if message_id in waiting else statuses[message_id]
         counts[status] = counts.get(status, 0) + 1
     return counts
 
 
-def _record(
-    services: Services,
-    message_id: int,
-    tenant_id: int,
-    phone: str,
-    outcome: Outcome,
-    retries_left: int | None = None,
+def record_outcome(
+    services: Services, message_id: int, tenant_id: int, phone: str, outcome: Outcome
 ) -> str:
-    """Write the attempts and the message's status in one go; raise to retry a temporary failure.
+    """Write what the providers answered for a message sent outside a job (the
+    dashboard's test message, logged as ``sending``); a temporary failure is
+    final there. Returns the message's status."""
+    update = _outcome_update(message_id, tenant_id, phone, outcome, retries_left=0)
+    _write(services, [update])
+    return update.status
 
-    One multi-row insert and one ``UPDATE … RETURNING`` (no re-read of the
-    message): a dry-run hint is kept by the database itself (``CASE``).
+
+def release_stale_sends(services: Services, *, older_than: int = SEND_LOCK_SECONDS) -> int:
+    """Mark messages stuck in ``sending`` as ``unknown``; how many there were.
+
+    A row stays ``sending`` only if its worker died between claiming it and
+    recording the provider's answer. The provider may or may not have taken
+    it, so it is not sent again (a customer would rather miss a text than get
+    two); the log says so. The worker runs this with its maintenance tasks.
     """
-    if retries_left is None:
-        retries_left = _retries_left()
-    error = outcome.error
-    retry = error is not None and error.temporary and retries_left > 0
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    with session_scope(services.sessions) as session:
+        result = session.connection().execute(
+            _MESSAGES.update()
+            .where(
+                _MESSAGES.c.status == MessageStatus.SENDING.value,
+                _MESSAGES.c.updated_at < cutoff,
+            )
+            .values(
+                status=MessageStatus.UNKNOWN.value,
+                error_code="send_interrupted",
+                error_text="The worker stopped while this message was being sent; the provider "
+                "may or may not have taken it",
+                error_hint="Not sent again, so that nobody gets the text twice.",
+                updated_at=utcnow(),
+            )
+        )
+        return int(result.rowcount or 0)
+
+
+#: Outcomes written per transaction while a batch is being sent: few enough that
+#: the log shows progress and a delivery report finds its row, enough to share commits.
+RECORD_EVERY = 10
+#: ... or as soon as this long has passed since the last write (slow providers).
+RECORD_AFTER_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A message this worker moved from ``queued`` to ``sending``: only it sends it."""
+
+    id: int
+    tenant_id: int
+    channel: str | None
+    sms: OutboundSms
+
+
+@dataclass(frozen=True)
+class _Update:
+    """One message's new state and the attempts that led to it, ready to write."""
+
+    message_id: int
+    status: str
+    #: Columns for :data:`_SENT` or :data:`_NOT_SENT` (which one: ``sent``).
+    values: dict[str, Any]
+    sent: bool = False
+    attempts: tuple[dict[str, Any], ...] = ()
+    #: (tenant, phone, provider) when the provider said the recipient opted out.
+    opted_out: tuple[int, str, str] | None = None
+    #: Why it waits for another try; None when the status is final.
+    waiting: str | None = None
+
+
+_Send = tuple[_Claimed, list[ProviderConfig], Callable[[ProviderConfig], str | None]]
+
+
+def _dispatch(
+    services: Services, message_ids: list[int], retries_left: int
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Claim, send and record ``message_ids``: (id → status afterwards, id → why it waits)."""
+    claimed, statuses, tenant_rows = _claim(services, message_ids)
+    settings = services.settings
+    cache = _send_cache(services)
+    updates: list[_Update] = []
+    sends: list[_Send] = []
+    balance_watch: set[int] = set()
+    for tenant_id, messages in _by_tenant(claimed).items():
+        tenant = cache.tenant(services, tenant_rows[tenant_id])
+        if not tenant.is_installed:
+            updates += [
+                _not_sent_update(
+                    m.id,
+                    MessageStatus.SKIPPED,
+                    "app_uninstalled",
+                    "The app was removed from this Saleor before the message was sent",
+                )
+                for m in messages
+            ]
+            continue
+        try:
+            config = cache.config(services, tenant)
+        except RetryableError as exc:
+            updates += [
+                _not_sent_update(m.id, None, exc.code, exc.message, retries_left=retries_left)
+                for m in messages
+            ]
+            continue
+        if config.settings.low_balance_threshold is not None:
+            balance_watch.add(tenant_id)
+        callback_url_for = functools.partial(
+            _callback_url, settings, tenant_id, tenant.callback_secret
+        )
+        for message in messages:
+            providers = providers_for(config, message.channel)
+            if providers:
+                sends.append((message, providers, callback_url_for))
+                continue
+            updates.append(
+                _not_sent_update(
+                    message.id,
+                    MessageStatus.FAILED,
+                    "no_provider",
+                    f"No enabled provider serves the channel {message.channel or '(none)'}",
+                    hint="Enable a provider for this channel in the app's Providers screen.",
+                )
+            )
+    _write(services, updates)
+
+    context = ProviderContext(session=services.http, sandbox_outbox=settings.sandbox_outbox)
+    build = _AdapterCache().build
+
+    def send(item: _Send) -> _Update:
+        message, providers, callback_url_for = item
+        try:
+            outcome = send_with_failover(
+                providers, message.sms, context, build=build, callback_url_for=callback_url_for
+            )
+        except Exception as exc:  # a bug must not leave the row claimed for ever
+            log.exception("sending message %s failed unexpectedly", message.id)
+            return _not_sent_update(
+                message.id,
+                None,
+                "internal_error",
+                f"Unexpected error while sending: {type(exc).__name__}",
+                retries_left=retries_left,
+            )
+        return _outcome_update(message.id, message.tenant_id, message.sms.to, outcome, retries_left)
+
+    pending: list[_Update] = []
+    sent_for: set[int] = set()
+    tenant_of = {m.id: m.tenant_id for m in claimed}
+    written_at = time.monotonic()
+    for update in _side_by_side(send, sends, settings.send_concurrency):
+        updates.append(update)
+        pending.append(update)
+        if len(pending) >= RECORD_EVERY or time.monotonic() - written_at > RECORD_AFTER_SECONDS:
+            _write(services, pending)
+            pending, written_at = [], time.monotonic()
+        if update.sent:
+            sent_for.add(tenant_of[update.message_id])
+    _write(services, pending)
+
+    if balance_watch & sent_for:
+        # Imported here: balance.py logs its alert texts through this module.
+        from saleor_sms_app.balance import schedule_balance_check
+
+        for tenant_id in balance_watch & sent_for:
+            schedule_balance_check(services, tenant_id)
+    waiting: dict[int, str] = {}
+    for update in updates:
+        statuses[update.message_id] = update.status
+        if update.waiting is not None:
+            waiting[update.message_id] = update.waiting
+    return statuses, waiting
+
+
+def _callback_url(
+    settings: Settings, tenant_id: int, secret: str | None, provider: ProviderConfig
+) -> str | None:
+    return callback_url(settings, tenant_id, secret, provider.id)
+
+
+# Built once: compiling the statements again for every job costs more than running them.
+_CLAIM = (
+    _MESSAGES.update()
+    .where(
+        _MESSAGES.c.id.in_(bindparam("b_ids", expanding=True)),
+        _MESSAGES.c.status == MessageStatus.QUEUED.value,
+    )
+    .values(status=MessageStatus.SENDING.value, updated_at=bindparam("b_now"))
+    .returning(
+        _MESSAGES.c.id,
+        _MESSAGES.c.tenant_id,
+        _MESSAGES.c.channel,
+        _MESSAGES.c.phone,
+        _MESSAGES.c.body,
+        _MESSAGES.c.rule_name,
+        _MESSAGES.c.order_number,
+    )
+)
+_STATUSES = select(_MESSAGES.c.id, _MESSAGES.c.status).where(
+    _MESSAGES.c.id.in_(bindparam("b_ids", expanding=True))
+)
+_TENANTS = select(Tenant).where(Tenant.id.in_(bindparam("b_ids", expanding=True)))
+
+
+def _claim(
+    services: Services, message_ids: list[int]
+) -> tuple[list[_Claimed], dict[int, str], dict[int, Tenant]]:
+    """Move the ``queued`` ones of ``message_ids`` to ``sending`` in one statement.
+
+    The database decides who sends: of two workers running the same ids, the
+    conditional ``UPDATE`` lets exactly one take each row, on SQLite and on
+    PostgreSQL alike, and a row already sent, skipped or being sent is left
+    alone. Returns the claimed messages, the current status of the others
+    (``missing`` when there is no row) and the claimed messages' tenants.
+    """
+    wanted = list(dict.fromkeys(message_ids))
+    with session_scope(services.sessions) as session:
+        connection = session.connection()
+        rows = connection.execute(_CLAIM, {"b_ids": wanted, "b_now": utcnow()}).all()
+        taken = {row.id for row in rows}
+        others = [i for i in wanted if i not in taken]
+        statuses = {i: "missing" for i in others}
+        if others:
+            found_statuses = connection.execute(_STATUSES, {"b_ids": others})
+            statuses.update((row.id, row.status) for row in found_statuses)
+        tenants: dict[int, Tenant] = {}
+        if rows:
+            tenant_ids = list({row.tenant_id for row in rows})
+            found = session.scalars(_TENANTS, {"b_ids": tenant_ids})
+            tenants = {tenant.id: tenant for tenant in found}
+    order = {message_id: i for i, message_id in enumerate(wanted)}
+    claimed = [
+        _Claimed(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            channel=row.channel,
+            sms=OutboundSms(
+                to=row.phone,
+                body=row.body,
+                reference=str(row.id),
+                # Set per provider by send_with_failover (callback_url_for).
+                status_callback_url=None,
+                context={
+                    "tenant": row.tenant_id,
+                    "rule": row.rule_name,
+                    "order_number": row.order_number,
+                },
+            ),
+        )
+        for row in sorted(rows, key=lambda r: order[r.id])
+    ]
+    return claimed, statuses, tenants
+
+
+def _by_tenant(claimed: list[_Claimed]) -> dict[int, list[_Claimed]]:
+    groups: dict[int, list[_Claimed]] = {}
+    for message in claimed:
+        groups.setdefault(message.tenant_id, []).append(message)
+    return groups
+
+
+class _AdapterCache:
+    """Provider adapters built once per batch rather than once per message.
+
+    Keyed by the configuration object itself: one batch reads each tenant's
+    configuration once, so its messages share the same objects.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._adapters: dict[int, tuple[ProviderConfig, SmsProvider]] = {}
+
+    def build(self, config: ProviderConfig, context: ProviderContext) -> SmsProvider:
+        found = self._adapters.get(id(config))
+        if found is not None and found[0] is config:
+            return found[1]
+        adapter = build_provider(config, context)
+        with self._lock:
+            self._adapters[id(config)] = (config, adapter)
+        return adapter
+
+
+_executors: dict[int, ThreadPoolExecutor] = {}
+_executors_lock = threading.Lock()
+
+
+#: A provider answering slower than this on average is mostly waited for, so
+#: the rest of the batch goes side by side; a faster one (a provider on the
+#: same network, the sandbox) is cheaper to call one at a time, since threads
+#: fight over the interpreter lock (measured: 1,185 against 954 SMS/s on loopback).
+SIDE_BY_SIDE_AFTER_MS = 10.0
+
+
+def _side_by_side(
+    send: Callable[[_Send], _Update], sends: list[_Send], concurrency: int
+) -> Iterator[_Update]:
+    """Run ``send`` over ``sends``, up to ``concurrency`` at a time once the provider
+    proves slow (:data:`SIDE_BY_SIDE_AFTER_MS`); results as they come.
+
+    A real provider takes 100 ms or more to answer, nearly all of it waiting,
+    so threads let one worker process keep several messages in flight. One
+    pool per process and size, made on first use: RQ's non-forking worker runs
+    jobs one after another in the same process.
+    """
+    remaining = iter(sends)
+    spent = 0.0
+    done = 0
+    for item in remaining:
+        started = time.perf_counter()
+        update = send(item)
+        spent += time.perf_counter() - started
+        done += 1
+        yield update
+        if concurrency > 1 and spent * 1000 / done > SIDE_BY_SIDE_AFTER_MS:
+            break
+    rest = list(remaining)
+    if not rest:
+        return
+    with _executors_lock:
+        executor = _executors.get(concurrency)
+        if executor is None:
+            executor = _executors[concurrency] = ThreadPoolExecutor(
+                max_workers=concurrency, thread_name_prefix="sms-send"
+            )
+    for future in as_completed([executor.submit(send, item) for item in rest]):
+        yield future.result()
+
+
+def _outcome_update(
+    message_id: int, tenant_id: int, phone: str, outcome: Outcome, retries_left: int
+) -> _Update:
+    """The new state of a message the providers answered for, and its attempt rows."""
     attempts = []
     for attempt in outcome.attempts:
         result, err = attempt.result, attempt.error
@@ -639,90 +884,141 @@ def _record(
             }
         )
     provider = outcome.provider
-    values: dict[str, Any] = {
-        "provider_id": provider.id if provider else None,
-        "provider": provider.type if provider else None,
-        "updated_at": utcnow(),
-    }
-    result = outcome.result
+    result, error = outcome.result, outcome.error
     if result is not None:
-        values.update(
-            status=MessageStatus.SENT.value,
-            provider_message_id=result.provider_message_id,
-            price=result.price,
-            currency=result.currency,
-            sent_at=utcnow(),
-            error_code=None,
-            error_text=None,
-            error_hint=case(
-                (_MESSAGES.c.error_hint.startswith("Dry run"), _MESSAGES.c.error_hint),
-                else_=None,
-            ),
+        return _Update(
+            message_id,
+            MessageStatus.SENT.value,
+            {
+                "b_id": message_id,
+                "b_provider_id": provider.id if provider else None,
+                "b_provider": provider.type if provider else None,
+                "b_provider_message_id": result.provider_message_id,
+                "b_price": result.price,
+                "b_currency": result.currency,
+                "b_segments": result.segments or None,
+                "b_now": utcnow(),
+            },
+            sent=True,
+            attempts=tuple(attempts),
         )
-        if result.segments:
-            values["segments"] = result.segments
-    elif error is not None:
-        values.update(
-            error_code=error.reason.value,
-            error_text=f"Waiting to retry: {error}" if retry else str(error),
-            error_hint=error.hint,
-        )
-        if not retry:
-            values["status"] = MessageStatus.FAILED.value
+    if error is None:  # pragma: no cover - send_with_failover is never given no provider
+        raise RuntimeError(f"message {message_id}: no provider answered")
+    update = _not_sent_update(
+        message_id,
+        None,
+        error.reason.value,
+        str(error),
+        hint=error.hint,
+        retries_left=retries_left if error.temporary else 0,
+        provider=provider,
+    )
+    opted_out = None
+    if update.waiting is None and error.reason == FailureReason.OPTED_OUT:
+        opted_out = (tenant_id, phone, error.provider)
+    return replace(update, attempts=tuple(attempts), opted_out=opted_out)
+
+
+def _not_sent_update(
+    message_id: int,
+    status: MessageStatus | None,
+    code: str,
+    text: str,
+    *,
+    hint: str | None = None,
+    retries_left: int = 0,
+    provider: ProviderConfig | None = None,
+) -> _Update:
+    """A message that was not sent: ``status``, or with ``None`` a temporary
+    failure, which waits in ``queued`` while tries are left and is ``failed`` after."""
+    waiting = None
+    if status is None:
+        if retries_left > 0:
+            status, waiting = MessageStatus.QUEUED, text
+            text = f"Waiting to retry: {text}"
+        else:
+            status = MessageStatus.FAILED
+    return _Update(
+        message_id,
+        status.value,
+        {
+            "b_id": message_id,
+            "b_status": status.value,
+            "b_provider_id": provider.id if provider else None,
+            "b_provider": provider.type if provider else None,
+            "b_error_code": code,
+            "b_error_text": text,
+            "b_error_hint": hint,
+            "b_now": utcnow(),
+        },
+        waiting=waiting,
+    )
+
+
+#: A sent message: the provider's id, price and segments; a dry-run hint stays.
+_SENT = (
+    _MESSAGES.update()
+    .where(_MESSAGES.c.id == bindparam("b_id"))
+    .values(
+        status=MessageStatus.SENT.value,
+        provider_id=bindparam("b_provider_id"),
+        provider=bindparam("b_provider"),
+        provider_message_id=bindparam("b_provider_message_id"),
+        price=bindparam("b_price"),
+        currency=bindparam("b_currency"),
+        segments=func.coalesce(bindparam("b_segments"), _MESSAGES.c.segments),
+        sent_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        error_code=None,
+        error_text=None,
+        error_hint=case(
+            (_MESSAGES.c.error_hint.startswith("Dry run"), _MESSAGES.c.error_hint),
+            else_=None,
+        ),
+    )
+)
+#: A message not sent (yet): its status and why.
+_NOT_SENT = (
+    _MESSAGES.update()
+    .where(_MESSAGES.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        provider_id=bindparam("b_provider_id"),
+        provider=bindparam("b_provider"),
+        error_code=bindparam("b_error_code"),
+        error_text=bindparam("b_error_text"),
+        error_hint=bindparam("b_error_hint"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def _write(services: Services, updates: list[_Update]) -> None:
+    """Record several messages' outcomes in one transaction: attempts, statuses, opt-outs.
+
+    Core ``executemany`` statements on the session's connection: the ORM's
+    unit of work costs about as much Python per row as sending the SMS.
+    """
+    if not updates:
+        return
+    sent = [u.values for u in updates if u.sent]
+    not_sent = [u.values for u in updates if not u.sent]
+    attempts = [a for u in updates for a in u.attempts]
     with session_scope(services.sessions) as session:
-        # Core statements on the session's connection (same transaction): the
-        # ORM's bulk and UPDATE paths cost about as much Python as the SMS call.
         connection = session.connection()
         if attempts:
             connection.execute(_ATTEMPTS.insert(), attempts)
-        status = connection.execute(
-            _MESSAGES.update()
-            .where(_MESSAGES.c.id == message_id)
-            .values(values)
-            .returning(_MESSAGES.c.status)
-        ).scalar_one()
-        if error is not None and result is None and not retry:
-            if error.reason == FailureReason.OPTED_OUT:
-                suppress(session, tenant_id, phone, reason="opted_out", source=error.provider)
-    if retry:
-        assert error is not None
-        raise TemporarySendFailure(str(error))
-    return str(status)
+        if sent:
+            connection.execute(_SENT, sent)
+        if not_sent:
+            connection.execute(_NOT_SENT, not_sent)
+        for update in updates:
+            if update.opted_out is not None:
+                tenant_id, phone, source = update.opted_out
+                suppress(session, tenant_id, phone, reason="opted_out", source=source)
 
 
 class TemporarySendFailure(RetryableError):
     """Raised inside the send job so RQ schedules the next try."""
 
     code = "provider_temporarily_failed"
-
-
-def _note_waiting(services: Services, message_id: int, code: str, text: str) -> None:
-    with session_scope(services.sessions) as session:
-        session.execute(
-            update(Message)
-            .where(Message.id == message_id)
-            .values(error_code=code, error_text=f"Waiting to retry: {text}", updated_at=utcnow())
-        )
-
-
-def _finish(
-    services: Services,
-    message_id: int,
-    status: MessageStatus,
-    code: str,
-    text: str,
-    *,
-    hint: str | None = None,
-) -> None:
-    with session_scope(services.sessions) as session:
-        session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status == MessageStatus.QUEUED.value)
-            .values(
-                status=status.value,
-                error_code=code,
-                error_text=text,
-                error_hint=hint,
-                updated_at=utcnow(),
-            )
-        )

@@ -42,6 +42,10 @@ class Services:
             settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
         )
         http = requests.Session()
+        # What requests would otherwise read from the environment on every call.
+        http.trust_env = settings.http_proxy_from_environment
+        if settings.http_ca_bundle:
+            http.verify = settings.http_ca_bundle
         adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=50)
         http.mount("http://", adapter)
         http.mount("https://", adapter)

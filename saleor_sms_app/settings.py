@@ -26,6 +26,16 @@ DEFAULT_ALLOWED_SALEOR_API_URLS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\
 #: few kB, so anything near this is not a webhook we subscribed to.
 DEFAULT_MAX_WEBHOOK_BYTES = 512 * 1024
 
+#: Messages one worker process hands to providers at the same time.
+DEFAULT_SEND_CONCURRENCY = 8
+
+#: The variables through which ``requests`` takes proxies from the environment.
+PROXY_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -43,6 +53,13 @@ class Settings:
     #: Where the built dashboard page lives; tests point it elsewhere.
     dashboard_dist: Path = Path(__file__).resolve().parent.parent / "dashboard_ui" / "dist"
     log_level: str = "INFO"
+    send_concurrency: int = DEFAULT_SEND_CONCURRENCY
+    #: Whether outgoing HTTP must honour proxy variables of the environment.
+    #: ``requests`` looks them up on every call (about half a millisecond with
+    #: a large environment), so it only does when one of them is set.
+    http_proxy_from_environment: bool = False
+    #: The CA bundle ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` name, read once.
+    http_ca_bundle: str | None = None
 
     @property
     def app_url_is_public(self) -> bool:
@@ -130,6 +147,17 @@ class Settings:
         except ValueError:
             problems.append(f"MAX_WEBHOOK_BYTES must be a number of bytes >= 1024, got {raw_max!r}")
 
+        send_concurrency = DEFAULT_SEND_CONCURRENCY
+        raw_concurrency = env.get("SEND_CONCURRENCY", str(DEFAULT_SEND_CONCURRENCY))
+        try:
+            send_concurrency = int(raw_concurrency)
+            if not 1 <= send_concurrency <= 64:
+                raise ValueError
+        except ValueError:
+            problems.append(
+                f"SEND_CONCURRENCY must be a whole number from 1 to 64, got {raw_concurrency!r}"
+            )
+
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -150,6 +178,9 @@ class Settings:
             port=port,
             max_webhook_bytes=max_bytes,
             log_level=log_level,
+            send_concurrency=send_concurrency,
+            http_proxy_from_environment=any(env.get(name) for name in PROXY_VARIABLES),
+            http_ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
         )
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))

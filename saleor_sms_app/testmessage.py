@@ -31,7 +31,7 @@ from saleor_sms_app.providers.models import (
 )
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
-from saleor_sms_app.sending import _record, insert_message
+from saleor_sms_app.sending import insert_message, record_outcome
 from saleor_sms_app.services import Services
 
 #: Longest test text accepted (ten concatenated GSM-7 parts).
@@ -106,7 +106,8 @@ def send_test_message(
                 "body": body,
                 "segments": info.segments,
                 "encoding": info.encoding,
-                "status": MessageStatus.QUEUED.value,
+                # Sent right here, not by a worker: no job may claim it.
+                "status": MessageStatus.SENDING.value,
             },
         )
     assert message_id is not None  # a fresh random dedupe key cannot collide
@@ -118,7 +119,7 @@ def send_test_message(
         context,
         callback_url_for=lambda p: callback_url(services.settings, tenant_id, secret, p.id),
     )
-    _record(services, message_id, tenant_id, phone, outcome)
+    record_outcome(services, message_id, tenant_id, phone, outcome)
     attempt = outcome.attempts[-1]
     if attempt.result is not None:
         return TestMessageResult(

@@ -10,14 +10,21 @@ a job is sent at most every :data:`HEARTBEAT_EVERY_SECONDS` (its key lives
 minutes, so it cannot expire in between), an unchanged state is not re-written,
 and job descriptions are not formatted into the log. Every job still goes
 through RQ's started registry, retries and failed registry exactly as before.
+
+With RQ's own maintenance (at start, then every ``maintenance_interval``) it
+also marks messages left ``sending`` by a worker that died as ``unknown``
+(:func:`saleor_sms_app.sending.release_stale_sends`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rq import SimpleWorker
 from rq.utils import now
+
+log = logging.getLogger(__name__)
 
 #: Seconds between the worker's stand-alone heartbeats (RQ sends ~3 per job).
 HEARTBEAT_EVERY_SECONDS = 10.0
@@ -42,3 +49,17 @@ class SmsWorker(SimpleWorker):
         if pipeline is None and state == self._state:
             return
         super().set_state(state, pipeline)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        # Imported here: the worker class is loaded by RQ's CLI before the app.
+        from saleor_sms_app.sending import release_stale_sends
+        from saleor_sms_app.services import get_services
+
+        try:
+            released = release_stale_sends(get_services())
+        except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
+            log.warning("could not check for interrupted sends", exc_info=True)
+            return
+        if released:
+            log.warning("%s messages were interrupted while sending; marked unknown", released)

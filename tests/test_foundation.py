@@ -42,6 +42,38 @@ def test_postgres_urls_are_normalised() -> None:
     assert s.app_url_is_public
 
 
+BASE_ENV = {"APP_URL": "http://localhost:8000", "SECRET_KEY": "k" * 40, "REDIS_URL": "redis://x"}
+
+
+@pytest.mark.parametrize("raw", ["0", "65", "eight", "2.5"])
+def test_send_concurrency_must_be_a_sensible_whole_number(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="SEND_CONCURRENCY"):
+        Settings.from_env({**BASE_ENV, "SEND_CONCURRENCY": raw})
+    assert Settings.from_env({**BASE_ENV, "SEND_CONCURRENCY": "3"}).send_concurrency == 3
+    assert Settings.from_env(BASE_ENV).send_concurrency == 8
+
+
+def test_outgoing_http_honours_proxy_variables_only_when_set() -> None:
+    from saleor_sms_app.services import Services
+
+    plain = Settings.from_env(BASE_ENV)
+    proxied = Settings.from_env({**BASE_ENV, "HTTPS_PROXY": "http://proxy.internal:3128"})
+    bundle = Settings.from_env({**BASE_ENV, "CURL_CA_BUNDLE": "/etc/ssl/corp.pem"})
+    assert not plain.http_proxy_from_environment and plain.http_ca_bundle is None
+    assert proxied.http_proxy_from_environment
+    assert bundle.http_ca_bundle == "/etc/ssl/corp.pem"
+    for settings, trust_env, verify in (
+        (plain, False, True),
+        (proxied, True, True),
+        (bundle, False, "/etc/ssl/corp.pem"),
+    ):
+        services = Services.build(settings)
+        try:
+            assert services.http.trust_env is trust_env and services.http.verify == verify
+        finally:
+            services.close()
+
+
 def test_secret_box_rotation() -> None:
     old = SecretBox(["o" * 40])
     stored = old.encrypt("token-123")

@@ -14,6 +14,7 @@ export const STATUS_COLORS: Record<string, string> = {
   delivered: "#2e9b5f",
   sent: "#3b6fd8",
   queued: "#a0a7b4",
+  sending: "#6f8fc9",
   unknown: "#c59a2d",
   skipped: "#8a6fd1",
   failed: "#d6453d",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -445,15 +445,66 @@ def test_uninstalled_tenants_and_vanished_orders_are_ignored(
     assert messages(services) == [] and CONFIG_KEY not in saleor.app_private_metadata
 
 
+def _set_status(services: Services, message_id: int, status: str, **values: Any) -> None:
+    with services.sessions() as session, session.begin():
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.status = status
+        for name, value in values.items():
+            setattr(message, name, value)
+
+
 def test_a_message_being_sent_by_another_worker_is_left_to_it(
     services: Services, saleor: SaleorStandin, tenant: TenantRecord
 ) -> None:
     run(saleor, "ORDER_CREATED", saleor.make_order())
     customer = by_rule(services)["customer-order-confirmation/customer"]
-    lock = services.redis.lock(f"sms:sending:{customer.id}", timeout=30)
-    assert lock.acquire(blocking=False)
-    assert send_message(customer.id) == "locked"
+    _set_status(services, customer.id, "sending")  # claimed by another worker
+    assert send_message(customer.id) == "sending"
+    assert sending.send_messages(services, [customer.id, customer.id]) == {"sending": 2}
     assert outbox(services) == []
-    lock.release()
-    drain_queue(services)
-    assert len(outbox(services)) == 1 and send_message(customer.id) == "sent"
+    _set_status(services, customer.id, "queued")  # that worker gave it back
+    assert send_message(customer.id) == "sent" and len(outbox(services)) == 1
+    assert send_message(customer.id) == "sent" and len(outbox(services)) == 1
+
+
+def test_two_workers_on_the_same_messages_send_each_once(
+    services: Services, saleor: SaleorStandin, tenant: TenantRecord
+) -> None:
+    for _ in range(6):
+        run(saleor, "ORDER_CREATED", saleor.make_order())
+    ids = [m.id for m in messages(services) if m.status == "queued"]
+    assert len(ids) == 6
+    results: list[dict[str, int]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(sending.send_messages(services, ids)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outbox(services)) == 6
+    assert sorted(line["reference"] for line in outbox(services)) == sorted(str(i) for i in ids)
+    assert sum(r.get("sent", 0) + r.get("sending", 0) for r in results) == 4 * 6
+
+
+def test_a_send_interrupted_by_a_dead_worker_is_marked_unknown_not_sent_again(
+    services: Services, saleor: SaleorStandin, tenant: TenantRecord
+) -> None:
+    run(saleor, "ORDER_CREATED", saleor.make_order())
+    run(saleor, "ORDER_CREATED", saleor.make_order())
+    stale, fresh = [m.id for m in messages(services) if m.status == "queued"]
+    _set_status(
+        services,
+        stale,
+        "sending",
+        updated_at=datetime.now(UTC) - timedelta(seconds=sending.SEND_LOCK_SECONDS + 5),
+    )
+    _set_status(services, fresh, "sending")
+    assert sending.release_stale_sends(services) == 1
+    statuses = {m.id: m for m in messages(services)}
+    assert statuses[stale].status == "unknown"
+    assert statuses[stale].error_code == "send_interrupted"
+    assert statuses[fresh].status == "sending"
+    assert send_message(stale) == "unknown" and outbox(services) == []

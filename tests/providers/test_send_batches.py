@@ -6,6 +6,9 @@ loopback stand-in provider.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
@@ -131,3 +134,75 @@ def test_a_permanent_failure_in_a_batch_is_recorded_and_the_rest_are_sent(
     assert sending.send_messages(services, [bad, good]) == {"failed": 1, "sent": 1}
     assert _status(services, bad)[0] == "failed" and _status(services, good)[0] == "sent"
     assert services.queue.count == 0
+
+
+def _count_in_flight(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Wrap the provider call; returns a list whose max is the most sends in flight at once."""
+    lock, in_flight, seen = threading.Lock(), [0], [0]
+    real = sending.send_with_failover
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            in_flight[0] += 1
+            seen.append(in_flight[0])
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(sending, "send_with_failover", counted)
+    return seen
+
+
+def test_a_slow_provider_gets_the_batch_side_by_side_each_message_once(
+    services: Services,
+    tenant: TenantRecord,
+    provider: StandinProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(services, "settings", services.settings.with_overrides(send_concurrency=4))
+    seen = _count_in_flight(monkeypatch)
+    provider.mode, provider.slow_seconds = "slow", 0.15
+    ids = [log_message(services, tenant.id, body=f"Order {i} shipped") for i in range(9)]
+    assert sending.send_messages(services, ids) == {"sent": 9}
+    assert max(seen) > 1  # the first answer was slow, so the rest went together
+    assert max(seen) <= 4
+    assert sorted(r.json["ref"] for r in provider.requests) == sorted(str(i) for i in ids)
+    assert [_attempts(services, i) for i in ids] == [["queued"]] * 9
+
+
+def test_a_fast_provider_gets_the_batch_one_at_a_time(
+    services: Services,
+    tenant: TenantRecord,
+    provider: StandinProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(services, "settings", services.settings.with_overrides(send_concurrency=4))
+    monkeypatch.setattr(sending, "SIDE_BY_SIDE_AFTER_MS", 10_000.0)
+    seen = _count_in_flight(monkeypatch)
+    ids = [log_message(services, tenant.id) for _ in range(6)]
+    assert sending.send_messages(services, ids) == {"sent": 6}
+    assert max(seen) == 1
+
+
+def test_an_unexpected_error_gives_the_message_back_for_a_retry(
+    services: Services,
+    tenant: TenantRecord,
+    provider: StandinProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(sending, "send_with_failover", broken)
+    message_id = log_message(services, tenant.id)
+    assert sending.send_messages(services, [message_id]) == {"retrying": 1}
+    status, text = _status(services, message_id)
+    assert status == "queued" and (text or "").startswith("Waiting to retry: Unexpected error")
+    monkeypatch.undo()
+    use_config(services, tenant, AppConfig(providers=[generic_config("a", provider.url)]))
+    drain_queue(services)
+    assert _status(services, message_id) == ("sent", None)

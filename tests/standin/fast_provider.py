@@ -16,7 +16,9 @@ import json
 _ids = itertools.count(1)
 
 
-async def _serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _serve_client(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float = 0.0
+) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -26,6 +28,8 @@ async def _serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
                     length = int(line[15:].strip())
             body = await reader.readexactly(length) if length else b""
             ref = json.loads(body or b"{}").get("ref")
+            if latency:
+                await asyncio.sleep(latency)  # a provider across the internet
             answer = json.dumps({"id": f"fast-{next(_ids)}", "status": "queued", "ref": ref})
             data = answer.encode()
             writer.write(
@@ -39,11 +43,15 @@ async def _serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
         writer.close()
 
 
-def serve(port: int) -> None:
-    """Run forever on 127.0.0.1:``port`` (start it in a child process)."""
+def serve(port: int, latency_ms: float = 0.0) -> None:
+    """Run forever on 127.0.0.1:``port`` (start it in a child process), answering
+    each send after ``latency_ms`` like a provider far away would."""
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _serve_client(reader, writer, latency_ms / 1000)
 
     async def main() -> None:
-        server = await asyncio.start_server(_serve_client, "127.0.0.1", port)
+        server = await asyncio.start_server(client, "127.0.0.1", port)
         async with server:
             await server.serve_forever()
 
