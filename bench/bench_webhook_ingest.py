@@ -1,21 +1,27 @@
 """How many signed Saleor webhooks per second the web process verifies and enqueues.
 
 Setup, all on loopback and all real: a throwaway ``redis-server``, a migrated
-SQLite database, gunicorn with the production settings
-(``saleor_sms_app/gunicorn_conf.py``) serving the real app, and the loopback
-Saleor stand-in, which installs the app over HTTP (manifest + register) and
-signs the bodies with its key. Then ``wrk`` (Debian's package, a separate
-process; installed by ``scripts/ensure-system-package.sh wrk`` if missing)
-drives two routes of the same server in the same run:
+SQLite database, gunicorn serving the real app, and the loopback Saleor
+stand-in, which installs the app over HTTP (manifest + register) and signs the
+bodies with its key. Then ``wrk`` (Debian's package, a separate process;
+installed by ``scripts/ensure-system-package.sh wrk`` if missing) drives two
+routes of the same server, one after the other:
 
 * baseline: ``POST /bench/ok``, a bare route answering ``{"success": true}``
   with the same body (what the server, Flask and the network cost anyway);
 * ingest: ``POST /api/webhooks/order_created`` with distinct pre-signed bodies
   (every request is a new delivery: tenant lookup, RS256 verification, JSON
-  checks, ``SET NX`` and the enqueue pipeline).
+  checks, and the ``SET NX`` + enqueue script).
 
-Afterwards the queue must hold exactly one job per accepted delivery.
-Bounded: 2 x 5 s of load, about 40 s in all. Run with ``make bench`` or
+That pair runs once per gunicorn configuration (``BENCH_SERVERS``; by default
+the production settings of ``saleor_sms_app/gunicorn_conf.py``, then gthread
+workers with keep-alive, then sync workers = cores), each on a flushed Redis
+with the same deliveries, and each prints its worker class, processes, threads
+and whether connections persist. wrk keeps connections open whenever the server
+lets it, as Saleor's webhook client does; sync workers close every one.
+Afterwards Redis must hold exactly one job per de-duplication key.
+Bounded: 2 x 5 s of load per configuration, about a minute in all. Run with
+``make bench`` or
 ``REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_webhook_ingest.py``.
 """
 
@@ -179,12 +185,84 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def report(label: str, r: dict[str, Any], web_cpu: float, redis_cpu: float) -> None:
+def context_switches(pids: list[int]) -> int:
+    """Voluntary + involuntary context switches of every thread of these processes so far.
+
+    A worker that waits (for Redis, for the client) gives up its core and later
+    takes one back; on a machine where other processes want the cores too, those
+    switches cost CPU (and cold caches) that the request's own code does not show.
+    """
+    switches = 0
+    for pid in pids:
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    switches += int(line.split()[1])
+    return switches
+
+
+def report(label: str, r: dict[str, Any], web_cpu: float, redis_cpu: float, switches: int) -> None:
+    n = r["requests"]
     print(
-        f"{label:<34}{r['requests'] / r['seconds']:7.0f}/s  p50 {r['p50_ms']:6.2f} ms"
-        f"  p99 {r['p99_ms']:6.2f} ms  CPU/request: web {web_cpu / r['requests'] * 1000:.2f} ms,"
-        f" redis {redis_cpu / r['requests'] * 1000:.3f} ms  ({r['requests']} requests,"
-        f" {r['non2xx']} non-2xx, {r['errors']} socket errors)"
+        f"{label:<34}{n / r['seconds']:7.0f}/s  p50 {r['p50_ms']:6.2f} ms"
+        f"  p99 {r['p99_ms']:6.2f} ms  CPU/request: web {web_cpu / n * 1000:.2f} ms,"
+        f" redis {redis_cpu / n * 1000:.3f} ms; web context switches/request {switches / n:.1f}"
+        f"  ({n} requests, {r['non2xx']} non-2xx, {r['errors']} socket errors)"
+    )
+
+
+def server_configs() -> list[tuple[str, list[str]]]:
+    """The gunicorn configurations to compare: (label, command-line overrides).
+
+    ``production`` is ``saleor_sms_app/gunicorn_conf.py`` as it is; the others
+    override the worker class, count and threads on top of it (same bind,
+    timeout and keepalive). ``BENCH_SERVERS`` picks them, e.g.
+    ``production,sync:4,sync:cores,gthread:2x4,gthread:1x8``.
+    """
+    configs: list[tuple[str, list[str]]] = []
+    for spec in os.environ.get("BENCH_SERVERS", "production,gthread:2x4,sync:cores").split(","):
+        spec = spec.strip()
+        if spec == "production":
+            configs.append((spec, []))
+            continue
+        worker_class, _, shape = spec.partition(":")
+        workers, _, threads = shape.partition("x")
+        if workers == "cores":
+            workers = str(os.cpu_count() or 1)
+        args = ["--worker-class", worker_class, "--workers", workers or "1"]
+        if threads:
+            args += ["--threads", threads]
+        configs.append((spec, args))
+    return configs
+
+
+def describe(label: str, overrides: list[str], env: dict[str, str]) -> str:
+    """Which worker class, processes and threads a configuration really runs."""
+    import runpy
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        conf = runpy.run_path(str(ROOT / "saleor_sms_app" / "gunicorn_conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    options = dict(zip(overrides[::2], overrides[1::2], strict=True))
+    worker_class = options.get("--worker-class", conf.get("worker_class", "sync"))
+    workers = options.get("--workers", conf.get("workers", 1))
+    threads = options.get("--threads", conf.get("threads", 1))
+    keepalive = conf.get("keepalive", 2)
+    connections = (
+        f"keep-alive {keepalive} s (persistent connections, as Saleor's webhook client keeps them)"
+        if worker_class != "sync"
+        else "a new connection per request (sync workers close every connection)"
+    )
+    return (
+        f"{label}: gunicorn {worker_class}, {workers} processes x {threads} threads, {connections}"
     )
 
 
@@ -196,21 +274,18 @@ def main() -> None:
         sys.exit("redis-server not found: run with `make bench`")
     wrk = ensure("wrk")
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    processes: list[subprocess.Popen[bytes]] = []
+    redis_process: subprocess.Popen[bytes] | None = None
     saleor = SaleorStandin()
     try:
         redis_port = free_port()
-        processes.append(
-            subprocess.Popen(
-                [redis_bin, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
-                + ["--appendonly", "no", "--dir", str(workdir)],
-                stdout=subprocess.DEVNULL,
-            )
+        redis_process = subprocess.Popen(
+            [redis_bin, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL,
         )
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         database_url = f"sqlite:///{workdir / 'bench.db'}"
         upgrade(database_url)
-
         saleor.start()
         port = free_port()
         app_url = f"http://127.0.0.1:{port}"
@@ -226,95 +301,137 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        processes.append(
-            subprocess.Popen(
-                [str(gunicorn), "-c", str(ROOT / "saleor_sms_app" / "gunicorn_conf.py")]
-                + ["--pythonpath", str(ROOT / "bench"), "bench_webhook_ingest:bench_app()"],
-                env=env,
-                cwd=ROOT,
-            )
-        )
-        wait_for(app_url + "/healthz")
-        saleor.install(app_url)
-
-        # Distinct deliveries: the subscription's body for one order, with a new
-        # order id and number each time, signed like Saleor signs.
-        template = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
-        order_id = json.loads(template)["order"]["id"]
-        started = time.perf_counter()
-        lines = []
-        for n in range(BODIES):
-            new_id = saleor_global_id(uuid.uuid4())
-            body = template.replace(order_id.encode(), new_id.encode()).replace(
-                b'"number": "', f'"number": "{n}'.encode(), 1
-            )
-            lines.append(saleor.sign(body) + "\t" + body.decode())
-        data_file = workdir / "deliveries.tsv"
-        data_file.write_text("\n".join(lines) + "\n")
-        signing = time.perf_counter() - started
         ingest_lua = workdir / "ingest.lua"
         ingest_lua.write_text(LUA)
         baseline_lua = workdir / "baseline.lua"
         baseline_lua.write_text(BASELINE_LUA)
-
-        # Warm every worker (imports, tenant cache, parsed keys) on throwaway deliveries.
-        warm = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
-        for _ in range(40):
-            saleor.send_webhook(app_url, "ORDER_CREATED", body=warm)
-            requests.post(app_url + "/bench/ok", data=warm, timeout=5)
-
+        data_file = workdir / "deliveries.tsv"
         print(
-            f"gunicorn sync workers on 127.0.0.1, wrk -t{THREADS} -c{CONNECTIONS}, "
-            f"{os.cpu_count()} cores; {BODIES} distinct deliveries signed in {signing:.1f} s"
+            f"wrk -t{THREADS} -c{CONNECTIONS} on 127.0.0.1, {os.cpu_count()} cores; "
+            f"each server: bare route {BASELINE_SECONDS} s, then ingest {INGEST_SECONDS} s"
         )
-        workers = worker_pids(processes[1].pid)
-        redis_pid = [processes[0].pid]
-        web0, redis0 = cpu_seconds(workers), cpu_seconds(redis_pid)
-        baseline = run_wrk(
-            wrk, app_url + "/bench/ok", baseline_lua, BASELINE_SECONDS, str(data_file)
-        )
-        web1, redis1 = cpu_seconds(workers), cpu_seconds(redis_pid)
-        queue_before = Redis.from_url(redis_url).llen(f"rq:queue:{QUEUE_NAME}")
-        ingest = run_wrk(
-            wrk,
-            app_url + "/api/webhooks/order_created",
-            ingest_lua,
-            INGEST_SECONDS,
-            str(data_file),
-            str(THREADS),
-            saleor.api_url,
-            saleor.domain,
-        )
-        web2, redis2 = cpu_seconds(workers), cpu_seconds(redis_pid)
-        report("baseline: bare 200 route", baseline, web1 - web0, redis1 - redis0)
-        report("ingest: verify + dedupe + enqueue", ingest, web2 - web1, redis2 - redis1)
-        queued = Redis.from_url(redis_url).llen(f"rq:queue:{QUEUE_NAME}") - queue_before
-        accepted = ingest["requests"] - ingest["non2xx"]
-        ratio = (ingest["requests"] / ingest["seconds"]) / (
-            baseline["requests"] / baseline["seconds"]
-        )
-        print(f"ingest/baseline: {ratio:.2f}; jobs queued: {queued} for {accepted} accepted")
-        # Requests still in flight when wrk stopped finish now; then every
-        # de-duplication key must have its job (warm-up included on both sides).
-        time.sleep(1)
-        client = Redis.from_url(redis_url)
-        keys = sum(1 for _ in client.scan_iter("sms:webhook:*", 1000))
-        jobs = client.llen(f"rq:queue:{QUEUE_NAME}")
-        print(f"de-duplication keys {keys}, jobs {jobs}: {'equal' if keys == jobs else 'MISMATCH'}")
-        if queued < accepted:
-            # Each wrk thread cycles through its own half of the bodies, and one
-            # thread can outrun the other: its repeats are answered as duplicates.
-            print(f"  ({accepted - queued} repeats of {BODIES} bodies: raise BENCH_WEBHOOKS)")
+        problems: list[str] = []
+        for index, (label, overrides) in enumerate(server_configs()):
+            print(describe(label, overrides, env))
+            # Each server starts from an empty Redis, so it sees the same deliveries as new.
+            Redis.from_url(redis_url).flushall()
+            gunicorn = subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn")]
+                + ["-c", str(ROOT / "saleor_sms_app" / "gunicorn_conf.py"), *overrides]
+                + ["--pythonpath", str(ROOT / "bench"), "bench_webhook_ingest:bench_app()"],
+                env=env,
+                cwd=ROOT,
+            )
+            try:
+                wait_for(app_url + "/healthz")
+                if index == 0:
+                    saleor.install(app_url)
+                    sign_deliveries(saleor, data_file)
+                problems += [
+                    f"{label}: {problem}"
+                    for problem in measure(
+                        wrk, app_url, redis_url, saleor, gunicorn.pid, redis_process.pid, data_file
+                    )
+                ]
+            finally:
+                gunicorn.terminate()
+                try:
+                    gunicorn.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    gunicorn.kill()
     finally:
         saleor.stop()
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+    if problems:
+        sys.exit("the figures above do not count: " + "; ".join(problems))
+
+
+def sign_deliveries(saleor: Any, data_file: Path) -> None:
+    """Distinct deliveries: the subscription's body for one order, with a new
+    order id and number each time, signed like Saleor signs."""
+    template = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
+    order_id = json.loads(template)["order"]["id"]
+    started = time.perf_counter()
+    lines = []
+    for n in range(BODIES):
+        new_id = saleor_global_id(uuid.uuid4())
+        body = template.replace(order_id.encode(), new_id.encode()).replace(
+            b'"number": "', f'"number": "{n}'.encode(), 1
+        )
+        lines.append(saleor.sign(body) + "\t" + body.decode())
+    data_file.write_text("\n".join(lines) + "\n")
+    print(f"  {BODIES} distinct deliveries signed in {time.perf_counter() - started:.1f} s")
+
+
+def measure(
+    wrk: str,
+    app_url: str,
+    redis_url: str,
+    saleor: Any,
+    master_pid: int,
+    redis_pid: int,
+    data_file: Path,
+) -> list[str]:
+    """Both routes on one running server, then the queue checked against what was accepted.
+
+    Returns what makes the figures untrustworthy (failed requests, a key without
+    its job), so the bench can end non-zero instead of printing them as results.
+    """
+    # Warm every worker (imports, tenant cache, parsed keys) on throwaway deliveries.
+    warm = saleor.event_payload("ORDER_CREATED", {"order": saleor.make_order()})
+    for _ in range(40):
+        saleor.send_webhook(app_url, "ORDER_CREATED", body=warm)
+        requests.post(app_url + "/bench/ok", data=warm, timeout=5)
+    workers = worker_pids(master_pid)
+    web0, redis0, sw0 = cpu_seconds(workers), cpu_seconds([redis_pid]), context_switches(workers)
+    baseline = run_wrk(
+        wrk,
+        app_url + "/bench/ok",
+        data_file.parent / "baseline.lua",
+        BASELINE_SECONDS,
+        str(data_file),
+    )
+    web1, redis1, sw1 = cpu_seconds(workers), cpu_seconds([redis_pid]), context_switches(workers)
+    client = Redis.from_url(redis_url)
+    queue_before = client.llen(f"rq:queue:{QUEUE_NAME}")
+    ingest = run_wrk(
+        wrk,
+        app_url + "/api/webhooks/order_created",
+        data_file.parent / "ingest.lua",
+        INGEST_SECONDS,
+        str(data_file),
+        str(THREADS),
+        saleor.api_url,
+        saleor.domain,
+    )
+    web2, redis2, sw2 = cpu_seconds(workers), cpu_seconds([redis_pid]), context_switches(workers)
+    report("  baseline: bare 200 route", baseline, web1 - web0, redis1 - redis0, sw1 - sw0)
+    report("  ingest: verify + dedupe + enqueue", ingest, web2 - web1, redis2 - redis1, sw2 - sw1)
+    queued = client.llen(f"rq:queue:{QUEUE_NAME}") - queue_before
+    accepted = ingest["requests"] - ingest["non2xx"]
+    ratio = (ingest["requests"] / ingest["seconds"]) / (baseline["requests"] / baseline["seconds"])
+    print(f"  ingest/baseline: {ratio:.2f}; jobs queued: {queued} for {accepted} accepted")
+    # Requests still in flight when wrk stopped finish now; then every
+    # de-duplication key must have its job (warm-up included on both sides).
+    time.sleep(1)
+    keys = sum(1 for _ in client.scan_iter("sms:webhook:*", 1000))
+    jobs = client.llen(f"rq:queue:{QUEUE_NAME}")
+    print(f"  de-duplication keys {keys}, jobs {jobs}: {'equal' if keys == jobs else 'MISMATCH'}")
+    if queued < accepted:
+        # Each wrk thread cycles through its own half of the bodies, and one
+        # thread can outrun the other: its repeats are answered as duplicates.
+        print(f"  ({accepted - queued} repeats of {BODIES} bodies: raise BENCH_WEBHOOKS)")
+    problems = [
+        f"{label}: {r['non2xx']} non-2xx answers, {r['errors']} socket errors"
+        for label, r in (("baseline", baseline), ("ingest", ingest))
+        if r["non2xx"] or r["errors"]
+    ]
+    if keys != jobs:
+        problems.append(f"{keys} de-duplication keys but {jobs} jobs")
+    return problems
 
 
 def saleor_global_id(pk: object) -> str:

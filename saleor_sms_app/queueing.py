@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rq import Retry
 
@@ -49,31 +50,6 @@ def dedupe_redis_key(key: str) -> str:
     return f"sms:webhook:{key}"
 
 
-#: Runs the commands RQ would pipeline for the enqueue only if the ``SET NX`` on
-#: the de-duplication key (KEYS[1]) succeeds; ARGV = TTL, then for each command
-#: its argument count followed by its arguments.
-_ENQUEUE_IF_NEW = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local i = 2
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
-return 1
-"""
-
-
-def _argv_of(pipe: Any) -> list[Any]:
-    """The commands RQ queued on a never-executed pipeline, flattened for the script's ARGV."""
-    argv: list[Any] = []
-    for args, _options in pipe.command_stack:
-        argv.append(len(args))
-        argv.extend(args)
-    pipe.reset()
-    return argv
-
-
 #: Stand-ins for the per-delivery values while RQ builds the template job
 #: (letters only, so they are valid in RQ job ids and never occur by chance).
 _PLACEHOLDERS = {
@@ -83,8 +59,9 @@ _PLACEHOLDERS = {
     "body": "smsplaceholderbodyqzx",
 }
 _TIMESTAMP_FIELDS = ("created_at", "enqueued_at")
-#: One slot of the template: a constant, or how to fill it per delivery.
-_Slot = tuple[str, Any]
+#: The script's ARGV after the TTL (ARGV[1]), in order; ``body`` only if RQ ever
+#: puts it outside the pickled data (today it does not, so it is not sent twice).
+_VARIABLES = ("key", "api_url", "event", "data", "now", "body")
 
 
 def _job_data(args: tuple[str, str, str, str]) -> bytes:
@@ -102,20 +79,35 @@ def _timestamp() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def _lua_string(value: bytes) -> str:
+    """A Lua literal for any bytes: printable ASCII as is, the rest and quote/backslash escaped."""
+    return "'" + "".join(_LUA_BYTES[b] for b in value) + "'"
+
+
+_LUA_BYTES = [chr(b) if 32 <= b < 127 and chr(b) not in "'\\" else f"\\{b:03d}" for b in range(256)]
+
+
 @dataclass(frozen=True)
 class _JobTemplate:
-    """RQ's enqueue commands for a webhook job, built once, filled in per delivery.
+    """RQ's enqueue commands for a webhook job, compiled once into a Lua script.
 
     Building a job through RQ (``Job.create``, ``to_dict``, pickling, zlib,
     strftime, serializer protocol checks) cost about as much web CPU as the
-    rest of the request. The commands differ between deliveries only in the job
-    id, the description, the data and two timestamps, so RQ builds them once
-    with placeholders and each delivery substitutes its values. The template
-    checks itself against RQ's own encoding when it is built, so an RQ upgrade
-    that changes the job format fails loudly in tests instead of silently.
+    rest of the request, and sending its ~50 command arguments to Redis on
+    every delivery cost the web process more again (redis-py encodes each).
+    The commands differ between deliveries only in the job id, the
+    description, the data and two timestamps, so RQ builds them once with
+    placeholders, and they become a script with every constant written into
+    its source: a delivery sends only its own values (``_VARIABLES``), and the
+    ``SET NX`` on the de-duplication key (KEYS[1]) decides in the same script
+    whether the job is written at all. The template checks itself against
+    RQ's own encoding when it is built, so an RQ upgrade that changes the job
+    format fails loudly in tests instead of silently.
     """
 
-    slots: tuple[_Slot, ...]
+    #: Which of ``_VARIABLES`` the script reads, in ARGV order after the TTL.
+    variables: tuple[str, ...]
+    script: Script
 
     @classmethod
     def build(cls, services: Services) -> _JobTemplate:
@@ -130,40 +122,75 @@ class _JobTemplate:
             description=_description(p["api_url"], p["event"]),
             pipeline=pipe,
         )
-        slots: list[_Slot] = []
-        previous: Any = None
-        for value in _argv_of(pipe):
-            if previous == "data":
-                if zlib.decompress(value) != _job_data(args):
-                    raise RuntimeError("RQ encodes job data differently; update queueing.py")
-                slots.append(("data", None))
-            elif previous in _TIMESTAMP_FIELDS:
-                slots.append(("timestamp", None))
-            elif isinstance(value, str) and any(x in value for x in p.values()):
-                template = value.replace("{", "{{").replace("}", "}}")
-                for name, placeholder in p.items():
-                    template = template.replace(placeholder, "{" + name + "}")
-                slots.append(("format", template))
-            else:
-                slots.append(("constant", value))
-            previous = value
-        return cls(tuple(slots))
+        # The bytes redis-py itself would send for each constant.
+        encoder = services.redis.get_encoder()
+        used: set[str] = set()
+        calls: list[str] = []
+        for command, _options in pipe.command_stack:
+            parts: list[str] = []
+            previous: Any = None
+            for value in command:
+                if previous == "data":
+                    if zlib.decompress(value) != _job_data(args):
+                        raise RuntimeError("RQ encodes job data differently; update queueing.py")
+                    parts.append("data")
+                    used.add("data")
+                elif previous in _TIMESTAMP_FIELDS:
+                    parts.append("now")
+                    used.add("now")
+                elif isinstance(value, str) and any(x in value for x in p.values()):
+                    parts.append(_lua_concatenation(value, used))
+                else:
+                    parts.append(_lua_string(encoder.encode(value)))  # type: ignore[no-untyped-call]
+                previous = value
+            calls.append(f"redis.call({', '.join(parts)})")
+        pipe.reset()
+        variables = tuple(name for name in _VARIABLES if name in used)
+        names = ", ".join(variables)
+        values = ", ".join(f"ARGV[{i}]" for i in range(2, len(variables) + 2))
+        source = "\n".join(
+            [
+                "if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end",
+                f"local {names} = {values}",
+                *calls,
+                "return 1",
+            ]
+        )
+        return cls(variables, services.redis.register_script(source))
 
-    def argv(self, saleor_api_url: str, event: str, raw_body: str, key: str) -> list[Any]:
-        values = {"api_url": saleor_api_url, "event": event, "body": raw_body, "key": key}
-        data = _job_data((saleor_api_url, event, raw_body, key))
-        now = _timestamp()
-        argv: list[Any] = []
-        for kind, value in self.slots:
-            if kind == "constant":
-                argv.append(value)
-            elif kind == "format":
-                argv.append(value.format_map(values))
-            elif kind == "data":
-                argv.append(data)
-            else:
-                argv.append(now)
-        return argv
+    def enqueue_if_new(
+        self, services: Services, saleor_api_url: str, event: str, raw_body: bytes, key: str
+    ) -> bool:
+        """Run the script for one delivery: ``True`` if its job was written, ``False`` if seen."""
+        text = raw_body.decode()
+        values: dict[str, str | bytes] = {
+            "key": key,
+            "api_url": saleor_api_url,
+            "event": event,
+            "body": text,
+            "now": _timestamp(),
+            "data": _job_data((saleor_api_url, event, text, key)),
+        }
+        argv = [DEDUPE_TTL_SECONDS, *(values[name] for name in self.variables)]
+        return bool(self.script(keys=[dedupe_redis_key(key)], args=argv, client=services.redis))
+
+
+def _lua_concatenation(template: str, used: set[str]) -> str:
+    """A Lua expression for a string with placeholders: literals and variables joined by ``..``."""
+    pieces: list[str] = []
+    rest = template
+    while rest:
+        found = [(rest.find(ph), name) for name, ph in _PLACEHOLDERS.items() if ph in rest]
+        if not found:
+            pieces.append(_lua_string(rest.encode()))
+            break
+        index, name = min(found)
+        if index:
+            pieces.append(_lua_string(rest[:index].encode()))
+        pieces.append(name)
+        used.add(name)
+        rest = rest[index + len(_PLACEHOLDERS[name]) :]
+    return " .. ".join(pieces)
 
 
 def _job_id(key: str) -> str:
@@ -195,10 +222,6 @@ def enqueue_webhook(services: Services, saleor_api_url: str, event: str, raw_bod
     """
     key = dedupe_key(saleor_api_url, event, raw_body)
     try:
-        argv = _template(services).argv(saleor_api_url, event, raw_body.decode(), key)
-        enqueued = services.redis.register_script(_ENQUEUE_IF_NEW)(
-            keys=[dedupe_redis_key(key)], args=[DEDUPE_TTL_SECONDS, *argv]
-        )
+        return _template(services).enqueue_if_new(services, saleor_api_url, event, raw_body, key)
     except RedisError as exc:
         raise QueueUnavailable("the job queue (Redis) is not available") from exc
-    return bool(enqueued)
