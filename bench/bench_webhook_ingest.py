@@ -1,7 +1,7 @@
 """How many signed Saleor webhooks per second the web process verifies and enqueues.
 
 Setup, all on loopback and all real: a throwaway ``redis-server``, a migrated
-SQLite database, gunicorn serving the real app, and the loopback Saleor
+SQLite database, gunicorn (or granian) serving the real app, and the loopback Saleor
 stand-in, which installs the app over HTTP (manifest + register) and signs the
 bodies with its key. Then ``wrk`` (Debian's package, a separate process;
 installed by ``scripts/ensure-system-package.sh wrk`` if missing) drives two
@@ -13,12 +13,13 @@ routes of the same server, one after the other:
   (every request is a new delivery: tenant lookup, RS256 verification, JSON
   checks, and the ``SET NX`` + enqueue script).
 
-That pair runs once per gunicorn configuration (``BENCH_SERVERS``; by default
-the production settings of ``saleor_sms_app/gunicorn_conf.py``, then gthread
-workers with keep-alive, then sync workers = cores), each on a flushed Redis
-with the same deliveries, and each prints its worker class, processes, threads
-and whether connections persist. wrk keeps connections open whenever the server
-lets it, as Saleor's webhook client does; sync workers close every one.
+That pair runs once per server configuration (``BENCH_SERVERS``; by default
+the production settings of ``saleor_sms_app/gunicorn_conf.py``, then granian
+through ``scripts/web-granian.sh`` with 4 workers; also ``gthread:2x4``,
+``sync:cores`` and the like), each on a flushed Redis with the same deliveries,
+and each prints its server, processes, threads and whether connections persist.
+wrk keeps connections open whenever the server lets it, as Saleor's webhook
+client does; sync workers close every one.
 Afterwards Redis must hold exactly one job per de-duplication key.
 Bounded: 2 x 5 s of load per configuration, about a minute in all. Run with
 ``make bench`` or
@@ -125,7 +126,7 @@ end
 
 
 def bench_app() -> Flask:
-    """The real app plus a bare route, both served by the same gunicorn workers."""
+    """The real app plus a bare route, both served by the same server processes."""
     from saleor_sms_app.app import create_app
 
     app = create_app()
@@ -216,7 +217,7 @@ def report(label: str, r: dict[str, Any], web_cpu: float, redis_cpu: float, swit
 
 
 def server_configs() -> list[tuple[str, list[str]]]:
-    """The gunicorn configurations to compare: (label, command-line overrides).
+    """The server configurations to compare: (label, gunicorn command-line overrides).
 
     ``production`` is ``saleor_sms_app/gunicorn_conf.py`` as it is; the others
     override the worker class, count and threads on top of it (same bind,
@@ -224,10 +225,13 @@ def server_configs() -> list[tuple[str, list[str]]]:
     ``production,sync:4,sync:cores,gthread:2x4,gthread:1x8``.
     """
     configs: list[tuple[str, list[str]]] = []
-    for spec in os.environ.get("BENCH_SERVERS", "production,gthread:2x4,sync:cores").split(","):
+    for spec in os.environ.get("BENCH_SERVERS", "production,granian:4").split(","):
         spec = spec.strip()
         if spec == "production":
             configs.append((spec, []))
+            continue
+        if spec.startswith("granian"):
+            configs.append((spec, [GRANIAN, spec.partition(":")[2] or str(os.cpu_count() or 1)]))
             continue
         worker_class, _, shape = spec.partition(":")
         workers, _, threads = shape.partition("x")
@@ -240,8 +244,36 @@ def server_configs() -> list[tuple[str, list[str]]]:
     return configs
 
 
+#: Marks a granian configuration among the gunicorn overrides: [GRANIAN, workers].
+GRANIAN = "granian"
+
+
+def server_command(overrides: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The command serving ``bench_app`` for a configuration, and its extra environment."""
+    if overrides[:1] == [GRANIAN]:
+        return (
+            [str(ROOT / "scripts" / "web-granian.sh"), "bench_webhook_ingest:bench_app"],
+            {
+                "GRANIAN": str(Path(sys.executable).parent / "granian"),
+                "WEB_CONCURRENCY": overrides[1],
+                "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
+            },
+        )
+    return (
+        [str(Path(sys.executable).parent / "gunicorn")]
+        + ["-c", str(ROOT / "saleor_sms_app" / "gunicorn_conf.py"), *overrides]
+        + ["--pythonpath", str(ROOT / "bench"), "bench_webhook_ingest:bench_app()"],
+        {},
+    )
+
+
 def describe(label: str, overrides: list[str], env: dict[str, str]) -> str:
     """Which worker class, processes and threads a configuration really runs."""
+    if overrides[:1] == [GRANIAN]:
+        return (
+            f"{label}: granian (scripts/web-granian.sh), {overrides[1]} processes, "
+            "keep-alive (persistent connections, as Saleor's webhook client keeps them)"
+        )
     import runpy
 
     saved = dict(os.environ)
@@ -315,13 +347,8 @@ def main() -> None:
             print(describe(label, overrides, env))
             # Each server starts from an empty Redis, so it sees the same deliveries as new.
             Redis.from_url(redis_url).flushall()
-            gunicorn = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn")]
-                + ["-c", str(ROOT / "saleor_sms_app" / "gunicorn_conf.py"), *overrides]
-                + ["--pythonpath", str(ROOT / "bench"), "bench_webhook_ingest:bench_app()"],
-                env=env,
-                cwd=ROOT,
-            )
+            command, extra_env = server_command(overrides)
+            server = subprocess.Popen(command, env={**env, **extra_env}, cwd=ROOT)
             try:
                 wait_for(app_url + "/healthz")
                 if index == 0:
@@ -330,15 +357,15 @@ def main() -> None:
                 problems += [
                     f"{label}: {problem}"
                     for problem in measure(
-                        wrk, app_url, redis_url, saleor, gunicorn.pid, redis_process.pid, data_file
+                        wrk, app_url, redis_url, saleor, server.pid, redis_process.pid, data_file
                     )
                 ]
             finally:
-                gunicorn.terminate()
+                server.terminate()
                 try:
-                    gunicorn.wait(timeout=10)
+                    server.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    gunicorn.kill()
+                    server.kill()
     finally:
         saleor.stop()
         if redis_process is not None:
@@ -385,7 +412,8 @@ def measure(
     for _ in range(40):
         saleor.send_webhook(app_url, "ORDER_CREATED", body=warm)
         requests.post(app_url + "/bench/ok", data=warm, timeout=5)
-    workers = worker_pids(master_pid)
+    # The master too: granian's may do work a gunicorn master does not.
+    workers = [master_pid, *worker_pids(master_pid)]
     web0, redis0, sw0 = cpu_seconds(workers), cpu_seconds([redis_pid]), context_switches(workers)
     baseline = run_wrk(
         wrk,
