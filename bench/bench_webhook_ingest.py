@@ -51,7 +51,7 @@ from saleor_sms_app.services import QUEUE_NAME  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 #: Distinct signed deliveries (each is sent once).
-BODIES = int(os.environ.get("BENCH_WEBHOOKS", "15000"))
+BODIES = int(os.environ.get("BENCH_WEBHOOKS", "24000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = 2
 BASELINE_SECONDS = 5
