@@ -1,6 +1,8 @@
 """From an accepted webhook to texts in the message log, and from a log row to a provider.
 
-Two steps, two RQ jobs (:mod:`saleor_sms_app.jobs`):
+Two steps (:mod:`saleor_sms_app.jobs`); the webhook's job runs both for the
+messages of its event, and ``send_message``/``send_messages`` jobs run step 2
+for retries, events with more than a batch of messages and balance alerts:
 
 1. :func:`process_event` fetches the order fresh, picks the rules, and writes
    one ``messages`` row per rule × recipient. Each row's ``dedupe_key`` is
@@ -210,7 +212,7 @@ def process_event(
                         to_send.append(new_id)
                 else:
                     # Already logged by an earlier run; if that run died before
-                    # queueing the send, queue it now (sending is idempotent).
+                    # sending it, send it now (only a ``queued`` row can be claimed).
                     existing = session.scalar(
                         select(Message.id).where(
                             Message.tenant_id == tenant.id,
@@ -220,7 +222,12 @@ def process_event(
                     )
                     if existing is not None:
                         to_send.append(existing)
-    enqueue_sends(services, to_send)
+    # The messages of one event go out in this job, through the same claim as a
+    # send job (a second RQ job per order cost more than the SMS); an event
+    # with more than a batch of them leaves the rest to batch jobs.
+    if to_send:
+        send_messages(services, to_send[:SEND_BATCH_SIZE])
+        enqueue_sends(services, to_send[SEND_BATCH_SIZE:])
     return EventResult(created, to_send)
 
 
@@ -366,7 +373,8 @@ def enqueue_send(services: Services, message_id: int) -> None:
 
 
 def enqueue_sends(services: Services, message_ids: list[int]) -> None:
-    """Queue sends for several logged messages: one job for one, batch jobs for more.
+    """Queue sends for several logged messages: one job for one, batch jobs for more
+    (nothing for none).
 
     RQ's own bookkeeping costs more than an SMS, so many messages go in
     :func:`saleor_sms_app.jobs.send_messages` jobs of up to

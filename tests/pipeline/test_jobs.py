@@ -32,6 +32,7 @@ from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import ScriptedProvider, configure
+from tests.providers.conftest import log_message
 from tests.standin.saleor import SaleorStandin, fulfillment
 
 
@@ -302,9 +303,8 @@ def test_a_temporary_provider_error_is_retried_until_it_works(
 ) -> None:
     _scripted_config(store, tenant, ProviderConfig(id="s", type="scripted"))
     scripted.script = ["temporary", "temporary", "ok"]
+    # The webhook's job sends at once; after the first failure the row says why it waits.
     run(saleor, "ORDER_CREATED", saleor.make_order())
-    # One job at a time: after the first failure the row says why it waits.
-    drain_queue(services, max_jobs=2)  # the webhook job, then the first send
     customer = by_rule(services)["customer-order-confirmation/customer"]
     assert customer.status == "queued"
     assert (customer.error_text or "").startswith("Waiting to retry: scripted")
@@ -445,6 +445,39 @@ def test_uninstalled_tenants_and_vanished_orders_are_ignored(
     assert messages(services) == [] and CONFIG_KEY not in saleor.app_private_metadata
 
 
+def test_the_webhook_job_sends_its_messages_itself_and_queues_only_the_overflow(
+    services: Services,
+    saleor: SaleorStandin,
+    tenant: TenantRecord,
+    store: ConfigStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(saleor, "ORDER_CREATED", saleor.make_order(phone="+48 601 234 567", country_code="PL"))
+    assert len(outbox(services)) == 1 and services.queue.count == 0
+
+    configure(
+        store,
+        tenant,
+        settings=ShopSettings(staff_numbers=["+48601000001", "+48601000002"]),
+        rules=[
+            Rule(
+                id="staff",
+                name="Staff",
+                event="ORDER_CREATED",
+                recipients=Recipients(staff=True),
+                template="Order {{ order.number }}",
+            )
+        ],
+    )
+    monkeypatch.setattr(sending, "SEND_BATCH_SIZE", 1)
+    run(saleor, "ORDER_CREATED", saleor.make_order())
+    assert len(outbox(services)) == 2  # the first staff number, at once
+    assert services.queue.count == 1  # the other, in a send job
+    drain_queue(services)
+    staff_texts = [line["to"] for line in outbox(services)][1:]
+    assert sorted(staff_texts) == ["+48601000001", "+48601000002"]
+
+
 def _set_status(services: Services, message_id: int, status: str, **values: Any) -> None:
     with services.sessions() as session, session.begin():
         message = session.get(Message, message_id)
@@ -457,24 +490,20 @@ def _set_status(services: Services, message_id: int, status: str, **values: Any)
 def test_a_message_being_sent_by_another_worker_is_left_to_it(
     services: Services, saleor: SaleorStandin, tenant: TenantRecord
 ) -> None:
-    run(saleor, "ORDER_CREATED", saleor.make_order())
-    customer = by_rule(services)["customer-order-confirmation/customer"]
-    _set_status(services, customer.id, "sending")  # claimed by another worker
-    assert send_message(customer.id) == "sending"
-    assert sending.send_messages(services, [customer.id, customer.id]) == {"sending": 2}
+    message_id = log_message(services, tenant.id)
+    _set_status(services, message_id, "sending")  # claimed by another worker
+    assert send_message(message_id) == "sending"
+    assert sending.send_messages(services, [message_id, message_id]) == {"sending": 2}
     assert outbox(services) == []
-    _set_status(services, customer.id, "queued")  # that worker gave it back
-    assert send_message(customer.id) == "sent" and len(outbox(services)) == 1
-    assert send_message(customer.id) == "sent" and len(outbox(services)) == 1
+    _set_status(services, message_id, "queued")  # that worker gave it back
+    assert send_message(message_id) == "sent" and len(outbox(services)) == 1
+    assert send_message(message_id) == "sent" and len(outbox(services)) == 1
 
 
 def test_two_workers_on_the_same_messages_send_each_once(
     services: Services, saleor: SaleorStandin, tenant: TenantRecord
 ) -> None:
-    for _ in range(6):
-        run(saleor, "ORDER_CREATED", saleor.make_order())
-    ids = [m.id for m in messages(services) if m.status == "queued"]
-    assert len(ids) == 6
+    ids = [log_message(services, tenant.id, body=f"Order {i} shipped") for i in range(6)]
     results: list[dict[str, int]] = []
     threads = [
         threading.Thread(target=lambda: results.append(sending.send_messages(services, ids)))
@@ -492,9 +521,7 @@ def test_two_workers_on_the_same_messages_send_each_once(
 def test_a_send_interrupted_by_a_dead_worker_is_marked_unknown_not_sent_again(
     services: Services, saleor: SaleorStandin, tenant: TenantRecord
 ) -> None:
-    run(saleor, "ORDER_CREATED", saleor.make_order())
-    run(saleor, "ORDER_CREATED", saleor.make_order())
-    stale, fresh = [m.id for m in messages(services) if m.status == "queued"]
+    stale, fresh = log_message(services, tenant.id), log_message(services, tenant.id)
     _set_status(
         services,
         stale,
