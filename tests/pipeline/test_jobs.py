@@ -535,3 +535,19 @@ def test_a_send_interrupted_by_a_dead_worker_is_marked_unknown_not_sent_again(
     assert statuses[stale].error_code == "send_interrupted"
     assert statuses[fresh].status == "sending"
     assert send_message(stale) == "unknown" and outbox(services) == []
+
+
+def test_the_worker_marks_interrupted_sends_when_it_starts(
+    services: Services, saleor: SaleorStandin, tenant: TenantRecord
+) -> None:
+    stale = log_message(services, tenant.id)
+    _set_status(
+        services,
+        stale,
+        "sending",
+        updated_at=datetime.now(UTC) - timedelta(seconds=sending.SEND_LOCK_SECONDS + 5),
+    )
+    drain_queue(services)  # an SmsWorker: RQ's maintenance runs as it starts
+    assert [(m.status, m.error_code) for m in messages(services)] == [
+        ("unknown", "send_interrupted")
+    ]
