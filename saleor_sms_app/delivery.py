@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.models import DeliveryReport, Message, MessageStatus, utcnow
@@ -117,6 +118,31 @@ def apply_events(
             ):
                 applied.suppressed.append(message.phone)
     return applied
+
+
+#: A send still unrecorded after this long is not about to be recorded (its
+#: providers' timeouts have all passed): a report then is simply unknown.
+IN_FLIGHT_SECONDS = 60
+
+
+def sending_now(session: Session, tenant_id: int) -> bool:
+    """Whether the tenant has messages a worker is sending at this moment.
+
+    A worker records the providers' answers a few at a time, so a fast
+    provider's report can arrive before its message id is written; such a
+    report is worth sending again, not refusing as unknown.
+    """
+    cutoff = utcnow() - timedelta(seconds=IN_FLIGHT_SECONDS)
+    found = session.scalar(
+        select(
+            exists().where(
+                Message.tenant_id == tenant_id,
+                Message.status == MessageStatus.SENDING.value,
+                Message.updated_at >= cutoff,
+            )
+        )
+    )
+    return bool(found)
 
 
 def _by_reference(

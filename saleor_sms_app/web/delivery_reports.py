@@ -18,8 +18,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import apply_events
-from saleor_sms_app.errors import BadRequest, NotFound, Unauthorized
+from saleor_sms_app.delivery import apply_events, sending_now
+from saleor_sms_app.errors import BadRequest, MessageStillSending, NotFound, Unauthorized
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
 from saleor_sms_app.providers.models import ProviderConfigError
@@ -68,6 +68,11 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
         )
         if not applied.matched:
             session.rollback()
+            if sending_now(session, tenant_id):
+                raise MessageStillSending(
+                    "a message of this shop is being sent right now and its provider id is "
+                    "not recorded yet; send the report again"
+                )
             raise NotFound(
                 "no message sent through this provider has the id " + ", ".join(applied.unknown[:5])
             )

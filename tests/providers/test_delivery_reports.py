@@ -150,6 +150,25 @@ def test_report_for_a_message_we_never_sent_is_404(
     assert _reports(services) == 0
 
 
+def test_report_arriving_while_a_message_is_still_being_sent_asks_for_a_retry(
+    client: Any, services: Services, settings: Settings, shop: TenantRecord
+) -> None:
+    in_flight = log_message(services, shop.id, status="sending")
+    form = {"MessageSid": "SM-EARLY", "MessageStatus": "delivered"}
+    response = _post_twilio(client, settings, _path(shop), form)
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "message_still_sending"
+    assert _reports(services) == 0 and _status(services, in_flight)[0] == "sending"
+    # Once the send is recorded, the same report applies.
+    with services.sessions.begin() as session:
+        message = session.get(Message, in_flight)
+        assert message is not None
+        message.status, message.provider_id, message.provider = "sent", "tw", "twilio"
+        message.provider_message_id = "SM-EARLY"
+    assert _post_twilio(client, settings, _path(shop), form).status_code == 200
+    assert _status(services, in_flight)[0] == "delivered"
+
+
 def test_final_state_is_never_downgraded(
     client: Any, services: Services, settings: Settings, shop: TenantRecord
 ) -> None:
