@@ -139,7 +139,8 @@ def process_event(
     to do. A configuration we cannot read raises its permanent error so the
     failed job shows why.
     """
-    tenant = get_tenant(services, saleor_api_url)
+    # Fresh: the token must be the current install's, not a cached one a reinstall replaced.
+    tenant = get_tenant(services, saleor_api_url, fresh=True)
     if tenant is None:
         log.info("webhook for %s ignored: the app is not installed there", saleor_api_url)
         return EventResult([], [])

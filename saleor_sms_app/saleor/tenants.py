@@ -2,11 +2,15 @@
 
 A tenant is keyed by its full GraphQL API URL, the value Saleor sends in
 ``Saleor-Api-Url`` on every request. The webhook hot path looks a tenant up on
-every request, so lookups go through a small in-process cache with a short TTL:
-a process learns about an install or uninstall done by another process at most
-:data:`CACHE_TTL_SECONDS` later, and immediately about one done by itself.
-A stale cache entry is harmless for signature checks (a wrong key re-fetches the
-JWKS) and an uninstalled tenant only keeps receiving nothing from Saleor.
+every request, so lookups go through a small in-process cache with a short TTL.
+Only installed tenants are cached: "not installed" is always read afresh, so a
+(re)install done by another process counts at once (a webhook refused as
+unknown is never redelivered by Saleor, so a cached miss lost SMS for up to
+:data:`CACHE_TTL_SECONDS` after a reinstall — seen against a real Saleor 3.23).
+A cached installed tenant may be stale for that long: harmless for signature
+checks (a wrong key re-fetches the JWKS), and the worker reads the tenant
+afresh for each event (:func:`get_tenant` with ``fresh=True``), so it never
+calls Saleor with a token an uninstall or reinstall replaced.
 """
 
 from __future__ import annotations
@@ -69,19 +73,19 @@ def origin_of(saleor_api_url: str) -> str:
 
 
 class _TenantCache:
-    """API URL → (expiry, record or None); one per database engine, thread-safe."""
+    """API URL → (expiry, installed tenant); one per database engine, thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, TenantRecord | None]] = {}
+        self._entries: dict[str, tuple[float, TenantRecord]] = {}
 
-    def get(self, api_url: str) -> tuple[bool, TenantRecord | None]:
+    def get(self, api_url: str) -> TenantRecord | None:
         entry = self._entries.get(api_url)
         if entry is None or entry[0] < time.monotonic():
-            return False, None
-        return True, entry[1]
+            return None
+        return entry[1]
 
-    def put(self, api_url: str, record: TenantRecord | None) -> None:
+    def put(self, api_url: str, record: TenantRecord) -> None:
         with self._lock:
             self._entries[api_url] = (time.monotonic() + CACHE_TTL_SECONDS, record)
 
@@ -138,16 +142,23 @@ def _by_url(session: Session, api_url: str) -> Tenant | None:
     return session.scalars(select(Tenant).where(Tenant.saleor_api_url == api_url)).first()
 
 
-def get_tenant(services: Services, api_url: str) -> TenantRecord | None:
-    """The installed tenant for this ``Saleor-Api-Url``, or ``None`` (unknown or uninstalled)."""
+def get_tenant(services: Services, api_url: str, *, fresh: bool = False) -> TenantRecord | None:
+    """The installed tenant for this ``Saleor-Api-Url``, or ``None`` (unknown or uninstalled).
+
+    ``fresh`` skips the cache (the worker, before it calls Saleor with the token).
+    """
     cache = _cache(services)
-    hit, record = cache.get(api_url)
-    if hit:
-        return record
+    if not fresh:
+        cached = cache.get(api_url)
+        if cached is not None:
+            return cached
     with services.sessions() as session:
         row = _by_url(session, api_url)
         record = _record(services, row) if row is not None and row.is_installed else None
-    cache.put(api_url, record)
+    if record is None:
+        cache.forget(api_url)
+    else:
+        cache.put(api_url, record)
     return record
 
 
@@ -229,7 +240,7 @@ def uninstall(services: Services, api_url: str) -> bool:
             row.token_encrypted = None
             row.callback_secret_encrypted = None
             row.uninstalled_at = row.uninstalled_at or utcnow()
-    _cache(services).put(api_url, None)
+    _cache(services).forget(api_url)
     return found
 
 

@@ -93,3 +93,34 @@ def test_saleor_client_uses_the_token_and_shared_session(services: Services) -> 
     client = tenants.saleor_client(services, record)
     assert client.token == "token-1" and client.session is services.http
     assert client.api_url == API_URL
+
+
+def test_an_install_by_another_process_counts_at_once(services: Services) -> None:
+    """Seen against a real Saleor 3.23: a web worker that had seen the app uninstalled
+    refused webhooks for 30 s after a reinstall done by another worker, and Saleor
+    never redelivers a 401, so those orders got no SMS."""
+    _install(services)
+    assert tenants.uninstall(services, API_URL) is True
+    assert tenants.get_tenant(services, API_URL) is None  # this process saw the uninstall
+    # Another process reinstalls: straight into the database, not through this cache.
+    with services.sessions.begin() as session:
+        row = session.scalars(select(Tenant)).one()
+        row.token_encrypted = services.secret_box.encrypt("token-new")
+        row.callback_secret_encrypted = services.secret_box.encrypt("s" * 40)
+        row.uninstalled_at = None
+    record = tenants.get_tenant(services, API_URL)
+    assert record is not None and record.token == "token-new"
+
+
+def test_fresh_lookup_sees_a_token_replaced_by_another_process(services: Services) -> None:
+    _install(services)
+    assert tenants.get_tenant(services, API_URL) is not None  # cached with token-1
+    with services.sessions.begin() as session:
+        row = session.scalars(select(Tenant)).one()
+        row.token_encrypted = services.secret_box.encrypt("token-2")
+    cached = tenants.get_tenant(services, API_URL)
+    assert cached is not None and cached.token == "token-1"  # the web hot path may lag
+    fresh = tenants.get_tenant(services, API_URL, fresh=True)
+    assert fresh is not None and fresh.token == "token-2"
+    again = tenants.get_tenant(services, API_URL)
+    assert again is not None and again.token == "token-2"  # and refreshed the cache
