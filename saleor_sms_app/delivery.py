@@ -23,6 +23,7 @@ from datetime import timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.models import DeliveryReport, Message, MessageStatus, utcnow
 from saleor_sms_app.providers.models import DeliveryEvent, DeliveryStatus
 from saleor_sms_app.settings import Settings
@@ -55,6 +56,14 @@ def callback_url(
     if not callback_secret or not settings.app_url_is_public:
         return None
     return f"{settings.app_url}/api/delivery-reports/{tenant_id}/{provider_id}/{callback_secret}"
+
+
+def callback_urls(
+    settings: Settings, tenant_id: int, callback_secret: str | None
+) -> Callable[[ProviderConfig], str | None]:
+    """One tenant's :func:`callback_url` per provider, as ``send_with_failover`` asks for it
+    (the URL names the provider, so a report only matches what that provider sent)."""
+    return lambda provider: callback_url(settings, tenant_id, callback_secret, provider.id)
 
 
 @dataclass

@@ -25,7 +25,6 @@ for retries, events with more than a batch of messages and balance alerts:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -46,7 +45,7 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import callback_url
+from saleor_sms_app.delivery import callback_urls
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, RetryableError, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.models import (
@@ -73,7 +72,6 @@ from saleor_sms_app.saleor.tenants import (
 )
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
-from saleor_sms_app.settings import Settings
 from saleor_sms_app.suppressions import is_suppressed, suppress
 
 log = logging.getLogger(__name__)
@@ -648,9 +646,7 @@ def _dispatch(
             continue
         if config.settings.low_balance_threshold is not None:
             balance_watch.add(tenant_id)
-        callback_url_for = functools.partial(
-            _callback_url, settings, tenant_id, tenant.callback_secret
-        )
+        callback_url_for = callback_urls(settings, tenant_id, tenant.callback_secret)
         for message in messages:
             providers = providers_for(config, message.channel)
             if providers:
@@ -713,12 +709,6 @@ def _dispatch(
         if update.waiting is not None:
             waiting[update.message_id] = update.waiting
     return statuses, waiting
-
-
-def _callback_url(
-    settings: Settings, tenant_id: int, secret: str | None, provider: ProviderConfig
-) -> str | None:
-    return callback_url(settings, tenant_id, secret, provider.id)
 
 
 # Built once: compiling the statements again for every job costs more than running them.

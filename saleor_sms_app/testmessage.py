@@ -16,7 +16,7 @@ from typing import Any
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import callback_url
+from saleor_sms_app.delivery import callback_urls
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration, NotFound
 from saleor_sms_app.models import MessageStatus, RecipientType
 from saleor_sms_app.phones import normalise
@@ -117,7 +117,7 @@ def send_test_message(
         [provider],
         sms,
         context,
-        callback_url_for=lambda p: callback_url(services.settings, tenant_id, secret, p.id),
+        callback_url_for=callback_urls(services.settings, tenant_id, secret),
     )
     record_outcome(services, message_id, tenant_id, phone, outcome)
     attempt = outcome.attempts[-1]
