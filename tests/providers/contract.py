@@ -175,7 +175,7 @@ class ProviderContract:
     ) -> None:
         standin_provider.mode, standin_provider.slow_seconds = "slow", 1.5
         standin_provider.answer(*self.success)
-        error = self.refused(standin_provider, provider_context)
+        error = self.refused(standin_provider, replace(provider_context, timeout=0.5))
         assert error.reason == FailureReason.PROVIDER_UNAVAILABLE
         assert error.temporary and not error.accepted
 

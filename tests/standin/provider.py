@@ -77,7 +77,9 @@ class StandinProvider:
         """Back to accepting, nothing queued or recorded (fixtures reuse one server)."""
         self.mode, self.slow_seconds, self.record = "accept", 2.0, True
         self.requests.clear()
-        self._queue.clear()
+        # A new deque, not a cleared one: a request still in flight from an
+        # earlier test keeps popping from that test's queue, never this one's.
+        self._queue = deque()
         self._ids = itertools.count(1)
         return self
 
@@ -106,7 +108,7 @@ class StandinProvider:
         request = Request(environ)
         # A request still in flight from an earlier test (a slow mode) must draw
         # from that test's numbering, not from the counter a reset put in place.
-        ids, mode = self._ids, self.mode
+        ids, mode, queue, slow = self._ids, self.mode, self._queue, self.slow_seconds
         body = request.get_data()
         if self.record:
             with self._lock:
@@ -119,16 +121,18 @@ class StandinProvider:
                         body,
                     )
                 )
-        if self._queue:
-            status, text, content_type = self._queue.popleft()
+        if queue:
+            status, text, content_type = queue.popleft()
             if mode == "slow":
-                time.sleep(self.slow_seconds)
+                time.sleep(slow)
             return Response(text, status=status, content_type=content_type)(environ, start_response)
-        return self._own_api(body, ids, mode)(environ, start_response)
+        return self._own_api(body, ids, mode, slow)(environ, start_response)
 
-    def _own_api(self, body: bytes, ids: itertools.count[int], mode: str) -> Response:
+    def _own_api(
+        self, body: bytes, ids: itertools.count[int], mode: str, slow: float
+    ) -> Response:
         if mode == "slow":
-            time.sleep(self.slow_seconds)
+            time.sleep(slow)
         if mode == "5xx":
             return Response(
                 "<html><body>502 Bad Gateway</body></html>", 502, content_type="text/html"
