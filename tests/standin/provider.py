@@ -128,9 +128,7 @@ class StandinProvider:
             return Response(text, status=status, content_type=content_type)(environ, start_response)
         return self._own_api(body, ids, mode, slow)(environ, start_response)
 
-    def _own_api(
-        self, body: bytes, ids: itertools.count[int], mode: str, slow: float
-    ) -> Response:
+    def _own_api(self, body: bytes, ids: itertools.count[int], mode: str, slow: float) -> Response:
         if mode == "slow":
             time.sleep(slow)
         if mode == "5xx":
