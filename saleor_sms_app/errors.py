@@ -111,6 +111,11 @@ class NotFound(PermanentError):
     code = "not_found"
 
 
+class MethodNotAllowed(PermanentError):
+    http_status = 405
+    code = "method_not_allowed"
+
+
 class Conflict(PermanentError):
     http_status = 409
     code = "conflict"

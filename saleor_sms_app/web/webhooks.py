@@ -3,19 +3,37 @@
 Order matters and is deliberate: size, tenant and event are checked first
 (cheap, no parsing), then the signature over the raw bytes, and only a
 verified body is parsed. The request never calls Saleor or a provider; with a
-cached tenant it touches neither the database nor anything but two Redis round
-trips, so Saleor's delivery stays fast and our worker absorbs the real work.
+cached tenant it touches neither the database nor anything but one Redis round
+trip, so Saleor's delivery stays fast and our worker absorbs the real work.
+
+This one route is a plain WSGI app in front of Flask rather than a blueprint:
+it is the only path that must take thousands of requests a second, and
+Flask's request context, URL map and response object cost about as much web
+CPU as the signature check and the enqueue together (see the README's ingest
+figures). Everything else it needs is framework-free already; errors still
+become HTTP in one place, :mod:`saleor_sms_app.web.responses`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request
 
-from saleor_sms_app.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from saleor_sms_app.config.store import cache_key
+from saleor_sms_app.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    SmsAppError,
+    Unauthorized,
+)
 from saleor_sms_app.events import BY_HEADER
 from saleor_sms_app.queueing import enqueue_webhook
 from saleor_sms_app.saleor import tenants
@@ -23,28 +41,27 @@ from saleor_sms_app.saleor.manifest import WEBHOOK_PATH_PREFIX
 from saleor_sms_app.saleor.payloads import parse_payload
 from saleor_sms_app.saleor.signatures import verify_webhook
 from saleor_sms_app.services import Services
+from saleor_sms_app.web.responses import error_body, unexpected_error_body
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("webhooks", __name__)
-
-#: The hot path's answers, encoded once: ``jsonify`` per request cost more than the
-#: signature check's parsing around it.
+#: The answers, encoded once.
 _ACCEPTED = json.dumps({"success": True}).encode()
 _DUPLICATE = json.dumps({"success": True, "duplicate": True}).encode()
-
-#: The configuration cache the pipeline keeps per tenant (config/store.py).
-CONFIG_CACHE_KEY = "sms:config:{tenant_id}"
+_IGNORED = json.dumps({"success": True, "ignored": True}).encode()
 
 
-@bp.post(WEBHOOK_PATH_PREFIX + "<event_name>")
-def receive(event_name: str) -> Response:
-    services: Services = current_app.extensions["sms_app"]
+def receive(services: Services, event_name: str, request: Request) -> bytes:
+    """One delivery, framework-free: the body to answer 200 with, or an :class:`SmsAppError`."""
     event = BY_HEADER.get(event_name)
     if event is None:
         raise NotFound(f"no webhook for event {event_name!r}")
+    limit = services.settings.max_webhook_bytes
     length = request.content_length
-    if length is not None and length > services.settings.max_webhook_bytes:
+    if length is not None and length > limit:
         raise PayloadTooLarge("the webhook body is too large")
 
     api_url = request.headers.get("Saleor-Api-Url", "")
@@ -58,8 +75,9 @@ def receive(event_name: str) -> Response:
             code="event_mismatch",
         )
 
-    body = request.get_data(cache=False)
-    if len(body) > services.settings.max_webhook_bytes:
+    # Reads at most ``limit + 1`` bytes, also when the length is not announced.
+    body = request.stream.read(limit + 1) if length is None else request.get_data(cache=False)
+    if len(body) > limit:
         raise PayloadTooLarge("the webhook body is too large")
     tenant = verify_webhook(services, tenant, request.headers.get("Saleor-Signature"), body)
     payload = parse_payload(event, body)
@@ -69,14 +87,45 @@ def receive(event_name: str) -> Response:
         if isinstance(app, dict) and app.get("id") not in (None, tenant.app_id):
             # A late delivery for an earlier installation must not remove the current one.
             log.info("tenant %s: APP_DELETED for an earlier app id, ignored", tenant.id)
-            return jsonify({"success": True, "ignored": True})
+            return _IGNORED
         tenants.uninstall(services, api_url)
         try:
-            services.redis.delete(CONFIG_CACHE_KEY.format(tenant_id=tenant.id))
+            services.redis.delete(cache_key(tenant.id))
         except RedisError:
             log.warning("tenant %s: could not drop the cached configuration", tenant.id)
         log.info("tenant %s uninstalled (APP_DELETED)", tenant.id)
-        return jsonify({"success": True})
+        return _ACCEPTED
 
     accepted = enqueue_webhook(services, api_url, event.name, body)
-    return Response(_ACCEPTED if accepted else _DUPLICATE, mimetype="application/json")
+    return _ACCEPTED if accepted else _DUPLICATE
+
+
+class WebhookReceiver:
+    """WSGI middleware: ``/api/webhooks/*`` here, every other path to ``app``."""
+
+    def __init__(self, services: Services, app: WSGIApplication) -> None:
+        self.services = services
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if not path.startswith(WEBHOOK_PATH_PREFIX):
+            return self.app(environ, start_response)
+        status, body = self._answer(environ, path[len(WEBHOOK_PATH_PREFIX) :])
+        start_response(
+            f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    def _answer(self, environ: Any, event_name: str) -> tuple[int, bytes]:
+        try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                raise MethodNotAllowed("webhooks are POSTed")
+            if "/" in event_name:
+                raise NotFound(f"no webhook for event {event_name!r}")
+            return 200, receive(self.services, event_name, Request(environ))
+        except SmsAppError as error:
+            return error_body(error)
+        except Exception:
+            return unexpected_error_body()

@@ -295,3 +295,59 @@ def test_fulfillment_created_with_a_malformed_fulfillment_is_400(installed: Any)
     assert response.status_code == 400
     assert "fulfillment.id" in response.json()["error"]["message"]
     assert app.services.queue.count == 0
+
+
+def test_other_methods_and_nested_paths_get_json_errors(installed: Any) -> None:
+    app = installed.app
+    got = requests.get(app.url + "/api/webhooks/order_created", timeout=5)
+    assert got.status_code == 405
+    assert got.json()["error"]["code"] == "method_not_allowed"
+    nested = requests.post(app.url + "/api/webhooks/order_created/x", data=b"{}", timeout=5)
+    assert nested.status_code == 404 and nested.json()["success"] is False
+    assert app.services.queue.count == 0
+
+
+def _chunked(raw: bytes) -> Any:
+    """A body without Content-Length (requests sends a generator chunked)."""
+    return (raw[i : i + 1000] for i in range(0, len(raw), 1000))
+
+
+def test_a_chunked_delivery_is_read_within_the_limit(installed: Any) -> None:
+    saleor, app = installed.saleor, installed.app
+    body = _order_created(saleor)
+    url = app.url + "/api/webhooks/order_created"
+    headers = saleor.webhook_headers("ORDER_CREATED", body)
+    accepted = requests.post(url, data=_chunked(body), headers=headers, timeout=5)
+    assert accepted.status_code == 200 and accepted.json() == {"success": True}
+    assert app.services.queue.job_ids == [
+        f"webhook-{dedupe_key(saleor.api_url, 'ORDER_CREATED', body)}"
+    ]
+    limit = app.services.settings.max_webhook_bytes
+    big = b'{"__typename": "OrderCreated", "pad": "' + b"x" * limit + b'"}'
+    headers = saleor.webhook_headers("ORDER_CREATED", big)
+    refused = requests.post(url, data=_chunked(big), headers=headers, timeout=5)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "payload_too_large"
+    assert app.services.queue.count == 1
+
+
+def test_a_bug_is_a_generic_500_and_logged(
+    installed: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from saleor_sms_app.web import webhooks
+
+    saleor, app = installed.saleor, installed.app
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyError("internal detail")
+
+    monkeypatch.setattr(webhooks, "parse_payload", broken)
+    response = saleor.send_webhook(app.url, "ORDER_CREATED", body=_order_created(saleor))
+    assert response.status_code == 500
+    assert response.json() == {
+        "success": False,
+        "error": {"code": "internal_error", "message": "internal error"},
+    }
+    assert "internal detail" not in response.text
+    assert any("internal detail" in (r.exc_text or "") for r in caplog.records)
+    assert app.services.queue.count == 0
