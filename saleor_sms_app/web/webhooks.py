@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -75,8 +75,8 @@ def receive(services: Services, event_name: str, request: Request) -> bytes:
             code="event_mismatch",
         )
 
-    # Reads at most ``limit + 1`` bytes, also when the length is not announced.
-    body = request.stream.read(limit + 1) if length is None else request.get_data(cache=False)
+    # At most ``limit + 1`` bytes, also when the length is not announced (chunked).
+    body = request.stream.read(limit + 1)
     if len(body) > limit:
         raise PayloadTooLarge("the webhook body is too large")
     tenant = verify_webhook(services, tenant, request.headers.get("Saleor-Signature"), body)
@@ -118,7 +118,7 @@ class WebhookReceiver:
         )
         return [body]
 
-    def _answer(self, environ: Any, event_name: str) -> tuple[int, bytes]:
+    def _answer(self, environ: WSGIEnvironment, event_name: str) -> tuple[int, bytes]:
         try:
             if environ.get("REQUEST_METHOD") != "POST":
                 raise MethodNotAllowed("webhooks are POSTed")
