@@ -112,10 +112,10 @@ class WebhookReceiver:
         if not path.startswith(WEBHOOK_PATH_PREFIX):
             return self.app(environ, start_response)
         status, body = self._answer(environ, path[len(WEBHOOK_PATH_PREFIX) :])
-        start_response(
-            f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-        )
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if status == MethodNotAllowed.http_status:
+            headers.append(("Allow", "POST"))  # HTTP requires it with a 405
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}", headers)
         return [body]
 
     def _answer(self, environ: WSGIEnvironment, event_name: str) -> tuple[int, bytes]:

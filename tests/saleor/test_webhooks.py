@@ -302,6 +302,7 @@ def test_other_methods_and_nested_paths_get_json_errors(installed: Any) -> None:
     got = requests.get(app.url + "/api/webhooks/order_created", timeout=5)
     assert got.status_code == 405
     assert got.json()["error"]["code"] == "method_not_allowed"
+    assert got.headers["Allow"] == "POST"
     nested = requests.post(app.url + "/api/webhooks/order_created/x", data=b"{}", timeout=5)
     assert nested.status_code == 404 and nested.json()["success"] is False
     assert app.services.queue.count == 0
