@@ -64,7 +64,8 @@ def main() -> int:
         )
         env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
         time.sleep(0.3)
-        print(f"started a local Redis at {env['REDIS_URL']} (data in {redis_dir})")
+        # flush: the children write to the same output (a log file buffers).
+        print(f"started a local Redis at {env['REDIS_URL']} (data in {redis_dir})", flush=True)
 
     migrate = subprocess.run(
         [sys.executable, "-m", "saleor_sms_app.cli", "migrate"], env=env, cwd=ROOT
@@ -102,7 +103,8 @@ def main() -> int:
         )
     )
     print(
-        f"\nsaleor-sms-app is running: manifest at {env['APP_URL']}/api/manifest (Ctrl-C stops)\n"
+        f"\nsaleor-sms-app is running: manifest at {env['APP_URL']}/api/manifest (Ctrl-C stops)\n",
+        flush=True,
     )
 
     stopping = False
