@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from redis import Redis
@@ -46,6 +47,10 @@ class Services:
         http.trust_env = settings.http_proxy_from_environment
         if settings.http_ca_bundle:
             http.verify = settings.http_ca_bundle
+        # One session serves every tenant: a cookie one shop's provider (or a
+        # generic HTTP API with login sessions) sets must never ride along on
+        # another shop's request to the same host, so none is ever kept.
+        http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=50)
         http.mount("http://", adapter)
         http.mount("https://", adapter)

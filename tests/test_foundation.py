@@ -74,6 +74,37 @@ def test_outgoing_http_honours_proxy_variables_only_when_set() -> None:
             services.close()
 
 
+def test_the_shared_http_session_keeps_no_cookies() -> None:
+    """One shop's provider session cookie must not reach another shop's request."""
+    import threading
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    from saleor_sms_app.services import Services
+
+    @Request.application
+    def api(request: Request) -> Response:
+        if request.path == "/login":
+            response = Response("ok")
+            response.set_cookie("session", "shop-a-session", path="/")
+            return response
+        return Response(request.headers.get("Cookie", "none"))
+
+    server = make_server("127.0.0.1", 0, api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    services = Services.build(Settings.from_env(BASE_ENV))
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        login = services.http.get(url + "/login", timeout=5)
+        assert "shop-a-session" in login.headers["Set-Cookie"]  # the server did set it
+        assert services.http.get(url + "/echo", timeout=5).text == "none"
+        assert len(services.http.cookies) == 0
+    finally:
+        services.close()
+        server.shutdown()
+
+
 def test_secret_box_rotation() -> None:
     old = SecretBox(["o" * 40])
     stored = old.encrypt("token-123")
