@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UI_SOURCES := $(shell find dashboard_ui/src dashboard_ui/index.html dashboard_ui/package.json dashboard_ui/package-lock.json dashboard_ui/vite.config.ts dashboard_ui/tsconfig.json -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint format deps ui bench test-postgres clean
+.PHONY: run test check lint format deps ui bench test-postgres clean schema
 
 run: deps ui
 	@if [ -z "$$REDIS_URL" ]; then export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; fi; \
@@ -28,7 +28,13 @@ test-postgres: deps ui
 
 check: lint test
 
+# Refresh graphql/schema.graphql from a running Saleor: make schema SALEOR_API_URL=http://localhost:8001/graphql/
+schema: deps
+	@test -n "$(SALEOR_API_URL)" || { echo "set SALEOR_API_URL to the running Saleor's GraphQL URL"; exit 2; }
+	$(BIN)/python scripts/refresh_schema.py "$(SALEOR_API_URL)"
+
 lint: deps
+	$(BIN)/python scripts/check_self_contained.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,8 +32,10 @@ from saleor_sms_app.settings import Settings
 pytest_plugins = ["tests.standin.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The shared reference data (Saleor schema, captures); overridable for other layouts.
-SHARED_DIR = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")).resolve()
+#: Captured real Saleor requests and keys (see tests/data/README.md for where each came from).
+DATA_DIR = ROOT / "tests" / "data"
+#: The real Saleor 3.23.28 GraphQL schema, kept beside the app's documents as Saleor's apps do.
+SCHEMA_PATH = ROOT / "graphql" / "schema.graphql"
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -43,14 +46,24 @@ def free_port() -> int:
         return port
 
 
-def shared_path(*parts: str) -> Path:
-    """A file under ../shared, or a skip-free clear failure if it is absent."""
-    path = SHARED_DIR.joinpath(*parts)
-    if not path.exists():
-        pytest.fail(
-            f"reference file {path} is missing: set SHARED_DIR to the folder holding "
-            "saleor/schema.graphql and saleor/captures/"
-        )
+#: The folder a developer's machine may keep beside the clone; a user's clone has none, so the
+#: tests must never depend on it (``scripts/check_self_contained.py`` is the static half).
+_BESIDE = str(ROOT.parent / "shared") + os.sep  # self-contained: the guard itself
+
+
+def _refuse_reads_beside_the_repository(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and args and isinstance(args[0], str | Path):
+        if os.path.abspath(args[0]).startswith(_BESIDE):
+            raise PermissionError(f"tests must not read {args[0]}: copy it into the repository")
+
+
+sys.addaudithook(_refuse_reads_beside_the_repository)
+
+
+def capture_path(name: str) -> Path:
+    """A captured real request or key under ``tests/data/saleor/``."""
+    path = DATA_DIR / "saleor" / name
+    assert path.exists(), f"capture {path} is missing from the repository"
     return path
 
 

@@ -3,7 +3,7 @@
 The tenant is the app installed in :class:`~tests.standin.saleor.SaleorStandin`
 (app id and token as the register step stores them, its JWKS as fetched at
 registration), so dashboard tokens are signed by that Saleor's own key with
-the claims the Saleor Dashboard puts in them (see ../shared/saleor/README.md),
+the claims the Saleor Dashboard puts in them (see tests/data/README.md),
 and every GraphQL call the dashboard makes is validated against the real schema.
 """
 
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
-from tests.conftest import shared_path
+from tests.conftest import capture_path
 from tests.standin.saleor import SaleorStandin, global_id
 
 #: What the captured shop owner holds (a subset is enough for the checks).
@@ -117,7 +117,7 @@ def make_token(saleor: SaleorStandin) -> TokenFactory:
 
 def captured_handshake_token() -> tuple[str, dict[str, Any]]:
     """The real token the Saleor Dashboard sent, and its claims (unverified)."""
-    lines = shared_path("saleor", "captures", "dashboard-postmessages.jsonl").read_text()
+    lines = capture_path("dashboard-postmessages.jsonl").read_text()
     for line in lines.splitlines():
         entry = json.loads(line)
         if entry["data"].get("type") == "handshake":
@@ -127,7 +127,7 @@ def captured_handshake_token() -> tuple[str, dict[str, Any]]:
 
 
 def captured_jwks() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(shared_path("saleor", "captures", "jwks.json").read_text())
+    data: dict[str, Any] = json.loads(capture_path("jwks.json").read_text())
     return data
 
 

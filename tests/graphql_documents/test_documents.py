@@ -1,6 +1,6 @@
 """Every GraphQL document the app ships is one the real Saleor 3.23 accepts.
 
-Validated with graphql-core against ``../shared/saleor/schema.graphql`` (the
+Validated with graphql-core against ``graphql/schema.graphql`` (the
 real schema), so a field renamed or removed by Saleor fails here, not in a
 merchant's shop.
 """

@@ -15,20 +15,18 @@ from saleor_sms_app.saleor.jwks import public_keys
 from saleor_sms_app.saleor.signatures import signature_matches
 from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
-from tests.conftest import shared_path
+from tests.conftest import capture_path
 
 CAPTURES = ["order_created", "order_updated", "order_fully_paid"]
 
 
 def capture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        shared_path("saleor", "captures", f"webhook-{name}.json").read_text()
-    )
+    data: dict[str, Any] = json.loads(capture_path(f"webhook-{name}.json").read_text())
     return data
 
 
 def captured_jwks() -> dict[str, Any]:
-    jwks: dict[str, Any] = json.loads(shared_path("saleor", "captures", "jwks.json").read_text())
+    jwks: dict[str, Any] = json.loads(capture_path("jwks.json").read_text())
     return jwks
 
 

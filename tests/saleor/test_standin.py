@@ -9,7 +9,7 @@ import jwt
 import pytest
 import requests
 
-from tests.conftest import shared_path
+from tests.conftest import capture_path
 from tests.standin.saleor import SaleorStandin, global_id, jwk_thumbprint
 
 UPDATE = """
@@ -23,7 +23,7 @@ mutation Update($id: ID!, $key: String!, $value: String!) {
 
 
 def _captured_dashboard_claims() -> dict[str, Any]:
-    for line in shared_path("saleor", "captures", "dashboard-postmessages.jsonl").open():
+    for line in capture_path("dashboard-postmessages.jsonl").open():
         data = json.loads(line)["data"]
         if isinstance(data, dict) and data.get("type") == "handshake":
             claims: dict[str, Any] = jwt.decode(
@@ -51,7 +51,7 @@ def saleor_with_app(saleor_standin: SaleorStandin) -> SaleorStandin:
 def test_kid_is_the_rfc7638_thumbprint_like_the_captured_jwks(
     saleor_standin: SaleorStandin,
 ) -> None:
-    captured = json.loads(shared_path("saleor", "captures", "jwks.json").read_text())["keys"][0]
+    captured = json.loads(capture_path("jwks.json").read_text())["keys"][0]
     assert jwk_thumbprint(captured) == captured["kid"]
     served = requests.get(saleor_standin.url + "/.well-known/jwks.json", timeout=5).json()
     assert set(served["keys"][0]) == set(captured)

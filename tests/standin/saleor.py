@@ -3,7 +3,7 @@
 What makes it trustworthy as a test partner:
 
 * ``/graphql/`` is real GraphQL: the executable schema is built from the real
-  Saleor 3.23.28 schema (``../shared/saleor/schema.graphql``) and every document
+  Saleor 3.23.28 schema (``graphql/schema.graphql``) and every document
   is validated against it before it runs over in-memory dict data. A document
   the real Saleor would reject is rejected here, and every answer is
   schema-shaped.
@@ -52,7 +52,7 @@ from graphql import (
     parse,
     validate,
 )
-from tests.conftest import shared_path
+from tests.conftest import SCHEMA_PATH
 
 SALEOR_VERSION = "3.23.28"
 SCHEMA_VERSION = "3.23"
@@ -62,7 +62,7 @@ USER_AGENT = f"Saleor/{SCHEMA_VERSION}"
 @cache
 def saleor_schema() -> GraphQLSchema:
     """The real Saleor schema, built once per process (it takes about two seconds)."""
-    return build_schema(shared_path("saleor", "schema.graphql").read_text())
+    return build_schema(SCHEMA_PATH.read_text())
 
 
 def validate_document(text: str) -> list[str]:
