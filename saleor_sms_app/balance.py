@@ -24,6 +24,8 @@ from saleor_sms_app.config.model import ProviderConfig, ShopSettings
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import BalanceState, Message, MessageStatus, RecipientType, utcnow
 from saleor_sms_app.phones import staff_phone
 from saleor_sms_app.providers import build_provider
@@ -36,7 +38,6 @@ from saleor_sms_app.providers.models import (
 )
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
-from saleor_sms_app.sending import enqueue_send, insert_message
 from saleor_sms_app.services import Services, get_services
 
 log = logging.getLogger(__name__)

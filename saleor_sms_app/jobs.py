@@ -8,7 +8,8 @@ so a job can be run by hand (``python -c``) exactly as the worker runs it.
 
 from __future__ import annotations
 
-from saleor_sms_app import sending
+from saleor_sms_app.balance import check_tenant_balances
+from saleor_sms_app.messages import composing, dispatching
 from saleor_sms_app.services import get_services
 
 
@@ -18,7 +19,9 @@ def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: st
     Raises :class:`~saleor_sms_app.errors.SaleorUnavailable` when Saleor cannot
     be reached, so RQ retries the job with the ``Retry`` it was enqueued with.
     """
-    return sending.process_event(get_services(), saleor_api_url, event, payload, dedupe_key).created
+    return composing.process_event(
+        get_services(), saleor_api_url, event, payload, dedupe_key
+    ).created
 
 
 def send_message(message_id: int) -> str:
@@ -26,7 +29,7 @@ def send_message(message_id: int) -> str:
 
     Raises on a temporary provider failure so RQ tries again with backoff.
     """
-    return sending.send_message(get_services(), message_id)
+    return dispatching.send_message(get_services(), message_id)
 
 
 def send_messages(message_ids: list[int]) -> dict[str, int]:
@@ -35,11 +38,9 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     A message that fails temporarily is handed to its own ``send_message`` job
     with the remaining retries; the batch itself fails only if it cannot run.
     """
-    return sending.send_messages(get_services(), message_ids)
+    return dispatching.send_messages(get_services(), message_ids)
 
 
 def check_balances(tenant_id: int) -> int:
     """Check one tenant's provider balances; how many crossed below the threshold."""
-    from saleor_sms_app.balance import check_tenant_balances
-
     return check_tenant_balances(tenant_id)

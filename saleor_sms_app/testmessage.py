@@ -18,6 +18,8 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import callback_urls
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration, NotFound
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import MessageStatus, RecipientType
 from saleor_sms_app.phones import normalise
 from saleor_sms_app.providers import build_provider
@@ -31,7 +33,6 @@ from saleor_sms_app.providers.models import (
 )
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
-from saleor_sms_app.sending import insert_message, record_outcome
 from saleor_sms_app.services import Services
 
 #: Longest test text accepted (ten concatenated GSM-7 parts).

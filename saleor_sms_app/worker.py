@@ -13,7 +13,7 @@ through RQ's started registry, retries and failed registry exactly as before.
 
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
-(:func:`saleor_sms_app.sending.release_stale_sends`).
+(:func:`saleor_sms_app.messages.dispatching.release_stale_sends`).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class SmsWorker(SimpleWorker):
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         # Imported here: the worker class is loaded by RQ's CLI before the app.
-        from saleor_sms_app.sending import release_stale_sends
+        from saleor_sms_app.messages.dispatching import release_stale_sends
         from saleor_sms_app.services import get_services
 
         try:

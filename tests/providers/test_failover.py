@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from saleor_sms_app import sending
 from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.messages import dispatching
 from saleor_sms_app.models import Message, MessageAttempt, Suppression
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
@@ -49,7 +49,7 @@ def test_a_down_b_up_sends_through_b_and_logs_both(
 ) -> None:
     _two_providers(services, tenant, standin_provider.down_url, standin_provider_b)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     assert _attempts(services, message_id) == [
         ("a", "failed", "provider_unavailable"),
         ("b", "queued", None),
@@ -68,7 +68,7 @@ def test_a_5xx_fails_over(
     standin_provider.mode = "5xx"
     _two_providers(services, tenant, standin_provider.url, standin_provider_b)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     assert [a[0] for a in _attempts(services, message_id)] == ["a", "b"]
 
 
@@ -81,7 +81,7 @@ def test_insufficient_funds_fails_over(
     standin_provider.mode = "insufficient_funds"
     _two_providers(services, tenant, standin_provider.url, standin_provider_b)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     assert _attempts(services, message_id) == [
         ("a", "failed", "NO_FUNDS"),
         ("b", "queued", None),
@@ -97,7 +97,7 @@ def test_invalid_number_does_not_fail_over(
     standin_provider.mode = "invalid_number"
     _two_providers(services, tenant, standin_provider.url, standin_provider_b)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "failed"
+    assert dispatching.send_message(services, message_id) == "failed"
     assert _attempts(services, message_id) == [("a", "failed", "BAD_NUMBER")]
     assert standin_provider_b.requests == []
     message = _message(services, message_id)
@@ -122,7 +122,7 @@ def test_slow_provider_times_out_and_fails_over(
 
     monkeypatch.setattr(ProviderContext, "__init__", short_timeout)  # type: ignore[attr-defined]
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     assert [a[:2] for a in _attempts(services, message_id)] == [("a", "failed"), ("b", "queued")]
 
 
@@ -136,7 +136,7 @@ def test_opted_out_error_suppresses_the_number(
     config.options["spec"] = spec.replace('"BAD_NUMBER"', '"STOPPED": "opted_out", "BAD_NUMBER"')
     use_config(services, tenant, AppConfig(providers=[config]))
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "failed"
+    assert dispatching.send_message(services, message_id) == "failed"
     with services.sessions() as session:
         rows = session.scalars(select(Suppression)).all()
         assert [(r.phone, r.reason, r.source) for r in rows] == [
@@ -160,7 +160,7 @@ def test_each_provider_gets_its_own_callback_url_when_public(
         config.options["spec"] = spec.replace('"ref":', '"callback": "{callback_url}", "ref":')
     use_config(services, tenant, AppConfig(providers=[config_a, config_b]))
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     expected = (
         f"https://sms.example.com/api/delivery-reports/{tenant.id}/b/{tenant.callback_secret}"
     )
@@ -181,7 +181,7 @@ def test_unusable_provider_settings_fail_over_with_field_names(
         AppConfig(providers=[broken, unknown, generic_config("b", standin_provider_b.url)]),
     )
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     with services.sessions() as session:
         rows = session.scalars(
             select(MessageAttempt)

@@ -1,0 +1,279 @@
+"""From an accepted Saleor webhook to rows in the message log.
+
+:func:`process_event` fetches the order fresh, picks the rules, and writes one
+``messages`` row per rule × recipient. Each row's ``dedupe_key`` is derived
+from the event occurrence, the rule and the recipient, and rows are inserted
+with ``ON CONFLICT DO NOTHING`` on the per-tenant unique key
+(:func:`~saleor_sms_app.messages.log.insert_message`): a redelivered webhook,
+a re-run job, or two workers at once can never log a message twice, and only
+a logged ``queued`` row is ever sent. Messages that must not go out (no phone,
+invalid number, opted out, template error, rule switched off) are logged
+``skipped``/``failed`` with the reason. The ``queued`` ones are handed to
+:func:`~saleor_sms_app.messages.dispatching.send_event_messages`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
+from saleor_sms_app.events import RULE_EVENTS
+from saleor_sms_app.messages.dispatching import send_event_messages
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.models import Message, MessageStatus, RecipientType
+from saleor_sms_app.orders import fetch_order
+from saleor_sms_app.phones import customer_phone, staff_phone
+from saleor_sms_app.rendering import order_context, render
+from saleor_sms_app.rules import Match, Recipient, matching_rules
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
+from saleor_sms_app.segments import count_segments
+from saleor_sms_app.services import Services
+from saleor_sms_app.suppressions import is_suppressed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What one webhook became: ids of new rows and of rows (new or old) queued to send."""
+
+    created: list[int]
+    queued: list[int]
+
+
+def occurrence_key(event: str, payload: Mapping[str, Any], dedupe_key: str) -> str:
+    """What identifies this happening of the event, for the messages' de-duplication.
+
+    An order is created once and a fulfillment is created once, so for those the
+    object id itself is the occurrence: even a second, differently-timed
+    delivery cannot text twice. Other events (an order can be updated many
+    times) use the webhook's body hash, which a redelivery repeats exactly.
+    """
+    order = payload.get("order")
+    fulfillment = payload.get("fulfillment")
+    if event == "ORDER_CREATED" and isinstance(order, Mapping) and order.get("id"):
+        return f"{event}:{order['id']}"
+    if (
+        event == "FULFILLMENT_CREATED"
+        and isinstance(fulfillment, Mapping)
+        and fulfillment.get("id")
+    ):
+        return f"{event}:{fulfillment['id']}"
+    return f"{event}:{dedupe_key}"
+
+
+def message_dedupe_key(occurrence: str, rule_id: str, recipient: Recipient) -> str:
+    return hashlib.sha256(f"{occurrence}\n{rule_id}\n{recipient.key}".encode()).hexdigest()
+
+
+def process_event(
+    services: Services, saleor_api_url: str, event: str, payload: str, dedupe_key: str
+) -> EventResult:
+    """Log every message this webhook calls for and queue the sendable ones.
+
+    Raises :class:`RetryableError` (Saleor down) so the job is retried; an
+    uninstalled tenant, an event without rules or a vanished order is nothing
+    to do. A configuration we cannot read raises its permanent error so the
+    failed job shows why.
+    """
+    # Fresh: the token must be the current install's, not a cached one a reinstall replaced.
+    tenant = get_tenant(services, saleor_api_url, fresh=True)
+    if tenant is None:
+        log.info("webhook for %s ignored: the app is not installed there", saleor_api_url)
+        return EventResult([], [])
+    if event not in RULE_EVENTS:
+        return EventResult([], [])
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        log.error("webhook %s for tenant %s is not JSON; nothing sent", event, tenant.id)
+        return EventResult([], [])
+    body = body if isinstance(body, dict) else {}
+    order_ref = body.get("order")
+    order_id = order_ref.get("id") if isinstance(order_ref, Mapping) else None
+    if not order_id:
+        log.error("webhook %s for tenant %s names no order; nothing sent", event, tenant.id)
+        return EventResult([], [])
+
+    config = ConfigStore(services).load(tenant)
+    try:
+        snapshot = fetch_order(saleor_client(services, tenant), str(order_id))
+    except NotFound:
+        log.warning("order %s of tenant %s no longer exists; nothing sent", order_id, tenant.id)
+        return EventResult([], [])
+
+    fulfillment = body.get("fulfillment")
+    fulfillment_id = fulfillment.get("id") if isinstance(fulfillment, Mapping) else None
+    notify = body.get("notifyCustomer")
+    matches = matching_rules(
+        config,
+        event,
+        snapshot.order,
+        notify_customer=notify if isinstance(notify, bool) else None,
+    )
+    if not matches:
+        return EventResult([], [])
+    context = order_context(
+        snapshot.order,
+        shop_name=snapshot.shop_name,
+        fulfillment_id=str(fulfillment_id) if fulfillment_id else None,
+        phone_metadata_key=config.settings.phone_metadata_key,
+    )
+    occurrence = occurrence_key(event, body, dedupe_key)
+    base = {
+        "tenant_id": tenant.id,
+        "event": event,
+        "order_id": str(snapshot.order.get("id") or order_id),
+        "order_number": str(snapshot.order.get("number") or "") or None,
+        "channel": str((snapshot.order.get("channel") or {}).get("slug") or "") or None,
+    }
+    created: list[int] = []
+    to_send: list[int] = []
+    with session_scope(services.sessions) as session:
+        for match in matches:
+            for recipient in match.recipients:
+                key = message_dedupe_key(occurrence, match.rule.id, recipient)
+                row = {
+                    **base,
+                    "dedupe_key": key,
+                    "rule_id": match.rule.id,
+                    "rule_name": match.rule.name,
+                    "recipient_type": recipient.type.value,
+                }
+                row.update(
+                    _compose(session, tenant, config, snapshot.order, context, match, recipient)
+                )
+                new_id = insert_message(session, row)
+                if new_id is not None:
+                    created.append(new_id)
+                    if row["status"] == MessageStatus.QUEUED.value:
+                        to_send.append(new_id)
+                else:
+                    # Already logged by an earlier run; if that run died before
+                    # sending it, send it now (only a ``queued`` row can be claimed).
+                    existing = session.scalar(
+                        select(Message.id).where(
+                            Message.tenant_id == tenant.id,
+                            Message.dedupe_key == key,
+                            Message.status == MessageStatus.QUEUED.value,
+                        )
+                    )
+                    if existing is not None:
+                        to_send.append(existing)
+    send_event_messages(services, to_send)
+    return EventResult(created, to_send)
+
+
+def _compose(
+    session: Session,
+    tenant: TenantRecord,
+    config: AppConfig,
+    order: Mapping[str, Any],
+    context: Mapping[str, Any],
+    match: Match,
+    recipient: Recipient,
+) -> dict[str, Any]:
+    """Phone, body and status of one message: ``queued``, or why it is not sent."""
+    settings = config.settings
+    if recipient.skip_code:
+        return _not_sent(MessageStatus.SKIPPED, recipient.skip_code, recipient.skip_reason or "")
+    try:
+        if recipient.type == RecipientType.CUSTOMER:
+            found = customer_phone(order, settings)
+            if found is None:
+                return _not_sent(
+                    MessageStatus.SKIPPED,
+                    "no_phone",
+                    "The order has no phone number (shipping, billing or customer metadata "
+                    f"key {settings.phone_metadata_key!r})",
+                    hint="Make the phone field required at checkout to reach every customer.",
+                )
+            phone = found[1]
+        else:
+            phone = staff_phone(recipient.number, settings)
+    except InvalidPhoneNumber as exc:
+        raw = str((exc.details or {}).get("raw", ""))
+        return _not_sent(
+            MessageStatus.SKIPPED,
+            "invalid_number",
+            exc.message,
+            phone=raw,
+            hint="Check the number, or set the default country for numbers without a prefix.",
+        )
+    try:
+        body = render(match.rule.template, context)
+    except TemplateError as exc:
+        return _not_sent(
+            MessageStatus.FAILED,
+            "template_error",
+            exc.message,
+            phone=phone,
+            hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
+        )
+    if not body:
+        return _not_sent(
+            MessageStatus.SKIPPED,
+            "empty_message",
+            "The template produced no text for this order",
+            phone=phone,
+        )
+    hint = None
+    if settings.dry_run.enabled:
+        try:
+            test_number = staff_phone(settings.dry_run.number, settings)
+        except InvalidPhoneNumber as exc:
+            return _not_sent(
+                MessageStatus.FAILED,
+                "dry_run_number_invalid",
+                f"Dry run is on but its test number is unusable: {exc.message}",
+                phone=phone,
+                body=body,
+            )
+        hint = f"Dry run: sent to the test number instead of {phone}"
+        phone = test_number
+    info = count_segments(body)
+    fields: dict[str, Any] = {
+        "phone": phone,
+        "body": body,
+        "segments": info.segments,
+        "encoding": info.encoding,
+        "status": MessageStatus.QUEUED.value,
+        "error_hint": hint,
+    }
+    if is_suppressed(session, tenant.id, phone):
+        fields.update(
+            status=MessageStatus.SKIPPED.value,
+            error_code="opted_out",
+            error_text="The number is on the do-not-text list",
+        )
+    return fields
+
+
+def _not_sent(
+    status: MessageStatus,
+    code: str,
+    text: str,
+    *,
+    phone: str = "",
+    body: str = "",
+    hint: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "status": status.value,
+        "error_code": code,
+        "error_text": text,
+        "error_hint": hint,
+        "phone": phone[:64],
+        "body": body,
+    }
