@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, ShopSettings
-from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.config.store import ConfigStore, load_provider
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import InvalidPhoneNumber, NotFound
+from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import BalanceState, Message, MessageStatus, RecipientType, utcnow
@@ -96,13 +96,7 @@ def check_provider_balance(services: Services, tenant_id: int, provider_id: str)
     too, saying why: switched off, or a provider without a balance API (the
     sandbox is switched on and simply has none). Unknown provider → NotFound.
     """
-    tenant = get_tenant_by_id(services, tenant_id)
-    if tenant is None or not tenant.is_installed:
-        raise NotFound("this shop is not installed")
-    config = ConfigStore(services).load(tenant)
-    provider = config.provider(provider_id)
-    if provider is None:
-        raise NotFound(f"this shop has no provider {provider_id}")
+    _tenant, config, provider = load_provider(services, tenant_id, provider_id)
     if not provider.enabled:
         return BalanceCheck(
             provider.id,
