@@ -119,6 +119,9 @@ def dev_run(tmp_path: Path) -> Iterator[DevRun]:
         assert process.poll() is None, f"dev.py exited:\n{run.log()}"
         yield run
     finally:
+        # Noted before stopping: Redis runs in its own session, and a dev.py that
+        # had to be killed would leave it behind.
+        children = run.children()
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # Ctrl-C, as in a terminal
             try:
@@ -126,8 +129,11 @@ def dev_run(tmp_path: Path) -> Iterator[DevRun]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        for pid in run.children().values():
-            os.kill(pid, signal.SIGKILL)
+        for pid in children.values():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # stopped by dev.py, as it should be
 
 
 def test_listens_on_loopback_only(dev_run: DevRun) -> None:
