@@ -8,6 +8,7 @@ bad deployment in one go instead of one restart per mistake.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -37,6 +38,33 @@ PROXY_VARIABLES = tuple(
 )
 
 
+#: Host-name suffixes that only a local network resolves (RFC 6761, RFC 6762,
+#: RFC 8375, and the ``.internal`` names cloud platforms give private addresses).
+LOCAL_ONLY_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".localdomain")
+
+
+def host_is_public(host: str) -> bool:
+    """Whether ``host`` (a URL's host name or address literal) is reachable from the internet."""
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        # A numeric host that is not a dotted quad (``127.1``) is still an address
+        # to a resolver; never call it public.
+        numeric = all(part.isdigit() for part in host.split("."))
+        return (
+            not numeric
+            and host != "localhost"
+            and "." in host
+            and not host.endswith(LOCAL_ONLY_SUFFIXES)
+        )
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the web process and the worker need to start."""
@@ -63,15 +91,18 @@ class Settings:
 
     @property
     def app_url_is_public(self) -> bool:
-        """Whether providers on the internet could reach our callbacks."""
-        host = urlsplit(self.app_url).hostname or ""
-        return not (
-            host in {"localhost", "::1"}
-            or host.startswith("127.")
-            or host.endswith(".local")
-            or host.startswith("10.")
-            or host.startswith("192.168.")
-        )
+        """Whether providers on the internet could reach our callbacks.
+
+        An address literal is judged by :mod:`ipaddress`'s own classification
+        (``is_global``): private, shared, link-local, loopback, unique-local,
+        documentation and unspecified ranges are not reachable from a provider,
+        and an IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+        A host name is public unless it is one only a local network resolves
+        (``localhost``, a name without a dot, or a local-only suffix); the app
+        does not look names up, since the answer here may differ from the
+        provider's.
+        """
+        return host_is_public(urlsplit(self.app_url).hostname or "")
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests and benchmarks use this)."""

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from saleor_sms_app.config.model import ProviderConfig
-from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.config.store import load_provider
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import callback_urls
-from saleor_sms_app.errors import BadRequest, InvalidConfiguration, NotFound
+from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import MessageStatus, RecipientType
@@ -31,7 +31,6 @@ from saleor_sms_app.providers.models import (
     ProviderConfigError,
     ProviderError,
 )
-from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
 
@@ -72,13 +71,7 @@ def send_test_message(
     InvalidConfiguration with field messages); a provider refusal is *not* an
     exception but the answer the merchant asked for.
     """
-    tenant = get_tenant_by_id(services, tenant_id)
-    if tenant is None or not tenant.is_installed:
-        raise NotFound("this shop is not installed")
-    config = ConfigStore(services).load(tenant)
-    provider = config.provider(provider_id)
-    if provider is None:
-        raise NotFound(f"this shop has no provider {provider_id}")
+    tenant, config, provider = load_provider(services, tenant_id, provider_id)
     body = text.strip()
     if not body:
         raise BadRequest("the test message is empty")

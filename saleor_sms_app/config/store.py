@@ -39,6 +39,7 @@ from saleor_sms_app.errors import (
     InvalidConfiguration,
     InvalidPhoneNumber,
     NewerConfiguration,
+    NotFound,
     PermanentError,
     TemplateError,
 )
@@ -47,7 +48,7 @@ from saleor_sms_app.providers import provider_class
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.rendering import check_template
 from saleor_sms_app.saleor.client import SaleorClient, SaleorGraphQLError
-from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -331,3 +332,18 @@ class ConfigStore:
             )
         self.invalidate(tenant.id)
         return new
+
+
+def load_provider(
+    services: Services, tenant_id: int, provider_id: str
+) -> tuple[TenantRecord, AppConfig, ProviderConfig]:
+    """An installed tenant, its configuration and one of its providers, for a dashboard
+    button that acts on that provider (test message, balance); NotFound otherwise."""
+    tenant = get_tenant_by_id(services, tenant_id)
+    if tenant is None or not tenant.is_installed:
+        raise NotFound("this shop is not installed")
+    config = ConfigStore(services).load(tenant)
+    provider = config.provider(provider_id)
+    if provider is None:
+        raise NotFound(f"this shop has no provider {provider_id}")
+    return tenant, config, provider

@@ -367,12 +367,9 @@ def send_test_message(provider_id: str) -> Response:
 @requires(READ_PERMISSION)
 def provider_balance(provider_id: str) -> Response:
     """The provider's balance now (checking also records it for low-balance alerts)."""
-    checks = balance.check_balances(_services(), current_user().tenant_id)
-    check = next((c for c in checks if c.provider_id == provider_id), None)
-    if check is None:
-        return jsonify(
-            {"supported": False, "message": "No balance: switched off or the provider has none"}
-        )
+    check = balance.check_provider_balance(_services(), current_user().tenant_id, provider_id)
+    if not check.supported:
+        return jsonify({"supported": False, "message": check.error})
     if check.balance is None:
         return jsonify({"supported": True, "ok": False, "message": check.error})
     return jsonify(

@@ -227,8 +227,20 @@ def test_click_through_every_screen(
     answer = card.get_by_test_id("test-answer")
     answer.wait_for()
     assert "Accepted" in answer.inner_text()
+    # Where the server keeps the outbox is never shown to the merchant.
+    assert str(services.settings.sandbox_outbox.parent) not in answer.inner_text()
     outbox = services.settings.sandbox_outbox.read_text()
     assert '"to": "+48601234567"' in outbox
+    # The sandbox is switched on and has no balance: the answer says that, not "switched off".
+    card.get_by_role("button", name="Check balance").click()
+    balance = card.get_by_test_id("balance")
+    balance.wait_for()
+    assert "has no balance to check" in balance.inner_text()
+    assert "switched off" not in balance.inner_text()
+    # Each provider's name shows once: the type only beside a name that does not say it.
+    first, backup = frame.get_by_test_id("provider-card").nth(0), card
+    assert first.inner_text().count("Sandbox") == 1
+    assert backup.locator(".pill").inner_text().startswith("Sandbox (")
     card.get_by_role("button", name="Edit").click()
     card.get_by_role("button", name="Check settings").click()
     assert "no balance API" in card.get_by_test_id("check-result").inner_text()
@@ -313,8 +325,15 @@ def test_click_through_every_screen(
     assert exported[0]["event"] == "TEST"
     assert exported[3]["body"].startswith("'=")
 
-    # --- Settings: a bad country is refused inline and nothing is lost.
+    # --- Settings: nothing to save until something changes; a bad country is refused
+    # inline and nothing is lost.
     frame.get_by_role("tab", name="Settings").click()
+    save_settings = frame.get_by_test_id("save-settings")
+    assert save_settings.is_disabled()
+    frame.locator("input[name=default_country]").fill("DE")
+    assert save_settings.is_enabled()
+    frame.locator("input[name=default_country]").fill("US")  # back to what is saved
+    assert save_settings.is_disabled()
     frame.locator("input[name=default_country]").fill("XX")
     frame.get_by_test_id("save-settings").click()
     frame.get_by_text("XX is not a country with phone numbers").wait_for()
@@ -385,4 +404,53 @@ def test_expired_token_is_refreshed_while_the_page_is_open(
         "() => document.querySelector('[data-testid=log-row]')?.innerText.includes('#1041')"
     )
     assert len(actions(page, "notifyReady")) == ready_after
+    page.close()
+
+
+def test_opened_outside_the_dashboard_says_where_it_works(browser: Any, served_app: str) -> None:
+    """No handshake comes to a page opened on its own: after a few seconds it explains.
+
+    The page's clock is Playwright's, moved by the test: the few seconds pass
+    without waiting for them.
+    """
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.clock.install()
+    page.goto(served_app + "/app")
+    page.get_by_text("Connecting to your Saleor…").wait_for(timeout=15000)
+    page.clock.run_for(1000)
+    assert not page.get_by_test_id("outside-dashboard").count()  # not yet: still connecting
+    page.clock.run_for(5000)
+    help_box = page.get_by_test_id("outside-dashboard")
+    help_box.wait_for(timeout=5000)
+    assert "works inside the Saleor Dashboard" in help_box.inner_text()
+    assert "Extensions" in help_box.inner_text()
+    assert page.get_by_test_id("manifest-url").inner_text() == served_app + "/api/manifest"
+    assert not page.get_by_text("Connecting to your Saleor…").count()
+    page.close()
+
+
+def test_dark_theme_reaches_native_controls(browser: Any, dashboard: dict[str, Any]) -> None:
+    """Date pickers and select lists draw dark on the dark theme (CSS color-scheme).
+
+    The computed ``color-scheme`` of a real select and date input is what
+    Chromium draws their pop-ups and icons with; it follows a theme switch.
+    """
+    page, frame = open_dashboard(browser, dashboard, "dark")
+    app = inner(page)
+    scheme = "(s) => getComputedStyle(document.querySelector(s)).colorScheme"
+    frame.get_by_label("Provider type").wait_for()
+    assert app.evaluate(scheme, "select[aria-label='Provider type']") == "dark"
+    frame.get_by_role("tab", name="Message log").click()
+    frame.locator("input[name=from]").wait_for()
+    assert app.evaluate(scheme, "input[type=date][name=from]") == "dark"
+    assert app.evaluate(scheme, "select[name=status]") == "dark"
+    # The option list is drawn on the theme's background, not white.
+    option_background = app.evaluate(
+        "getComputedStyle(document.querySelector('select[name=status] option')).backgroundColor"
+    )
+    assert option_background != "rgb(255, 255, 255)"
+    page.evaluate("window.sendTheme('light')")
+    app.wait_for_function(
+        "() => getComputedStyle(document.querySelector('input[name=from]')).colorScheme === 'light'"
+    )
     page.close()

@@ -2,7 +2,7 @@ import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
 import { notify } from "../bridge";
-import { fieldErrors, shortTime } from "../format";
+import { fieldErrors, same, shortTime } from "../format";
 import { countSegments, transliterate, unicodeRuns } from "../segments";
 import { filterTokens, groupTokens, insertToken } from "../tokens";
 import type { Metadata, OrderSummary, Rule } from "../types";
@@ -199,7 +199,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   }, [state.config]);
   const eventLabel = useMemo(() => Object.fromEntries(metadata.events.map((e) => [e.name, e.label])), [metadata]);
   if (!state.config) return state.loading ? <Spinner label="Loading rules…" /> : null;
-  const dirty = JSON.stringify(rules) !== JSON.stringify(state.config.rules);
+  const dirty = !same(rules, state.config.rules);
 
   const update = (index: number, rule: Rule) => setRules(rules.map((r, i) => (i === index ? rule : r)));
   const add = () => {

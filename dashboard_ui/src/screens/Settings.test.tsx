@@ -99,6 +99,22 @@ describe("Settings form", () => {
     expect(saved[0].settings.staff_numbers).toEqual(["+48601234567", "+48602000000"]);
   });
 
+  it("offers Save only once something differs from what is saved", () => {
+    const s = state();
+    render(<ThemeProvider><Settings state={s} canConfigure /></ThemeProvider>);
+    const button = () => screen.getByText("Save settings").closest("button") as HTMLButtonElement;
+    expect(button().disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText(/Default country/), { target: { value: "de" } });
+    expect(button().disabled).toBe(false);
+    fireEvent.change(screen.getByLabelText(/Default country/), { target: { value: "PL" } });
+    expect(button().disabled).toBe(true);
+    // The staff numbers count as they will be saved: a blank line added changes nothing.
+    fireEvent.change(screen.getByLabelText(/Staff numbers/), { target: { value: "+48601234567\n\n" } });
+    expect(button().disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText(/Staff numbers/), { target: { value: "+48601234567\n+48602000000" } });
+    expect(button().disabled).toBe(false);
+  });
+
   it("cannot save without MANAGE_APPS", () => {
     render(<ThemeProvider><Settings state={state()} canConfigure={false} /></ThemeProvider>);
     expect((screen.getByText("Save settings").closest("button") as HTMLButtonElement).disabled).toBe(true);

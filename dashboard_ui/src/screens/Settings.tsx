@@ -1,6 +1,6 @@
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useState } from "react";
-import { fieldErrors } from "../format";
+import { fieldErrors, same } from "../format";
 import type { ShopSettings } from "../types";
 import { ErrorBanner, Labeled, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
@@ -24,12 +24,14 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
     staff_numbers: staffText.split(/[\n,]/).map((s) => s.trim()).filter(Boolean),
   });
   const save = () => state.save({ ...state.config!, settings: edited() });
+  // Like the other screens: nothing to save until something differs from what is saved.
+  const dirty = !same(edited(), state.config.settings);
 
   return (
     <Section
       title="Settings"
       actions={
-        <Button onClick={save} disabled={!canConfigure || state.saving} data-testid="save-settings">
+        <Button onClick={save} disabled={!canConfigure || state.saving || !dirty} data-testid="save-settings">
           {state.saving ? "Saving…" : "Save settings"}
         </Button>
       }
