@@ -56,6 +56,8 @@ class RecipientType(enum.StrEnum):
     FIXED = "fixed"
     TEST = "test"
     MANUAL = "manual"
+    #: A "no rule for this event" row: the webhook texted nobody, and the log says why.
+    NOBODY = "nobody"
 
 
 class Tenant(Base):

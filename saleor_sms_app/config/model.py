@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
 
-CONFIG_SCHEMA_VERSION = 1
+#: 2 added the paid, tracking-number and refunded default rules (see config/defaults.py).
+CONFIG_SCHEMA_VERSION = 2
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 

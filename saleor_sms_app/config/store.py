@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import LockError, RedisError
 
-from saleor_sms_app.config.defaults import default_config
+from saleor_sms_app.config.defaults import add_new_default_rules, default_config
 from saleor_sms_app.config.model import CONFIG_SCHEMA_VERSION, AppConfig, ProviderConfig
 from saleor_sms_app.crypto import DecryptionError
 from saleor_sms_app.errors import (
@@ -63,7 +63,7 @@ SAVE_LOCK_WAIT_SECONDS = 10
 CURRENT_SCHEMA_VERSION = CONFIG_SCHEMA_VERSION
 
 #: ``schema_version`` n → function turning a version-n document into n+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: add_new_default_rules}
 
 
 class UnreadableConfiguration(PermanentError):

@@ -14,11 +14,11 @@ invalid number, opted out, template error, rule switched off) are logged
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +30,14 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.messages.dispatching import send_event_messages
+from saleor_sms_app.messages.keys import message_dedupe_key, no_rule_key, occurrence_key
 from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.notices import (
+    FULFILLMENT_CREATED,
+    SHIPPED_TEXT_WAIT_SECONDS,
+    Notices,
+)
+from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.orders import fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
@@ -52,29 +59,9 @@ class EventResult:
     queued: list[int]
 
 
-def occurrence_key(event: str, payload: Mapping[str, Any], dedupe_key: str) -> str:
-    """What identifies this happening of the event, for the messages' de-duplication.
-
-    An order is created once and a fulfillment is created once, so for those the
-    object id itself is the occurrence: even a second, differently-timed
-    delivery cannot text twice. Other events (an order can be updated many
-    times) use the webhook's body hash, which a redelivery repeats exactly.
-    """
-    order = payload.get("order")
-    fulfillment = payload.get("fulfillment")
-    if event == "ORDER_CREATED" and isinstance(order, Mapping) and order.get("id"):
-        return f"{event}:{order['id']}"
-    if (
-        event == "FULFILLMENT_CREATED"
-        and isinstance(fulfillment, Mapping)
-        and fulfillment.get("id")
-    ):
-        return f"{event}:{fulfillment['id']}"
-    return f"{event}:{dedupe_key}"
-
-
-def message_dedupe_key(occurrence: str, rule_id: str, recipient: Recipient) -> str:
-    return hashlib.sha256(f"{occurrence}\n{rule_id}\n{recipient.key}".encode()).hexdigest()
+#: Why a webhook logged no message (one ``skipped`` row per order and event).
+NO_RULE = "No rule for this event"
+NO_RULE_MATCHES = "No rule for this event matches this order (its status or channel)"
 
 
 def process_event(
@@ -83,9 +70,11 @@ def process_event(
     """Log every message this webhook calls for and queue the sendable ones.
 
     Raises :class:`RetryableError` (Saleor down) so the job is retried; an
-    uninstalled tenant, an event without rules or a vanished order is nothing
-    to do. A configuration we cannot read raises its permanent error so the
-    failed job shows why.
+    uninstalled tenant or a vanished order is nothing to do. An event no rule
+    is for (or whose rules' conditions the order does not meet) is logged once
+    per order as ``skipped``, so the merchant sees why nothing was sent. A
+    configuration we cannot read raises its permanent error so the failed job
+    shows why.
     """
     # Fresh: the token must be the current install's, not a cached one a reinstall replaced.
     tenant = get_tenant(services, saleor_api_url, fresh=True)
@@ -101,12 +90,16 @@ def process_event(
         return EventResult([], [])
     body = body if isinstance(body, dict) else {}
     order_ref = body.get("order")
-    order_id = order_ref.get("id") if isinstance(order_ref, Mapping) else None
+    order_ref = order_ref if isinstance(order_ref, Mapping) else {}
+    order_id = order_ref.get("id")
     if not order_id:
         log.error("webhook %s for tenant %s names no order; nothing sent", event, tenant.id)
         return EventResult([], [])
 
     config = ConfigStore(services).load(tenant)
+    if not any(rule.event == event for rule in config.rules):
+        # Nothing to fetch the order for: the webhook's own order fields suffice.
+        return _log_no_rule(services, tenant, event, order_ref, NO_RULE)
     try:
         snapshot = fetch_order(saleor_client(services, tenant), str(order_id))
     except NotFound:
@@ -114,7 +107,7 @@ def process_event(
         return EventResult([], [])
 
     fulfillment = body.get("fulfillment")
-    fulfillment_id = fulfillment.get("id") if isinstance(fulfillment, Mapping) else None
+    fulfillment_id = str(fulfillment.get("id") or "") if isinstance(fulfillment, Mapping) else ""
     notify = body.get("notifyCustomer")
     matches = matching_rules(
         config,
@@ -123,56 +116,123 @@ def process_event(
         notify_customer=notify if isinstance(notify, bool) else None,
     )
     if not matches:
-        return EventResult([], [])
+        return _log_no_rule(services, tenant, event, snapshot.order, NO_RULE_MATCHES)
     context = order_context(
         snapshot.order,
         shop_name=snapshot.shop_name,
-        fulfillment_id=str(fulfillment_id) if fulfillment_id else None,
+        fulfillment_id=fulfillment_id or None,
         phone_metadata_key=config.settings.phone_metadata_key,
     )
-    occurrence = occurrence_key(event, body, dedupe_key)
     base = {
         "tenant_id": tenant.id,
         "event": event,
-        "order_id": str(snapshot.order.get("id") or order_id),
-        "order_number": str(snapshot.order.get("number") or "") or None,
-        "channel": str((snapshot.order.get("channel") or {}).get("slug") or "") or None,
+        **_order_columns(snapshot.order, order_id),
     }
     created: list[int] = []
     to_send: list[int] = []
+    held: list[int] = []
     with session_scope(services.sessions) as session:
+        notices = Notices(
+            session,
+            tenant_id=tenant.id,
+            event=event,
+            payload=body,
+            order=snapshot.order,
+            fulfillment_id=fulfillment_id,
+            config=config,
+        )
+        occurrence = occurrence_key(event, body, dedupe_key, tracking_number=notices.number)
+        compose = partial(_compose, session, tenant, config, snapshot.order, context)
         for match in matches:
             for recipient in match.recipients:
-                key = message_dedupe_key(occurrence, match.rule.id, recipient)
-                row = {
-                    **base,
-                    "dedupe_key": key,
-                    "rule_id": match.rule.id,
-                    "rule_name": match.rule.name,
-                    "recipient_type": recipient.type.value,
-                }
-                row.update(
-                    _compose(session, tenant, config, snapshot.order, context, match, recipient)
-                )
+                own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
+                row = {**_rule_columns(match, recipient), **compose(match, recipient)}
+                if notices.number_removed():
+                    row.update(
+                        _not_sent(
+                            MessageStatus.SKIPPED,
+                            "no_tracking_number",
+                            "The fulfilment has no tracking number now (it was removed)",
+                        )
+                    )
+                stand_in = notices.stand_in(match, recipient)
+                if stand_in is not None:
+                    shipped = {
+                        **_rule_columns(stand_in, recipient),
+                        **compose(stand_in, recipient),
+                    }
+                    if shipped["status"] == MessageStatus.QUEUED.value:
+                        row = {**shipped, "event": FULFILLMENT_CREATED}
+                    else:
+                        stand_in = None
+                shared = notices.shared_key(recipient, row, own_key)
+                row = {**base, **row, "dedupe_key": shared or own_key}
                 new_id = insert_message(session, row)
                 if new_id is not None:
                     created.append(new_id)
                     if row["status"] == MessageStatus.QUEUED.value:
-                        to_send.append(new_id)
-                else:
-                    # Already logged by an earlier run; if that run died before
-                    # sending it, send it now (only a ``queued`` row can be claimed).
-                    existing = session.scalar(
-                        select(Message.id).where(
-                            Message.tenant_id == tenant.id,
-                            Message.dedupe_key == key,
-                            Message.status == MessageStatus.QUEUED.value,
-                        )
+                        (held if stand_in is not None else to_send).append(new_id)
+                    continue
+                existing = session.scalar(
+                    select(Message).where(
+                        Message.tenant_id == tenant.id, Message.dedupe_key == row["dedupe_key"]
                     )
-                    if existing is not None:
-                        to_send.append(existing)
+                )
+                if existing is None:  # pragma: no cover - a row a conflict found cannot vanish
+                    continue
+                if notices.skip_held(row, existing):
+                    continue
+                # A stand-in meeting the shipped text itself (logged meanwhile by
+                # FULFILLMENT_CREATED on another worker) has nothing to add.
+                note = notices.already_texted(row, existing) if stand_in is None else None
+                if note is not None:
+                    note_id = insert_message(session, {**row, **note, "dedupe_key": own_key})
+                    created += [note_id] if note_id is not None else []
+                elif existing.status == MessageStatus.QUEUED.value:
+                    # Logged by an earlier run (or the other webhook of this
+                    # shipment); if not sent yet, send it now (only a
+                    # ``queued`` row can be claimed, so never twice).
+                    to_send.append(existing.id)
     send_event_messages(services, to_send)
-    return EventResult(created, to_send)
+    for message_id in held:
+        enqueue_send(services, message_id, after_seconds=SHIPPED_TEXT_WAIT_SECONDS)
+    return EventResult(created, to_send + held)
+
+
+def _order_columns(order: Mapping[str, Any], order_id: object) -> dict[str, Any]:
+    """The order's columns of a log row, from the fetched order or the webhook's fields."""
+    channel = order.get("channel")
+    return {
+        "order_id": str(order.get("id") or order_id),
+        "order_number": str(order.get("number") or "") or None,
+        "channel": str(channel.get("slug") or "") or None if isinstance(channel, Mapping) else None,
+    }
+
+
+def _log_no_rule(
+    services: Services, tenant: TenantRecord, event: str, order: Mapping[str, Any], reason: str
+) -> EventResult:
+    """One ``skipped`` row per order and event saying why the webhook texted nobody."""
+    columns = _order_columns(order, order.get("id"))
+    row = {
+        "tenant_id": tenant.id,
+        "event": event,
+        **columns,
+        "dedupe_key": no_rule_key(event, columns["order_id"]),
+        "recipient_type": RecipientType.NOBODY.value,
+        **_not_sent(MessageStatus.SKIPPED, "no_rule", reason),
+    }
+    with session_scope(services.sessions) as session:
+        new_id = insert_message(session, row)
+    return EventResult([new_id] if new_id is not None else [], [])
+
+
+def _rule_columns(match: Match, recipient: Recipient) -> dict[str, Any]:
+    return {
+        "rule_id": match.rule.id,
+        "rule_name": match.rule.name,
+        "recipient_type": recipient.type.value,
+    }
 
 
 def _compose(

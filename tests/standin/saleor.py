@@ -337,6 +337,8 @@ def make_order(
         "subtotal": taxed_money(subtotal, currency),
         "shippingPrice": taxed_money(shipping, currency),
         "undiscountedShippingPrice": money(shipping, currency),
+        "totalCharged": money(total if payment_status == "FULLY_CHARGED" else 0.0, currency),
+        "totalRefunded": money(0.0, currency),
         "shippingMethodName": shipping_method_name,
         "collectionPointName": None,
         "lines": line_dicts,
@@ -640,6 +642,94 @@ class SaleorStandin:
     def add_order(self, order: dict[str, Any]) -> dict[str, Any]:
         self.orders[order["id"]] = order
         return order
+
+    # ----------------------------------------------------------------- what Saleor does
+
+    def fulfil(
+        self, order: dict[str, Any], *, tracking_number: str = "", notify_customer: bool = True
+    ) -> list[tuple[str, bytes]]:
+        """``orderFulfill`` of every line: a new fulfilment, and the webhooks Saleor 3.23 sends.
+
+        As Saleor's ``create_fulfillments`` (``saleor/order/actions.py``): it calls
+        ``tracking_number_updated`` right after creating a fulfilment that has a
+        number, inside its transaction, and ``order_fulfilled`` then sends
+        ORDER_UPDATED, FULFILLMENT_CREATED and, the order being fulfilled now,
+        ORDER_FULFILLED. So the tracking webhook usually comes first. Returns
+        (event, body) in that order, only for events the app subscribed to;
+        deliver them in any order with :meth:`deliver`.
+        """
+        new = fulfillment(tracking_number=tracking_number, number=len(order["fulfillments"]) + 1)
+        order["fulfillments"].append(new)
+        order["status"] = "FULFILLED"
+        for line in order["lines"]:
+            line["quantityFulfilled"], line["quantityToFulfill"] = line["quantity"], 0
+        fields = {"order": order, "fulfillment": new}
+        events: list[tuple[str, dict[str, Any]]] = []
+        if tracking_number:
+            events.append(("FULFILLMENT_TRACKING_NUMBER_UPDATED", fields))
+        events += [
+            ("ORDER_UPDATED", {"order": order}),
+            ("FULFILLMENT_CREATED", {**fields, "notifyCustomer": notify_customer}),
+            ("ORDER_FULFILLED", {"order": order}),
+        ]
+        return self._subscribed(events)
+
+    def update_tracking(
+        self, order: dict[str, Any], fulfillment_id: str, tracking_number: str
+    ) -> list[tuple[str, bytes]]:
+        """``orderFulfillmentUpdateTracking``: FULFILLMENT_TRACKING_NUMBER_UPDATED and
+        ORDER_UPDATED, never FULFILLMENT_CREATED (seen on a real Saleor 3.23)."""
+        (found,) = [f for f in order["fulfillments"] if f["id"] == fulfillment_id]
+        found["trackingNumber"] = tracking_number
+        return self._subscribed(
+            [
+                ("FULFILLMENT_TRACKING_NUMBER_UPDATED", {"order": order, "fulfillment": found}),
+                ("ORDER_UPDATED", {"order": order}),
+            ]
+        )
+
+    def refund(self, order: dict[str, Any], amount: float) -> list[tuple[str, bytes]]:
+        """A refund of ``amount`` (``transactionUpdate`` of the charge with a refund).
+
+        As Saleor's ``order_refunded``: ORDER_REFUNDED, ORDER_UPDATED, and
+        ORDER_FULLY_REFUNDED once the refunds reach the order's total (a real
+        Saleor 3.23 sent ORDER_REFUNDED and ORDER_FULLY_REFUNDED for a full refund).
+        """
+        gross = order["total"]["gross"]
+        refunded = round(order["totalRefunded"]["amount"] + amount, 2)
+        order["totalRefunded"] = money(refunded, gross["currency"])
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("ORDER_REFUNDED", {"order": order}),
+            ("ORDER_UPDATED", {"order": order}),
+        ]
+        if refunded >= gross["amount"]:
+            events.append(("ORDER_FULLY_REFUNDED", {"order": order}))
+        return self._subscribed(events)
+
+    def mark_paid(self, order: dict[str, Any]) -> list[tuple[str, bytes]]:
+        """``orderMarkAsPaid``: the order is fully charged; ORDER_FULLY_PAID and ORDER_UPDATED
+        (Saleor's ``mark_order_as_paid_with_transaction``)."""
+        gross = order["total"]["gross"]
+        order["totalCharged"] = money(gross["amount"], gross["currency"])
+        order.update(paymentStatus="FULLY_CHARGED", isPaid=True, chargeStatus="FULL")
+        return self._subscribed(
+            [("ORDER_FULLY_PAID", {"order": order}), ("ORDER_UPDATED", {"order": order})]
+        )
+
+    def _subscribed(self, events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+        """The bodies of the events the installed app subscribed to (Saleor sends no others)."""
+        subscribed = {
+            name
+            for webhook in (self.manifest or {}).get("webhooks", [])
+            for name in webhook.get("asyncEvents", [])
+        }
+        return [(e, self.event_payload(e, f)) for e, f in events if e in subscribed]
+
+    def deliver(
+        self, app_base_url: str, deliveries: Iterable[tuple[str, bytes]]
+    ) -> list[requests.Response]:
+        """Send prepared webhooks (from :meth:`fulfil` and the like), signed, in the given order."""
+        return [self.send_webhook(app_base_url, event, body=body) for event, body in deliveries]
 
     def app_object(self) -> dict[str, Any]:
         manifest = self.manifest or {}
