@@ -32,6 +32,7 @@ from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
+from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.orders import fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context, render
@@ -92,6 +93,7 @@ def process_event(
     if tenant is None:
         log.info("webhook for %s ignored: the app is not installed there", saleor_api_url)
         return EventResult([], [])
+    bind(tenant=tenant.id, event=event)
     if event not in RULE_EVENTS:
         return EventResult([], [])
     try:
