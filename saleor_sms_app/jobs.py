@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from saleor_sms_app.balance import check_tenant_balances
 from saleor_sms_app.messages import composing, dispatching
+from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.services import get_services
 
 
@@ -19,6 +20,7 @@ def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: st
     Raises :class:`~saleor_sms_app.errors.SaleorUnavailable` when Saleor cannot
     be reached, so RQ retries the job with the ``Retry`` it was enqueued with.
     """
+    bind(event=event)
     return composing.process_event(
         get_services(), saleor_api_url, event, payload, dedupe_key
     ).created
@@ -29,6 +31,7 @@ def send_message(message_id: int) -> str:
 
     Raises on a temporary provider failure so RQ tries again with backoff.
     """
+    bind(message_id=message_id)
     return dispatching.send_message(get_services(), message_id)
 
 

@@ -198,6 +198,35 @@ class DeliveryReport(Base):
     raw: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
 
 
+class PendingDeliveryReport(Base):
+    """A verified delivery report that arrived before its message's provider id was
+    recorded (a fast provider reports while the worker is still writing outcomes).
+
+    Kept at most an hour and at most a bounded number per tenant
+    (:mod:`saleor_sms_app.pending_reports`), and applied when the id is recorded,
+    so a provider that never re-sends a report does not lose it.
+    """
+
+    __tablename__ = "pending_delivery_reports"
+    __table_args__ = (
+        Index("ix_pending_reports_provider_message_id", "provider_message_id"),
+        Index("ix_pending_reports_reference", "reference"),
+        Index("ix_pending_reports_tenant_received", "tenant_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    #: The provider configuration the report URL named, and its type.
+    provider_id: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    #: Our own reference echoed back (SMSAPI ``idx``), when the report has one.
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The normalised report (:class:`DeliveryEvent` fields) and the merchant hint.
+    event: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
 class Suppression(Base):
     """A number the tenant must not text: opted out at a provider, or added by hand."""
 

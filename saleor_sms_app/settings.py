@@ -88,6 +88,16 @@ class Settings:
     http_proxy_from_environment: bool = False
     #: The CA bundle ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` name, read once.
     http_ca_bundle: str | None = None
+    #: ``text`` (one readable line) or ``json`` (one JSON object a line, with
+    #: tenant, event, message and job ids) for the app's log lines.
+    log_format: str = "text"
+    #: Bearer token ``/metrics`` requires; None switches the endpoint off.
+    metrics_token: str | None = field(default=None, repr=False)
+    #: prometheus_client's shared folder for web and worker processes (it reads
+    #: ``PROMETHEUS_MULTIPROC_DIR`` itself; checked here so a bad one stops the start).
+    prometheus_multiproc_dir: Path | None = None
+    #: Errors go to Sentry when set (needs the ``sentry`` extra).
+    sentry_dsn: str | None = field(default=None, repr=False)
 
     @property
     def app_url_is_public(self) -> bool:
@@ -193,6 +203,27 @@ class Settings:
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+        log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+        if log_format not in {"text", "json"}:
+            problems.append(f"LOG_FORMAT must be text or json, got {log_format!r}")
+
+        metrics_token = env.get("METRICS_TOKEN", "").strip() or None
+        if metrics_token is not None and len(metrics_token) < 16:
+            problems.append("METRICS_TOKEN must be at least 16 characters long")
+
+        multiproc_dir = None
+        if env.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+            multiproc_dir = Path(env["PROMETHEUS_MULTIPROC_DIR"].strip())
+            if not multiproc_dir.is_dir() or not os.access(multiproc_dir, os.W_OK):
+                problems.append(
+                    f"PROMETHEUS_MULTIPROC_DIR must be an existing writable folder, "
+                    f"got {str(multiproc_dir)!r}"
+                )
+
+        sentry_dsn = env.get("SENTRY_DSN", "").strip() or None
+        if sentry_dsn is not None and urlsplit(sentry_dsn).scheme not in {"http", "https"}:
+            problems.append("SENTRY_DSN must be the https:// DSN from your Sentry project")
+
         if problems:
             raise ConfigurationError(
                 "The app cannot start; fix these environment variables:\n  - "
@@ -212,6 +243,10 @@ class Settings:
             send_concurrency=send_concurrency,
             http_proxy_from_environment=any(env.get(name) for name in PROXY_VARIABLES),
             http_ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
+            log_format=log_format,
+            metrics_token=metrics_token,
+            prometheus_multiproc_dir=multiproc_dir,
+            sentry_dsn=sentry_dsn,
         )
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))

@@ -13,7 +13,10 @@ through RQ's started registry, retries and failed registry exactly as before.
 
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
-(:func:`saleor_sms_app.messages.dispatching.release_stale_sends`).
+(:func:`saleor_sms_app.messages.dispatching.release_stale_sends`), drops delivery
+reports that waited an hour for their message (:mod:`saleor_sms_app.pending_reports`)
+and settles ``unknown`` sends where the provider can tell
+(:mod:`saleor_sms_app.settling`).
 """
 
 from __future__ import annotations
@@ -50,16 +53,51 @@ class SmsWorker(SimpleWorker):
             return
         super().set_state(state, pipeline)
 
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        # Every log line of the job carries its id (and what the job binds).
+        from saleor_sms_app.observability.logs import log_scope
+
+        with log_scope(job_id=job.id):
+            return bool(super().perform_job(job, queue, execution))
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         # Imported here: the worker class is loaded by RQ's CLI before the app.
-        from saleor_sms_app.messages.dispatching import release_stale_sends
         from saleor_sms_app.services import get_services
 
-        try:
-            released = release_stale_sends(get_services())
-        except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
-            log.warning("could not check for interrupted sends", exc_info=True)
-            return
+        run_sending_maintenance(get_services())
+
+
+#: One worker at a time settles unknown sends (each round asks providers).
+SETTLE_LOCK_SECONDS = 300
+
+
+def run_sending_maintenance(services: Any) -> None:
+    """What the worker checks besides RQ's own maintenance, each step on its own:
+    sends interrupted by a dead worker (marked ``unknown``), delivery reports that
+    waited an hour for their message (discarded), and ``unknown`` sends a provider
+    can settle (one worker at a time, under a Redis lock)."""
+    from saleor_sms_app.db import session_scope
+    from saleor_sms_app.messages.dispatching import release_stale_sends
+    from saleor_sms_app.pending_reports import discard_stale_reports
+    from saleor_sms_app.settling import settle_unknown_sends
+
+    try:
+        released = release_stale_sends(services)
         if released:
             log.warning("%s messages were interrupted while sending; marked unknown", released)
+    except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
+        log.warning("could not check for interrupted sends", exc_info=True)
+    try:
+        with session_scope(services.sessions) as session:
+            discard_stale_reports(session)
+    except Exception:  # noqa: BLE001
+        log.warning("could not discard stale delivery reports", exc_info=True)
+    try:
+        if services.redis.set("sms:settle-lock", "1", nx=True, ex=SETTLE_LOCK_SECONDS):
+            try:
+                settle_unknown_sends(services)
+            finally:
+                services.redis.delete("sms:settle-lock")
+    except Exception:  # noqa: BLE001
+        log.warning("could not settle unknown sends", exc_info=True)

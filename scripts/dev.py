@@ -191,6 +191,14 @@ def main() -> int:
             key_file.chmod(0o600)
         env["SECRET_KEY"] = key_file.read_text().strip()
 
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One folder the web workers and the RQ worker all count into, so /metrics
+        # shows the whole app; emptied at each start, as prometheus_client asks.
+        metrics_dir = data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
     redis: Child | None = None
     if not env.get("REDIS_URL"):
         redis_bin = env.get("REDIS_SERVER_BIN") or shutil.which("redis-server")

@@ -16,8 +16,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -49,43 +51,59 @@ class WebServer:
 def web_server(
     request: pytest.FixtureRequest, services: Services, tmp_path: Path
 ) -> Iterator[WebServer]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "APP_URL": url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "4",
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "REDIS_URL": services.settings.redis_url,
-        "DATABASE_URL": services.settings.database_url,
-        "DATA_DIR": str(tmp_path / "data"),
-        "LOG_LEVEL": "WARNING",
-        # Where a server would put per-user files (gunicorn's control socket).
-        "HOME": str(tmp_path / "home"),
-        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
-    }
+    env = process_env(services, tmp_path, WEB_CONCURRENCY="4", LOG_LEVEL="WARNING")
+    url = env["APP_URL"]
     if request.param == "gunicorn":
         command = [str(BIN / "gunicorn"), "--config", "saleor_sms_app/gunicorn_conf.py"]
         command.append("saleor_sms_app.app:create_app()")
     else:
         command = procfile_web()
     # Its own process group, as a terminal or a platform's process manager gives it.
-    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    with running(command, env, request.param) as server:
+        yield WebServer(url, server)
+
+
+def process_env(services: Services, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app process on a free loopback port, on the test's
+    Redis and database, with ``extra`` variables on top."""
+    port = free_port()
+    return {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "APP_URL": f"http://127.0.0.1:{port}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "REDIS_URL": services.settings.redis_url,
+        "DATABASE_URL": services.settings.database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        # Where a server would put per-user files (gunicorn's control socket).
+        "HOME": str(tmp_path / "home"),
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        **extra,
+    }
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], name: str, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A web process started in its own process group, once it answers ``/healthz``;
+    stopped (killed if it will not stop) afterwards."""
+    url = env["APP_URL"]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, **popen)
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert server.poll() is None, f"{request.param} exited with {server.returncode}"
+            assert server.poll() is None, f"{name} exited with {server.returncode}"
             try:
                 if requests.get(url + "/healthz", timeout=1).status_code == 200:
                     break
             except requests.RequestException:
                 pass
-            assert time.monotonic() < deadline, f"{request.param} did not answer /healthz"
+            assert time.monotonic() < deadline, f"{name} did not answer /healthz"
             time.sleep(0.1)
-        yield WebServer(url, server)
+        yield server
     finally:
         if server.poll() is None:
             server.terminate()

@@ -39,6 +39,7 @@ from saleor_sms_app.messages.notices import (
 )
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
+from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.orders import fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context, render
@@ -81,6 +82,7 @@ def process_event(
     if tenant is None:
         log.info("webhook for %s ignored: the app is not installed there", saleor_api_url)
         return EventResult([], [])
+    bind(tenant=tenant.id, event=event)
     if event not in RULE_EVENTS:
         return EventResult([], [])
     try:

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import cast
 
@@ -158,6 +158,8 @@ class _Claimed:
     tenant_id: int
     channel: str | None
     sms: OutboundSms
+    #: Segments counted when the message was composed (the metrics' fallback).
+    segments: int = 0
 
 
 _Send = tuple[_Claimed, list[ProviderConfig], Callable[[ProviderConfig], str | None]]
@@ -231,7 +233,10 @@ def _dispatch(
                 f"Unexpected error while sending: {type(exc).__name__}",
                 retries_left=retries_left,
             )
-        return outcome_update(message.id, message.tenant_id, message.sms.to, outcome, retries_left)
+        update = outcome_update(
+            message.id, message.tenant_id, message.sms.to, outcome, retries_left
+        )
+        return replace(update, segments=message.segments)
 
     pending: list[MessageUpdate] = []
     sent_for: set[int] = set()
@@ -274,6 +279,7 @@ _CLAIM = (
         _MESSAGES.c.body,
         _MESSAGES.c.rule_name,
         _MESSAGES.c.order_number,
+        _MESSAGES.c.segments,
     )
 )
 _STATUSES = select(_MESSAGES.c.id, _MESSAGES.c.status).where(
@@ -326,6 +332,7 @@ def _claim(
                     "order_number": row.order_number,
                 },
             ),
+            segments=row.segments or 0,
         )
         for row in sorted(rows, key=lambda r: order[r.id])
     ]

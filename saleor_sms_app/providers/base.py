@@ -78,6 +78,15 @@ class SmsProvider(ABC):
     #: Plain-text body some providers insist on when they post a delivery report
     #: (SMSAPI wants ``OK``); None answers JSON.
     callback_ok_body: ClassVar[str | None] = None
+    #: Provider codes meaning "you sent a message with this reference before":
+    #: a provider that refuses a repeated reference (SMSAPI ``check_idx``,
+    #: Infobip ``messageId``) lets the app settle a message whose send got no
+    #: answer by sending it again with the same reference
+    #: (:mod:`saleor_sms_app.settling`). Empty: an unknown outcome stays unknown.
+    duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset()
+    #: Whether the provider's message id is our reference (Infobip's
+    #: ``messageId``), so a refused repeat still tells the provider's id.
+    reference_is_message_id: ClassVar[bool] = False
 
     def __init__(self, config: ProviderConfig, context: ProviderContext) -> None:
         self.config = config

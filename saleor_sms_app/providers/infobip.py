@@ -143,6 +143,10 @@ class InfobipProvider(HttpProvider):
     name: ClassVar[str] = "infobip"
     label: ClassVar[str] = "Infobip"
     errors = ERRORS
+    duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset(
+        {"REJECTED_DUPLICATE_MESSAGE_ID"}
+    )
+    reference_is_message_id: ClassVar[bool] = True
     fields = (
         OptionField("api_key", "API key", secret=True),
         OptionField(

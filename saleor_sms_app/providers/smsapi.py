@@ -141,6 +141,7 @@ class SmsapiProvider(HttpProvider):
     errors = ERRORS
     text_hints = TEXT_HINTS
     callback_ok_body: ClassVar[str | None] = "OK"
+    duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset({"53"})
     fields = (
         OptionField(
             "token", "OAuth token", secret=True, help="Generate it in the SMSAPI panel (API)."

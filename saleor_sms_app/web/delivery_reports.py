@@ -19,7 +19,10 @@ from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import apply_events, sending_now
-from saleor_sms_app.errors import BadRequest, MessageStillSending, NotFound, Unauthorized
+from saleor_sms_app.errors import BadRequest, NotFound, Unauthorized
+from saleor_sms_app.observability.logs import bind
+from saleor_sms_app.observability.metrics import DELIVERY_REPORTS
+from saleor_sms_app.pending_reports import apply_pending_for_events, keep_reports
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
 from saleor_sms_app.providers.models import ProviderConfigError
@@ -40,7 +43,9 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
     expected = (tenant.callback_secret if tenant else None) or ""
     # Compare even for an unknown tenant so timing says nothing about which exist.
     if not hmac.compare_digest(expected.encode(), secret.encode()) or tenant is None:
+        DELIVERY_REPORTS.labels("unknown", "refused").inc()
         raise Unauthorized("unknown tenant or wrong callback secret")
+    bind(tenant=tenant_id, provider=provider_id)
     if request.method == "HEAD":
         return Response(status=200)
     config = _provider_config(services, tenant, provider_id)
@@ -58,6 +63,7 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
     )
     if not adapter.verify_callback(callback):
         log.warning("forged or unsigned %s delivery report for tenant %s", config.type, tenant_id)
+        DELIVERY_REPORTS.labels(config.type, "refused").inc()
         raise Unauthorized(f"the {adapter.label} signature of this report is missing or wrong")
     events = adapter.parse_callback(callback)
     if not events:
@@ -66,22 +72,42 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
         applied = apply_events(
             session, tenant_id, config.id, config.type, events, hint_for=adapter.hint_for
         )
-        if not applied.matched:
+        early = [e for e in events if e.provider_message_id in set(applied.unknown)]
+        kept = 0
+        if early and sending_now(session, tenant_id):
+            # Probably about a message whose id the worker is about to record:
+            # kept and applied then (pending_reports), not refused and lost.
+            kept = keep_reports(
+                session, tenant_id, config.id, config.type, early, hint_for=adapter.hint_for
+            )
+        elif not applied.matched:
             session.rollback()
-            if sending_now(session, tenant_id):
-                raise MessageStillSending(
-                    "a message of this shop is being sent right now and its provider id is "
-                    "not recorded yet; send the report again"
-                )
+            DELIVERY_REPORTS.labels(config.type, "unknown").inc(len(events))
             raise NotFound(
                 "no message sent through this provider has the id " + ", ".join(applied.unknown[:5])
             )
-    if applied.unknown:
+    for outcome, count in (
+        ("applied", len(applied.matched)),
+        ("pending", kept),
+        ("unknown", len(applied.unknown) - kept),
+    ):
+        if count:
+            DELIVERY_REPORTS.labels(config.type, outcome).inc(count)
+    if kept:
+        # The worker may have recorded the id between our look-up and our commit.
+        with session_scope(services.sessions) as session:
+            apply_pending_for_events(session, tenant_id, config.id, early)
+    elif applied.unknown:
         log.info("delivery report for unknown message ids %s", applied.unknown[:5])
     if adapter.callback_ok_body is not None:
         return Response(adapter.callback_ok_body, status=200, content_type="text/plain")
     return jsonify(
-        {"success": True, "applied": len(applied.matched), "unknown": len(applied.unknown)}
+        {
+            "success": True,
+            "applied": len(applied.matched),
+            "pending": kept,
+            "unknown": len(applied.unknown) - kept,
+        }
     )
 
 

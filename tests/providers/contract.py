@@ -173,11 +173,14 @@ class ProviderContract:
     def test_timeout(
         self, standin_provider: StandinProvider, provider_context: ProviderContext
     ) -> None:
+        """The stand-in took the request and stalled: the provider may have the message,
+        so the outcome is unknown, never failed over or retried."""
         standin_provider.mode, standin_provider.slow_seconds = "slow", 1.5
         standin_provider.answer(*self.success)
         error = self.refused(standin_provider, replace(provider_context, timeout=0.5))
-        assert error.reason == FailureReason.PROVIDER_UNAVAILABLE
-        assert error.temporary and not error.accepted
+        assert error.reason == FailureReason.NO_ANSWER
+        assert error.outcome_unknown and not error.temporary and not error.should_fail_over
+        assert len(standin_provider.requests) == 1
 
     def test_connection_refused(
         self, standin_provider: StandinProvider, provider_context: ProviderContext
