@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.links import clicks_by_message
 from saleor_sms_app.models import Message, MessageStatus, mask_phone
 
 #: Columns the log can be sorted by (the table's headers), mapped to SQL columns.
@@ -45,6 +46,7 @@ MAX_CHART_DAYS = 366
 
 CSV_COLUMNS = (
     "created_at",
+    "direction",
     "event",
     "order_number",
     "rule_name",
@@ -206,6 +208,7 @@ def message_row(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "created_at": _iso(message.created_at),
+        "direction": message.direction,
         "event": message.event,
         "order_id": message.order_id,
         "order_number": message.order_number,
@@ -271,6 +274,9 @@ def search_messages(session: Session, tenant_id: int, query: LogQuery) -> LogPag
     statement = _filtered(tenant_id, query).limit(query.per_page)
     statement = statement.offset((query.page - 1) * query.per_page)
     rows = [message_row(m) for m in session.scalars(statement)]
+    clicks = clicks_by_message(session, tenant_id, [row["id"] for row in rows])
+    for row in rows:
+        row["clicks"] = clicks.get(row["id"], 0)
     return LogPage(rows=rows, total=int(total or 0), page=query.page, per_page=query.per_page)
 
 

@@ -88,6 +88,14 @@ class Settings:
     http_proxy_from_environment: bool = False
     #: The CA bundle ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` name, read once.
     http_ca_bundle: str | None = None
+    #: Base of tracked links (``<base>/s/<code>``): ``SHORT_LINK_URL``, a shorter
+    #: domain the operator points at this app, else empty for ``APP_URL``.
+    short_link_url: str = ""
+
+    @property
+    def short_link_base(self) -> str:
+        """Where tracked links start; ``/s/<code>`` follows."""
+        return self.short_link_url or self.app_url
 
     @property
     def app_url_is_public(self) -> bool:
@@ -121,6 +129,16 @@ class Settings:
             problems.append("APP_URL is missing: set it to the public base URL of this app")
         elif urlsplit(app_url).scheme not in {"http", "https"} or not urlsplit(app_url).netloc:
             problems.append(f"APP_URL must be an http(s) URL, got {app_url!r}")
+
+        short_link_url = env.get("SHORT_LINK_URL", "").strip().rstrip("/")
+        if short_link_url and (
+            urlsplit(short_link_url).scheme not in {"http", "https"}
+            or not urlsplit(short_link_url).netloc
+            or urlsplit(short_link_url).path not in ("", "/")
+        ):
+            problems.append(
+                f"SHORT_LINK_URL must be an http(s) URL without a path, got {short_link_url!r}"
+            )
 
         port = 8000
         raw_port = env.get("PORT", "8000")
@@ -212,6 +230,7 @@ class Settings:
             send_concurrency=send_concurrency,
             http_proxy_from_environment=any(env.get(name) for name in PROXY_VARIABLES),
             http_ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
+            short_link_url=short_link_url,
         )
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))

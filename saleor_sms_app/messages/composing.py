@@ -29,6 +29,8 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
+from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
@@ -151,11 +153,15 @@ def process_event(
                     "rule_name": match.rule.name,
                     "recipient_type": recipient.type.value,
                 }
+                links = LinkCollector(services.settings.short_link_base)
                 row.update(
-                    _compose(session, tenant, config, snapshot.order, context, match, recipient)
+                    _compose(
+                        session, tenant, config, snapshot.order, context, match, recipient, links
+                    )
                 )
                 new_id = insert_message(session, row)
                 if new_id is not None:
+                    store_links(session, tenant.id, new_id, links.made)
                     created.append(new_id)
                     if row["status"] == MessageStatus.QUEUED.value:
                         to_send.append(new_id)
@@ -183,8 +189,12 @@ def _compose(
     context: Mapping[str, Any],
     match: Match,
     recipient: Recipient,
+    links: LinkMaker,
 ) -> dict[str, Any]:
-    """Phone, body and status of one message: ``queued``, or why it is not sent."""
+    """Phone, body and status of one message: ``queued``, or why it is not sent.
+
+    A marketing rule's text ends with the shop's opt-out line.
+    """
     settings = config.settings
     if recipient.skip_code:
         return _not_sent(MessageStatus.SKIPPED, recipient.skip_code, recipient.skip_reason or "")
@@ -212,7 +222,7 @@ def _compose(
             hint="Check the number, or set the default country for numbers without a prefix.",
         )
     try:
-        body = render(match.rule.template, context)
+        body = render(match.rule.template, context, links)
     except TemplateError as exc:
         return _not_sent(
             MessageStatus.FAILED,
@@ -228,6 +238,8 @@ def _compose(
             "The template produced no text for this order",
             phone=phone,
         )
+    if match.rule.marketing:
+        body = with_opt_out(body, settings.opt_out_line)
     hint = None
     if settings.dry_run.enabled:
         try:
