@@ -132,14 +132,14 @@ class InboundFields:
 
 
 def inbound_from(params: Mapping[str, Any], fields: InboundFields) -> list[InboundSms]:
-    """The one inbound text in ``params``, read through ``fields``; empty without sender or id.
+    """The one inbound text in ``params``, read through ``fields``; empty when it holds none.
 
-    An empty text is kept (a customer can send one); a missing sender or id
-    means the request is not an inbound message at all.
+    An empty text is kept (a customer can send one), but the text field must be
+    there: a delivery report has a sender and an id too, never a text.
     """
     sender = str(params.get(fields.sender) or "").strip()
     message_id = str(params.get(fields.message_id) or "").strip()
-    if not sender or not message_id:
+    if not sender or not message_id or fields.text not in params:
         return []
     return [
         InboundSms(

@@ -149,6 +149,7 @@ INBOUND = InboundFields(sender="from", to="to", text="text", message_id="message
 class InfobipProvider(HttpProvider):
     name: ClassVar[str] = "infobip"
     label: ClassVar[str] = "Infobip"
+    receives_inbound: ClassVar[bool] = True
     errors = ERRORS
     fields = (
         OptionField("api_key", "API key", secret=True),
