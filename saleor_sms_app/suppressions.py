@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.logsearch import neutralise_cell
+from saleor_sms_app.logsearch import csv_chunks
 from saleor_sms_app.models import Suppression
 from saleor_sms_app.phones import normalise
 
@@ -156,20 +156,10 @@ def import_csv(session: Session, tenant_id: int, text: str, country: str) -> Imp
 
 def export_csv(session: Session, tenant_id: int) -> Iterator[str]:
     """The whole list as CSV text, oldest first, cells safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
     statement = (
         select(Suppression)
         .where(Suppression.tenant_id == tenant_id)
         .order_by(Suppression.created_at, Suppression.id)
         .execution_options(yield_per=500)
     )
-    for count, row in enumerate(session.scalars(statement), start=1):
-        entry = suppression_row(row)
-        writer.writerow([neutralise_cell(entry[c]) for c in CSV_COLUMNS])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    yield from csv_chunks(CSV_COLUMNS, (suppression_row(r) for r in session.scalars(statement)))

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, ShopSettings
-from saleor_sms_app.saleor.tenants import TenantRecord, save_tenant
+from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
+
+# The providers' installed ``tenant`` fixture (a Saleor is not the subject here).
+from tests.providers.conftest import tenant as installed_tenant  # noqa: F401
 from tests.providers.conftest import use_config
 from tests.standin.fixtures import LiveApp
 
@@ -16,16 +19,9 @@ HELP_TEXT = "Shop: reply STOP to opt out. Questions: hello@shop.example"
 
 
 @pytest.fixture
-def shop(live_app: LiveApp) -> TenantRecord:
+def shop(live_app: LiveApp, installed_tenant: TenantRecord) -> TenantRecord:  # noqa: F811
     services: Services = live_app.services
-    tenant = save_tenant(
-        services,
-        saleor_api_url="http://127.0.0.1:9/graphql/",
-        saleor_domain="127.0.0.1:9",
-        app_id="QXBwOjE=",
-        token="saleor-app-token",
-        jwks={"keys": []},
-    )
+    tenant = installed_tenant
     use_config(
         services,
         tenant,

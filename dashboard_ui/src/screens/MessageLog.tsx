@@ -4,7 +4,7 @@ import { getJson, request } from "../api";
 import { notify, openOrder } from "../bridge";
 import { STATUS_COLORS, chartDays, costText, isoDay, shortTime, type ChartDay } from "../format";
 import type { DayCount, LogPage, Metadata } from "../types";
-import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, Pager, Pill, Section, Spinner, controlStyle } from "../ui";
 
 interface Filters {
   from: string;
@@ -221,16 +221,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
         </tbody>
       </table>
       {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>No messages match.</Text>}
-      {data && (
-        <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
-          <Text size={2} color="default2" data-testid="log-total">{data.total} messages</Text>
-          <Box display="flex" gap={2} alignItems="center">
-            <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
-            <Text size={2}>Page {data.page} of {data.pages}</Text>
-            <Button size="small" variant="secondary" disabled={page >= data.pages} onClick={() => setPage(page + 1)}>Next</Button>
-          </Box>
-        </Box>
-      )}
+      {data && <Pager total={`${data.total} messages`} page={data.page} pages={data.pages} onPage={setPage} testId="log-total" />}
     </Section>
   );
 }

@@ -4,7 +4,7 @@ import { ApiError, getJson, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { shortTime } from "../format";
 import type { ImportAnswer, SuppressionPage } from "../types";
-import { ErrorBanner, FieldError, Labeled, Section, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, FieldError, Labeled, Pager, Section, Spinner, controlStyle } from "../ui";
 
 /** Where a number came from, in the merchant's words. */
 function sourceText(source: string): string {
@@ -190,16 +190,7 @@ export function Suppressions({ canConfigure }: { canConfigure: boolean }) {
         </tbody>
       </table>
       {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>{search ? "No number matches." : "Nobody has opted out yet."}</Text>}
-      {data && (
-        <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
-          <Text size={2} color="default2" data-testid="suppression-total">{data.total} {data.total === 1 ? "number" : "numbers"}</Text>
-          <Box display="flex" gap={2} alignItems="center">
-            <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
-            <Text size={2}>Page {data.page} of {data.pages}</Text>
-            <Button size="small" variant="secondary" disabled={page >= data.pages} onClick={() => setPage(page + 1)}>Next</Button>
-          </Box>
-        </Box>
-      )}
+      {data && <Pager total={`${data.total} ${data.total === 1 ? "number" : "numbers"}`} page={data.page} pages={data.pages} onPage={setPage} testId="suppression-total" />}
     </Section>
   );
 }
