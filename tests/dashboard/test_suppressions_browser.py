@@ -12,14 +12,7 @@ from sqlalchemy import select
 from saleor_sms_app.models import Suppression
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
-from tests.dashboard.test_browser import (  # noqa: F401 (fixtures)
-    browser,
-    dashboard,
-    open_dashboard,
-    served_app,
-    shot,
-)
-from tests.standin.saleor import saleor_schema
+from tests.dashboard.browser import open_dashboard, shot
 
 pytestmark = pytest.mark.browser
 
@@ -32,15 +25,12 @@ def _listed(services: Services, tenant_id: int) -> dict[str, str]:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_suppressions_screen(
-    browser: Any,  # noqa: F811 (the fixture imported above)
-    dashboard: dict[str, Any],  # noqa: F811
+    browser: Any,
+    dashboard: dict[str, Any],
     services: Services,
     tmp_path: Path,
     theme: str,
 ) -> None:
-    # The loopback Saleor builds the real schema once per process (seconds on a busy
-    # machine): build it before the page's first GraphQL call can time out on it.
-    saleor_schema()
     tenant_id = dashboard["tenant_id"]
     with services.sessions.begin() as session:
         suppress(session, tenant_id, "+48601234567", reason="replied STOP", source="twilio")
