@@ -24,9 +24,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dashboard,
         delivery_reports,
         health,
+        inbound,
         lifecycle,
+        links,
         metrics,
         responses,
+        suppressions_api,
         webhooks,
     )
 
@@ -34,9 +37,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(delivery_reports.bp)
+    app.register_blueprint(inbound.bp)
+    app.register_blueprint(links.bp)
     app.register_blueprint(dashboard.page)
     app.register_blueprint(dashboard.api)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(suppressions_api.api)
     # Saleor's webhooks skip Flask (the one hot path; see web/webhooks.py).
     app.wsgi_app = webhooks.WebhookReceiver(services, app.wsgi_app)  # type: ignore[method-assign]
     return app

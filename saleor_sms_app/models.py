@@ -48,6 +48,15 @@ class MessageStatus(enum.StrEnum):
     SKIPPED = "skipped"
     #: The provider accepted it but its fate is not known (no report, or an unknown report).
     UNKNOWN = "unknown"
+    #: An inbound text a customer sent to the shop (a reply, STOP, HELP).
+    RECEIVED = "received"
+
+
+class Direction(enum.StrEnum):
+    """Which way a logged text went: to a customer or staff, or from a customer."""
+
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
 
 
 class RecipientType(enum.StrEnum):
@@ -113,6 +122,10 @@ class Message(Base):
     )
     #: Saleor event name (ORDER_CREATED ...), or TEST / MANUAL for messages sent by hand.
     event: Mapped[str] = mapped_column(String(64))
+    #: outbound (the app sent it) or inbound (a customer texted the shop's number).
+    direction: Mapped[str] = mapped_column(
+        String(8), default=Direction.OUTBOUND.value, server_default=Direction.OUTBOUND.value
+    )
     order_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     order_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -240,6 +253,28 @@ class Suppression(Base):
     #: Which provider (type name) or "manual".
     source: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShortLink(Base):
+    """A tracked link a message carries: ``<short base>/s/<code>`` → ``url``.
+
+    Only URLs the app put in a message have a row, so ``/s/<code>`` redirects
+    nowhere else (no open redirect). ``clicks`` counts every visit of the code;
+    a message's links say how often that message was clicked.
+    """
+
+    __tablename__ = "short_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class BalanceState(Base):

@@ -98,6 +98,14 @@ class Settings:
     prometheus_multiproc_dir: Path | None = None
     #: Errors go to Sentry when set (needs the ``sentry`` extra).
     sentry_dsn: str | None = field(default=None, repr=False)
+    #: Base of tracked links (``<base>/s/<code>``): ``SHORT_LINK_URL``, a shorter
+    #: domain the operator points at this app, else empty for ``APP_URL``.
+    short_link_url: str = ""
+
+    @property
+    def short_link_base(self) -> str:
+        """Where tracked links start; ``/s/<code>`` follows."""
+        return self.short_link_url or self.app_url
 
     @property
     def app_url_is_public(self) -> bool:
@@ -131,6 +139,16 @@ class Settings:
             problems.append("APP_URL is missing: set it to the public base URL of this app")
         elif urlsplit(app_url).scheme not in {"http", "https"} or not urlsplit(app_url).netloc:
             problems.append(f"APP_URL must be an http(s) URL, got {app_url!r}")
+
+        short_link_url = env.get("SHORT_LINK_URL", "").strip().rstrip("/")
+        if short_link_url and (
+            urlsplit(short_link_url).scheme not in {"http", "https"}
+            or not urlsplit(short_link_url).netloc
+            or urlsplit(short_link_url).path not in ("", "/")
+        ):
+            problems.append(
+                f"SHORT_LINK_URL must be an http(s) URL without a path, got {short_link_url!r}"
+            )
 
         port = 8000
         raw_port = env.get("PORT", "8000")
@@ -247,6 +265,7 @@ class Settings:
             metrics_token=metrics_token,
             prometheus_multiproc_dir=multiproc_dir,
             sentry_dsn=sentry_dsn,
+            short_link_url=short_link_url,
         )
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))

@@ -7,11 +7,12 @@ import { MessageLog } from "./screens/MessageLog";
 import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
 import { Settings } from "./screens/Settings";
+import { Suppressions } from "./screens/Suppressions";
 import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-const TABS = ["Providers", "Rules", "Message log", "Settings"] as const;
+const TABS = ["Providers", "Rules", "Message log", "Suppressions", "Settings"] as const;
 type Tab = (typeof TABS)[number];
 
 // Storage can be denied to a third-party iframe (browser privacy settings): the
@@ -93,13 +94,14 @@ function Screens({ me, metadata }: { me: { email: string; can_configure: boolean
         </Box>
         <Text size={2} color="default2" marginLeft="auto" data-testid="signed-in-as">{me.email}</Text>
       </Box>
-      {!me.can_configure && tab !== "Message log" && (
+      {!me.can_configure && tab !== "Message log" && tab !== "Suppressions" && (
         <ErrorBanner message="You can look but not change: saving needs the MANAGE_APPS permission in Saleor." />
       )}
       {config.error && !config.config && <ErrorBanner message={config.error} onRetry={config.reload} />}
       {tab === "Providers" && <Providers state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Rules" && <Rules state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Message log" && <MessageLog metadata={metadata} />}
+      {tab === "Suppressions" && <Suppressions canConfigure={me.can_configure} />}
       {tab === "Settings" && <Settings state={config} canConfigure={me.can_configure} />}
     </>
   );

@@ -18,6 +18,7 @@ export const STATUS_COLORS: Record<string, string> = {
   unknown: "#c59a2d",
   skipped: "#8a6fd1",
   failed: "#d6453d",
+  received: "#1f8a8a",
 };
 
 export interface ChartDay {

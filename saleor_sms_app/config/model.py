@@ -53,6 +53,12 @@ class ShopSettings(_Model):
     #: Alert staff when a provider's balance drops below this (provider's currency).
     low_balance_threshold: float | None = None
     dry_run: DryRun = Field(default_factory=DryRun)
+    #: What the app answers a customer who texts HELP (empty: no answer).
+    help_reply: str = Field(
+        default="Reply STOP to stop texts from us, START to get them again.", max_length=640
+    )
+    #: Appended on a new line to every marketing text (counted in its segments).
+    opt_out_line: str = Field(default="Reply STOP to opt out", max_length=160)
 
     @field_validator("default_country", "staff_country")
     @classmethod
@@ -110,6 +116,9 @@ class Rule(_Model):
     recipients: Recipients = Field(default_factory=Recipients)
     #: Jinja syntax, rendered in a sandbox: ``Order {{ order.number }} ...``.
     template: str
+    #: A marketing text (an offer, not news about the customer's order): it ends
+    #: with the shop's opt-out line. Transactional texts do not.
+    marketing: bool = False
 
     @field_validator("event")
     @classmethod

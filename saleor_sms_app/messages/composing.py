@@ -29,6 +29,8 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
+from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import message_dedupe_key, no_rule_key, occurrence_key
 from saleor_sms_app.messages.log import insert_message
@@ -148,7 +150,8 @@ def process_event(
         for match in matches:
             for recipient in match.recipients:
                 own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
-                row = {**_rule_columns(match, recipient), **compose(match, recipient)}
+                links = LinkCollector(services.settings.short_link_base)
+                row = {**_rule_columns(match, recipient), **compose(match, recipient, links)}
                 if notices.number_removed():
                     row.update(
                         _not_sent(
@@ -159,18 +162,21 @@ def process_event(
                     )
                 stand_in = notices.stand_in(match, recipient)
                 if stand_in is not None:
+                    shipped_links = LinkCollector(services.settings.short_link_base)
                     shipped = {
                         **_rule_columns(stand_in, recipient),
-                        **compose(stand_in, recipient),
+                        **compose(stand_in, recipient, shipped_links),
                     }
                     if shipped["status"] == MessageStatus.QUEUED.value:
                         row = {**shipped, "event": FULFILLMENT_CREATED}
+                        links = shipped_links
                     else:
                         stand_in = None
                 shared = notices.shared_key(recipient, row, own_key)
                 row = {**base, **row, "dedupe_key": shared or own_key}
                 new_id = insert_message(session, row)
                 if new_id is not None:
+                    store_links(session, tenant.id, new_id, links.made)
                     created.append(new_id)
                     if row["status"] == MessageStatus.QUEUED.value:
                         (held if stand_in is not None else to_send).append(new_id)
@@ -245,8 +251,12 @@ def _compose(
     context: Mapping[str, Any],
     match: Match,
     recipient: Recipient,
+    links: LinkMaker,
 ) -> dict[str, Any]:
-    """Phone, body and status of one message: ``queued``, or why it is not sent."""
+    """Phone, body and status of one message: ``queued``, or why it is not sent.
+
+    A marketing rule's text ends with the shop's opt-out line.
+    """
     settings = config.settings
     if recipient.skip_code:
         return _not_sent(MessageStatus.SKIPPED, recipient.skip_code, recipient.skip_reason or "")
@@ -274,7 +284,7 @@ def _compose(
             hint="Check the number, or set the default country for numbers without a prefix.",
         )
     try:
-        body = render(match.rule.template, context)
+        body = render(match.rule.template, context, links)
     except TemplateError as exc:
         return _not_sent(
             MessageStatus.FAILED,
@@ -290,6 +300,8 @@ def _compose(
             "The template produced no text for this order",
             phone=phone,
         )
+    if match.rule.marketing:
+        body = with_opt_out(body, settings.opt_out_line)
     hint = None
     if settings.dry_run.enabled:
         try:

@@ -21,6 +21,7 @@ from saleor_sms_app.providers.models import (
     Balance,
     BalanceNotSupported,
     DeliveryEvent,
+    InboundSms,
     OutboundSms,
     ProviderConfigError,
     SendResult,
@@ -87,6 +88,12 @@ class SmsProvider(ABC):
     #: Whether the provider's message id is our reference (Infobip's
     #: ``messageId``), so a refused repeat still tells the provider's id.
     reference_is_message_id: ClassVar[bool] = False
+    #: Whether the provider can forward texts customers send to the shop's number
+    #: (replies, STOP, HELP) to the app; the dashboard shows the inbound URL then.
+    receives_inbound: ClassVar[bool] = False
+    #: Body and content type the provider wants when we took an inbound message
+    #: (Twilio reads TwiML, SMSAPI wants ``OK``); None answers JSON.
+    inbound_ok: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, config: ProviderConfig, context: ProviderContext) -> None:
         self.config = config
@@ -141,4 +148,12 @@ class SmsProvider(ABC):
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
         """Delivery events in a callback request (empty if it holds none)."""
+        return []
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        """Texts customers sent, in an inbound-message request (empty if it holds none).
+
+        Signed inbound requests are checked by :meth:`verify_callback`, the same
+        signature the provider puts on its delivery reports.
+        """
         return []

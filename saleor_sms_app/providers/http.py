@@ -27,7 +27,7 @@ import requests
 from urllib3.exceptions import MaxRetryError
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
-from saleor_sms_app.providers.models import Balance, FailureReason, ProviderError
+from saleor_sms_app.providers.models import Balance, FailureReason, InboundSms, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,37 @@ def callback_json(request: CallbackRequest) -> Any:
 
 def _looks_json(request: CallbackRequest) -> bool:
     return request.body.lstrip()[:1] in (b"{", b"[")
+
+
+@dataclass(frozen=True)
+class InboundFields:
+    """Where a provider puts the parts of an inbound text in a flat (form/query/JSON) request."""
+
+    sender: str
+    to: str
+    text: str
+    message_id: str
+
+
+def inbound_from(params: Mapping[str, Any], fields: InboundFields) -> list[InboundSms]:
+    """The one inbound text in ``params``, read through ``fields``; empty when it holds none.
+
+    An empty text is kept (a customer can send one), but the text field must be
+    there: a delivery report has a sender and an id too, never a text.
+    """
+    sender = str(params.get(fields.sender) or "").strip()
+    message_id = str(params.get(fields.message_id) or "").strip()
+    if not sender or not message_id or fields.text not in params:
+        return []
+    return [
+        InboundSms(
+            sender=sender,
+            to=str(params.get(fields.to) or "").strip(),
+            text=str(params.get(fields.text) or ""),
+            provider_message_id=message_id,
+            raw={str(k): v for k, v in params.items()},
+        )
+    ]
 
 
 def header(request: CallbackRequest, name: str) -> str:

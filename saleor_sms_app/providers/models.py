@@ -115,6 +115,20 @@ class DeliveryEvent:
     reference: str | None = None
 
 
+@dataclass(frozen=True)
+class InboundSms:
+    """One text a customer sent to the shop's number, normalised (a reply, STOP, HELP)."""
+
+    #: The customer's number as the provider wrote it (E.164, or digits without "+").
+    sender: str
+    #: The shop's number (or short code) the text was sent to.
+    to: str
+    text: str
+    #: The provider's id of the inbound message: a redelivered one is logged once.
+    provider_message_id: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
 class ProviderError(Exception):
     """A provider refused or failed a request.
 

@@ -31,6 +31,8 @@ from saleor_sms_app.errors import (
     RetryableError,
 )
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
+from saleor_sms_app.inbound.receiving import inbound_url
+from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.saleor.dashboard_auth import (
@@ -151,6 +153,7 @@ def provider_types() -> list[dict[str, Any]]:
             {
                 "type": cls.name,
                 "label": cls.label,
+                "receives_inbound": cls.receives_inbound,
                 "fields": [
                     {
                         "name": f.name,
@@ -212,6 +215,11 @@ def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any
             if show_url
             else None
         )
+        provider["inbound_url"] = (
+            inbound_url(_services().settings, tenant.id, tenant.callback_secret, original.id)
+            if show_url
+            else None
+        )
     return doc
 
 
@@ -237,7 +245,7 @@ def _field_messages(exc: ValidationError) -> dict[str, str]:
 
 
 #: What :func:`config_for_browser` adds to a provider; dropped again on save.
-BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url"})
+BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url", "inbound_url"})
 
 
 def parse_config(document: Any) -> AppConfig:
@@ -314,7 +322,13 @@ def preview() -> Response:
         context = rendering.order_context(
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
-    result = rendering.preview(template, context)
+    opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
+    result = rendering.preview(
+        template,
+        context,
+        links=PreviewLinks(_services().settings.short_link_base),
+        opt_out_line=opt_out if isinstance(opt_out, str) else "",
+    )
     info = result.segments
     return jsonify(
         {

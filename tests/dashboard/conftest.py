@@ -147,3 +147,7 @@ def auth(make_token: TokenFactory, saleor: SaleorStandin, tenant_id: int) -> Hea
         }
 
     return headers
+
+
+# The page's browser fixtures (one Chromium per session for every browser test).
+from tests.dashboard.browser import browser, dashboard, served_app  # noqa: E402, F401

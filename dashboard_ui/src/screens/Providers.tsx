@@ -244,6 +244,11 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
                   <input style={controlStyle} name="provider_channels" value={p.channels.join(", ")}
                     onChange={(e) => update(index, { channels: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) })} />
                 </Labeled>
+                {p.inbound_url && metadata.providers.find((t) => t.type === p.type)?.receives_inbound && (
+                  <Labeled label="Inbound messages URL" help="Paste this where the provider forwards texts customers send to your number: STOP, START and HELP are then handled, and replies appear in the Message log.">
+                    <input style={controlStyle} readOnly value={p.inbound_url} onFocus={(e) => e.target.select()} data-testid="inbound-url" />
+                  </Labeled>
+                )}
                 {p.delivery_report_url ? (
                   <Labeled label="Delivery-report URL" help="Paste this in the provider's panel if it asks for a status callback URL.">
                     <input style={controlStyle} readOnly value={p.delivery_report_url} onFocus={(e) => e.target.select()} />

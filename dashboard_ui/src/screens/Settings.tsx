@@ -78,6 +78,16 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
                 onChange={(e) => set({ dry_run: { ...draft.dry_run, number: e.target.value } })} />
             </Labeled>
           </Box>
+          <Labeled label="Answer to HELP" error={errors.help_reply}
+            help="Sent when a customer texts HELP (or INFO, POMOC) to your number. Empty: no answer.">
+            <textarea style={{ ...controlStyle, minHeight: 60 }} name="help_reply" value={draft.help_reply ?? ""}
+              onChange={(e) => set({ help_reply: e.target.value })} />
+          </Labeled>
+          <Labeled label="Opt-out line of marketing texts" error={errors.opt_out_line}
+            help="Added on its own line to every rule marked as marketing; it counts in the segments.">
+            <input style={controlStyle} name="opt_out_line" value={draft.opt_out_line ?? ""}
+              onChange={(e) => set({ opt_out_line: e.target.value })} />
+          </Labeled>
         </Box>
       </Box>
     </Section>
