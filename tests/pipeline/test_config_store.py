@@ -227,9 +227,9 @@ def test_a_saved_format_1_configuration_keeps_its_rules_and_gets_the_new_ones_sw
     assert config.schema_version == 2 and config.revision == 4
     kept = [r.model_dump(mode="json") for r in config.rules[:3]]
     # Every field the merchant saved is kept; fields added since take their defaults.
-    assert [{k: rule[k] for k in saved} for rule, saved in zip(kept, FORMAT_1_RULES)] == (
-        FORMAT_1_RULES
-    )
+    assert [
+        {k: rule[k] for k in saved} for rule, saved in zip(kept, FORMAT_1_RULES, strict=True)
+    ] == (FORMAT_1_RULES)
     assert all(rule["marketing"] is False for rule in kept)
     added = [(r.id, r.event, r.enabled) for r in config.rules[3:]]
     assert added == [
