@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from saleor_sms_app.web import (
         dashboard,
         delivery_reports,
+        headers,
         health,
         lifecycle,
         responses,
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     responses.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(delivery_reports.bp)

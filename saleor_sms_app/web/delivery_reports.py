@@ -21,7 +21,7 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import apply_events, sending_now
 from saleor_sms_app.errors import BadRequest, MessageStillSending, NotFound, Unauthorized
 from saleor_sms_app.providers import build_provider
-from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
+from saleor_sms_app.providers.base import CallbackRequest
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id
 from saleor_sms_app.services import Services
@@ -45,7 +45,7 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
         return Response(status=200)
     config = _provider_config(services, tenant, provider_id)
     try:
-        adapter = build_provider(config, ProviderContext(session=services.http))
+        adapter = build_provider(config, services.provider_context())
     except ProviderConfigError as exc:
         raise NotFound(f"provider {provider_id} is not usable: {exc}") from None
     callback = CallbackRequest(
