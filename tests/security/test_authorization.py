@@ -23,7 +23,7 @@ from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSI
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import TokenFactory, add_tenant
-from tests.security.snapshots import state
+from tests.security.support import state
 from tests.standin.saleor import SaleorStandin, global_id
 
 API_PREFIX = "/api/dashboard/"
