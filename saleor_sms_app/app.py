@@ -19,6 +19,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # urllib3 logs every request line at DEBUG, query string included, and some
+    # providers (Vonage, Mocean) take their API secret in the query: LOG_LEVEL=DEBUG
+    # must not write provider secrets to the log.
+    logging.getLogger("urllib3").setLevel(
+        max(logging.INFO, logging.getLevelName(settings.log_level))
+    )
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
     app.extensions["sms_app"] = services
