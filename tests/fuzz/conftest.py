@@ -142,3 +142,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for target, answers in sorted(OUTCOMES.items()):
         spread = ", ".join(f"{k}: {n}" for k, n in answers.most_common())
         terminalreporter.write_line(f"{target}: {sum(answers.values())} requests ({spread})")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The suite's 120 s per test is for ordinary tests; a fuzz target runs
+    FUZZ_EXAMPLES requests (10,000 in `make chaos`) and gets half a second each."""
+    limit = max(120, FUZZ_EXAMPLES // 2)
+    for item in items:
+        if "fuzz" in item.path.parts:
+            item.add_marker(pytest.mark.timeout(limit))
