@@ -125,8 +125,10 @@ def assert_handled(
     """No 500 (nor any 5xx: nothing here is down), a JSON reason on every refusal,
     and a refusal stored nothing."""
     body = answer.get_data(as_text=True)
-    error = (answer.get_json(silent=True) or {}).get("error") or {}
-    OUTCOMES[target][f"{answer.status_code} {error.get('code', '')}".strip()] += 1
+    data = answer.get_json(silent=True)
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code", "") if answer.status_code >= 400 and isinstance(error, dict) else ""
+    OUTCOMES[target][f"{answer.status_code} {code}".strip()] += 1
     assert answer.status_code < 500, f"{what}: {answer.status_code} {body[:300]}"
     if answer.status_code >= 400:
         if answer.request.method != "HEAD":
