@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UI_SOURCES := $(shell find dashboard_ui/src dashboard_ui/index.html dashboard_ui/package.json dashboard_ui/package-lock.json dashboard_ui/vite.config.ts dashboard_ui/tsconfig.json -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint format deps ui bench test-postgres clean schema
+.PHONY: run test check lint format deps ui bench test-postgres clean schema chaos
 
 run: deps ui
 	@if [ -z "$$REDIS_URL" ]; then export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; fi; \
@@ -27,6 +27,11 @@ test-postgres: deps ui
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 check: lint test
+
+# The long runs: every fuzz target with 10,000 examples (tests/fuzz).
+chaos: deps
+	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(BIN)/pytest tests/fuzz -q -p no:cacheprovider
 
 # Refresh graphql/schema.graphql from a running Saleor: make schema SALEOR_API_URL=http://localhost:8001/graphql/
 schema: deps

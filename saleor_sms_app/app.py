@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from saleor_sms_app.web import (
         dashboard,
         delivery_reports,
+        headers,
         health,
         inbound,
         lifecycle,
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     responses.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(delivery_reports.bp)

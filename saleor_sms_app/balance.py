@@ -29,7 +29,6 @@ from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import BalanceState, Message, MessageStatus, RecipientType, utcnow
 from saleor_sms_app.phones import staff_phone
 from saleor_sms_app.providers import build_provider
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.models import (
     Balance,
     BalanceNotSupported,
@@ -115,9 +114,7 @@ def _check_one(
     services: Services, tenant_id: int, config: AppConfig, provider: ProviderConfig
 ) -> BalanceCheck:
     """Read one switched-on provider's balance, store it, log the alert on a new crossing."""
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
-    )
+    context = services.provider_context()
     try:
         adapter = build_provider(provider, context)
     except ProviderConfigError as exc:

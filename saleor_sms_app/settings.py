@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from saleor_sms_app.egress import EgressPolicy, parse_networks
 from saleor_sms_app.errors import ConfigurationError
 
 #: Admits only Saleors on this machine: safe for development, useless for a
@@ -106,6 +107,12 @@ class Settings:
     def short_link_base(self) -> str:
         """Where tracked links start; ``/s/<code>`` follows."""
         return self.short_link_url or self.app_url
+
+    #: Where provider calls may go (``ALLOW_PRIVATE_PROVIDER_URLS``; see egress.py).
+    provider_egress: EgressPolicy = field(default_factory=EgressPolicy)
+    #: Origins besides the Saleor API's own from which the dashboard may frame
+    #: the page (``ALLOWED_DASHBOARD_ORIGINS``, matched entirely); see web/headers.py.
+    allowed_dashboard_origins: re.Pattern[str] | None = None
 
     @property
     def app_url_is_public(self) -> bool:
@@ -217,6 +224,23 @@ class Settings:
                 f"SEND_CONCURRENCY must be a whole number from 1 to 64, got {raw_concurrency!r}"
             )
 
+        provider_egress = EgressPolicy()
+        try:
+            provider_egress = EgressPolicy(
+                parse_networks(env.get("ALLOW_PRIVATE_PROVIDER_URLS", ""))
+            )
+        except ValueError as exc:
+            problems.append(f"ALLOW_PRIVATE_PROVIDER_URLS must list IP networks: {exc}")
+
+        dashboard_origins = None
+        if env.get("ALLOWED_DASHBOARD_ORIGINS", "").strip():
+            try:
+                dashboard_origins = re.compile(env["ALLOWED_DASHBOARD_ORIGINS"].strip())
+            except re.error as exc:
+                problems.append(
+                    f"ALLOWED_DASHBOARD_ORIGINS is not a valid regular expression: {exc}"
+                )
+
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -266,6 +290,8 @@ class Settings:
             prometheus_multiproc_dir=multiproc_dir,
             sentry_dsn=sentry_dsn,
             short_link_url=short_link_url,
+            provider_egress=provider_egress,
+            allowed_dashboard_origins=dashboard_origins,
         )
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))

@@ -17,6 +17,7 @@ from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import load_provider
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import callback_urls
+from saleor_sms_app.egress import EgressPolicy, url_problems
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.outcomes import record_outcome
@@ -78,9 +79,7 @@ def send_test_message(
     if len(body) > MAX_TEST_CHARS:
         raise BadRequest(f"the test message is longer than {MAX_TEST_CHARS} characters")
     phone = normalise(to, config.settings.staff_country)
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
-    )
+    context = services.provider_context()
     try:
         build_provider(provider, context)
     except ProviderConfigError as exc:
@@ -142,7 +141,9 @@ def send_test_message(
     )
 
 
-def check_provider(config: ProviderConfig, context: ProviderContext) -> dict[str, Any]:
+def check_provider(
+    config: ProviderConfig, context: ProviderContext, egress: EgressPolicy | None = None
+) -> dict[str, Any]:
     """The dashboard's "check settings": field problems, or whether the provider
     accepts the credentials (its balance call, which sends nothing and costs nothing).
 
@@ -153,6 +154,9 @@ def check_provider(config: ProviderConfig, context: ProviderContext) -> dict[str
         adapter = build_provider(config, context)
     except ProviderConfigError as exc:
         return {"ok": False, "fields": exc.fields, "error": str(exc)}
+    refused = url_problems(adapter.merchant_urls(config).items(), egress) if egress else {}
+    if refused:
+        return {"ok": False, "fields": refused, "error": "; ".join(refused.values())}
     try:
         balance = adapter.balance()
     except BalanceNotSupported:

@@ -179,6 +179,11 @@ def main() -> int:
     env.setdefault("APP_URL", f"http://localhost:{port}")
     # The Procfile names its programs bare, as a platform's PATH has them.
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    # Development talks to providers and a dashboard on this machine: allow
+    # loopback provider URLs (refused in production unless the operator says so)
+    # and a dashboard served from any loopback origin.
+    env.setdefault("ALLOW_PRIVATE_PROVIDER_URLS", "127.0.0.0/8,::1")
+    env.setdefault("ALLOWED_DASHBOARD_ORIGINS", r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?")
 
     if not env.get("SECRET_KEY"):
         # A development key, made once and kept, so encrypted data survives restarts.

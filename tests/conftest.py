@@ -136,6 +136,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
+#: What the test settings allow provider calls to reach (the stand-ins).
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1"
+
+
 @pytest.fixture
 def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
     return Settings.from_env(
@@ -146,6 +150,9 @@ def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
             "DATABASE_URL": database_url,
             "DATA_DIR": str(tmp_path / "data"),
             "SMS_SANDBOX_OUTBOX": str(tmp_path / "outbox.jsonl"),
+            # The provider stand-ins listen on loopback; tests of the egress
+            # policy itself build settings without this (tests/security/).
+            "ALLOW_PRIVATE_PROVIDER_URLS": LOOPBACK_NETWORKS,
         }
     )
 

@@ -34,6 +34,7 @@ from redis.exceptions import LockError, RedisError
 from saleor_sms_app.config.defaults import add_new_default_rules, default_config
 from saleor_sms_app.config.model import CONFIG_SCHEMA_VERSION, AppConfig, ProviderConfig
 from saleor_sms_app.crypto import DecryptionError
+from saleor_sms_app.egress import EgressPolicy, url_problems
 from saleor_sms_app.errors import (
     Conflict,
     InvalidConfiguration,
@@ -107,8 +108,9 @@ def redacted(config: AppConfig) -> AppConfig:
     )
 
 
-def problems(config: AppConfig) -> dict[str, str]:
-    """Field path → message for what would stop the configuration from working."""
+def problems(config: AppConfig, egress: EgressPolicy | None = None) -> dict[str, str]:
+    """Field path → message for what would stop the configuration from working
+    (and, given the operator's ``egress`` policy, provider URLs it forbids)."""
     found: dict[str, str] = {}
     numbers = [
         (f"settings.staff_numbers.{i}", n) for i, n in enumerate(config.settings.staff_numbers)
@@ -136,6 +138,9 @@ def problems(config: AppConfig) -> dict[str, str]:
             continue
         for name, message in cls.validate_config(provider).items():
             found[f"providers.{i}.{name}"] = message
+        if egress is not None:
+            urls = cls.merchant_urls(provider).items()
+            found.update(url_problems(((f"providers.{i}.{n}", u) for n, u in urls), egress))
     return found
 
 
@@ -314,7 +319,7 @@ class ConfigStore:
                 details={"current_revision": stored.revision},
             )
         merged = merge_secrets(config, stored)
-        found = problems(merged)
+        found = problems(merged, self.services.settings.provider_egress)
         if found:
             raise InvalidConfiguration("The configuration has problems.", details=found)
         new = merged.model_copy(

@@ -40,7 +40,6 @@ from saleor_sms_app.messages.outcomes import (
 )
 from saleor_sms_app.messages.send_cache import AdapterCache, send_cache
 from saleor_sms_app.models import Message, MessageStatus, Tenant, utcnow
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.failover import send_with_failover
 from saleor_sms_app.providers.models import OutboundSms
 from saleor_sms_app.services import Services
@@ -215,7 +214,7 @@ def _dispatch(
             )
     write_updates(services, updates)
 
-    context = ProviderContext(session=services.http, sandbox_outbox=settings.sandbox_outbox)
+    context = services.provider_context()
     build = AdapterCache().build
 
     def send(item: _Send) -> MessageUpdate:

@@ -119,6 +119,12 @@ def configure_logging(settings: Settings) -> None:
     handler._sms_app = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # urllib3 logs every request line at DEBUG, query string included, and some
+    # providers (Vonage, Mocean) take their API secret in the query: LOG_LEVEL=DEBUG
+    # must not write provider secrets to the log (web and worker alike).
+    logging.getLogger("urllib3").setLevel(
+        max(logging.INFO, logging.getLevelName(settings.log_level))
+    )
     if settings.log_format == "json":
         # RQ's worker logs through its own handler; in JSON mode one format rules.
         for name in ("rq.worker", "rq.scheduler"):

@@ -116,6 +116,16 @@ class SmsProvider(ABC):
                 problems[f.name] = f"{f.label} is required"
         return problems
 
+    @classmethod
+    def merchant_urls(cls, config: ProviderConfig) -> dict[str, str]:
+        """Field name → URL the merchant typed and this adapter will call.
+
+        The configuration store checks each against the operator's egress
+        policy on save (:mod:`saleor_sms_app.egress`); built-in defaults are
+        not listed, the connect-time check covers every call anyway.
+        """
+        return {}
+
     def option(self, name: str) -> str:
         """A non-secret option, falling back to the field's default."""
         value = self.config.options.get(name)

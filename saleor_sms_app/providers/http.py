@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl
 import requests
 from urllib3.exceptions import MaxRetryError
 
+from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.egress import EgressRefused
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
 from saleor_sms_app.providers.models import Balance, FailureReason, InboundSms, ProviderError
 
@@ -182,6 +184,11 @@ class HttpProvider(SmsProvider):
     def base_url(self) -> str:
         return (self.option("base_url") or self.default_base_url).rstrip("/")
 
+    @classmethod
+    def merchant_urls(cls, config: ProviderConfig) -> dict[str, str]:
+        base_url = str(config.options.get("base_url") or "").strip()
+        return {"base_url": base_url} if base_url else {}
+
     # -- redaction -------------------------------------------------------
 
     def redact(self, text: str) -> str:
@@ -221,6 +228,15 @@ class HttpProvider(SmsProvider):
             # call, none of which a provider call uses, for about a tenth of a send's CPU.
             prepared = requests.Request(method, url, headers=headers, **kwargs).prepare()
             response = session.send(prepared, timeout=self.context.timeout)
+        except EgressRefused as exc:
+            log.warning("%s call refused: %s", self.name, exc)
+            raise self.error(
+                FailureReason.OTHER,
+                str(exc),
+                temporary=False,
+                hint="Ask the app's operator whether this address may be reached "
+                "(ALLOW_PRIVATE_PROVIDER_URLS), or use the provider's public https:// URL.",
+            ) from None
         except requests.ConnectTimeout as exc:
             raise self.error(
                 FailureReason.PROVIDER_UNAVAILABLE,

@@ -21,7 +21,7 @@ from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.errors import NotFound, Unauthorized
 from saleor_sms_app.providers import build_provider
-from saleor_sms_app.providers.base import CallbackRequest, ProviderContext, SmsProvider
+from saleor_sms_app.providers.base import CallbackRequest, SmsProvider
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id
 from saleor_sms_app.services import Services
@@ -63,7 +63,7 @@ def provider_call(
     if provider is None:
         raise NotFound(f"this shop has no provider {provider_id}")
     try:
-        adapter = build_provider(provider, ProviderContext(session=services.http))
+        adapter = build_provider(provider, services.provider_context())
     except ProviderConfigError as exc:
         raise NotFound(f"provider {provider_id} is not usable: {exc}") from None
     callback = CallbackRequest(

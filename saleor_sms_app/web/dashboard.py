@@ -34,7 +34,6 @@ from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.inbound.receiving import inbound_url
 from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.models import MessageStatus
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.saleor.dashboard_auth import (
     READ_PERMISSION,
     WRITE_PERMISSION,
@@ -80,13 +79,6 @@ def requires(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorator
-
-
-@api.after_request
-def _no_store(response: Response) -> Response:
-    # Answers carry shop data tied to one staff user's token: never cache them.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- the page -------------------------------------------------------------
@@ -420,10 +412,10 @@ def check_provider_settings() -> Response:
     services = _services()
     stored = ConfigStore(services).load(current_user().tenant)
     merged = merge_secrets(stored.model_copy(update={"providers": [incoming]}), stored)
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
+    context = services.provider_context()
+    return jsonify(
+        testmessage.check_provider(merged.providers[0], context, services.settings.provider_egress)
     )
-    return jsonify(testmessage.check_provider(merged.providers[0], context))
 
 
 @api.get("/providers/warnings")

@@ -43,6 +43,7 @@ from saleor_sms_app.saleor.manifest import WEBHOOK_PATH_PREFIX
 from saleor_sms_app.saleor.payloads import parse_payload
 from saleor_sms_app.saleor.signatures import verify_webhook
 from saleor_sms_app.services import Services
+from saleor_sms_app.web.headers import ANSWER_HEADERS
 from saleor_sms_app.web.responses import error_body, unexpected_error_body
 
 if TYPE_CHECKING:
@@ -117,7 +118,11 @@ class WebhookReceiver:
             if not path.startswith(WEBHOOK_PATH_PREFIX):
                 return self.app(environ, start_response)
             status, body = self._answer(environ, path[len(WEBHOOK_PATH_PREFIX) :])
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *ANSWER_HEADERS,
+        ]
         if status == MethodNotAllowed.http_status:
             headers.append(("Allow", "POST"))  # HTTP requires it with a 405
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}", headers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,18 @@ def served_app(app: Flask, services: Services) -> Iterator[str]:
 
 @pytest.fixture
 def dashboard(
-    served_app: str, saleor: SaleorStandin, tenant_id: int, make_token: Callable[..., str]
+    served_app: str,
+    saleor: SaleorStandin,
+    tenant_id: int,
+    make_token: Callable[..., str],
+    services: Services,
 ) -> Iterator[dict[str, Any]]:
     """The host page's origin (``localhost``) with a tenant installed at the loopback Saleor."""
+    # The host page plays a Dashboard on another host than the Saleor API (localhost
+    # vs 127.0.0.1), so the operator names its origin, as for a self-hosted Dashboard.
+    services.settings = services.settings.with_overrides(
+        allowed_dashboard_origins=re.compile(r"http://localhost:\d+")
+    )
 
     def host(environ: Any, start_response: Any) -> Any:
         request = Request(environ)

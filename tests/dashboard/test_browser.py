@@ -343,3 +343,31 @@ def test_dark_theme_reaches_native_controls(browser: Any, dashboard: dict[str, A
         "() => getComputedStyle(document.querySelector('input[name=from]')).colorScheme === 'light'"
     )
     page.close()
+
+
+def test_the_page_loads_under_its_csp_and_refuses_other_framers(
+    browser: Any, dashboard: dict[str, Any], services: Services
+) -> None:
+    """The host page is an allowed ancestor and nothing the page loads is blocked;
+    once its origin is no longer allowed, Chromium refuses to show the page in it."""
+    config = {
+        "appUrl": dashboard["app_url"],
+        "saleorApiUrl": dashboard["saleor"].api_url,
+        "appId": dashboard["saleor"].app_id,
+        "theme": "light",
+    }
+    url = dashboard["host"] + "/#" + quote(json.dumps(config))
+    messages: list[str] = []
+    page = browser.new_page()
+    page.on("console", lambda msg: messages.append(msg.text))
+    page.goto(url)
+    page.frame_locator("#app").get_by_role("tab", name="Providers").wait_for(timeout=15000)
+    page.close()
+    assert not [m for m in messages if "Content Security Policy" in m]
+
+    services.settings = services.settings.with_overrides(allowed_dashboard_origins=None)
+    page = browser.new_page()
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text, timeout=15000):
+        page.goto(url)
+    assert not any("/app?" in f.url for f in page.frames if f.url.startswith("http"))
+    page.close()
