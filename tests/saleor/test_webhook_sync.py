@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -372,9 +373,51 @@ def test_the_cli_syncs_every_installed_shop_or_only_reports_with_dry_run(
 def test_the_standin_refuses_a_webhook_of_another_app(installed: Installed) -> None:
     saleor = installed.saleor
     _, other_app = foreign_webhooks(installed)
-    result = saleor.execute_graphql(
-        "mutation Delete($id: ID!) { webhookDelete(id: $id) { webhook { id } errors { code } } }",
-        {"id": other_app["id"]},
-    )
-    assert "PermissionDenied" in str(result["errors"])
-    assert other_app["id"] in saleor.webhook_registry.webhooks
+    for document, variables in (
+        ("mutation D($id: ID!) { webhookDelete(id: $id) { errors { field code } } }", {}),
+        (
+            "mutation U($id: ID!, $in: WebhookUpdateInput!)"
+            " { webhookUpdate(id: $id, input: $in) { errors { field code } } }",
+            {"in": {"name": "SMS: mine now"}},
+        ),
+    ):
+        result = saleor.execute_graphql(document, {"id": other_app["id"], **variables})
+        (root,) = result["data"].values()
+        assert [e["field"] for e in root["errors"]] == ["id"]
+    assert saleor.webhook_registry.webhooks[other_app["id"]] == other_app
+
+
+def test_the_migration_keeps_every_tenant_and_marks_them_for_a_sync(
+    tmp_path: Path, services: Services
+) -> None:
+    """A database at 0003 with tenants (one uninstalled) upgrades without losing a row;
+    the installed one is then due for a sync, the uninstalled one is not."""
+    from sqlalchemy import create_engine, text
+
+    from saleor_sms_app.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    upgrade(url, "0003")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for n, token in ((1, "gAAAA-token"), (2, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO tenants (id, saleor_api_url, saleor_domain, app_id,"
+                    " token_encrypted, jwks, saleor_version, installed_at, updated_at)"
+                    " VALUES (:id, :url, 'shop', 'QXBwOjE=', :token, '{}', '3.23',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": n, "url": f"https://shop{n}.example/graphql/", "token": token},
+            )
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, webhooks_synced FROM tenants ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, None), (2, None)]
+
+    old_db = Services.build(services.settings.with_overrides(database_url=url))
+    try:
+        assert tenants_to_sync(old_db, webhooks_marker(APP)) == [1]
+    finally:
+        old_db.close()

@@ -4,8 +4,10 @@ Like the real Saleor, it registers a manifest's webhooks at install and keeps
 them; events go only to webhooks registered here (never to the manifest the
 app serves today), so a test can show an install that lacks an event. An app
 token lists its own webhooks (``app { webhooks }``) and creates, updates and
-deletes them with ``webhookCreate`` / ``webhookUpdate`` / ``webhookDelete``;
-touching another app's webhook is refused with Saleor's permission error. The
+deletes them with ``webhookCreate`` / ``webhookUpdate`` / ``webhookDelete``,
+answering as Saleor 3.23's ``saleor/graphql/webhook/mutations/`` do: an app
+always creates for itself (``input.app`` is ignored), another app's webhook is
+"Couldn't resolve to a node" for it, a delete deactivates first. The
 documents themselves are validated against the real schema by the stand-in's
 GraphQL endpoint before any resolver here runs.
 
@@ -29,13 +31,6 @@ from graphql import (
     parse,
     validate,
 )
-
-
-def _permission_denied() -> GraphQLError:
-    return GraphQLError(
-        "You do not have permission to perform this action",
-        extensions={"exception": {"code": "PermissionDenied"}},
-    )
 
 
 def _event_objects(events: Iterable[str]) -> list[dict[str, Any]]:
@@ -140,11 +135,14 @@ class WebhookRegistry:
         """
 
         def own(info: GraphQLResolveInfo, id: str | None) -> dict[str, Any] | None:
+            """The caller's webhook with this id; another app's is as good as missing."""
             app_id = current_app(info)
             webhook = self.webhooks.get(id or "")
-            if webhook is not None and webhook["app_id"] != app_id:
-                raise _permission_denied()
-            return webhook
+            return webhook if webhook is not None and webhook["app_id"] == app_id else None
+
+        def missing(id: str | None, code: str = "NOT_FOUND") -> dict[str, Any]:
+            message = f"Couldn't resolve to a node: {id}"
+            return {"webhook": None, "errors": [_error("id", code, message)]}
 
         def checked(data: Mapping[str, Any], *, creating: bool) -> list[dict[str, Any]]:
             errors = []
@@ -163,8 +161,6 @@ class WebhookRegistry:
 
         def create(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
             app_id = current_app(info)
-            if input.get("app") not in (None, app_id):
-                raise _permission_denied()
             errors = checked(input, creating=True)
             if errors:
                 return {"webhook": None, "errors": errors}
@@ -183,7 +179,7 @@ class WebhookRegistry:
         ) -> dict[str, Any]:
             webhook = own(info, id)
             if webhook is None:
-                return {"webhook": None, "errors": [_error("id", "NOT_FOUND", f"No webhook {id}")]}
+                return missing(id)
             errors = checked(input, creating=False)
             if errors:
                 return {"webhook": None, "errors": errors}
@@ -202,7 +198,8 @@ class WebhookRegistry:
         def delete(info: GraphQLResolveInfo, id: str | None = None, **_: Any) -> dict[str, Any]:
             webhook = own(info, id)
             if webhook is None:
-                return {"webhook": None, "errors": [_error("id", "NOT_FOUND", f"No webhook {id}")]}
+                return missing(id, "GRAPHQL_ERROR")
+            webhook["isActive"] = False
             del self.webhooks[webhook["id"]]
             return {"webhook": webhook, "errors": []}
 
