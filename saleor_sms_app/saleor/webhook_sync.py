@@ -313,9 +313,9 @@ def tenants_to_sync(services: Services, marker: str | None) -> list[int]:
 def enqueue_due_syncs(services: Services) -> int:
     """Queue a sync job for every tenant not synced with this manifest; how many were queued.
 
-    Run by the worker's maintenance (at start, so a deploy reaches every shop
-    at once, then every 10 minutes, which picks up new installs and retries one
-    that failed for good once :data:`SYNC_GATE_SECONDS` passed). The job id is
+    Run by the worker's maintenance: at start, so a deploy reaches every shop at
+    once, then every 10 minutes, which tries a shop whose sync failed again once
+    :data:`SYNC_GATE_SECONDS` passed (an install records its marker itself). The job id is
     ``webhook-sync-<tenant>-<marker>`` and a Redis ``SET NX EX`` gate keeps
     several workers from queueing the same tenant twice.
     """
