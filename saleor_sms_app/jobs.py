@@ -2,8 +2,9 @@
 
 The web process enqueues :func:`handle_webhook` by dotted path (see
 ``docs/ARCHITECTURE.md``, "Webhook → job"); it enqueues :func:`send_message`
-per logged message. Both find the process's services with :func:`get_services`,
-so a job can be run by hand (``python -c``) exactly as the worker runs it.
+per logged message; the worker enqueues :func:`sync_webhooks`. All find the
+process's services with :func:`get_services`, so a job can be run by hand
+(``python -c``) exactly as the worker runs it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from saleor_sms_app.balance import check_tenant_balances
 from saleor_sms_app.messages import composing, dispatching
 from saleor_sms_app.observability.logs import bind
+from saleor_sms_app.saleor import webhook_sync
 from saleor_sms_app.services import get_services
 
 
@@ -47,3 +49,12 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 def check_balances(tenant_id: int) -> int:
     """Check one tenant's provider balances; how many crossed below the threshold."""
     return check_tenant_balances(tenant_id)
+
+
+def sync_webhooks(tenant_id: int) -> str:
+    """Bring one tenant's Saleor webhooks in line with this version's manifest; what happened.
+
+    Saleor not answering raises (RQ retries); Saleor refusing is logged with the
+    reason and returned, never raised (retrying the same request cannot help).
+    """
+    return webhook_sync.run_sync_job(get_services(), tenant_id)

@@ -87,6 +87,9 @@ class Tenant(Base):
     #: Random secret, encrypted, that authenticates provider callbacks without signatures.
     callback_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: ``<version>-<fingerprint>`` of the manifest whose webhooks Saleor was last brought in
+    #: line with (:mod:`saleor_sms_app.saleor.webhook_sync`); NULL: installed before it was kept.
+    webhooks_synced: Mapped[str | None] = mapped_column(String(100), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -14,9 +14,11 @@ through RQ's started registry, retries and failed registry exactly as before.
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
 (:func:`saleor_sms_app.messages.dispatching.release_stale_sends`), drops delivery
-reports that waited an hour for their message (:mod:`saleor_sms_app.pending_reports`)
-and settles ``unknown`` sends where the provider can tell
-(:mod:`saleor_sms_app.settling`).
+reports that waited an hour for their message (:mod:`saleor_sms_app.pending_reports`),
+settles ``unknown`` sends where the provider can tell
+(:mod:`saleor_sms_app.settling`) and queues a webhook sync for every shop whose
+Saleor webhooks predate this version's manifest
+(:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ class SmsWorker(SimpleWorker):
         # Imported here: the worker class is loaded by RQ's CLI before the app.
         from saleor_sms_app.services import get_services
 
-        run_sending_maintenance(get_services())
+        services = get_services()
+        run_sending_maintenance(services)
+        queue_webhook_syncs(services)
 
 
 #: One worker at a time settles unknown sends (each round asks providers).
@@ -101,3 +105,21 @@ def run_sending_maintenance(services: Any) -> None:
                 services.redis.delete("sms:settle-lock")
     except Exception:  # noqa: BLE001
         log.warning("could not settle unknown sends", exc_info=True)
+
+
+def queue_webhook_syncs(services: Any) -> None:
+    """Shops whose Saleor webhooks predate this version's manifest get a sync job.
+
+    Here rather than on a shop's first webhook or dashboard call: a worker
+    starts with every deploy, so every shop is brought up to date at once,
+    including those whose missing webhook is the only one they would get.
+    """
+    from saleor_sms_app.saleor.webhook_sync import enqueue_due_syncs
+
+    try:
+        queued = enqueue_due_syncs(services)
+    except Exception:  # noqa: BLE001 - the worker must keep running; the next pass tries again
+        log.warning("could not queue webhook syncs", exc_info=True)
+        return
+    if queued:
+        log.info("queued webhook syncs for %s shop(s)", queued)

@@ -7,9 +7,12 @@ What makes it trustworthy as a test partner:
   is validated against it before it runs over in-memory dict data. A document
   the real Saleor would reject is rejected here, and every answer is
   schema-shaped.
-* Webhooks are built by executing the app's own manifest subscription for the
-  event and signed like Saleor signs them (detached RS256 JWS with an unencoded
-  payload), with the header set captured from a real Saleor.
+* Webhooks go only to the webhooks it registered (the manifest's at install,
+  then the app's own ``webhookCreate``/``Update``/``Delete``,
+  ``tests/standin/saleor_webhooks.py``); each is built by executing that
+  webhook's subscription for the event and signed like Saleor signs them
+  (detached RS256 JWS with an unencoded payload), with the header set captured
+  from a real Saleor.
 * It has its own RSA key, serves it as a JWKS (kid = RFC 7638 thumbprint) and
   can rotate it; dashboard tokens are minted with the same key and the claims
   of real ones.
@@ -53,6 +56,7 @@ from graphql import (
     validate,
 )
 from tests.conftest import SCHEMA_PATH
+from tests.standin.saleor_webhooks import WebhookRegistry, subscription_problems
 
 SALEOR_VERSION = "3.23.28"
 SCHEMA_VERSION = "3.23"
@@ -454,7 +458,6 @@ class SaleorStandin:
     #: The installed app's token and id (None before install / after uninstall).
     token: str | None = None
     app_id: str | None = None
-    manifest: dict[str, Any] | None = None
     app_private_metadata: dict[str, str] = field(default_factory=dict)
     app_metadata: dict[str, str] = field(default_factory=dict)
     app_permissions: list[str] = field(default_factory=list)
@@ -467,6 +470,20 @@ class SaleorStandin:
         self._server: BaseWSGIServer | None = None
         self._next_app_pk = 1
         self.http = requests.Session()
+        #: The webhooks Saleor holds (this app's and any other's); events go only to these.
+        self.webhook_registry = WebhookRegistry()
+        self._manifest: dict[str, Any] | None = None
+
+    @property
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest the app was installed from (None before install)."""
+        return self._manifest
+
+    @manifest.setter
+    def manifest(self, manifest: dict[str, Any] | None) -> None:
+        """Installing from ``manifest``: the app's webhooks become exactly its webhooks."""
+        self._manifest = manifest
+        self.webhook_registry.install(self.app_id, manifest)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -718,11 +735,7 @@ class SaleorStandin:
 
     def _subscribed(self, events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
         """The bodies of the events the installed app subscribed to (Saleor sends no others)."""
-        subscribed = {
-            name
-            for webhook in (self.manifest or {}).get("webhooks", [])
-            for name in webhook.get("asyncEvents", [])
-        }
+        subscribed = self.webhook_registry.events_of(self.app_id)
         return [(e, self.event_payload(e, f)) for e, f in events if e in subscribed]
 
     def deliver(
@@ -750,6 +763,7 @@ class SaleorStandin:
             "privateMetadata": metadata_items(self.app_private_metadata),
             "extensions": [],
             "breakerState": "CLOSED",
+            "webhooks": self.webhook_registry.of_app(self.app_id),
         }
 
     def shop_object(self) -> dict[str, Any]:
@@ -843,6 +857,11 @@ class SaleorStandin:
                 },
             }
 
+        def current_app(info: GraphQLResolveInfo) -> str:
+            need_app(info, "AUTHENTICATED_APP")
+            assert self.app_id is not None
+            return self.app_id
+
         def target(id: str) -> tuple[dict[str, Any] | None, bool]:
             """(the object with this id, whether it is the app itself)."""
             if id == self.app_id:
@@ -902,6 +921,9 @@ class SaleorStandin:
             "deletePrivateMetadata": metadata_mutation(private=True, delete=True),
             "updateMetadata": metadata_mutation(private=False, delete=False),
             "deleteMetadata": metadata_mutation(private=False, delete=True),
+            **self.webhook_registry.resolvers(
+                current_app, lambda query: subscription_problems(saleor_schema(), query)
+            ),
         }
 
     # ----------------------------------------------------------------- HTTP
@@ -1044,8 +1066,8 @@ class SaleorStandin:
         )
         if not 200 <= register.status_code < 300:
             self.token = None
-            self.app_id = None
             self.manifest = None
+            self.app_id = None
             try:
                 message = register.json()["error"]["message"]
             except (ValueError, KeyError, TypeError):
@@ -1054,14 +1076,16 @@ class SaleorStandin:
         return Installation(self.app_id, token, manifest, register)
 
     def webhook_for(self, event: str) -> dict[str, Any]:
-        """The manifest webhook subscribed to ``event`` (as Saleor would pick it)."""
+        """The registered webhook subscribed to ``event`` (as Saleor would pick it):
+        ``name``, ``query``, ``targetUrl``. Registered at install or by the app's own
+        mutations since, not what the app's manifest says today."""
         if self.manifest is None:
             raise LookupError("the app is not installed")
         name = event.upper()
-        for webhook in self.manifest.get("webhooks", []):
-            if name in webhook.get("asyncEvents", []) and webhook.get("isActive", True):
-                return dict(webhook)
-        raise LookupError(f"the app does not subscribe to {name}")
+        webhook = self.webhook_registry.for_event(self.app_id, name)
+        if webhook is None:
+            raise LookupError(f"the app does not subscribe to {name}")
+        return webhook
 
     def event_payload(self, event: str, payload: Mapping[str, Any] | None = None) -> bytes:
         """The raw body Saleor would send: the webhook's subscription run over the data.
