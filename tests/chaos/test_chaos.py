@@ -1,0 +1,52 @@
+"""The chaos suite (issue 11): real processes on loopback, faults injected, texts counted.
+
+Short sizes run in ``make test``; ``make chaos`` runs the full ones
+(``CHAOS_SIZE=full``). A scenario fails on any duplicated or lost text; the
+table of all of them is printed at the end (``tests/chaos/conftest.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.chaos import scenarios
+from tests.chaos.scenarios import Row, Size
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(3600)]
+
+
+def no_text_lost_or_doubled(row: Row) -> None:
+    assert row.duplicated == 0, f"{row.duplicated} texts sent twice: {row.notes}"
+    assert row.lost == 0, f"{row.lost} texts lost: {row.notes}"
+    assert row.delivered_once + row.unknown >= row.expected - row.lost
+
+
+def test_worker_killed_at_random_moments(tmp_path: Path, chaos_size: Size) -> None:
+    no_text_lost_or_doubled(scenarios.worker_kills(tmp_path, chaos_size))
+
+
+def test_redis_stopped_during_a_burst(tmp_path: Path, chaos_size: Size) -> None:
+    no_text_lost_or_doubled(scenarios.redis_outage(tmp_path, chaos_size))
+
+
+def test_postgres_stopped(tmp_path: Path, chaos_size: Size) -> None:
+    no_text_lost_or_doubled(scenarios.postgres_outage(tmp_path, chaos_size))
+
+
+def test_provider_answering_5xx_then_refusing(tmp_path: Path, chaos_size: Size) -> None:
+    row = scenarios.provider_errors(tmp_path, chaos_size)
+    no_text_lost_or_doubled(row)
+    assert row.unknown == 0, "a 5xx or a refused connection is not an unknown outcome"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 item 3 (branch reliability): until it is merged a read timeout fails over "
+    "to the next provider and the customer gets the text twice; remove this mark with it",
+)
+def test_provider_timing_out(tmp_path: Path, chaos_size: Size) -> None:
+    row = scenarios.provider_timeouts(tmp_path, chaos_size)
+    no_text_lost_or_doubled(row)
+    assert row.unknown > 0, "no send timed out"
