@@ -31,12 +31,12 @@ check: lint test
 
 # The full chaos suite (tests/chaos: real processes, faults injected; the short version runs in
 # `make test`) and, when present, the fuzzing targets with 10,000 cases each. The chaos table is
-# printed at the end and kept in .data/chaos-table.md.
+# printed at the end and kept in .data/chaos-table.md, every process's log in .data/chaos/.
 chaos: deps
 	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
 	export PG_BIN=$$(scripts/ensure-system-package.sh postgres) || exit 1; \
 	mkdir -p .data; status=0; \
-	CHAOS_SIZE=full CHAOS_TABLE=.data/chaos-table.md $(BIN)/pytest tests/chaos -m chaos $(PYTEST_ARGS) || status=1; \
+	CHAOS_SIZE=full CHAOS_TABLE=.data/chaos-table.md CHAOS_LOGS=.data/chaos $(BIN)/pytest tests/chaos -m chaos $(PYTEST_ARGS) || status=1; \
 	if [ -d tests/fuzz ]; then FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/fuzz $(PYTEST_ARGS) || status=1; fi; \
 	exit $$status
 

@@ -91,8 +91,9 @@ class RedisServer:
     """``redis-server`` on a fixed loopback port that can be stopped and started again."""
 
     def __init__(self, workdir: Path) -> None:
-        self.binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
-        assert self.binary, "redis-server not found: run the tests with `make test`"
+        binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+        assert binary, "redis-server not found: run the tests with `make test`"
+        self.binary: str = binary
         self.port = free_port()
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
@@ -272,6 +273,8 @@ class Cluster:
             "DATABASE_URL": self.database_url,
             "DATA_DIR": str(self.workdir / "data"),
             "LOG_LEVEL": "WARNING",
+            # Logs reach the file even from a process killed with SIGKILL.
+            "PYTHONUNBUFFERED": "1",
             "JOB_TIMEOUT": str(self.job_timeout),
             "SEND_LOCK_SECONDS": str(self.send_lock_seconds),
         }

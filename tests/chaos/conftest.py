@@ -3,13 +3,15 @@
 ``CHAOS_SIZE=full`` (``make chaos``) runs the full scenarios; otherwise the
 short ones run (inside ``make test``; select them with ``-m chaos``). The table
 of every scenario that ran is printed at the end of the session and, with
-``CHAOS_TABLE=<file>``, written there as Markdown.
+``CHAOS_TABLE=<file>``, written there as Markdown. ``CHAOS_LOGS=<folder>`` keeps
+each scenario's logs, database and Redis files there.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +23,19 @@ HEADER = (
     "| scenario | database | orders | texts expected | delivered once | duplicated | lost "
     "| unknown | p50 / p99 webhook → provider |"
 )
+
+
+@pytest.fixture
+def workdir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where a scenario keeps its database, Redis files and every process's log:
+    ``CHAOS_LOGS/<test>`` when set (``make chaos`` keeps them in ``.data/chaos``)."""
+    base = os.environ.get("CHAOS_LOGS")
+    if not base:
+        return tmp_path
+    folder = Path(base).resolve() / str(request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

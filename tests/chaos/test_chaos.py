@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos import scenarios
-from tests.chaos.scenarios import Row, Size
+from tests.chaos.scenarios import FULL, Row, Size
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(3600)]
 
@@ -23,20 +23,25 @@ def no_text_lost_or_doubled(row: Row) -> None:
     assert row.delivered_once + row.unknown >= row.expected - row.lost
 
 
-def test_worker_killed_at_random_moments(tmp_path: Path, chaos_size: Size) -> None:
-    no_text_lost_or_doubled(scenarios.worker_kills(tmp_path, chaos_size))
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_worker_killed_at_random_moments(workdir: Path, chaos_size: Size, database: str) -> None:
+    if database == "postgresql" and chaos_size is not FULL:
+        # A kill of the worker running RQ's scheduler delays retries by up to two
+        # minutes (RQ's lock TTL and take-over period): too long for make test twice.
+        pytest.skip("in make chaos only; make test kills workers on SQLite")
+    no_text_lost_or_doubled(scenarios.worker_kills(workdir, chaos_size, database))
 
 
-def test_redis_stopped_during_a_burst(tmp_path: Path, chaos_size: Size) -> None:
-    no_text_lost_or_doubled(scenarios.redis_outage(tmp_path, chaos_size))
+def test_redis_stopped_during_a_burst(workdir: Path, chaos_size: Size) -> None:
+    no_text_lost_or_doubled(scenarios.redis_outage(workdir, chaos_size))
 
 
-def test_postgres_stopped(tmp_path: Path, chaos_size: Size) -> None:
-    no_text_lost_or_doubled(scenarios.postgres_outage(tmp_path, chaos_size))
+def test_postgres_stopped(workdir: Path, chaos_size: Size) -> None:
+    no_text_lost_or_doubled(scenarios.postgres_outage(workdir, chaos_size))
 
 
-def test_provider_answering_5xx_then_refusing(tmp_path: Path, chaos_size: Size) -> None:
-    row = scenarios.provider_errors(tmp_path, chaos_size)
+def test_provider_answering_5xx_then_refusing(workdir: Path, chaos_size: Size) -> None:
+    row = scenarios.provider_errors(workdir, chaos_size)
     no_text_lost_or_doubled(row)
     assert row.unknown == 0, "a 5xx or a refused connection is not an unknown outcome"
 
@@ -46,7 +51,7 @@ def test_provider_answering_5xx_then_refusing(tmp_path: Path, chaos_size: Size) 
     reason="issue 11 item 3 (branch reliability): until it is merged a read timeout fails over "
     "to the next provider and the customer gets the text twice; remove this mark with it",
 )
-def test_provider_timing_out(tmp_path: Path, chaos_size: Size) -> None:
-    row = scenarios.provider_timeouts(tmp_path, chaos_size)
+def test_provider_timing_out(workdir: Path, chaos_size: Size) -> None:
+    row = scenarios.provider_timeouts(workdir, chaos_size)
     no_text_lost_or_doubled(row)
     assert row.unknown > 0, "no send timed out"

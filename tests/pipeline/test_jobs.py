@@ -562,9 +562,7 @@ def test_the_worker_uses_the_configured_age_and_a_timeout_sized_grace(
 
     services.settings = services.settings.with_overrides(job_timeout=10, send_lock_seconds=15)
     older = log_message(services, tenant.id)
-    _set_status(
-        services, older, "sending", updated_at=datetime.now(UTC) - timedelta(seconds=20)
-    )
+    _set_status(services, older, "sending", updated_at=datetime.now(UTC) - timedelta(seconds=20))
     drain_queue(services)
     assert [m.status for m in messages(services)] == ["unknown"]
 
