@@ -2,9 +2,9 @@
 
 Every part is a real process or server: ``redis-server`` (append-only file on,
 so a stopped Redis comes back with its queue, as a production Redis should), a
-throwaway PostgreSQL cluster or a SQLite file, the web process under
-``scripts/web-granian.sh`` (the app factory on granian), two workers started
-with the Procfile's ``worker`` command, the loopback Saleor
+throwaway PostgreSQL cluster or a SQLite file, the web process and two workers
+started with the Procfile's ``web`` (``scripts/web-granian.sh``: the app factory
+on granian) and ``worker`` commands, the loopback Saleor
 (:mod:`tests.standin.saleor`, in a thread of the test process) and two
 loopback providers that record every request they take
 (:class:`RecordingProvider`). A supervisor restarts a worker that exits, as a
@@ -19,7 +19,6 @@ import glob
 import io
 import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -42,22 +41,13 @@ from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.saleor.tenants import get_tenant
 from saleor_sms_app.services import Services
 from saleor_sms_app.settings import Settings
-from tests.conftest import TEST_SECRET_KEY, free_port
+from tests.conftest import TEST_SECRET_KEY, free_port, procfile
 from tests.providers.conftest import generic_config
 from tests.standin.provider import StandinProvider
 from tests.standin.saleor import SaleorStandin, _QuietHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def procfile(name: str) -> list[str]:
-    """A process's command from the Procfile, as a platform would run it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        key, _, command = line.partition(":")
-        if key.strip() == name:
-            return shlex.split(command)
-    raise AssertionError(f"the Procfile has no {name} process")
 
 
 def wait_until(check: Any, timeout: float, what: str, interval: float = 0.05) -> None:
@@ -291,7 +281,7 @@ class Cluster:
         self.primary.start()
         self.backup.start()
         self.saleor.start()
-        self.web = self._spawn([str(ROOT / "scripts" / "web-granian.sh")], "web")
+        self.web = self._spawn(procfile("web"), "web")  # scripts/web-granian.sh
         wait_until(
             lambda: requests.get(self.web_url + "/healthz", timeout=1).ok, 30, "the web answering"
         )
