@@ -73,9 +73,13 @@ class Row:
 RESULTS: list[Row] = []
 
 
+#: ``CHAOS_SEED`` replays a run's random kill moments; chosen once per session and
+#: printed with the table.
+SEED = int(os.environ.get("CHAOS_SEED") or int(time.time()))
+
+
 def seed() -> int:
-    """``CHAOS_SEED`` to replay a run's random moments; printed with the table."""
-    return int(os.environ.get("CHAOS_SEED") or int(time.time()))
+    return SEED
 
 
 # ---------------------------------------------------------------------- helpers
