@@ -46,12 +46,8 @@ def test_provider_answering_5xx_then_refusing(workdir: Path, chaos_size: Size) -
     assert row.unknown == 0, "a 5xx or a refused connection is not an unknown outcome"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 3 (branch reliability): until it is merged a read timeout fails over "
-    "to the next provider and the customer gets the text twice; remove this mark with it",
-)
 def test_provider_timing_out(workdir: Path, chaos_size: Size) -> None:
+    """Issue 11 item 3: a send the provider may have taken is ``unknown``, never failed over."""
     row = scenarios.provider_timeouts(workdir, chaos_size)
     no_text_lost_or_doubled(row)
     assert row.unknown > 0, "no send timed out"
