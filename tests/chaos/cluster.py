@@ -228,6 +228,8 @@ class Cluster:
     received: list[Received] = field(default_factory=list)
     kills: int = 0
     restarts: int = 0
+    #: Jobs still queued when the scenario stopped waiting (0: it settled).
+    stalled: int = 0
 
     def __post_init__(self) -> None:
         self.redis = RedisServer(self.workdir)
@@ -283,7 +285,7 @@ class Cluster:
         self.saleor.start()
         self.web = self._spawn(procfile("web"), "web")  # scripts/web-granian.sh
         wait_until(
-            lambda: requests.get(self.web_url + "/healthz", timeout=1).ok, 30, "the web answering"
+            lambda: requests.get(self.web_url + "/healthz", timeout=1).ok, 120, "the web answering"
         )
         self.saleor.install(self.web_url)
         tenant = get_tenant(self.services, self.saleor.api_url)

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(3600)]
 
 
 def no_text_lost_or_doubled(row: Row) -> None:
+    assert not any(note.startswith("stalled") for note in row.notes), f"did not settle: {row.notes}"
     assert row.duplicated == 0, f"{row.duplicated} texts sent twice: {row.notes}"
     assert row.lost == 0, f"{row.lost} texts lost: {row.notes}"
     assert row.delivered_once + row.unknown >= row.expected - row.lost
