@@ -58,7 +58,7 @@ class Services:
             engine=engine,
             sessions=make_session_factory(engine),
             redis=redis,
-            queue=Queue(QUEUE_NAME, connection=redis),
+            queue=Queue(QUEUE_NAME, connection=redis, default_timeout=settings.job_timeout),
             secret_box=SecretBox(settings.secret_keys),
             http=http,
             provider_http=provider_http,

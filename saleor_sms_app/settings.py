@@ -31,6 +31,13 @@ DEFAULT_MAX_WEBHOOK_BYTES = 512 * 1024
 #: Messages one worker process hands to providers at the same time.
 DEFAULT_SEND_CONCURRENCY = 8
 
+#: Seconds a job may run before RQ stops it (RQ's own default); also how long a
+#: job whose worker died stays "started" before RQ retries it (see worker.py).
+DEFAULT_JOB_TIMEOUT = 180
+#: Seconds a message may stay ``sending`` before the worker's maintenance
+#: counts it as interrupted (``unknown``): longer than a job may run.
+DEFAULT_SEND_LOCK_SECONDS = 300
+
 #: The variables through which ``requests`` takes proxies from the environment.
 PROXY_VARIABLES = tuple(
     name
@@ -83,6 +90,8 @@ class Settings:
     dashboard_dist: Path = Path(__file__).resolve().parent.parent / "dashboard_ui" / "dist"
     log_level: str = "INFO"
     send_concurrency: int = DEFAULT_SEND_CONCURRENCY
+    job_timeout: int = DEFAULT_JOB_TIMEOUT
+    send_lock_seconds: int = DEFAULT_SEND_LOCK_SECONDS
     #: Whether outgoing HTTP must honour proxy variables of the environment.
     #: ``requests`` looks them up on every call (about half a millisecond with
     #: a large environment), so it only does when one of them is set.
@@ -241,6 +250,16 @@ class Settings:
                     f"ALLOWED_DASHBOARD_ORIGINS is not a valid regular expression: {exc}"
                 )
 
+        # Shortened only by the chaos suite (tests/chaos), so that a killed
+        # worker's job and messages are recovered in seconds, not minutes.
+        job_timeout = _whole_seconds(env, "JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT, problems)
+        send_lock = _whole_seconds(env, "SEND_LOCK_SECONDS", DEFAULT_SEND_LOCK_SECONDS, problems)
+        if send_lock <= job_timeout:
+            problems.append(
+                f"SEND_LOCK_SECONDS ({send_lock}) must be longer than JOB_TIMEOUT ({job_timeout}): "
+                "a message still being sent would be marked unknown"
+            )
+
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -283,6 +302,8 @@ class Settings:
             max_webhook_bytes=max_bytes,
             log_level=log_level,
             send_concurrency=send_concurrency,
+            job_timeout=job_timeout,
+            send_lock_seconds=send_lock,
             http_proxy_from_environment=any(env.get(name) for name in PROXY_VARIABLES),
             http_ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
             log_format=log_format,
@@ -296,6 +317,19 @@ class Settings:
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))
         return settings
+
+
+def _whole_seconds(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+    """A positive whole number of seconds from ``env[name]``, or ``default``; bad values noted."""
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+        if value < 1:
+            raise ValueError
+    except ValueError:
+        problems.append(f"{name} must be a whole number of seconds (1 or more), got {raw!r}")
+        return default
+    return value
 
 
 def generate_secret_key() -> str:

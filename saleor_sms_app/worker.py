@@ -13,12 +13,18 @@ through RQ's started registry, retries and failed registry exactly as before.
 
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
-(:func:`saleor_sms_app.messages.dispatching.release_stale_sends`), drops delivery
-reports that waited an hour for their message (:mod:`saleor_sms_app.pending_reports`),
-settles ``unknown`` sends where the provider can tell
-(:mod:`saleor_sms_app.settling`) and queues a webhook sync for every shop whose
-Saleor webhooks predate this version's manifest
-(:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
+(:func:`saleor_sms_app.messages.dispatching.release_stale_sends`, after
+``SEND_LOCK_SECONDS``), drops delivery reports that waited an hour for their
+message (:mod:`saleor_sms_app.pending_reports`), settles ``unknown`` sends
+where the provider can tell (:mod:`saleor_sms_app.settling`) and queues a
+webhook sync for every shop whose Saleor webhooks predate this version's
+manifest (:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
+
+A job whose worker died (SIGKILL, out of memory) stays in RQ's started registry
+until its heartbeat expires, then RQ's maintenance retries it. RQ gives a
+non-forking worker's job its timeout plus 60 s; here the grace is at most the
+timeout itself, so that with a short ``JOB_TIMEOUT`` (the chaos suite) a killed
+job is retried in seconds. With the default timeout (180 s) nothing changes.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between the worker's stand-alone heartbeats (RQ sends ~3 per job).
 HEARTBEAT_EVERY_SECONDS = 10.0
+#: What RQ adds to a non-forking worker's job timeout before the job counts as abandoned.
+RQ_JOB_GRACE_SECONDS = 60
 
 
 class SmsWorker(SimpleWorker):
@@ -49,6 +57,12 @@ class SmsWorker(SimpleWorker):
             if (now() - self.last_heartbeat).total_seconds() < HEARTBEAT_EVERY_SECONDS:
                 return
         super().heartbeat(timeout, pipeline)
+
+    def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
+        timeout = job.timeout
+        if timeout is None or timeout < 0:
+            return int(super().get_heartbeat_ttl(job, working_time))
+        return int(timeout) + min(int(timeout), RQ_JOB_GRACE_SECONDS)
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
         if pipeline is None and state == self._state:
@@ -87,7 +101,7 @@ def run_sending_maintenance(services: Any) -> None:
     from saleor_sms_app.settling import settle_unknown_sends
 
     try:
-        released = release_stale_sends(services)
+        released = release_stale_sends(services, older_than=services.settings.send_lock_seconds)
         if released:
             log.warning("%s messages were interrupted while sending; marked unknown", released)
     except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker

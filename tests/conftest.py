@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -37,6 +38,15 @@ DATA_DIR = ROOT / "tests" / "data"
 #: The real Saleor 3.23.28 GraphQL schema, kept beside the app's documents as Saleor's apps do.
 SCHEMA_PATH = ROOT / "graphql" / "schema.graphql"
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def procfile(name: str) -> list[str]:
+    """A process's command from the Procfile, as a platform would run it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        key, _, command = line.partition(":")
+        if key.strip() == name:
+            return shlex.split(command)
+    raise AssertionError(f"the Procfile has no {name} process")
 
 
 def free_port() -> int:

@@ -53,6 +53,18 @@ def test_send_concurrency_must_be_a_sensible_whole_number(raw: str) -> None:
     assert Settings.from_env(BASE_ENV).send_concurrency == 8
 
 
+def test_job_timeout_and_send_lock_are_whole_seconds_and_in_order() -> None:
+    defaults = Settings.from_env(BASE_ENV)
+    assert (defaults.job_timeout, defaults.send_lock_seconds) == (180, 300)
+    short = Settings.from_env({**BASE_ENV, "JOB_TIMEOUT": "10", "SEND_LOCK_SECONDS": "15"})
+    assert (short.job_timeout, short.send_lock_seconds) == (10, 15)
+    with pytest.raises(ConfigurationError, match="JOB_TIMEOUT must be a whole number"):
+        Settings.from_env({**BASE_ENV, "JOB_TIMEOUT": "0"})
+    # A message still being sent within its job must never count as interrupted.
+    with pytest.raises(ConfigurationError, match=r"SEND_LOCK_SECONDS \(60\) must be longer"):
+        Settings.from_env({**BASE_ENV, "JOB_TIMEOUT": "60", "SEND_LOCK_SECONDS": "60"})
+
+
 def test_outgoing_http_honours_proxy_variables_only_when_set() -> None:
     from saleor_sms_app.services import Services
 

@@ -12,7 +12,6 @@ import http.server
 import json
 import logging
 import re
-import shlex
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -26,19 +25,11 @@ from saleor_sms_app.errors import ConfigurationError
 from saleor_sms_app.observability.logs import JsonFormatter, bind, log_scope
 from saleor_sms_app.services import Services
 from saleor_sms_app.settings import Settings
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import ROOT, TEST_SECRET_KEY, procfile
 from tests.standin.saleor import SaleorStandin
-from tests.test_web_servers import ROOT, process_env, procfile_web, running
+from tests.test_web_servers import process_env, running
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
-
-
-def _procfile(name: str) -> list[str]:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        process, _, command = line.partition(":")
-        if process.strip() == name:
-            return shlex.split(command)
-    raise AssertionError(f"the Procfile has no {name} process")
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -69,7 +60,7 @@ def deployed(services: Services, tmp_path: Path) -> Iterator[dict[str, Any]]:
     )
     url = env["APP_URL"]
     with (tmp_path / "web.log").open("wb") as web_log:
-        with running(procfile_web(), env, "gunicorn", stdout=web_log, stderr=web_log):
+        with running(procfile("web"), env, "gunicorn", stdout=web_log, stderr=web_log):
             yield {"env": env, "url": url, "tmp": tmp_path}
 
 
@@ -112,7 +103,7 @@ def test_metrics_add_up_across_web_and_worker_processes_and_logs_are_json(
     worker_log = tmp / "worker.log"
     with worker_log.open("wb") as out:
         worker = subprocess.run(
-            [*_procfile("worker"), "--burst"],
+            [*procfile("worker"), "--burst"],
             env=env,
             cwd=ROOT,
             stdout=out,

@@ -9,7 +9,6 @@ Procfile's also keeps answering while idle connections are held open.
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -25,20 +24,11 @@ import pytest
 import requests
 
 from saleor_sms_app.services import Services
-from tests.conftest import TEST_SECRET_KEY, free_port
+from tests.conftest import TEST_SECRET_KEY, free_port, procfile
 from tests.standin.saleor import SaleorStandin
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def procfile_web() -> list[str]:
-    """The Procfile's ``web`` command, as a platform would run it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == "web":
-            return shlex.split(command)
-    raise AssertionError("the Procfile has no web process")
 
 
 @dataclass
@@ -57,7 +47,7 @@ def web_server(
         command = [str(BIN / "gunicorn"), "--config", "saleor_sms_app/gunicorn_conf.py"]
         command.append("saleor_sms_app.app:create_app()")
     else:
-        command = procfile_web()
+        command = procfile("web")
     # Its own process group, as a terminal or a platform's process manager gives it.
     with running(command, env, request.param) as server:
         yield WebServer(url, server)

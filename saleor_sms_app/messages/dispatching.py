@@ -43,12 +43,14 @@ from saleor_sms_app.models import Message, MessageStatus, Tenant, utcnow
 from saleor_sms_app.providers.failover import send_with_failover
 from saleor_sms_app.providers.models import OutboundSms
 from saleor_sms_app.services import Services
+from saleor_sms_app.settings import DEFAULT_SEND_LOCK_SECONDS
 
 log = logging.getLogger(__name__)
 
 #: How long a message may stay ``sending`` before it counts as interrupted;
 #: longer than every provider's timeout together (and than RQ's job timeout).
-SEND_LOCK_SECONDS = 300
+#: The worker passes ``SEND_LOCK_SECONDS`` from its settings.
+SEND_LOCK_SECONDS = DEFAULT_SEND_LOCK_SECONDS
 _MESSAGES = cast(Table, Message.__table__)
 
 
