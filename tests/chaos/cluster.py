@@ -269,6 +269,9 @@ class Cluster:
             "PYTHONUNBUFFERED": "1",
             "JOB_TIMEOUT": str(self.job_timeout),
             "SEND_LOCK_SECONDS": str(self.send_lock_seconds),
+            # The provider stand-ins listen on loopback, as an operator's internal
+            # gateway would; everything else keeps the no-SSRF policy (egress.py).
+            "ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.0/8",
         }
 
     # ------------------------------------------------------------------ lifecycle

@@ -42,9 +42,8 @@ def test_postgres_stopped(workdir: Path, chaos_size: Size) -> None:
 
 
 def test_provider_answering_5xx_then_refusing(workdir: Path, chaos_size: Size) -> None:
-    row = scenarios.provider_errors(workdir, chaos_size)
-    no_text_lost_or_doubled(row)
-    assert row.unknown == 0, "a 5xx or a refused connection is not an unknown outcome"
+    # provider_errors itself checks that only a request cut mid-way is unknown.
+    no_text_lost_or_doubled(scenarios.provider_errors(workdir, chaos_size))
 
 
 def test_provider_timing_out(workdir: Path, chaos_size: Size) -> None:
