@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -58,3 +59,26 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_once(
+    session: Session, model: type[Base], values: dict[str, Any], keys: list[str]
+) -> int | None:
+    """Insert one row and return its ``id``; None if a row with the same ``keys`` exists.
+
+    ``ON CONFLICT DO NOTHING`` on the unique key ``keys``, so two workers
+    racing on the same thing both succeed and exactly one row exists afterwards
+    (the message log and the scheduled runs are written this way).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = (
+            postgresql.insert(model).values(values).on_conflict_do_nothing(index_elements=keys)
+        )
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model).values(values).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover - only the two supported databases reach here
+        stmt = insert(model).values(values)
+    table: Any = model.__table__
+    new_id = session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    return int(new_id) if new_id is not None else None

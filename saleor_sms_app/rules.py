@@ -2,7 +2,9 @@
 
 A rule fires when it is enabled, is for this event, and the order matches its
 conditions (status in the rule's set and channel in the rule's set; an empty
-set means any). Saleor's "notify customer" tick box on a fulfillment is
+set means any) and its "send only if" conditions
+(:mod:`saleor_sms_app.automations.conditions`; a delayed rule checks them again
+when it sends). Saleor's "notify customer" tick box on a fulfillment is
 honoured: when staff untick it, no customer rule for FULFILLMENT_CREATED sends,
 while staff and fixed-number recipients of the same rule still do (they are
 the shop's own people, not the customer Saleor was told not to bother).
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.config.model import AppConfig, Rule
 from saleor_sms_app.models import RecipientType
 
@@ -59,7 +62,9 @@ def conditions_met(rule: Rule, event: str, order: Mapping[str, Any]) -> bool:
     conditions = rule.conditions
     if conditions.statuses and str(order.get("status") or "") not in conditions.statuses:
         return False
-    return not (conditions.channels and _channel_slug(order) not in conditions.channels)
+    if conditions.channels and _channel_slug(order) not in conditions.channels:
+        return False
+    return failing_condition(rule.send_only_if, order) is None
 
 
 def recipients(rule: Rule, config: AppConfig, *, notify_customer: bool = True) -> list[Recipient]:
@@ -108,6 +113,11 @@ def recipients(rule: Rule, config: AppConfig, *, notify_customer: bool = True) -
     return out
 
 
+def customer_allowed(event: str, notify_customer: bool | None) -> bool:
+    """False when staff unticked "notify customer" on a shipment (FULFILLMENT_CREATED only)."""
+    return not (event == FULFILLMENT_CREATED and notify_customer is False)
+
+
 def matching_rules(
     config: AppConfig,
     event: str,
@@ -122,7 +132,7 @@ def matching_rules(
     ``notifyCustomer`` flag; it only counts for FULFILLMENT_CREATED, the one
     event where Saleor asks the question.
     """
-    allow_customer = not (event == FULFILLMENT_CREATED and notify_customer is False)
+    allow_customer = customer_allowed(event, notify_customer)
     matches: list[Match] = []
     for rule in config.rules:
         if not conditions_met(rule, event, order):

@@ -87,9 +87,52 @@ class RuleConditions(_Model):
     @field_validator("statuses")
     @classmethod
     def _statuses(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in ORDER_STATUSES]
+        return _known_statuses(value)
+
+
+#: Saleor's OrderChargeStatusEnum: how much of the order is paid.
+CHARGE_STATUSES: tuple[str, ...] = ("NONE", "PARTIAL", "FULL", "OVERCHARGED")
+#: The longest a rule may wait after its event, in minutes (90 days).
+MAX_DELAY_MINUTES = 90 * 24 * 60
+
+
+def _known_statuses(value: list[str]) -> list[str]:
+    unknown = [s for s in value if s not in ORDER_STATUSES]
+    if unknown:
+        raise ValueError(f"unknown order status: {', '.join(unknown)}")
+    return value
+
+
+class SendOnlyIf(_Model):
+    """What a delayed rule re-checks on the order fetched fresh at send time.
+
+    Empty lists and false flags check nothing. Instant rules check the same
+    conditions on the order they were triggered by.
+    """
+
+    #: The order's status must be one of these (Saleor OrderStatus).
+    statuses: list[str] = Field(default_factory=list)
+    #: ... and none of these.
+    statuses_not: list[str] = Field(default_factory=list)
+    #: The order's charge status must be one of these (NONE = unpaid, PARTIAL, FULL ...).
+    charge_statuses: list[str] = Field(default_factory=list)
+    not_cancelled: bool = False
+    not_fulfilled: bool = False
+    not_refunded: bool = False
+
+    @field_validator("statuses", "statuses_not")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        return _known_statuses(value)
+
+    @field_validator("charge_statuses")
+    @classmethod
+    def _charge(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in CHARGE_STATUSES]
         if unknown:
-            raise ValueError(f"unknown order status: {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown charge status: {', '.join(unknown)} (use {', '.join(CHARGE_STATUSES)})"
+            )
         return value
 
 
@@ -109,6 +152,13 @@ class Rule(_Model):
     recipients: Recipients = Field(default_factory=Recipients)
     #: Jinja syntax, rendered in a sandbox: ``Order {{ order.number }} ...``.
     template: str
+    #: Minutes to wait after the event before sending (0: at once; at most 90 days).
+    delay_minutes: Annotated[int, Field(ge=0, le=MAX_DELAY_MINUTES)] = 0
+    #: Conditions re-checked on the order fetched fresh at send time.
+    send_only_if: SendOnlyIf = Field(default_factory=SendOnlyIf)
+    #: A delayed text due while the app was down is still sent this many minutes
+    #: after its due time, and skipped as expired after that (None: no limit).
+    send_no_later_than_minutes: Annotated[int, Field(ge=1, le=MAX_DELAY_MINUTES)] | None = None
 
     @field_validator("event")
     @classmethod

@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,11 +33,13 @@ from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
-from saleor_sms_app.orders import fetch_order
+from saleor_sms_app.orders import OrderSnapshot, fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context, render
 from saleor_sms_app.rules import Match, Recipient, matching_rules
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
+from saleor_sms_app.scheduler import runs
+from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import is_suppressed
@@ -78,7 +81,12 @@ def message_dedupe_key(occurrence: str, rule_id: str, recipient: Recipient) -> s
 
 
 def process_event(
-    services: Services, saleor_api_url: str, event: str, payload: str, dedupe_key: str
+    services: Services,
+    saleor_api_url: str,
+    event: str,
+    payload: str,
+    dedupe_key: str,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> EventResult:
     """Log every message this webhook calls for and queue the sendable ones.
 
@@ -114,65 +122,164 @@ def process_event(
         return EventResult([], [])
 
     fulfillment = body.get("fulfillment")
-    fulfillment_id = fulfillment.get("id") if isinstance(fulfillment, Mapping) else None
+    fulfillment_id = str(fulfillment.get("id") or "") if isinstance(fulfillment, Mapping) else ""
     notify = body.get("notifyCustomer")
-    matches = matching_rules(
-        config,
-        event,
-        snapshot.order,
-        notify_customer=notify if isinstance(notify, bool) else None,
-    )
+    notify_customer = notify if isinstance(notify, bool) else None
+    matches = matching_rules(config, event, snapshot.order, notify_customer=notify_customer)
     if not matches:
         return EventResult([], [])
-    context = order_context(
-        snapshot.order,
-        shop_name=snapshot.shop_name,
-        fulfillment_id=str(fulfillment_id) if fulfillment_id else None,
-        phone_metadata_key=config.settings.phone_metadata_key,
-    )
     occurrence = occurrence_key(event, body, dedupe_key)
+    later = [m for m in matches if m.rule.enabled and m.rule.delay_minutes > 0]
+    now_ = [m for m in matches if m not in later]
+    occasion = Occasion(event, occurrence, fulfillment_id or None, notify_customer)
+    with session_scope(services.sessions) as session:
+        if later:
+            schedule_rule_runs(session, tenant.id, snapshot.order, later, occasion, clock.now())
+        created, to_send = log_messages(session, tenant, config, snapshot, now_, occasion)
+    send_event_messages(services, to_send)
+    return EventResult(created, to_send)
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """The happening of an event that rules answer: what a delayed run keeps to answer it later."""
+
+    event: str
+    occurrence: str
+    fulfillment_id: str | None = None
+    notify_customer: bool | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "occurrence": self.occurrence,
+            "fulfillment_id": self.fulfillment_id,
+            "notify_customer": self.notify_customer,
+        }
+
+    @classmethod
+    def from_payload(cls, event: str, payload: Mapping[str, Any]) -> Occasion:
+        notify = payload.get("notify_customer")
+        return cls(
+            event,
+            str(payload.get("occurrence") or ""),
+            str(payload.get("fulfillment_id") or "") or None,
+            notify if isinstance(notify, bool) else None,
+        )
+
+
+def run_dedupe_key(occurrence: str, rule_id: str) -> str:
+    """One delayed run per rule and event occurrence."""
+    return hashlib.sha256(f"run\n{occurrence}\n{rule_id}".encode()).hexdigest()
+
+
+def schedule_rule_runs(
+    session: Session,
+    tenant_id: int,
+    order: Mapping[str, Any],
+    matches: list[Match],
+    occasion: Occasion,
+    now: datetime,
+) -> list[int]:
+    """A pending run per delayed rule instead of messages now; ids of the new runs.
+
+    The run is due ``delay_minutes`` after now; with a "send no later than"
+    window it expires that long after its due time. Its messages are composed
+    when it runs, on the order as it is then, with the same de-duplication
+    keys an instant rule would have used.
+    """
+    new: list[int] = []
+    for match in matches:
+        rule = match.rule
+        due = now + timedelta(minutes=rule.delay_minutes)
+        window = rule.send_no_later_than_minutes
+        run_id = runs.schedule(
+            session,
+            tenant_id=tenant_id,
+            kind="rule",
+            dedupe_key=run_dedupe_key(occasion.occurrence, rule.id),
+            due_at=due,
+            now=now,
+            send_before=due + timedelta(minutes=window) if window else None,
+            rule_id=rule.id,
+            rule_name=rule.name,
+            event=occasion.event,
+            order_id=str(order.get("id") or ""),
+            order_number=str(order.get("number") or "") or None,
+            payload={**occasion.as_payload(), "channel": _channel(order)},
+        )
+        if run_id is not None:
+            new.append(run_id)
+    return new
+
+
+def _channel(order: Mapping[str, Any]) -> str | None:
+    return str((order.get("channel") or {}).get("slug") or "") or None
+
+
+def log_messages(
+    session: Session,
+    tenant: TenantRecord,
+    config: AppConfig,
+    snapshot: OrderSnapshot,
+    matches: list[Match],
+    occasion: Occasion,
+) -> tuple[list[int], list[int]]:
+    """Log one row per rule × recipient: (ids of new rows, ids of rows to send).
+
+    A row already logged by an earlier run of the same occasion is not logged
+    again; if it is still ``queued`` (that run died before sending it), it is
+    sent now, and only a ``queued`` row can be claimed, so never twice.
+    """
+    if not matches:
+        return [], []
+    order = snapshot.order
+    needs_context = any(not r.skip_code for m in matches for r in m.recipients)
+    context = (
+        order_context(
+            order,
+            shop_name=snapshot.shop_name,
+            fulfillment_id=occasion.fulfillment_id,
+            phone_metadata_key=config.settings.phone_metadata_key,
+        )
+        if needs_context
+        else {}
+    )
     base = {
         "tenant_id": tenant.id,
-        "event": event,
-        "order_id": str(snapshot.order.get("id") or order_id),
-        "order_number": str(snapshot.order.get("number") or "") or None,
-        "channel": str((snapshot.order.get("channel") or {}).get("slug") or "") or None,
+        "event": occasion.event,
+        "order_id": str(order.get("id") or ""),
+        "order_number": str(order.get("number") or "") or None,
+        "channel": _channel(order),
     }
     created: list[int] = []
     to_send: list[int] = []
-    with session_scope(services.sessions) as session:
-        for match in matches:
-            for recipient in match.recipients:
-                key = message_dedupe_key(occurrence, match.rule.id, recipient)
-                row = {
-                    **base,
-                    "dedupe_key": key,
-                    "rule_id": match.rule.id,
-                    "rule_name": match.rule.name,
-                    "recipient_type": recipient.type.value,
-                }
-                row.update(
-                    _compose(session, tenant, config, snapshot.order, context, match, recipient)
+    for match in matches:
+        for recipient in match.recipients:
+            key = message_dedupe_key(occasion.occurrence, match.rule.id, recipient)
+            row = {
+                **base,
+                "dedupe_key": key,
+                "rule_id": match.rule.id,
+                "rule_name": match.rule.name,
+                "recipient_type": recipient.type.value,
+            }
+            row.update(_compose(session, tenant, config, order, context, match, recipient))
+            new_id = insert_message(session, row)
+            if new_id is not None:
+                created.append(new_id)
+                if row["status"] == MessageStatus.QUEUED.value:
+                    to_send.append(new_id)
+                continue
+            existing = session.scalar(
+                select(Message.id).where(
+                    Message.tenant_id == tenant.id,
+                    Message.dedupe_key == key,
+                    Message.status == MessageStatus.QUEUED.value,
                 )
-                new_id = insert_message(session, row)
-                if new_id is not None:
-                    created.append(new_id)
-                    if row["status"] == MessageStatus.QUEUED.value:
-                        to_send.append(new_id)
-                else:
-                    # Already logged by an earlier run; if that run died before
-                    # sending it, send it now (only a ``queued`` row can be claimed).
-                    existing = session.scalar(
-                        select(Message.id).where(
-                            Message.tenant_id == tenant.id,
-                            Message.dedupe_key == key,
-                            Message.status == MessageStatus.QUEUED.value,
-                        )
-                    )
-                    if existing is not None:
-                        to_send.append(existing)
-    send_event_messages(services, to_send)
-    return EventResult(created, to_send)
+            )
+            if existing is not None:
+                to_send.append(existing)
+    return created, to_send
 
 
 def _compose(
