@@ -272,8 +272,14 @@ class ScheduledRun(Base):
             sqlite_where=text("state = 'pending'"),
             postgresql_where=text("state = 'pending'"),
         ),
-        # Claimed runs whose worker vanished (the sweep), and the Scheduled screen.
-        Index("ix_scheduled_runs_state_claimed", "state", "claimed_at"),
+        # Claimed runs whose job or worker vanished (the sweep); partial too, and
+        # not led by ``state``, so the planner never prefers it for due runs.
+        Index(
+            "ix_scheduled_runs_claimed",
+            "claimed_at",
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
         Index("ix_scheduled_runs_tenant_due", "tenant_id", "due_at"),
     )
 

@@ -128,13 +128,18 @@ def matching_rules(
     """Every rule for this event whose conditions the order meets, with its recipients.
 
     Switched-off rules are included with every recipient marked skipped, so the
-    log answers "why did no SMS go out?". ``notify_customer`` is the webhook's
+    log answers "why did no SMS go out?" (switched-off delayed rules are not:
+    those are automations the merchant has not chosen). ``notify_customer`` is the webhook's
     ``notifyCustomer`` flag; it only counts for FULFILLMENT_CREATED, the one
     event where Saleor asks the question.
     """
     allow_customer = customer_allowed(event, notify_customer)
     matches: list[Match] = []
     for rule in config.rules:
+        if not rule.enabled and rule.delay_minutes:
+            # A switched-off automation (the ready-made ones are installed off)
+            # would otherwise put a "switched off" row in the log for every order.
+            continue
         if not conditions_met(rule, event, order):
             continue
         people = recipients(rule, config, notify_customer=allow_customer)

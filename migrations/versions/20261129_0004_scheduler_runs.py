@@ -21,6 +21,7 @@ branch_labels = None
 depends_on = None
 
 PENDING = sa.text("state = 'pending'")
+CLAIMED = sa.text("state IN ('queued', 'running')")
 
 
 def upgrade() -> None:
@@ -61,7 +62,11 @@ def upgrade() -> None:
         postgresql_where=PENDING,
     )
     op.create_index(
-        "ix_scheduled_runs_state_claimed", "scheduled_runs", ["state", "claimed_at"]
+        "ix_scheduled_runs_claimed",
+        "scheduled_runs",
+        ["claimed_at"],
+        sqlite_where=CLAIMED,
+        postgresql_where=CLAIMED,
     )
     op.create_index("ix_scheduled_runs_tenant_due", "scheduled_runs", ["tenant_id", "due_at"])
 

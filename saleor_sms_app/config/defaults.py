@@ -13,6 +13,7 @@ saves the configuration share their de-duplication keys.
 
 from __future__ import annotations
 
+from saleor_sms_app.automations.ready_made import ready_made_automations
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule
 
 SANDBOX_PROVIDER_ID = "sandbox"
@@ -75,5 +76,6 @@ def default_config() -> AppConfig:
                 recipients=Recipients(staff=True),
                 template=STAFF_NEW_ORDER,
             ),
+            *ready_made_automations(),
         ],
     )

@@ -116,6 +116,22 @@ def test_two_people_saving_at_once(
         (lambda c: c["rules"][0].update(template="Hi {{ order.number "), "rules.0.template"),
         (lambda c: c["rules"][0].update(event="ORDER_EXPLODED"), "rules.0.event"),
         (lambda c: c["rules"][0].update(name=None), "rules.0.name"),
+        # Delayed rules: at most 90 days, no negative waits, known statuses only.
+        (lambda c: c["rules"][0].update(delay_minutes=90 * 24 * 60 + 1), "rules.0.delay_minutes"),
+        (lambda c: c["rules"][0].update(delay_minutes=-5), "rules.0.delay_minutes"),
+        (lambda c: c["rules"][0].update(delay_minutes="2h"), "rules.0.delay_minutes"),
+        (
+            lambda c: c["rules"][0].update(send_no_later_than_minutes=0),
+            "rules.0.send_no_later_than_minutes",
+        ),
+        (
+            lambda c: c["rules"][0]["send_only_if"].update(charge_statuses=["PAID"]),
+            "rules.0.send_only_if.charge_statuses",
+        ),
+        (
+            lambda c: c["rules"][0]["send_only_if"].update(statuses_not=["SHIPPED"]),
+            "rules.0.send_only_if.statuses_not",
+        ),
         (lambda c: c["providers"][0].update(type="pigeon"), "providers.0.type"),
     ],
 )

@@ -42,7 +42,12 @@ def test_a_new_install_gets_the_standard_templates_without_writing(
         "Customer: order shipped",
         "Customer: order cancelled",
         "Staff: new order",
+        "Automation: remind to pay",
+        "Automation: review request",
+        "Automation: come-back promo (type your code into the text)",
     ]
+    # The ready-made automations come switched off: the merchant ticks the ones wanted.
+    assert [r.enabled for r in config.rules if r.delay_minutes] == [False, False, False]
     assert [(p.id, p.type) for p in config.providers] == [(SANDBOX_PROVIDER_ID, "sandbox")]
     assert CONFIG_KEY not in saleor.app_private_metadata
     assert saleor.count(operation="UpdateAppSmsConfig") == 0
