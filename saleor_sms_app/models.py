@@ -269,6 +269,7 @@ class ScheduledRun(Base):
         Index(
             "ix_scheduled_runs_pending_due",
             "due_at",
+            "id",
             sqlite_where=text("state = 'pending'"),
             postgresql_where=text("state = 'pending'"),
         ),

@@ -57,7 +57,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_scheduled_runs_pending_due",
         "scheduled_runs",
-        ["due_at"],
+        ["due_at", "id"],
         sqlite_where=PENDING,
         postgresql_where=PENDING,
     )

@@ -79,18 +79,28 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
 
     The due runs are read through the partial index on ``due_at``; the
     ``UPDATE`` re-checks ``state = 'pending'``, so of two ticks racing for a
-    run exactly one gets it back (PostgreSQL skips rows another tick holds).
+    run exactly one gets it back. On PostgreSQL the due rows are first locked
+    with ``FOR UPDATE SKIP LOCKED`` in their own statement (a second tick takes
+    the next ones instead of waiting): inside ``UPDATE … WHERE id IN (…)`` the
+    planner may run that sub-select more than once, each time skipping the
+    rows it just locked, and claim more than ``limit``. SQLite writes one
+    transaction at a time, so there one statement does it.
     """
     due = (
         select(_RUNS.c.id)
         .where(_RUNS.c.state == RunState.PENDING.value, _RUNS.c.due_at <= now)
-        .order_by(_RUNS.c.due_at)
+        .order_by(_RUNS.c.due_at, _RUNS.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        ids: Any = list(session.scalars(due.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+    else:
+        ids = due.scalar_subquery()
     rows = session.execute(
         _RUNS.update()
-        .where(_RUNS.c.id.in_(due.scalar_subquery()), _RUNS.c.state == RunState.PENDING.value)
+        .where(_RUNS.c.id.in_(ids), _RUNS.c.state == RunState.PENDING.value)
         .values(
             state=RunState.QUEUED.value,
             claimed_at=now,

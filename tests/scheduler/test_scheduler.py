@@ -88,7 +88,7 @@ def test_due_runs_are_found_through_the_partial_index(services: Services) -> Non
             for row in conn.execute(
                 text(
                     "EXPLAIN QUERY PLAN SELECT id FROM scheduled_runs "
-                    "WHERE state = 'pending' AND due_at <= :now ORDER BY due_at LIMIT 100"
+                    "WHERE state = 'pending' AND due_at <= :now ORDER BY due_at, id LIMIT 100"
                 ),
                 {"now": START},
             )
