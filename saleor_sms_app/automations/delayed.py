@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError
-from saleor_sms_app.messages.composing import Occasion, log_messages
+from saleor_sms_app.messages.composing import Occasion, compose_rows, log_rows
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import RunState, ScheduledRun
@@ -94,7 +95,7 @@ def _carry_out_for_tenant(
         if live
         else {}
     )
-    created_to_send: list[int] = []
+    rows: list[dict[str, Any]] = []
     with session_scope(services.sessions) as session:
         for run in expired:
             rule = config.rule(run.rule_id or "")
@@ -113,8 +114,7 @@ def _carry_out_for_tenant(
                 "number": run.order_number,
                 "channel": {"slug": run.payload.get("channel")},
             }
-            log_messages(
-                session,
+            rows += compose_rows(
                 tenant,
                 config,
                 OrderSnapshot(order=order, shop_name=""),
@@ -139,9 +139,8 @@ def _carry_out_for_tenant(
             occasion = Occasion.from_payload(run.event or "", run.payload)
             allow = customer_allowed(occasion.event, occasion.notify_customer)
             people = tuple(recipients(rule, config, notify_customer=allow))
-            _, queued = log_messages(
-                session, tenant, config, snapshot, [Match(rule, people)], occasion
-            )
-            created_to_send += queued
+            rows += compose_rows(tenant, config, snapshot, [Match(rule, people)], occasion)
             outcomes[run.id] = RunOutcome(RunState.DONE)
-    return outcomes, created_to_send
+        # Every run's messages in a few statements: the batch's one transaction.
+        _, to_send = log_rows(session, tenant.id, rows)
+    return outcomes, to_send

@@ -4,7 +4,7 @@
 ``messages`` row per rule × recipient. Each row's ``dedupe_key`` is derived
 from the event occurrence, the rule and the recipient, and rows are inserted
 with ``ON CONFLICT DO NOTHING`` on the per-tenant unique key
-(:func:`~saleor_sms_app.messages.log.insert_message`): a redelivered webhook,
+(:func:`~saleor_sms_app.messages.log.insert_messages`): a redelivered webhook,
 a re-run job, or two workers at once can never log a message twice, and only
 a logged ``queued`` row is ever sent. Messages that must not go out (no phone,
 invalid number, opted out, template error, rule switched off) are logged
@@ -31,7 +31,7 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.messages.dispatching import send_event_messages
-from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.log import insert_messages
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.orders import OrderSnapshot, fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
@@ -42,7 +42,7 @@ from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import is_suppressed
+from saleor_sms_app.suppressions import suppressed_numbers
 
 log = logging.getLogger(__name__)
 
@@ -224,14 +224,20 @@ def log_messages(
     matches: list[Match],
     occasion: Occasion,
 ) -> tuple[list[int], list[int]]:
-    """Log one row per rule × recipient: (ids of new rows, ids of rows to send).
+    """Log one row per rule × recipient: (ids of new rows, ids of rows to send)."""
+    return log_rows(session, tenant.id, compose_rows(tenant, config, snapshot, matches, occasion))
 
-    A row already logged by an earlier run of the same occasion is not logged
-    again; if it is still ``queued`` (that run died before sending it), it is
-    sent now, and only a ``queued`` row can be claimed, so never twice.
-    """
+
+def compose_rows(
+    tenant: TenantRecord,
+    config: AppConfig,
+    snapshot: OrderSnapshot,
+    matches: list[Match],
+    occasion: Occasion,
+) -> list[dict[str, Any]]:
+    """The log rows (not yet written) of one order's matching rules × recipients."""
     if not matches:
-        return [], []
+        return []
     order = snapshot.order
     needs_context = any(not r.skip_code for m in matches for r in m.recipients)
     context = (
@@ -251,40 +257,62 @@ def log_messages(
         "order_number": str(order.get("number") or "") or None,
         "channel": _channel(order),
     }
-    created: list[int] = []
-    to_send: list[int] = []
+    rows: list[dict[str, Any]] = []
     for match in matches:
         for recipient in match.recipients:
-            key = message_dedupe_key(occasion.occurrence, match.rule.id, recipient)
             row = {
                 **base,
-                "dedupe_key": key,
+                "dedupe_key": message_dedupe_key(occasion.occurrence, match.rule.id, recipient),
                 "rule_id": match.rule.id,
                 "rule_name": match.rule.name,
                 "recipient_type": recipient.type.value,
             }
-            row.update(_compose(session, tenant, config, order, context, match, recipient))
-            new_id = insert_message(session, row)
-            if new_id is not None:
-                created.append(new_id)
-                if row["status"] == MessageStatus.QUEUED.value:
-                    to_send.append(new_id)
-                continue
-            existing = session.scalar(
-                select(Message.id).where(
-                    Message.tenant_id == tenant.id,
-                    Message.dedupe_key == key,
-                    Message.status == MessageStatus.QUEUED.value,
-                )
+            row.update(_compose(config, order, context, match, recipient))
+            rows.append(row)
+    return rows
+
+
+def log_rows(
+    session: Session, tenant_id: int, rows: list[dict[str, Any]]
+) -> tuple[list[int], list[int]]:
+    """Write composed rows: (ids of new rows, ids of rows to send), in few statements.
+
+    A ``queued`` row to a number on the do-not-text list is logged ``skipped``.
+    A row already logged by an earlier run of the same occasion is not logged
+    again; if it is still ``queued`` (that run died before sending it), it is
+    sent now, and only a ``queued`` row can be claimed, so never twice.
+    """
+    if not rows:
+        return [], []
+    queued = MessageStatus.QUEUED.value
+    blocked = suppressed_numbers(
+        session, tenant_id, {r["phone"] for r in rows if r["status"] == queued}
+    )
+    for row in rows:
+        if row["status"] == queued and row["phone"] in blocked:
+            row.update(
+                status=MessageStatus.SKIPPED.value,
+                error_code="opted_out",
+                error_text="The number is on the do-not-text list",
             )
-            if existing is not None:
-                to_send.append(existing)
+    new = insert_messages(session, rows)
+    created = [new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new]
+    to_send = [
+        new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new and r["status"] == queued
+    ]
+    earlier = [r["dedupe_key"] for r in rows if r["dedupe_key"] not in new]
+    if earlier:
+        to_send += session.scalars(
+            select(Message.id).where(
+                Message.tenant_id == tenant_id,
+                Message.dedupe_key.in_(earlier),
+                Message.status == queued,
+            )
+        ).all()
     return created, to_send
 
 
 def _compose(
-    session: Session,
-    tenant: TenantRecord,
     config: AppConfig,
     order: Mapping[str, Any],
     context: Mapping[str, Any],
@@ -350,7 +378,7 @@ def _compose(
         hint = f"Dry run: sent to the test number instead of {phone}"
         phone = test_number
     info = count_segments(body)
-    fields: dict[str, Any] = {
+    return {
         "phone": phone,
         "body": body,
         "segments": info.segments,
@@ -358,13 +386,6 @@ def _compose(
         "status": MessageStatus.QUEUED.value,
         "error_hint": hint,
     }
-    if is_suppressed(session, tenant.id, phone):
-        fields.update(
-            status=MessageStatus.SKIPPED.value,
-            error_code="opted_out",
-            error_text="The number is on the do-not-text list",
-        )
-    return fields
 
 
 def _not_sent(

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.db import insert_once
+from saleor_sms_app.db import insert_many_once, insert_once
 from saleor_sms_app.models import Message, utcnow
 
 
@@ -23,3 +23,14 @@ def insert_message(session: Session, row: Mapping[str, Any]) -> int | None:
     """
     values = {"created_at": utcnow(), "updated_at": utcnow(), **row}
     return insert_once(session, Message, values, ["tenant_id", "dedupe_key"])
+
+
+def insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert many log rows at once (:func:`insert_message` each): ``dedupe_key`` → new id.
+
+    A row whose key the tenant already has is not in the answer. One statement
+    per couple of hundred rows: a batch of due runs logs its messages together.
+    """
+    now = utcnow()
+    values = [{"created_at": now, "updated_at": now, **row} for row in rows]
+    return insert_many_once(session, Message, values, ["tenant_id", "dedupe_key"], "dedupe_key")
