@@ -106,12 +106,14 @@ def insert_many_once(
         default = table.c[name].default
         scalar = default is not None and default.is_scalar
         fill[name] = default.arg if scalar else None
+    stmt = _insert_ignoring_conflicts(session, model, keys).returning(table.c.id, table.c[key])
     found: dict[Any, int] = {}
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = [
             {c: row.get(c, fill[c]) for c in columns} for row in rows[start : start + INSERT_CHUNK]
         ]
-        stmt = _insert_ignoring_conflicts(session, model, keys).values(chunk)
-        for new_id, value in session.execute(stmt.returning(table.c.id, table.c[key])):
+        # executemany with RETURNING: SQLAlchemy batches it into multi-row
+        # statements ("insertmanyvalues") compiled once, not once per chunk.
+        for new_id, value in session.execute(stmt, chunk):
             found[value] = int(new_id)
     return found
