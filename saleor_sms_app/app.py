@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         health,
         lifecycle,
         responses,
+        scheduled,
         webhooks,
     )
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(delivery_reports.bp)
     app.register_blueprint(dashboard.page)
     app.register_blueprint(dashboard.api)
+    app.register_blueprint(scheduled.bp)
     # Saleor's webhooks skip Flask (the one hot path; see web/webhooks.py).
     app.wsgi_app = webhooks.WebhookReceiver(services, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -222,3 +222,25 @@ def release_stale(session: Session, now: datetime, *, older_than: timedelta = CL
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+#: Rows per page on the Scheduled screen.
+PAGE_SIZE = 50
+
+
+def list_runs(
+    session: Session, tenant_id: int, states: list[str], page: int = 1
+) -> tuple[list[ScheduledRun], int]:
+    """A tenant's runs in ``states`` (all when empty), soonest due first: (a page, total)."""
+    where = [_RUNS.c.tenant_id == tenant_id]
+    if states:
+        where.append(_RUNS.c.state.in_(states))
+    total = session.scalar(select(func.count()).select_from(_RUNS).where(*where)) or 0
+    rows = session.scalars(
+        select(ScheduledRun)
+        .where(*where)
+        .order_by(ScheduledRun.due_at, ScheduledRun.id)
+        .limit(PAGE_SIZE)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+    ).all()
+    return list(rows), int(total)
