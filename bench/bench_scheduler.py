@@ -228,9 +228,7 @@ def bench_drain(redis_url: str, workdir: Path, due: int) -> None:
             f"{due:,} due runs -> re-checked, logged, sent   {due / ours:8.0f}/s  "
             f"({ours:.1f} s, {result.jobs} jobs, {calls} OrdersForSms calls, {sent:,} sent)"
         )
-        print(
-            f"baseline: fetch the same orders, 100 a call {due / base:8.0f}/s  ({base:.1f} s)"
-        )
+        print(f"baseline: fetch the same orders, 100 a call {due / base:8.0f}/s  ({base:.1f} s)")
     finally:
         saleor.stop()
         set_services(None)
