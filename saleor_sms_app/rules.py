@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from saleor_sms_app.automations.conditions import failing_condition
+from saleor_sms_app.automations.conditions import failing_rule_condition
 from saleor_sms_app.config.model import AppConfig, Rule
 from saleor_sms_app.models import RecipientType
 
@@ -50,21 +50,9 @@ class Match:
     recipients: tuple[Recipient, ...]
 
 
-def _channel_slug(order: Mapping[str, Any]) -> str:
-    channel = order.get("channel")
-    return str(channel.get("slug") or "") if isinstance(channel, Mapping) else ""
-
-
 def conditions_met(rule: Rule, event: str, order: Mapping[str, Any]) -> bool:
     """Whether ``rule`` is for this event and the order meets its conditions (on or off)."""
-    if rule.event != event:
-        return False
-    conditions = rule.conditions
-    if conditions.statuses and str(order.get("status") or "") not in conditions.statuses:
-        return False
-    if conditions.channels and _channel_slug(order) not in conditions.channels:
-        return False
-    return failing_condition(rule.send_only_if, order) is None
+    return rule.event == event and failing_rule_condition(rule, order) is None
 
 
 def recipients(rule: Rule, config: AppConfig, *, notify_customer: bool = True) -> list[Recipient]:

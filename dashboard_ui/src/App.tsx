@@ -5,12 +5,13 @@ import { appBridge, notify, waitForToken } from "./bridge";
 import { MessageLog } from "./screens/MessageLog";
 import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
+import { Scheduled } from "./screens/Scheduled";
 import { Settings } from "./screens/Settings";
 import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-const TABS = ["Providers", "Rules", "Message log", "Settings"] as const;
+const TABS = ["Providers", "Rules", "Scheduled", "Message log", "Settings"] as const;
 type Tab = (typeof TABS)[number];
 
 // Storage can be denied to a third-party iframe (browser privacy settings): the
@@ -62,12 +63,13 @@ function Screens({ me, metadata }: { me: { email: string; can_configure: boolean
           </button>
         ))}
       </Box>
-      {!me.can_configure && tab !== "Message log" && (
+      {!me.can_configure && tab !== "Message log" && tab !== "Scheduled" && (
         <ErrorBanner message="You can look but not change: saving needs the MANAGE_APPS permission in Saleor." />
       )}
       {config.error && !config.config && <ErrorBanner message={config.error} onRetry={config.reload} />}
       {tab === "Providers" && <Providers state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Rules" && <Rules state={config} metadata={metadata} canConfigure={me.can_configure} />}
+      {tab === "Scheduled" && <Scheduled canConfigure={me.can_configure} />}
       {tab === "Message log" && <MessageLog metadata={metadata} />}
       {tab === "Settings" && <Settings state={config} canConfigure={me.can_configure} />}
     </>

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from saleor_sms_app.config.model import SendOnlyIf
+from saleor_sms_app.config.model import Rule, SendOnlyIf
 
 #: Order statuses that count as fulfilled for "not fulfilled".
 FULFILLED_STATUSES = frozenset({"FULFILLED", "PARTIALLY_FULFILLED"})
@@ -47,3 +47,22 @@ def failing_condition(conditions: SendOnlyIf, order: Mapping[str, Any]) -> str |
     if conditions.not_refunded and _refunded(order):
         return "the order was refunded"
     return None
+
+
+def _channel_slug(order: Mapping[str, Any]) -> str:
+    channel = order.get("channel")
+    return str(channel.get("slug") or "") if isinstance(channel, Mapping) else ""
+
+
+def failing_rule_condition(rule: Rule, order: Mapping[str, Any]) -> str | None:
+    """The first of the rule's conditions ``order`` fails (status, channel, then
+    "send only if"), in words for the rule preview; None when the order matches."""
+    status = str(order.get("status") or "")
+    wanted = rule.conditions.statuses
+    if wanted and status not in wanted:
+        return f"the order's status is {status}, not one of {', '.join(wanted)}"
+    channels = rule.conditions.channels
+    slug = _channel_slug(order)
+    if channels and slug not in channels:
+        return f"the order is in the channel {slug or '(none)'}, not {', '.join(channels)}"
+    return failing_condition(rule.send_only_if, order)

@@ -153,18 +153,32 @@ class Rule(_Model):
     #: Jinja syntax, rendered in a sandbox: ``Order {{ order.number }} ...``.
     template: str
     #: Minutes to wait after the event before sending (0: at once; at most 90 days).
-    delay_minutes: Annotated[int, Field(ge=0, le=MAX_DELAY_MINUTES)] = 0
+    delay_minutes: int = 0
     #: Conditions re-checked on the order fetched fresh at send time.
     send_only_if: SendOnlyIf = Field(default_factory=SendOnlyIf)
     #: A delayed text due while the app was down is still sent this many minutes
     #: after its due time, and skipped as expired after that (None: no limit).
-    send_no_later_than_minutes: Annotated[int, Field(ge=1, le=MAX_DELAY_MINUTES)] | None = None
+    send_no_later_than_minutes: int | None = None
 
     @field_validator("event")
     @classmethod
     def _event(cls, value: str) -> str:
         if value not in RULE_EVENTS:
             raise ValueError(f"unknown event {value!r}")
+        return value
+
+    @field_validator("delay_minutes")
+    @classmethod
+    def _delay(cls, value: int) -> int:
+        if not 0 <= value <= MAX_DELAY_MINUTES:
+            raise ValueError("the wait must be from 0 minutes to 90 days")
+        return value
+
+    @field_validator("send_no_later_than_minutes")
+    @classmethod
+    def _window(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_DELAY_MINUTES:
+            raise ValueError("must be from 1 minute to 90 days, or empty for no limit")
         return value
 
 
