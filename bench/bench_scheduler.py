@@ -8,11 +8,12 @@ Figures (all measured in this run, on this machine):
   ``COUNT(*)`` of the pending rows; SQLite, or the PostgreSQL named by
   ``TEST_DATABASE_URL`` (e.g. under ``scripts/with-postgres.sh``);
 * drain: ``--due`` delayed "remind to pay" runs due at once → tick → RQ jobs
-  → ``SmsWorker`` (real Redis, real SQLite) → one batched ``OrdersForSms``
-  re-check per 100 runs against the loopback Saleor stand-in (real HTTP, the
-  real schema) → messages logged and sent through the sandbox provider; beside
-  the baseline of only fetching the same orders from the same stand-in, 100 per
-  call, which every design has to do.
+  → ``--workers`` ``SmsWorker`` processes (real Redis, real SQLite) → one
+  batched ``OrdersForSms`` re-check per 100 runs against the loopback Saleor
+  stand-in (real HTTP, the real schema, in its own process as a real Saleor
+  is) → messages logged and sent through the sandbox provider; beside the
+  baseline of only fetching the same orders from the same stand-in, 100 per
+  call, one call at a time, which every design has to do.
 
     REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_scheduler.py \
         [--pending 1000000] [--due 10000]
@@ -21,6 +22,7 @@ Figures (all measured in this run, on this machine):
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import shutil
@@ -32,6 +34,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -154,83 +157,110 @@ def bench_lookup(pending: int) -> None:
         engine.dispose()
 
 
-def bench_drain(redis_url: str, workdir: Path, due: int) -> None:
+def _settings(redis_url: str, workdir: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "APP_URL": "http://localhost:8000",
+            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{workdir / 'drain.db'}",
+            "DATA_DIR": str(workdir),
+            "SMS_SANDBOX_OUTBOX": str(workdir / "outbox.jsonl"),
+        }
+    )
+
+
+def _serve_saleor(conn: Any, redis_url: str, workdir: Path, orders: int) -> None:
+    """The loopback Saleor in its own process (as a real one is): install, orders, serve."""
+    from tests.standin.saleor import SaleorStandin
+
+    services = Services.build(_settings(redis_url, workdir))
+    saleor = SaleorStandin(shop_name="Bench Shop").start()
+    tenant = saleor.store_installation(services, token="bench-token")
+    made = [saleor.make_order() for _ in range(orders)]
+    conn.send((saleor.api_url, tenant.id, [(o["id"], o["number"]) for o in made]))
+    conn.recv()  # until the parent is done
+    saleor.stop()
+    services.close()
+
+
+def _work(redis_url: str, workdir: Path, ready: Any) -> None:
+    from saleor_sms_app.worker import SmsWorker
+
+    services = Services.build(_settings(redis_url, workdir))
+    set_services(services)
+    worker = SmsWorker([services.queue], connection=services.redis)
+    ready.wait()
+    worker.work(burst=True, logging_level="WARNING")
+
+
+def bench_drain(redis_url: str, workdir: Path, due: int, workers: int) -> None:
     from saleor_sms_app.config.defaults import default_config
     from saleor_sms_app.config.store import ConfigStore
     from saleor_sms_app.messages.composing import Occasion, schedule_rule_runs
     from saleor_sms_app.orders import fetch_orders
     from saleor_sms_app.rules import Match
-    from saleor_sms_app.saleor.tenants import saleor_client
+    from saleor_sms_app.saleor.tenants import get_tenant, saleor_client
     from saleor_sms_app.scheduler import tick
-    from saleor_sms_app.scheduler.clock import ManualClock
-    from saleor_sms_app.worker import SmsWorker
-    from tests.standin.saleor import SaleorStandin
 
-    database_url = f"sqlite:///{workdir / 'drain.db'}"
-    upgrade(database_url)
-    settings = Settings.from_env(
-        {
-            "APP_URL": "http://localhost:8000",
-            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
-            "REDIS_URL": redis_url,
-            "DATABASE_URL": database_url,
-            "DATA_DIR": str(workdir),
-            "SMS_SANDBOX_OUTBOX": str(workdir / "outbox.jsonl"),
-        }
-    )
-    services = Services.build(settings)
+    upgrade(_settings(redis_url, workdir).database_url)
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe()
+    saleor_proc = ctx.Process(target=_serve_saleor, args=(child_end, redis_url, workdir, due))
+    saleor_proc.start()
+    api_url, _tenant_id, orders = parent_end.recv()
+    services = Services.build(_settings(redis_url, workdir))
     set_services(services)
-    saleor = SaleorStandin(shop_name="Bench Shop").start()
     try:
-        tenant = saleor.store_installation(services, token="bench-token")
+        tenant = get_tenant(services, api_url, fresh=True)
+        assert tenant is not None
         config = default_config()
         rule = config.rule("automation-remind-to-pay")
         assert rule is not None
         rule.enabled = True
         store = ConfigStore(services)
         store.save(tenant, config, expected_revision=store.load(tenant).revision)
-        orders = [saleor.make_order() for _ in range(due)]
-        clock = ManualClock(datetime.now(UTC))
+        # Created two hours ago, so all of them are due now, at once.
+        created = datetime.now(UTC) - timedelta(hours=2, minutes=1)
         with session_scope(services.sessions) as session:
-            for order in orders:
-                occasion = Occasion("ORDER_CREATED", f"ORDER_CREATED:{order['id']}")
-                schedule_rule_runs(
-                    session, tenant.id, order, [Match(rule, ())], occasion, clock.now()
-                )
+            for order_id, number in orders:
+                order = {"id": order_id, "number": number, "channel": {"slug": "default-channel"}}
+                occasion = Occasion("ORDER_CREATED", f"ORDER_CREATED:{order_id}")
+                schedule_rule_runs(session, tenant.id, order, [Match(rule, ())], occasion, created)
         client = saleor_client(services, tenant)
-        ids = [o["id"] for o in orders]
+        ids = [order_id for order_id, _ in orders]
         fetch_orders(client, ids[:100])  # schema build and connection warm-up
         started = time.perf_counter()
         fetched = fetch_orders(client, ids)
         base = time.perf_counter() - started
         assert len(fetched) == due
 
-        clock.advance(timedelta(hours=2))
-        from saleor_sms_app.scheduler import runner
-
-        real = runner.run_scheduled
-        runner.run_scheduled = lambda svc, run_ids, _c=clock: real(svc, run_ids, clock)  # type: ignore[assignment]
-        calls_before = saleor.count(operation="OrdersForSms")
+        ready = ctx.Barrier(workers + 1)
+        procs = [
+            ctx.Process(target=_work, args=(redis_url, workdir, ready)) for _ in range(workers)
+        ]
+        for proc in procs:
+            proc.start()
         started = time.perf_counter()
-        result = tick.tick(services, clock, limit=due)
-        SmsWorker([services.queue], connection=services.redis).work(
-            burst=True, logging_level="WARNING"
-        )
+        result = tick.tick(services, limit=due)
+        ready.wait()
+        for proc in procs:
+            proc.join()
         ours = time.perf_counter() - started
         sent = len((workdir / "outbox.jsonl").read_text().splitlines())
-        calls = saleor.count(operation="OrdersForSms") - calls_before
         with services.sessions() as session:
             done = session.scalar(
                 select(func.count()).select_from(ScheduledRun).where(ScheduledRun.state == "done")
             )
         assert result.claimed == due and done == due and sent == due, (result, done, sent)
         print(
-            f"{due:,} due runs -> re-checked, logged, sent   {due / ours:8.0f}/s  "
-            f"({ours:.1f} s, {result.jobs} jobs, {calls} OrdersForSms calls, {sent:,} sent)"
+            f"{due:,} due runs -> re-checked, logged, sent {due / ours:8.0f}/s  "
+            f"({ours:.1f} s, {workers} workers, {result.jobs} jobs of 100, {sent:,} sent)"
         )
         print(f"baseline: fetch the same orders, 100 a call {due / base:8.0f}/s  ({base:.1f} s)")
     finally:
-        saleor.stop()
+        parent_end.send("stop")
+        saleor_proc.join(timeout=30)
         set_services(None)
         services.close()
 
@@ -239,6 +269,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pending", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-lookup", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
     args = parser.parse_args()
@@ -267,7 +298,7 @@ def main() -> None:
                 except Exception:  # noqa: BLE001 - not up yet
                     time.sleep(0.05)
             print(f"== drain: {args.due:,} delayed runs due at once")
-            bench_drain(url, Path(tmp), args.due)
+            bench_drain(url, Path(tmp), args.due, args.workers)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
