@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,31 @@ def worker_clock(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
     monkeypatch.setattr(
         runner, "run_scheduled", lambda services, ids, _clock=clock: real(services, ids, clock)
     )
+
+
+@dataclass
+class Shop:
+    """The app installed in the loopback Saleor, with its store and the clock the test moves."""
+
+    services: Services
+    saleor: SaleorStandin
+    tenant: TenantRecord
+    store: ConfigStore
+    clock: ManualClock
+
+    def parts(self) -> tuple[Services, SaleorStandin, TenantRecord, ConfigStore, ManualClock]:
+        return self.services, self.saleor, self.tenant, self.store, self.clock
+
+
+@pytest.fixture
+def shop(
+    services: Services,
+    saleor: SaleorStandin,
+    tenant: TenantRecord,
+    store: ConfigStore,
+    clock: ManualClock,
+) -> Shop:
+    return Shop(services, saleor, tenant, store, clock)
 
 
 def enable(store: ConfigStore, tenant: TenantRecord, rule_id: str, **changes: Any) -> Rule:
@@ -92,13 +118,8 @@ def tick_and_drain(services: Services, clock: ManualClock) -> int:
     return claimed
 
 
-def test_remind_to_pay_waits_two_hours_then_texts_once(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_remind_to_pay_waits_two_hours_then_texts_once(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     order = saleor.make_order(number=7, phone="+48601234567", country_code="PL")
     event(services, saleor, clock, "ORDER_CREATED", order)
@@ -128,14 +149,9 @@ def test_remind_to_pay_waits_two_hours_then_texts_once(
     ],
 )
 def test_an_order_that_no_longer_matches_closes_the_run_with_the_reason(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-    change: dict[str, str],
-    reason: str,
+    shop: Shop, change: dict[str, str], reason: str
 ) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     order = saleor.make_order()
     event(services, saleor, clock, "ORDER_CREATED", order)
@@ -148,13 +164,8 @@ def test_an_order_that_no_longer_matches_closes_the_run_with_the_reason(
     assert messages_of(services) == [] and reminders_sent(services) == []
 
 
-def test_a_deleted_order_closes_the_run(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_a_deleted_order_closes_the_run(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     order = saleor.make_order()
     event(services, saleor, clock, "ORDER_CREATED", order)
@@ -166,13 +177,8 @@ def test_a_deleted_order_closes_the_run(
     assert reminders_sent(services) == []
 
 
-def test_an_already_paid_order_schedules_nothing(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_an_already_paid_order_schedules_nothing(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     order = saleor.make_order(payment_status="FULLY_CHARGED")
     event(services, saleor, clock, "ORDER_CREATED", order)
@@ -180,12 +186,9 @@ def test_an_already_paid_order_schedules_nothing(
 
 
 def test_a_run_due_while_the_app_was_down_is_sent_inside_the_window_else_expires(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
+    shop: Shop,
 ) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND, send_no_later_than_minutes=60)
     inside, outside = saleor.make_order(number=1), saleor.make_order(number=2)
     event(services, saleor, clock, "ORDER_CREATED", outside)
@@ -208,13 +211,8 @@ def test_a_run_due_while_the_app_was_down_is_sent_inside_the_window_else_expires
     assert len(reminders_sent(services)) == 1
 
 
-def test_saleor_down_at_send_time_waits_and_sends_once_later(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_saleor_down_at_send_time_waits_and_sends_once_later(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     order = saleor.make_order()
     event(services, saleor, clock, "ORDER_CREATED", order)
@@ -230,13 +228,8 @@ def test_saleor_down_at_send_time_waits_and_sends_once_later(
     assert len(messages_of(services)) == 1 and len(reminders_sent(services)) == 1
 
 
-def test_a_run_carried_out_again_after_a_crash_sends_nothing_twice(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_a_run_carried_out_again_after_a_crash_sends_nothing_twice(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     event(services, saleor, clock, "ORDER_CREATED", saleor.make_order())
     clock.advance(timedelta(hours=2))
@@ -253,13 +246,8 @@ def test_a_run_carried_out_again_after_a_crash_sends_nothing_twice(
     assert len(messages_of(services)) == 1 and len(reminders_sent(services)) == 1
 
 
-def test_due_runs_are_re_checked_100_orders_per_call(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_due_runs_are_re_checked_100_orders_per_call(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     for _ in range(150):
         event(services, saleor, clock, "ORDER_CREATED", saleor.make_order())
@@ -271,13 +259,8 @@ def test_due_runs_are_re_checked_100_orders_per_call(
     assert len(messages_of(services)) == 150 == len(reminders_sent(services))
 
 
-def test_a_removed_or_switched_off_rule_closes_its_runs(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_a_removed_or_switched_off_rule_closes_its_runs(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     enable(store, tenant, REMIND)
     event(services, saleor, clock, "ORDER_CREATED", saleor.make_order())
     enable(store, tenant, REMIND, enabled=False)
@@ -287,13 +270,8 @@ def test_a_removed_or_switched_off_rule_closes_its_runs(
     assert (run.state, run.reason_code) == ("closed", "rule_disabled")
 
 
-def test_an_instant_rule_checks_send_only_if_too(
-    services: Services,
-    saleor: SaleorStandin,
-    tenant: TenantRecord,
-    store: ConfigStore,
-    clock: ManualClock,
-) -> None:
+def test_an_instant_rule_checks_send_only_if_too(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
     rule = Rule(
         id="paid-only",
         name="Paid orders only",
