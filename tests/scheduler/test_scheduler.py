@@ -241,3 +241,20 @@ def test_only_a_pending_run_can_be_cancelled(services: Services, clock: ManualCl
         assert not runs.cancel(session, tenant, second, clock.now())
     assert states(services) == {first: "cancelled", second: "done"}
     assert CARRIED_OUT == [second]
+
+
+def test_the_workers_loop_ticks_and_stops(services: Services, clock: ManualClock) -> None:
+    """The thread SmsWorker starts: its first tick claims what is due, and it stops when told."""
+    tenant = add_tenant(services)
+    [run_id] = add_runs(services, tenant, 1, START)
+    loop = tick.SchedulerLoop(clock)
+    loop.start()
+    try:
+        for _ in range(400):  # waits for the thread, not for time: the clock is not moving
+            if run_row(services, run_id).state == "queued":
+                break
+            threading.Event().wait(0.05)
+    finally:
+        loop.stop()
+    assert run_row(services, run_id).state == "queued"
+    assert services.queue.job_ids == [tick.run_job_id([run_id])]
