@@ -172,9 +172,10 @@ def _settings(redis_url: str, workdir: Path) -> Settings:
 
 def _serve_saleor(conn: Any, redis_url: str, workdir: Path, orders: int) -> None:
     """The loopback Saleor in its own process (as a real one is): install, orders, serve."""
-    from tests.standin.saleor import SaleorStandin
+    from tests.standin.saleor import SaleorStandin, saleor_schema
 
     services = Services.build(_settings(redis_url, workdir))
+    saleor_schema()  # built before the first request, not inside it (the app waits 10 s)
     saleor = SaleorStandin(shop_name="Bench Shop").start()
     tenant = saleor.store_installation(services, token="bench-token")
     made = [saleor.make_order() for _ in range(orders)]
