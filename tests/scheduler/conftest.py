@@ -21,15 +21,6 @@ __all__ = ["saleor", "store", "tenant"]  # the loopback Saleor with the app inst
 START = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def schema_built() -> None:
-    """Build the stand-in's Saleor schema before its first request, not inside it: on a
-    loaded machine the build alone can outlast the app's 10-second Saleor timeout."""
-    from tests.standin.saleor import saleor_schema
-
-    saleor_schema()
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
