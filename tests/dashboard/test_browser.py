@@ -3,7 +3,8 @@
 Everything is real HTTP on loopback: the Flask app serving the built page and
 the API, the loopback Saleor, and the host page on another origin (localhost
 vs 127.0.0.1) so postMessage crosses origins as it does in production. One
-browser per session; the screenshots land in docs/screenshots/.
+browser per session (``browser`` in conftest.py, shared with the other browser
+tests); the screenshots land in docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -26,29 +27,18 @@ from werkzeug.wrappers import Request, Response
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
-from tests.dashboard.conftest import TokenFactory
+from tests.dashboard.conftest import DIST, TokenFactory
 from tests.standin.saleor import SaleorStandin, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dashboard_ui" / "dist"
 #: The committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; ordinary runs
 #: write to test-artifacts/ so `make test` leaves the work tree clean.
 SCREENSHOTS = ROOT / (
     "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts/screenshots"
 )
 HOST_PAGE = (Path(__file__).parent / "host_page.html").read_text()
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def serve(app: Any) -> Iterator[str]:
@@ -56,18 +46,6 @@ def serve(app: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not (DIST / "index.html").is_file():
-        pytest.fail("the dashboard page is not built: run the tests with `make test`")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"], args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

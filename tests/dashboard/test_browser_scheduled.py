@@ -16,16 +16,9 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.services import Services
-from tests.dashboard.test_browser import (
-    browser,
-    dashboard,
-    inner,
-    open_dashboard,
-    served_app,
-    shot,
-)
+from tests.dashboard.test_browser import dashboard, inner, open_dashboard, served_app, shot
 
-__all__ = ["browser", "dashboard", "served_app"]  # fixtures shared with test_browser.py
+__all__ = ["dashboard", "served_app"]  # fixtures shared with test_browser.py
 
 pytestmark = pytest.mark.browser
 
