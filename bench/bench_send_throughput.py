@@ -123,6 +123,8 @@ def main() -> int:
             "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
             "DATA_DIR": str(tmp),
             "LOG_LEVEL": "WARNING",
+            # The stand-in providers listen on loopback (refused by default: egress.py).
+            "ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.0/8",
         }
         for _ in range(100):
             try:

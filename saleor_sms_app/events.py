@@ -37,6 +37,11 @@ EVENTS: tuple[SaleorEvent, ...] = (
     SaleorEvent("ORDER_REFUNDED", "OrderRefunded", "Order refunded (partly or fully)"),
     SaleorEvent("ORDER_FULLY_REFUNDED", "OrderFullyRefunded", "Order fully refunded"),
     SaleorEvent("FULFILLMENT_CREATED", "FulfillmentCreated", "Order shipped (fulfillment created)"),
+    SaleorEvent(
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+        "FulfillmentTrackingNumberUpdated",
+        "Tracking number added or changed",
+    ),
     SaleorEvent("APP_DELETED", "AppDeleted", "App uninstalled", for_rules=False),
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.links import clicks_by_message
 from saleor_sms_app.models import Message, MessageStatus, mask_phone
 
 #: Columns the log can be sorted by (the table's headers), mapped to SQL columns.
@@ -45,6 +46,7 @@ MAX_CHART_DAYS = 366
 
 CSV_COLUMNS = (
     "created_at",
+    "direction",
     "event",
     "order_number",
     "rule_name",
@@ -206,6 +208,7 @@ def message_row(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "created_at": _iso(message.created_at),
+        "direction": message.direction,
         "event": message.event,
         "order_id": message.order_id,
         "order_number": message.order_number,
@@ -271,6 +274,9 @@ def search_messages(session: Session, tenant_id: int, query: LogQuery) -> LogPag
     statement = _filtered(tenant_id, query).limit(query.per_page)
     statement = statement.offset((query.page - 1) * query.per_page)
     rows = [message_row(m) for m in session.scalars(statement)]
+    clicks = clicks_by_message(session, tenant_id, [row["id"] for row in rows])
+    for row in rows:
+        row["clicks"] = clicks.get(row["id"], 0)
     return LogPage(rows=rows, total=int(total or 0), page=query.page, per_page=query.per_page)
 
 
@@ -282,20 +288,25 @@ def neutralise_cell(value: object) -> str:
     return text
 
 
-def export_csv(session: Session, tenant_id: int, query: LogQuery) -> Iterator[str]:
-    """Every matching row (not only one page) as CSV text, a chunk per batch of rows."""
+def csv_chunks(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """``rows`` as CSV text under a header of ``columns``, a chunk per 500 rows (so a
+    large export streams), every cell :func:`neutralise_cell`-ed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    statement = _filtered(tenant_id, query).execution_options(yield_per=500)
-    for count, message in enumerate(session.scalars(statement), start=1):
-        row = message_row(message)
-        writer.writerow([neutralise_cell(row[c]) for c in CSV_COLUMNS])
+    writer.writerow(columns)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([neutralise_cell(row[c]) for c in columns])
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def export_csv(session: Session, tenant_id: int, query: LogQuery) -> Iterator[str]:
+    """Every matching row (not only one page) as CSV text, a chunk per batch of rows."""
+    statement = _filtered(tenant_id, query).execution_options(yield_per=500)
+    yield from csv_chunks(CSV_COLUMNS, (message_row(m) for m in session.scalars(statement)))
 
 
 def daily_counts(session: Session, tenant_id: int, query: LogQuery) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ export interface ProviderField {
 export interface ProviderType {
   type: string;
   label: string;
+  receives_inbound: boolean;
   fields: ProviderField[];
 }
 export interface Token {
@@ -34,6 +35,7 @@ export interface ProviderConfig {
   secrets: Record<string, string>;
   secrets_set?: Record<string, boolean>;
   delivery_report_url?: string | null;
+  inbound_url?: string | null;
 }
 export interface Rule {
   id: string;
@@ -46,6 +48,8 @@ export interface Rule {
   delay_minutes: number;
   send_only_if: SendOnlyIf;
   send_no_later_than_minutes: number | null;
+  /** Marketing texts end with the opt-out line of Settings; transactional ones do not. */
+  marketing?: boolean;
 }
 export interface SendOnlyIf {
   statuses: string[];
@@ -83,6 +87,8 @@ export interface ShopSettings {
   phone_metadata_key: string;
   low_balance_threshold: number | null;
   dry_run: { enabled: boolean; number: string };
+  help_reply: string;
+  opt_out_line: string;
 }
 export interface AppConfig {
   schema_version: number;
@@ -95,6 +101,10 @@ export interface AppConfig {
 export interface LogRow {
   id: number;
   created_at: string;
+  /** outbound (the app sent it) or inbound (a customer texted the shop). */
+  direction: string;
+  /** Clicks on the message's tracked links. */
+  clicks: number;
   event: string;
   order_id: string | null;
   order_number: string | null;
@@ -132,4 +142,21 @@ export interface OrderSummary {
   created: string;
   customer_name: string;
   total: string;
+}
+export interface SuppressionRow {
+  phone: string;
+  reason: string;
+  source: string;
+  added_at: string;
+}
+export interface SuppressionPage {
+  rows: SuppressionRow[];
+  total: number;
+  page: number;
+  pages: number;
+}
+export interface ImportAnswer {
+  added: number;
+  already: number;
+  problems: { line: number; text: string; reason: string }[];
 }

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError
-from saleor_sms_app.messages.composing import Occasion, compose_rows, log_rows
+from saleor_sms_app.messages.composing import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import RunState, ScheduledRun
@@ -95,7 +94,7 @@ def _carry_out_for_tenant(
         if live
         else {}
     )
-    rows: list[dict[str, Any]] = []
+    rows: list[Composed] = []
     with session_scope(services.sessions) as session:
         for run in expired:
             rule = config.rule(run.rule_id or "")
@@ -120,6 +119,7 @@ def _carry_out_for_tenant(
                 OrderSnapshot(order=order, shop_name=""),
                 [Match(rule, skipped)],
                 Occasion.from_payload(run.event or "", run.payload),
+                services.settings.short_link_base,
             )
             outcomes[run.id] = RunOutcome(RunState.EXPIRED, "expired", reason)
         for run in live:
@@ -139,7 +139,14 @@ def _carry_out_for_tenant(
             occasion = Occasion.from_payload(run.event or "", run.payload)
             allow = customer_allowed(occasion.event, occasion.notify_customer)
             people = tuple(recipients(rule, config, notify_customer=allow))
-            rows += compose_rows(tenant, config, snapshot, [Match(rule, people)], occasion)
+            rows += compose_rows(
+                tenant,
+                config,
+                snapshot,
+                [Match(rule, people)],
+                occasion,
+                services.settings.short_link_base,
+            )
             outcomes[run.id] = RunOutcome(RunState.DONE)
         # Every run's messages in a few statements: the batch's one transaction.
         _, to_send = log_rows(session, tenant.id, rows)

@@ -58,6 +58,8 @@ def ready_made_automations() -> list[Rule]:
             event="ORDER_FULFILLED",
             recipients=Recipients(customer=True),
             template=COME_BACK_PROMO,
+            # An offer: it ends with the shop's opt-out line.
+            marketing=True,
             delay_minutes=14 * 24 * 60,
             send_only_if=SendOnlyIf(
                 statuses_not=["RETURNED", "PARTIALLY_RETURNED"],

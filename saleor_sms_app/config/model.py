@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
 
-CONFIG_SCHEMA_VERSION = 1
+#: 2 added the paid, tracking-number and refunded default rules, 3 the ready-made
+#: automations (switched off; see config/defaults.py).
+CONFIG_SCHEMA_VERSION = 3
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -52,6 +54,12 @@ class ShopSettings(_Model):
     #: Alert staff when a provider's balance drops below this (provider's currency).
     low_balance_threshold: float | None = None
     dry_run: DryRun = Field(default_factory=DryRun)
+    #: What the app answers a customer who texts HELP (empty: no answer).
+    help_reply: str = Field(
+        default="Reply STOP to stop texts from us, START to get them again.", max_length=640
+    )
+    #: Appended on a new line to every marketing text (counted in its segments).
+    opt_out_line: str = Field(default="Reply STOP to opt out", max_length=160)
 
     @field_validator("default_country", "staff_country")
     @classmethod
@@ -159,6 +167,9 @@ class Rule(_Model):
     #: A delayed text due while the app was down is still sent this many minutes
     #: after its due time, and skipped as expired after that (None: no limit).
     send_no_later_than_minutes: int | None = None
+    #: A marketing text (an offer, not news about the customer's order): it ends
+    #: with the shop's opt-out line. Transactional texts do not.
+    marketing: bool = False
 
     @field_validator("event")
     @classmethod

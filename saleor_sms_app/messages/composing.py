@@ -14,12 +14,12 @@ invalid number, opted out, template error, rule switched off) are logged
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -30,9 +30,24 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
 from saleor_sms_app.events import RULE_EVENTS
+from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.messages.dispatching import send_event_messages
-from saleor_sms_app.messages.log import insert_messages
+from saleor_sms_app.messages.keys import (
+    message_dedupe_key,
+    no_rule_key,
+    occurrence_key,
+    run_dedupe_key,
+)
+from saleor_sms_app.messages.log import insert_message, insert_messages
+from saleor_sms_app.messages.notices import (
+    FULFILLMENT_CREATED,
+    SHIPPED_TEXT_WAIT_SECONDS,
+    Notices,
+)
+from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
+from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.orders import OrderSnapshot, fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context, render
@@ -42,7 +57,7 @@ from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppressed_numbers
+from saleor_sms_app.suppressions import is_suppressed, suppressed_numbers
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +70,9 @@ class EventResult:
     queued: list[int]
 
 
-def occurrence_key(event: str, payload: Mapping[str, Any], dedupe_key: str) -> str:
-    """What identifies this happening of the event, for the messages' de-duplication.
-
-    An order is created once and a fulfillment is created once, so for those the
-    object id itself is the occurrence: even a second, differently-timed
-    delivery cannot text twice. Other events (an order can be updated many
-    times) use the webhook's body hash, which a redelivery repeats exactly.
-    """
-    order = payload.get("order")
-    fulfillment = payload.get("fulfillment")
-    if event == "ORDER_CREATED" and isinstance(order, Mapping) and order.get("id"):
-        return f"{event}:{order['id']}"
-    if (
-        event == "FULFILLMENT_CREATED"
-        and isinstance(fulfillment, Mapping)
-        and fulfillment.get("id")
-    ):
-        return f"{event}:{fulfillment['id']}"
-    return f"{event}:{dedupe_key}"
-
-
-def message_dedupe_key(occurrence: str, rule_id: str, recipient: Recipient) -> str:
-    return hashlib.sha256(f"{occurrence}\n{rule_id}\n{recipient.key}".encode()).hexdigest()
+#: Why a webhook logged no message (one ``skipped`` row per order and event).
+NO_RULE = "No rule for this event"
+NO_RULE_MATCHES = "No rule for this event matches this order (its status or channel)"
 
 
 def process_event(
@@ -91,15 +86,18 @@ def process_event(
     """Log every message this webhook calls for and queue the sendable ones.
 
     Raises :class:`RetryableError` (Saleor down) so the job is retried; an
-    uninstalled tenant, an event without rules or a vanished order is nothing
-    to do. A configuration we cannot read raises its permanent error so the
-    failed job shows why.
+    uninstalled tenant or a vanished order is nothing to do. An event no rule
+    is for (or whose rules' conditions the order does not meet) is logged once
+    per order as ``skipped``, so the merchant sees why nothing was sent. A
+    configuration we cannot read raises its permanent error so the failed job
+    shows why.
     """
     # Fresh: the token must be the current install's, not a cached one a reinstall replaced.
     tenant = get_tenant(services, saleor_api_url, fresh=True)
     if tenant is None:
         log.info("webhook for %s ignored: the app is not installed there", saleor_api_url)
         return EventResult([], [])
+    bind(tenant=tenant.id, event=event)
     if event not in RULE_EVENTS:
         return EventResult([], [])
     try:
@@ -109,12 +107,16 @@ def process_event(
         return EventResult([], [])
     body = body if isinstance(body, dict) else {}
     order_ref = body.get("order")
-    order_id = order_ref.get("id") if isinstance(order_ref, Mapping) else None
+    order_ref = order_ref if isinstance(order_ref, Mapping) else {}
+    order_id = order_ref.get("id")
     if not order_id:
         log.error("webhook %s for tenant %s names no order; nothing sent", event, tenant.id)
         return EventResult([], [])
 
     config = ConfigStore(services).load(tenant)
+    if not any(rule.event == event for rule in config.rules):
+        # Nothing to fetch the order for: the webhook's own order fields suffice.
+        return _log_no_rule(services, tenant, event, order_ref, NO_RULE)
     try:
         snapshot = fetch_order(saleor_client(services, tenant), str(order_id))
     except NotFound:
@@ -127,17 +129,133 @@ def process_event(
     notify_customer = notify if isinstance(notify, bool) else None
     matches = matching_rules(config, event, snapshot.order, notify_customer=notify_customer)
     if not matches:
-        return EventResult([], [])
-    occurrence = occurrence_key(event, body, dedupe_key)
-    later = [m for m in matches if m.rule.enabled and m.rule.delay_minutes > 0]
-    now_ = [m for m in matches if m not in later]
-    occasion = Occasion(event, occurrence, fulfillment_id or None, notify_customer)
+        return _log_no_rule(services, tenant, event, snapshot.order, NO_RULE_MATCHES)
+    context = order_context(
+        snapshot.order,
+        shop_name=snapshot.shop_name,
+        fulfillment_id=fulfillment_id or None,
+        phone_metadata_key=config.settings.phone_metadata_key,
+    )
+    base = {
+        "tenant_id": tenant.id,
+        "event": event,
+        **_order_columns(snapshot.order, order_id),
+    }
+    created: list[int] = []
+    to_send: list[int] = []
+    held: list[int] = []
     with session_scope(services.sessions) as session:
+        notices = Notices(
+            session,
+            tenant_id=tenant.id,
+            event=event,
+            payload=body,
+            order=snapshot.order,
+            fulfillment_id=fulfillment_id,
+            config=config,
+        )
+        occurrence = occurrence_key(event, body, dedupe_key, tracking_number=notices.number)
+        # A delayed rule becomes a scheduled run composed when it is due; the
+        # rest are composed and logged now.
+        later = [m for m in matches if m.rule.enabled and m.rule.delay_minutes > 0]
         if later:
+            occasion = Occasion(event, occurrence, fulfillment_id or None, notify_customer)
             schedule_rule_runs(session, tenant.id, snapshot.order, later, occasion, clock.now())
-        created, to_send = log_messages(session, tenant, config, snapshot, now_, occasion)
+        compose = partial(_compose_checked, session, tenant.id, config, snapshot.order, context)
+        for match in (m for m in matches if m not in later):
+            for recipient in match.recipients:
+                own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
+                links = LinkCollector(services.settings.short_link_base)
+                row = {**_rule_columns(match, recipient), **compose(match, recipient, links)}
+                if notices.number_removed():
+                    row.update(
+                        _not_sent(
+                            MessageStatus.SKIPPED,
+                            "no_tracking_number",
+                            "The fulfilment has no tracking number now (it was removed)",
+                        )
+                    )
+                stand_in = notices.stand_in(match, recipient)
+                if stand_in is not None:
+                    shipped_links = LinkCollector(services.settings.short_link_base)
+                    shipped = {
+                        **_rule_columns(stand_in, recipient),
+                        **compose(stand_in, recipient, shipped_links),
+                    }
+                    if shipped["status"] == MessageStatus.QUEUED.value:
+                        row = {**shipped, "event": FULFILLMENT_CREATED}
+                        links = shipped_links
+                    else:
+                        stand_in = None
+                shared = notices.shared_key(recipient, row, own_key)
+                row = {**base, **row, "dedupe_key": shared or own_key}
+                new_id = insert_message(session, row)
+                if new_id is not None:
+                    store_links(session, tenant.id, new_id, links.made)
+                    created.append(new_id)
+                    if row["status"] == MessageStatus.QUEUED.value:
+                        (held if stand_in is not None else to_send).append(new_id)
+                    continue
+                existing = session.scalar(
+                    select(Message).where(
+                        Message.tenant_id == tenant.id, Message.dedupe_key == row["dedupe_key"]
+                    )
+                )
+                if existing is None:  # pragma: no cover - a row a conflict found cannot vanish
+                    continue
+                if notices.skip_held(row, existing):
+                    continue
+                # A stand-in meeting the shipped text itself (logged meanwhile by
+                # FULFILLMENT_CREATED on another worker) has nothing to add.
+                note = notices.already_texted(row, existing) if stand_in is None else None
+                if note is not None:
+                    note_id = insert_message(session, {**row, **note, "dedupe_key": own_key})
+                    created += [note_id] if note_id is not None else []
+                elif existing.status == MessageStatus.QUEUED.value:
+                    # Logged by an earlier run (or the other webhook of this
+                    # shipment); if not sent yet, send it now (only a
+                    # ``queued`` row can be claimed, so never twice).
+                    to_send.append(existing.id)
     send_event_messages(services, to_send)
-    return EventResult(created, to_send)
+    for message_id in held:
+        enqueue_send(services, message_id, after_seconds=SHIPPED_TEXT_WAIT_SECONDS)
+    return EventResult(created, to_send + held)
+
+
+def _order_columns(order: Mapping[str, Any], order_id: object) -> dict[str, Any]:
+    """The order's columns of a log row, from the fetched order or the webhook's fields."""
+    channel = order.get("channel")
+    return {
+        "order_id": str(order.get("id") or order_id),
+        "order_number": str(order.get("number") or "") or None,
+        "channel": str(channel.get("slug") or "") or None if isinstance(channel, Mapping) else None,
+    }
+
+
+def _log_no_rule(
+    services: Services, tenant: TenantRecord, event: str, order: Mapping[str, Any], reason: str
+) -> EventResult:
+    """One ``skipped`` row per order and event saying why the webhook texted nobody."""
+    columns = _order_columns(order, order.get("id"))
+    row = {
+        "tenant_id": tenant.id,
+        "event": event,
+        **columns,
+        "dedupe_key": no_rule_key(event, columns["order_id"]),
+        "recipient_type": RecipientType.NOBODY.value,
+        **_not_sent(MessageStatus.SKIPPED, "no_rule", reason),
+    }
+    with session_scope(services.sessions) as session:
+        new_id = insert_message(session, row)
+    return EventResult([new_id] if new_id is not None else [], [])
+
+
+def _rule_columns(match: Match, recipient: Recipient) -> dict[str, Any]:
+    return {
+        "rule_id": match.rule.id,
+        "rule_name": match.rule.name,
+        "recipient_type": recipient.type.value,
+    }
 
 
 @dataclass(frozen=True)
@@ -165,11 +283,6 @@ class Occasion:
             str(payload.get("fulfillment_id") or "") or None,
             notify if isinstance(notify, bool) else None,
         )
-
-
-def run_dedupe_key(occurrence: str, rule_id: str) -> str:
-    """One delayed run per rule and event occurrence."""
-    return hashlib.sha256(f"run\n{occurrence}\n{rule_id}".encode()).hexdigest()
 
 
 def schedule_rule_runs(
@@ -205,27 +318,19 @@ def schedule_rule_runs(
             event=occasion.event,
             order_id=str(order.get("id") or ""),
             order_number=str(order.get("number") or "") or None,
-            payload={**occasion.as_payload(), "channel": _channel(order)},
+            payload={**occasion.as_payload(), "channel": _order_columns(order, "")["channel"]},
         )
         if run_id is not None:
             new.append(run_id)
     return new
 
 
-def _channel(order: Mapping[str, Any]) -> str | None:
-    return str((order.get("channel") or {}).get("slug") or "") or None
+@dataclass(frozen=True)
+class Composed:
+    """A log row not yet written, with the short links its text made (stored with the row)."""
 
-
-def log_messages(
-    session: Session,
-    tenant: TenantRecord,
-    config: AppConfig,
-    snapshot: OrderSnapshot,
-    matches: list[Match],
-    occasion: Occasion,
-) -> tuple[list[int], list[int]]:
-    """Log one row per rule × recipient: (ids of new rows, ids of rows to send)."""
-    return log_rows(session, tenant.id, compose_rows(tenant, config, snapshot, matches, occasion))
+    row: dict[str, Any]
+    links: LinkCollector
 
 
 def compose_rows(
@@ -234,7 +339,8 @@ def compose_rows(
     snapshot: OrderSnapshot,
     matches: list[Match],
     occasion: Occasion,
-) -> list[dict[str, Any]]:
+    short_link_base: str,
+) -> list[Composed]:
     """The log rows (not yet written) of one order's matching rules × recipients."""
     if not matches:
         return []
@@ -250,30 +356,23 @@ def compose_rows(
         if needs_context
         else {}
     )
-    base = {
-        "tenant_id": tenant.id,
-        "event": occasion.event,
-        "order_id": str(order.get("id") or ""),
-        "order_number": str(order.get("number") or "") or None,
-        "channel": _channel(order),
-    }
-    rows: list[dict[str, Any]] = []
+    base = {"tenant_id": tenant.id, "event": occasion.event, **_order_columns(order, "")}
+    composed: list[Composed] = []
     for match in matches:
         for recipient in match.recipients:
+            links = LinkCollector(short_link_base)
             row = {
                 **base,
                 "dedupe_key": message_dedupe_key(occasion.occurrence, match.rule.id, recipient),
-                "rule_id": match.rule.id,
-                "rule_name": match.rule.name,
-                "recipient_type": recipient.type.value,
+                **_rule_columns(match, recipient),
+                **_compose(config, order, context, match, recipient, links),
             }
-            row.update(_compose(config, order, context, match, recipient))
-            rows.append(row)
-    return rows
+            composed.append(Composed(row, links))
+    return composed
 
 
 def log_rows(
-    session: Session, tenant_id: int, rows: list[dict[str, Any]]
+    session: Session, tenant_id: int, composed: list[Composed]
 ) -> tuple[list[int], list[int]]:
     """Write composed rows: (ids of new rows, ids of rows to send), in few statements.
 
@@ -282,20 +381,21 @@ def log_rows(
     again; if it is still ``queued`` (that run died before sending it), it is
     sent now, and only a ``queued`` row can be claimed, so never twice.
     """
-    if not rows:
+    if not composed:
         return [], []
+    rows = [c.row for c in composed]
     queued = MessageStatus.QUEUED.value
     blocked = suppressed_numbers(
         session, tenant_id, {r["phone"] for r in rows if r["status"] == queued}
     )
     for row in rows:
         if row["status"] == queued and row["phone"] in blocked:
-            row.update(
-                status=MessageStatus.SKIPPED.value,
-                error_code="opted_out",
-                error_text="The number is on the do-not-text list",
-            )
+            row.update(_OPTED_OUT)
     new = insert_messages(session, rows)
+    for item in composed:
+        new_id = new.get(item.row["dedupe_key"])
+        if new_id is not None:
+            store_links(session, tenant_id, new_id, item.links.made)
     created = [new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new]
     to_send = [
         new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new and r["status"] == queued
@@ -312,14 +412,45 @@ def log_rows(
     return created, to_send
 
 
+#: What a ``queued`` message to a number on the do-not-text list becomes.
+_OPTED_OUT = {
+    "status": MessageStatus.SKIPPED.value,
+    "error_code": "opted_out",
+    "error_text": "The number is on the do-not-text list",
+}
+
+
+def _compose_checked(
+    session: Session,
+    tenant_id: int,
+    config: AppConfig,
+    order: Mapping[str, Any],
+    context: Mapping[str, Any],
+    match: Match,
+    recipient: Recipient,
+    links: LinkMaker,
+) -> dict[str, Any]:
+    """:func:`_compose` for one message logged on its own: the do-not-text list checked now."""
+    fields = _compose(config, order, context, match, recipient, links)
+    if fields["status"] == MessageStatus.QUEUED.value and is_suppressed(
+        session, tenant_id, fields["phone"]
+    ):
+        fields.update(_OPTED_OUT)
+    return fields
+
+
 def _compose(
     config: AppConfig,
     order: Mapping[str, Any],
     context: Mapping[str, Any],
     match: Match,
     recipient: Recipient,
+    links: LinkMaker,
 ) -> dict[str, Any]:
-    """Phone, body and status of one message: ``queued``, or why it is not sent."""
+    """Phone, body and status of one message: ``queued``, or why it is not sent.
+
+    A marketing rule's text ends with the shop's opt-out line.
+    """
     settings = config.settings
     if recipient.skip_code:
         return _not_sent(MessageStatus.SKIPPED, recipient.skip_code, recipient.skip_reason or "")
@@ -347,7 +478,7 @@ def _compose(
             hint="Check the number, or set the default country for numbers without a prefix.",
         )
     try:
-        body = render(match.rule.template, context)
+        body = render(match.rule.template, context, links)
     except TemplateError as exc:
         return _not_sent(
             MessageStatus.FAILED,
@@ -363,6 +494,8 @@ def _compose(
             "The template produced no text for this order",
             phone=phone,
         )
+    if match.rule.marketing:
+        body = with_opt_out(body, settings.opt_out_line)
     hint = None
     if settings.dry_run.enabled:
         try:

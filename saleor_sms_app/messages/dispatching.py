@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import cast
 
@@ -40,16 +40,17 @@ from saleor_sms_app.messages.outcomes import (
 )
 from saleor_sms_app.messages.send_cache import AdapterCache, send_cache
 from saleor_sms_app.models import Message, MessageStatus, Tenant, utcnow
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.failover import send_with_failover
 from saleor_sms_app.providers.models import OutboundSms
 from saleor_sms_app.services import Services
+from saleor_sms_app.settings import DEFAULT_SEND_LOCK_SECONDS
 
 log = logging.getLogger(__name__)
 
 #: How long a message may stay ``sending`` before it counts as interrupted;
 #: longer than every provider's timeout together (and than RQ's job timeout).
-SEND_LOCK_SECONDS = 300
+#: The worker passes ``SEND_LOCK_SECONDS`` from its settings.
+SEND_LOCK_SECONDS = DEFAULT_SEND_LOCK_SECONDS
 _MESSAGES = cast(Table, Message.__table__)
 
 
@@ -158,6 +159,8 @@ class _Claimed:
     tenant_id: int
     channel: str | None
     sms: OutboundSms
+    #: Segments counted when the message was composed (the metrics' fallback).
+    segments: int = 0
 
 
 _Send = tuple[_Claimed, list[ProviderConfig], Callable[[ProviderConfig], str | None]]
@@ -213,7 +216,7 @@ def _dispatch(
             )
     write_updates(services, updates)
 
-    context = ProviderContext(session=services.http, sandbox_outbox=settings.sandbox_outbox)
+    context = services.provider_context()
     build = AdapterCache().build
 
     def send(item: _Send) -> MessageUpdate:
@@ -231,7 +234,10 @@ def _dispatch(
                 f"Unexpected error while sending: {type(exc).__name__}",
                 retries_left=retries_left,
             )
-        return outcome_update(message.id, message.tenant_id, message.sms.to, outcome, retries_left)
+        update = outcome_update(
+            message.id, message.tenant_id, message.sms.to, outcome, retries_left
+        )
+        return replace(update, segments=message.segments)
 
     pending: list[MessageUpdate] = []
     sent_for: set[int] = set()
@@ -274,6 +280,7 @@ _CLAIM = (
         _MESSAGES.c.body,
         _MESSAGES.c.rule_name,
         _MESSAGES.c.order_number,
+        _MESSAGES.c.segments,
     )
 )
 _STATUSES = select(_MESSAGES.c.id, _MESSAGES.c.status).where(
@@ -326,6 +333,7 @@ def _claim(
                     "order_number": row.order_number,
                 },
             ),
+            segments=row.segments or 0,
         )
         for row in sorted(rows, key=lambda r: order[r.id])
     ]

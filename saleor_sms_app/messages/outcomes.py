@@ -18,6 +18,8 @@ from sqlalchemy import Table, bindparam, case, func
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Message, MessageAttempt, MessageStatus, utcnow
+from saleor_sms_app.observability.metrics import record_sends
+from saleor_sms_app.pending_reports import apply_pending_reports
 from saleor_sms_app.providers.failover import Outcome
 from saleor_sms_app.providers.models import FailureReason
 from saleor_sms_app.services import Services
@@ -44,6 +46,8 @@ class MessageUpdate:
     opted_out: tuple[int, str, str] | None = None
     #: Why it waits for another try; None when the status is final.
     waiting: str | None = None
+    #: The message's stored segment count (metrics, when the provider reports none).
+    segments: int = 0
 
 
 def record_outcome(
@@ -71,7 +75,9 @@ def outcome_update(
                 "created_at": utcnow(),
                 "provider_id": attempt.provider.id,
                 "provider": attempt.provider.type,
-                "status": result.status.value if result else "failed",
+                "status": result.status.value
+                if result
+                else ("unknown" if err and err.outcome_unknown else "failed"),
                 "provider_message_id": result.provider_message_id if result else None,
                 "error_code": (err.provider_code or err.reason.value) if err else None,
                 "error_text": err.message if err else None,
@@ -101,6 +107,17 @@ def outcome_update(
         )
     if error is None:  # pragma: no cover - send_with_failover is never given no provider
         raise RuntimeError(f"message {message_id}: no provider answered")
+    if error.outcome_unknown:
+        # The provider may have it: never failed over, never retried blindly.
+        unknown = not_sent_update(
+            message_id,
+            MessageStatus.UNKNOWN,
+            error.reason.value,
+            str(error),
+            hint=error.hint,
+            provider=provider,
+        )
+        return replace(unknown, attempts=tuple(attempts))
     update = not_sent_update(
         message_id,
         None,
@@ -207,9 +224,12 @@ def write_updates(services: Services, updates: list[MessageUpdate]) -> None:
             connection.execute(_ATTEMPTS.insert(), attempts)
         if sent:
             connection.execute(_SENT, sent)
+            # A delivery report that came before the id was recorded applies now.
+            apply_pending_reports(session, [u.message_id for u in updates if u.sent])
         if not_sent:
             connection.execute(_NOT_SENT, not_sent)
         for update in updates:
             if update.opted_out is not None:
                 tenant_id, phone, source = update.opted_out
                 suppress(session, tenant_id, phone, reason="opted_out", source=source)
+    record_sends(updates)  # counted once the outcomes are committed

@@ -22,15 +22,19 @@ SEND_RETRY_INTERVALS: list[int] = [30, 120, 600, 1800]
 SEND_BATCH_SIZE = 50
 
 
-def enqueue_send(services: Services, message_id: int) -> None:
-    """Queue :func:`saleor_sms_app.jobs.send_message` for a logged ``queued`` message."""
-    services.queue.enqueue(
-        "saleor_sms_app.jobs.send_message",
-        message_id,
-        job_id=f"send-{message_id}",
-        retry=Retry(max=len(SEND_RETRY_INTERVALS), interval=SEND_RETRY_INTERVALS),
-        description=f"send SMS message {message_id}",
-    )
+def enqueue_send(services: Services, message_id: int, *, after_seconds: int = 0) -> None:
+    """Queue :func:`saleor_sms_app.jobs.send_message` for a logged ``queued`` message,
+    at once or ``after_seconds`` from now (RQ's scheduler runs it then)."""
+    args: tuple[Any, ...] = ("saleor_sms_app.jobs.send_message", message_id)
+    kwargs: dict[str, Any] = {
+        "job_id": f"send-{message_id}",
+        "retry": Retry(max=len(SEND_RETRY_INTERVALS), interval=SEND_RETRY_INTERVALS),
+        "description": f"send SMS message {message_id}",
+    }
+    if after_seconds > 0:
+        services.queue.enqueue_in(timedelta(seconds=after_seconds), *args, **kwargs)
+    else:
+        services.queue.enqueue(*args, **kwargs)
 
 
 def enqueue_sends(services: Services, message_ids: list[int]) -> None:

@@ -32,8 +32,9 @@ from saleor_sms_app.errors import (
     RetryableError,
 )
 from saleor_sms_app.events import EVENTS, ORDER_STATUSES
+from saleor_sms_app.inbound.receiving import inbound_url
+from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.models import MessageStatus
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.saleor.dashboard_auth import (
     READ_PERMISSION,
     WRITE_PERMISSION,
@@ -79,13 +80,6 @@ def requires(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorator
-
-
-@api.after_request
-def _no_store(response: Response) -> Response:
-    # Answers carry shop data tied to one staff user's token: never cache them.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- the page -------------------------------------------------------------
@@ -152,6 +146,7 @@ def provider_types() -> list[dict[str, Any]]:
             {
                 "type": cls.name,
                 "label": cls.label,
+                "receives_inbound": cls.receives_inbound,
                 "fields": [
                     {
                         "name": f.name,
@@ -213,6 +208,11 @@ def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any
             if show_url
             else None
         )
+        provider["inbound_url"] = (
+            inbound_url(_services().settings, tenant.id, tenant.callback_secret, original.id)
+            if show_url
+            else None
+        )
     return doc
 
 
@@ -238,7 +238,7 @@ def _field_messages(exc: ValidationError) -> dict[str, str]:
 
 
 #: What :func:`config_for_browser` adds to a provider; dropped again on save.
-BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url"})
+BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url", "inbound_url"})
 
 
 def parse_config(document: Any) -> AppConfig:
@@ -318,7 +318,13 @@ def preview() -> Response:
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
         failing = failing_rule_condition(rule, snapshot.order) if rule else None
-    result = rendering.preview(template, context)
+    opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
+    result = rendering.preview(
+        template,
+        context,
+        links=PreviewLinks(_services().settings.short_link_base),
+        opt_out_line=opt_out if isinstance(opt_out, str) else "",
+    )
     info = result.segments
     return jsonify(
         {
@@ -387,12 +393,9 @@ def send_test_message(provider_id: str) -> Response:
 @requires(READ_PERMISSION)
 def provider_balance(provider_id: str) -> Response:
     """The provider's balance now (checking also records it for low-balance alerts)."""
-    checks = balance.check_balances(_services(), current_user().tenant_id)
-    check = next((c for c in checks if c.provider_id == provider_id), None)
-    if check is None:
-        return jsonify(
-            {"supported": False, "message": "No balance: switched off or the provider has none"}
-        )
+    check = balance.check_provider_balance(_services(), current_user().tenant_id, provider_id)
+    if not check.supported:
+        return jsonify({"supported": False, "message": check.error})
     if check.balance is None:
         return jsonify({"supported": True, "ok": False, "message": check.error})
     return jsonify(
@@ -429,10 +432,10 @@ def check_provider_settings() -> Response:
     services = _services()
     stored = ConfigStore(services).load(current_user().tenant)
     merged = merge_secrets(stored.model_copy(update={"providers": [incoming]}), stored)
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
+    context = services.provider_context()
+    return jsonify(
+        testmessage.check_provider(merged.providers[0], context, services.settings.provider_egress)
     )
-    return jsonify(testmessage.check_provider(merged.providers[0], context))
 
 
 @api.get("/providers/warnings")

@@ -10,10 +10,8 @@ and every GraphQL call the dashboard makes is validated against the real schema.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -151,29 +149,5 @@ def auth(make_token: TokenFactory, saleor: SaleorStandin, tenant_id: int) -> Hea
     return headers
 
 
-#: The built page the browser tests open.
-DIST = Path(__file__).resolve().parents[2] / "dashboard_ui" / "dist"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for every browser test of the session (Playwright's sync
-    API allows one at a time, so the fixture lives here, not in a test module)."""
-    from playwright.sync_api import sync_playwright
-
-    if not (DIST / "index.html").is_file():
-        pytest.fail("the dashboard page is not built: run the tests with `make test`")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"], args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+# The page's browser fixtures (one Chromium per session for every browser test).
+from tests.dashboard.browser import browser, dashboard, served_app  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """The Scheduled screen and the Rules screen's delay fields, in headless Chromium, light and dark.
 
-Same real parts as ``test_browser.py`` (whose fixtures these are): the Flask
+Same real parts as ``test_browser.py`` (fixtures in ``browser.py``): the Flask
 app serving the built page, the loopback Saleor, the host page on another
 origin. Runs are written through the scheduler's own ``schedule``.
 """
@@ -16,9 +16,7 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.services import Services
-from tests.dashboard.test_browser import dashboard, inner, open_dashboard, served_app, shot
-
-__all__ = ["dashboard", "served_app"]  # fixtures shared with test_browser.py
+from tests.dashboard.browser import inner, open_dashboard, shot
 
 pytestmark = pytest.mark.browser
 

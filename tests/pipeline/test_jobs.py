@@ -551,3 +551,23 @@ def test_the_worker_marks_interrupted_sends_when_it_starts(
     assert [(m.status, m.error_code) for m in messages(services)] == [
         ("unknown", "send_interrupted")
     ]
+
+
+def test_the_worker_uses_the_configured_age_and_a_timeout_sized_grace(
+    services: Services, saleor: SaleorStandin, tenant: TenantRecord
+) -> None:
+    """``SEND_LOCK_SECONDS`` and ``JOB_TIMEOUT`` (the chaos suite shortens both) are
+    what the worker's maintenance and RQ's abandoned-job check go by."""
+    from saleor_sms_app.worker import SmsWorker
+
+    services.settings = services.settings.with_overrides(job_timeout=10, send_lock_seconds=15)
+    older = log_message(services, tenant.id)
+    _set_status(services, older, "sending", updated_at=datetime.now(UTC) - timedelta(seconds=20))
+    drain_queue(services)
+    assert [m.status for m in messages(services)] == ["unknown"]
+
+    worker = SmsWorker([services.queue], connection=services.redis)
+    job = services.queue.enqueue("operator.truth", job_timeout=10)
+    assert worker.get_heartbeat_ttl(job) == 20  # RQ alone would give 10 + 60
+    job = services.queue.enqueue("operator.truth", job_timeout=180)
+    assert worker.get_heartbeat_ttl(job) == 240  # the default is unchanged

@@ -4,7 +4,7 @@ import { getJson, request } from "../api";
 import { notify, openOrder } from "../bridge";
 import { STATUS_COLORS, chartDays, costText, isoDay, shortTime, type ChartDay } from "../format";
 import type { DayCount, LogPage, Metadata } from "../types";
-import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, Pager, Pill, Section, Spinner, controlStyle } from "../ui";
 
 interface Filters {
   from: string;
@@ -19,7 +19,7 @@ const COLUMNS: [string, string][] = [
   ["created_at", "Time"],
   ["event", "Event"],
   ["order_number", "Order"],
-  ["recipient_type", "To"],
+  ["recipient_type", "Direction"],
   ["phone", "Phone"],
   ["body", "Text"],
   ["provider", "Provider"],
@@ -157,6 +157,8 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
             <option value="">any</option>
             {metadata.events.map((ev) => <option key={ev.name} value={ev.name}>{ev.label}</option>)}
             <option value="TEST">Test message</option>
+            <option value="INBOUND">Texts from customers</option>
+            <option value="HELP_REPLY">Answers to HELP</option>
           </select>
         </label>
         <label>Provider
@@ -194,7 +196,13 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
                   <a href="#" onClick={(e) => { e.preventDefault(); openOrder(row.order_id!); }}>#{row.order_number}</a>
                 ) : (row.order_number ?? "—")}
               </td>
-              <td>{row.recipient_type}</td>
+              <td>
+                {row.direction === "inbound" ? (
+                  <span className="direction inbound" title="A customer texted the shop" data-testid="direction">← from customer</span>
+                ) : (
+                  <span className="direction" data-testid="direction">→ {row.recipient_type}</span>
+                )}
+              </td>
               <td className="nowrap">{row.phone}</td>
               <td className="body" title={row.body}>{row.body}</td>
               <td>{row.provider ?? "—"}</td>
@@ -202,6 +210,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
                 <Pill color={STATUS_COLORS[row.status]}>{row.status}</Pill>
                 {row.status_changed_at && <Text as="p" size={1} color="default2">{row.delivery_code ?? ""} {shortTime(row.status_changed_at)}</Text>}
                 {row.price && <Text as="p" size={1} color="default2">{row.price} {row.currency}</Text>}
+                {row.clicks > 0 && <Text as="p" size={1} color="default2" data-testid="clicks">{row.clicks} {row.clicks === 1 ? "click" : "clicks"}</Text>}
               </td>
               <td>
                 {row.error_code && <Text size={2} color="critical1">{row.error_text ?? row.error_code}</Text>}
@@ -212,16 +221,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
         </tbody>
       </table>
       {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>No messages match.</Text>}
-      {data && (
-        <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
-          <Text size={2} color="default2" data-testid="log-total">{data.total} messages</Text>
-          <Box display="flex" gap={2} alignItems="center">
-            <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
-            <Text size={2}>Page {data.page} of {data.pages}</Text>
-            <Button size="small" variant="secondary" disabled={page >= data.pages} onClick={() => setPage(page + 1)}>Next</Button>
-          </Box>
-        </Box>
-      )}
+      {data && <Pager total={`${data.total} messages`} page={data.page} pages={data.pages} onPage={setPage} testId="log-total" />}
     </Section>
   );
 }

@@ -2,7 +2,7 @@ import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
 import { notify } from "../bridge";
-import { fieldErrors, shortTime } from "../format";
+import { fieldErrors, same, shortTime } from "../format";
 import { countSegments, transliterate, unicodeRuns } from "../segments";
 import { filterTokens, groupTokens, insertToken } from "../tokens";
 import type { Metadata, OrderSummary, Rule } from "../types";
@@ -144,7 +144,7 @@ export function whenText(rule: Rule): string {
   return [wait, ifs.length ? `if ${ifs.join(", ")}` : ""].filter(Boolean).join(" ");
 }
 
-function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata: Metadata; errors: Record<string, string>; onChange: (r: Rule) => void }) {
+function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Rule; metadata: Metadata; errors: Record<string, string>; optOutLine: string; onChange: (r: Rule) => void }) {
   const area = useRef<HTMLTextAreaElement>(null);
   const [orders, setOrders] = useState<OrderSummary[]>([]);
   const [orderId, setOrderId] = useState("");
@@ -165,7 +165,7 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
     const timer = window.setTimeout(async () => {
       setPreviewing(true);
       try {
-        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null, rule }));
+        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null, rule, marketing: !!rule.marketing, opt_out_line: optOutLine }));
         setPreviewError("");
       } catch (e) {
         setPreviewError(e instanceof ApiError ? e.message : String(e));
@@ -174,7 +174,7 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
       }
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [rule.template, orderId, JSON.stringify(rule.conditions), JSON.stringify(rule.send_only_if), rule.delay_minutes, rule.send_no_later_than_minutes]);
+  }, [rule.template, orderId, JSON.stringify(rule.conditions), JSON.stringify(rule.send_only_if), rule.delay_minutes, rule.send_no_later_than_minutes, rule.marketing, optOutLine]);
 
   const pick = (name: string) => {
     const el = area.current;
@@ -263,6 +263,10 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
           <input style={controlStyle} name="rule_numbers" value={rule.recipients.numbers.join(", ")}
             onChange={(e) => onChange({ ...rule, recipients: { ...rule.recipients, numbers: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) } })} />
         </Labeled>
+        <Box as="label" display="flex" gap={1} alignItems="center" marginBottom={3}>
+          <input type="checkbox" name="rule_marketing" checked={!!rule.marketing} onChange={(e) => onChange({ ...rule, marketing: e.target.checked })} />
+          <Text size={2}>Marketing text (an offer, not news about the order): ends with the opt-out line of Settings</Text>
+        </Box>
       </Box>
       <Box>
         <Labeled label="Message" error={errors.template}>
@@ -321,7 +325,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   }, [state.config]);
   const eventLabel = useMemo(() => Object.fromEntries(metadata.events.map((e) => [e.name, e.label])), [metadata]);
   if (!state.config) return state.loading ? <Spinner label="Loading rules…" /> : null;
-  const dirty = JSON.stringify(rules) !== JSON.stringify(state.config.rules);
+  const dirty = !same(rules, state.config.rules);
 
   const update = (index: number, rule: Rule) => setRules(rules.map((r, i) => (i === index ? rule : r)));
   const add = () => {
@@ -372,7 +376,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
               </tr>,
               editing === rule.id && (
                 <tr key={rule.id + "-editor"} className="editor-row">
-                  <td colSpan={7}><RuleEditor rule={rule} metadata={metadata} errors={errors} onChange={(next) => update(index, next)} /></td>
+                  <td colSpan={7}><RuleEditor rule={rule} metadata={metadata} errors={errors} optOutLine={state.config!.settings.opt_out_line ?? ""} onChange={(next) => update(index, next)} /></td>
                 </tr>
               ),
             ];

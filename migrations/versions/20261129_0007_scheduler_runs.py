@@ -5,8 +5,8 @@ Redis, so a pending run survives a Redis flush and every restart. The partial
 index on ``due_at`` for ``pending`` rows is what the scheduler's tick reads.
 A new table only: existing rows are untouched.
 
-Revision ID: 0004_scheduler_runs
-Revises: 0003
+Revision ID: 0006_scheduler_runs
+Revises: 0005_webhook_sync_marker
 Create Date: 2026-11-29 19:30:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_scheduler_runs"
-down_revision = "0003"
+revision = "0006_scheduler_runs"
+down_revision = "0005_webhook_sync_marker"
 branch_labels = None
 depends_on = None
 
