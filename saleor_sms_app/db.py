@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -58,3 +59,61 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _insert_ignoring_conflicts(session: Session, model: type[Base], keys: list[str]) -> Any:
+    dialect = session.get_bind().dialect.name
+    table: Any = model.__table__
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    return insert(table)  # pragma: no cover - only the two supported databases reach here
+
+
+def insert_once(
+    session: Session, model: type[Base], values: dict[str, Any], keys: list[str]
+) -> int | None:
+    """Insert one row and return its ``id``; None if a row with the same ``keys`` exists.
+
+    ``ON CONFLICT DO NOTHING`` on the unique key ``keys``, so two workers
+    racing on the same thing both succeed and exactly one row exists afterwards
+    (the message log and the scheduled runs are written this way).
+    """
+    table: Any = model.__table__
+    stmt = _insert_ignoring_conflicts(session, model, keys).values(values)
+    new_id = session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    return int(new_id) if new_id is not None else None
+
+
+#: Rows per multi-row ``INSERT``: well under SQLite's 32,766 bound parameters.
+INSERT_CHUNK = 200
+
+
+def insert_many_once(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], keys: list[str], key: str
+) -> dict[Any, int]:
+    """:func:`insert_once` for many rows in few statements: ``row[key]`` → new id.
+
+    Rows whose unique ``keys`` already exist are left out of the answer. Every
+    row is given every column any of them has, as a multi-row ``VALUES`` needs:
+    a missing one gets the column's plain default (``segments`` 0 ...), else None.
+    """
+    table: Any = model.__table__
+    columns = sorted({name for row in rows for name in row})
+    fill = {}
+    for name in columns:
+        default = table.c[name].default
+        scalar = default is not None and default.is_scalar
+        fill[name] = default.arg if scalar else None
+    stmt = _insert_ignoring_conflicts(session, model, keys).returning(table.c.id, table.c[key])
+    found: dict[Any, int] = {}
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = [
+            {c: row.get(c, fill[c]) for c in columns} for row in rows[start : start + INSERT_CHUNK]
+        ]
+        # executemany with RETURNING: SQLAlchemy batches it into multi-row
+        # statements ("insertmanyvalues") compiled once, not once per chunk.
+        for new_id, value in session.execute(stmt, chunk):
+            found[value] = int(new_id)
+    return found

@@ -13,6 +13,7 @@ from saleor_sms_app.balance import check_tenant_balances
 from saleor_sms_app.messages import composing, dispatching
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.saleor import webhook_sync
+from saleor_sms_app.scheduler import runner
 from saleor_sms_app.services import get_services
 
 
@@ -44,6 +45,15 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     with the remaining retries; the batch itself fails only if it cannot run.
     """
     return dispatching.send_messages(get_services(), message_ids)
+
+
+def run_scheduled(run_ids: list[int]) -> dict[str, int]:
+    """Carry out scheduled runs a tick claimed (delayed rules ...); state afterwards → count.
+
+    Runs already started by another job are left alone, so RQ running this
+    job twice does nothing the second time.
+    """
+    return runner.run_scheduled(get_services(), run_ids)
 
 
 def check_balances(tenant_id: int) -> int:

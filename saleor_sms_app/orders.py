@@ -33,6 +33,29 @@ def fetch_order(client: SaleorClient, order_id: str) -> OrderSnapshot:
     return OrderSnapshot(order=order, shop_name=str(shop.get("name") or ""))
 
 
+#: Saleor's page limit: the most orders one ``OrdersForSms`` call returns.
+ORDERS_PER_CALL = 100
+
+
+def fetch_orders(client: SaleorClient, order_ids: list[str]) -> dict[str, OrderSnapshot]:
+    """The orders now, by id, :data:`ORDERS_PER_CALL` per GraphQL call.
+
+    An id missing from the answer is an order Saleor no longer has (deleted,
+    or hidden from the app); the caller treats it as gone.
+    """
+    found: dict[str, OrderSnapshot] = {}
+    unique = list(dict.fromkeys(order_ids))
+    for start in range(0, len(unique), ORDERS_PER_CALL):
+        chunk = unique[start : start + ORDERS_PER_CALL]
+        data = client.execute("OrdersForSms", {"ids": chunk, "first": len(chunk)})
+        shop_name = str((data.get("shop") or {}).get("name") or "")
+        for edge in (data.get("orders") or {}).get("edges") or []:
+            node = edge.get("node") if isinstance(edge, dict) else None
+            if isinstance(node, dict) and node.get("id"):
+                found[str(node["id"])] = OrderSnapshot(order=node, shop_name=shop_name)
+    return found
+
+
 @dataclass(frozen=True)
 class OrderSummary:
     """One row of the dashboard's "preview with a real order" picker."""

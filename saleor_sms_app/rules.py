@@ -2,7 +2,9 @@
 
 A rule fires when it is enabled, is for this event, and the order matches its
 conditions (status in the rule's set and channel in the rule's set; an empty
-set means any). Saleor's "notify customer" tick box on a fulfillment is
+set means any) and its "send only if" conditions
+(:mod:`saleor_sms_app.automations.conditions`; a delayed rule checks them again
+when it sends). Saleor's "notify customer" tick box on a fulfillment is
 honoured: when staff untick it, no customer rule for FULFILLMENT_CREATED sends,
 while staff and fixed-number recipients of the same rule still do (they are
 the shop's own people, not the customer Saleor was told not to bother).
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from saleor_sms_app.automations.conditions import failing_rule_condition
 from saleor_sms_app.config.model import AppConfig, Rule
 from saleor_sms_app.models import RecipientType
 
@@ -47,19 +50,9 @@ class Match:
     recipients: tuple[Recipient, ...]
 
 
-def _channel_slug(order: Mapping[str, Any]) -> str:
-    channel = order.get("channel")
-    return str(channel.get("slug") or "") if isinstance(channel, Mapping) else ""
-
-
 def conditions_met(rule: Rule, event: str, order: Mapping[str, Any]) -> bool:
     """Whether ``rule`` is for this event and the order meets its conditions (on or off)."""
-    if rule.event != event:
-        return False
-    conditions = rule.conditions
-    if conditions.statuses and str(order.get("status") or "") not in conditions.statuses:
-        return False
-    return not (conditions.channels and _channel_slug(order) not in conditions.channels)
+    return rule.event == event and failing_rule_condition(rule, order) is None
 
 
 def recipients(rule: Rule, config: AppConfig, *, notify_customer: bool = True) -> list[Recipient]:
@@ -108,6 +101,11 @@ def recipients(rule: Rule, config: AppConfig, *, notify_customer: bool = True) -
     return out
 
 
+def customer_allowed(event: str, notify_customer: bool | None) -> bool:
+    """False when staff unticked "notify customer" on a shipment (FULFILLMENT_CREATED only)."""
+    return not (event == FULFILLMENT_CREATED and notify_customer is False)
+
+
 def matching_rules(
     config: AppConfig,
     event: str,
@@ -118,13 +116,18 @@ def matching_rules(
     """Every rule for this event whose conditions the order meets, with its recipients.
 
     Switched-off rules are included with every recipient marked skipped, so the
-    log answers "why did no SMS go out?". ``notify_customer`` is the webhook's
+    log answers "why did no SMS go out?" (switched-off delayed rules are not:
+    those are automations the merchant has not chosen). ``notify_customer`` is the webhook's
     ``notifyCustomer`` flag; it only counts for FULFILLMENT_CREATED, the one
     event where Saleor asks the question.
     """
-    allow_customer = not (event == FULFILLMENT_CREATED and notify_customer is False)
+    allow_customer = customer_allowed(event, notify_customer)
     matches: list[Match] = []
     for rule in config.rules:
+        if not rule.enabled and rule.delay_minutes:
+            # A switched-off automation (the ready-made ones are installed off)
+            # would otherwise put a "switched off" row in the log for every order.
+            continue
         if not conditions_met(rule, event, order):
             continue
         people = recipients(rule, config, notify_customer=allow_customer)

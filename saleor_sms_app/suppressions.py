@@ -37,6 +37,19 @@ def is_suppressed(session: Session, tenant_id: int, phone: str) -> Suppression |
     )
 
 
+def suppressed_numbers(session: Session, tenant_id: int, phones: set[str]) -> set[str]:
+    """Which of ``phones`` are on the tenant's list, in one query (a batch of messages)."""
+    if not phones:
+        return set()
+    return set(
+        session.scalars(
+            select(Suppression.phone).where(
+                Suppression.tenant_id == tenant_id, Suppression.phone.in_(phones)
+            )
+        )
+    )
+
+
 def suppress(session: Session, tenant_id: int, phone: str, *, reason: str, source: str) -> bool:
     """Add ``phone``; False if it was already there. Safe against concurrent adds."""
     if is_suppressed(session, tenant_id, phone):

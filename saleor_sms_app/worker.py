@@ -11,6 +11,10 @@ minutes, so it cannot expire in between), an unchanged state is not re-written,
 and job descriptions are not formatted into the log. Every job still goes
 through RQ's started registry, retries and failed registry exactly as before.
 
+It also ticks the durable scheduler every few seconds in a thread
+(:class:`saleor_sms_app.scheduler.tick.SchedulerLoop`; not in burst mode),
+which queues the jobs of due delayed rules.
+
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
 (:func:`saleor_sms_app.messages.dispatching.release_stale_sends`, after
@@ -49,6 +53,19 @@ class SmsWorker(SimpleWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("log_job_description", False)
         super().__init__(*args, **kwargs)
+
+    def work(self, burst: bool = False, *args: Any, **kwargs: Any) -> bool:
+        # Imported here: the worker class is loaded by RQ's CLI before the app.
+        from saleor_sms_app.scheduler.tick import SchedulerLoop
+
+        loop = None if burst else SchedulerLoop()
+        if loop is not None:
+            loop.start()
+        try:
+            return bool(super().work(burst, *args, **kwargs))
+        finally:
+            if loop is not None:
+                loop.stop()
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         # Heartbeats inside a pipeline go with a job's own bookkeeping (they set

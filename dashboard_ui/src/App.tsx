@@ -6,13 +6,14 @@ import { HANDSHAKE_GRACE_MS, isFramed, manifestUrlFor } from "./outside";
 import { MessageLog } from "./screens/MessageLog";
 import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
+import { Scheduled } from "./screens/Scheduled";
 import { Settings } from "./screens/Settings";
 import { Suppressions } from "./screens/Suppressions";
 import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-const TABS = ["Providers", "Rules", "Message log", "Suppressions", "Settings"] as const;
+const TABS = ["Providers", "Rules", "Scheduled", "Message log", "Suppressions", "Settings"] as const;
 type Tab = (typeof TABS)[number];
 
 // Storage can be denied to a third-party iframe (browser privacy settings): the
@@ -94,12 +95,13 @@ function Screens({ me, metadata }: { me: { email: string; can_configure: boolean
         </Box>
         <Text size={2} color="default2" marginLeft="auto" data-testid="signed-in-as">{me.email}</Text>
       </Box>
-      {!me.can_configure && tab !== "Message log" && tab !== "Suppressions" && (
+      {!me.can_configure && tab !== "Message log" && tab !== "Scheduled" && tab !== "Suppressions" && (
         <ErrorBanner message="You can look but not change: saving needs the MANAGE_APPS permission in Saleor." />
       )}
       {config.error && !config.config && <ErrorBanner message={config.error} onRetry={config.reload} />}
       {tab === "Providers" && <Providers state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Rules" && <Rules state={config} metadata={metadata} canConfigure={me.can_configure} />}
+      {tab === "Scheduled" && <Scheduled canConfigure={me.can_configure} />}
       {tab === "Message log" && <MessageLog metadata={metadata} />}
       {tab === "Suppressions" && <Suppressions canConfigure={me.can_configure} />}
       {tab === "Settings" && <Settings state={config} canConfigure={me.can_configure} />}

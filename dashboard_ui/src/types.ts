@@ -45,8 +45,40 @@ export interface Rule {
   conditions: { statuses: string[]; channels: string[] };
   recipients: { customer: boolean; staff: boolean; numbers: string[] };
   template: string;
+  delay_minutes: number;
+  send_only_if: SendOnlyIf;
+  send_no_later_than_minutes: number | null;
   /** Marketing texts end with the opt-out line of Settings; transactional ones do not. */
   marketing?: boolean;
+}
+export interface SendOnlyIf {
+  statuses: string[];
+  statuses_not: string[];
+  charge_statuses: string[];
+  not_cancelled: boolean;
+  not_fulfilled: boolean;
+  not_refunded: boolean;
+}
+export interface ScheduledRun {
+  id: number;
+  kind: string;
+  rule_id: string | null;
+  rule_name: string | null;
+  event: string | null;
+  order_id: string | null;
+  order_number: string | null;
+  due_at: string;
+  send_before: string | null;
+  state: string;
+  attempts: number;
+  reason_code: string | null;
+  reason_text: string | null;
+}
+export interface ScheduledPage {
+  runs: ScheduledRun[];
+  total: number;
+  page: number;
+  page_size: number;
 }
 export interface ShopSettings {
   default_country: string;

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_sms_app.automations.ready_made import ready_made_automations
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule
 
 SANDBOX_PROVIDER_ID = "sandbox"
@@ -96,6 +97,7 @@ def default_config() -> AppConfig:
                 recipients=Recipients(staff=True),
                 template=STAFF_NEW_ORDER,
             ),
+            *ready_made_automations(),
         ],
     )
 
@@ -157,4 +159,22 @@ def add_new_default_rules(doc: dict[str, Any]) -> dict[str, Any]:
             rules.append(rule.model_copy(update={"enabled": False}).model_dump(mode="json"))
     doc["rules"] = rules
     doc["schema_version"] = 2
+    return doc
+
+
+def add_ready_made_automations(doc: dict[str, Any]) -> dict[str, Any]:
+    """Configuration format 2 → 3: the ready-made automations, switched off as on a new install.
+
+    Added by id only (not by event, unlike :func:`add_new_default_rules`):
+    every shop already has rules for the orders they answer, and an
+    automation is a delayed, switched-off extra the merchant ticks.
+    """
+    rules = doc.get("rules")
+    rules = rules if isinstance(rules, list) else []
+    ids = {r.get("id") for r in rules if isinstance(r, dict)}
+    for rule in ready_made_automations():
+        if rule.id not in ids:
+            rules.append(rule.model_dump(mode="json"))
+    doc["rules"] = rules
+    doc["schema_version"] = 3
     return doc

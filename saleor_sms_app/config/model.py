@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
 
-#: 2 added the paid, tracking-number and refunded default rules (see config/defaults.py).
-CONFIG_SCHEMA_VERSION = 2
+#: 2 added the paid, tracking-number and refunded default rules, 3 the ready-made
+#: automations (switched off; see config/defaults.py).
+CONFIG_SCHEMA_VERSION = 3
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -94,9 +95,52 @@ class RuleConditions(_Model):
     @field_validator("statuses")
     @classmethod
     def _statuses(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in ORDER_STATUSES]
+        return _known_statuses(value)
+
+
+#: Saleor's OrderChargeStatusEnum: how much of the order is paid.
+CHARGE_STATUSES: tuple[str, ...] = ("NONE", "PARTIAL", "FULL", "OVERCHARGED")
+#: The longest a rule may wait after its event, in minutes (90 days).
+MAX_DELAY_MINUTES = 90 * 24 * 60
+
+
+def _known_statuses(value: list[str]) -> list[str]:
+    unknown = [s for s in value if s not in ORDER_STATUSES]
+    if unknown:
+        raise ValueError(f"unknown order status: {', '.join(unknown)}")
+    return value
+
+
+class SendOnlyIf(_Model):
+    """What a delayed rule re-checks on the order fetched fresh at send time.
+
+    Empty lists and false flags check nothing. Instant rules check the same
+    conditions on the order they were triggered by.
+    """
+
+    #: The order's status must be one of these (Saleor OrderStatus).
+    statuses: list[str] = Field(default_factory=list)
+    #: ... and none of these.
+    statuses_not: list[str] = Field(default_factory=list)
+    #: The order's charge status must be one of these (NONE = unpaid, PARTIAL, FULL ...).
+    charge_statuses: list[str] = Field(default_factory=list)
+    not_cancelled: bool = False
+    not_fulfilled: bool = False
+    not_refunded: bool = False
+
+    @field_validator("statuses", "statuses_not")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        return _known_statuses(value)
+
+    @field_validator("charge_statuses")
+    @classmethod
+    def _charge(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in CHARGE_STATUSES]
         if unknown:
-            raise ValueError(f"unknown order status: {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown charge status: {', '.join(unknown)} (use {', '.join(CHARGE_STATUSES)})"
+            )
         return value
 
 
@@ -116,6 +160,13 @@ class Rule(_Model):
     recipients: Recipients = Field(default_factory=Recipients)
     #: Jinja syntax, rendered in a sandbox: ``Order {{ order.number }} ...``.
     template: str
+    #: Minutes to wait after the event before sending (0: at once; at most 90 days).
+    delay_minutes: int = 0
+    #: Conditions re-checked on the order fetched fresh at send time.
+    send_only_if: SendOnlyIf = Field(default_factory=SendOnlyIf)
+    #: A delayed text due while the app was down is still sent this many minutes
+    #: after its due time, and skipped as expired after that (None: no limit).
+    send_no_later_than_minutes: int | None = None
     #: A marketing text (an offer, not news about the customer's order): it ends
     #: with the shop's opt-out line. Transactional texts do not.
     marketing: bool = False
@@ -125,6 +176,20 @@ class Rule(_Model):
     def _event(cls, value: str) -> str:
         if value not in RULE_EVENTS:
             raise ValueError(f"unknown event {value!r}")
+        return value
+
+    @field_validator("delay_minutes")
+    @classmethod
+    def _delay(cls, value: int) -> int:
+        if not 0 <= value <= MAX_DELAY_MINUTES:
+            raise ValueError("the wait must be from 0 minutes to 90 days")
+        return value
+
+    @field_validator("send_no_later_than_minutes")
+    @classmethod
+    def _window(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_DELAY_MINUTES:
+            raise ValueError("must be from 1 minute to 90 days, or empty for no limit")
         return value
 
 

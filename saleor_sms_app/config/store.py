@@ -31,7 +31,11 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import LockError, RedisError
 
-from saleor_sms_app.config.defaults import add_new_default_rules, default_config
+from saleor_sms_app.config.defaults import (
+    add_new_default_rules,
+    add_ready_made_automations,
+    default_config,
+)
 from saleor_sms_app.config.model import CONFIG_SCHEMA_VERSION, AppConfig, ProviderConfig
 from saleor_sms_app.crypto import DecryptionError
 from saleor_sms_app.egress import EgressPolicy, url_problems
@@ -64,7 +68,10 @@ SAVE_LOCK_WAIT_SECONDS = 10
 CURRENT_SCHEMA_VERSION = CONFIG_SCHEMA_VERSION
 
 #: ``schema_version`` n → function turning a version-n document into n+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: add_new_default_rules}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: add_new_default_rules,
+    2: add_ready_made_automations,
+}
 
 
 class UnreadableConfiguration(PermanentError):

@@ -4,7 +4,7 @@
 ``messages`` row per rule × recipient. Each row's ``dedupe_key`` is derived
 from the event occurrence, the rule and the recipient, and rows are inserted
 with ``ON CONFLICT DO NOTHING`` on the per-tenant unique key
-(:func:`~saleor_sms_app.messages.log.insert_message`): a redelivered webhook,
+(:func:`~saleor_sms_app.messages.log.insert_messages`): a redelivered webhook,
 a re-run job, or two workers at once can never log a message twice, and only
 a logged ``queued`` row is ever sent. Messages that must not go out (no phone,
 invalid number, opted out, template error, rule switched off) are logged
@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -32,8 +33,13 @@ from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
 from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.messages.dispatching import send_event_messages
-from saleor_sms_app.messages.keys import message_dedupe_key, no_rule_key, occurrence_key
-from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.keys import (
+    message_dedupe_key,
+    no_rule_key,
+    occurrence_key,
+    run_dedupe_key,
+)
+from saleor_sms_app.messages.log import insert_message, insert_messages
 from saleor_sms_app.messages.notices import (
     FULFILLMENT_CREATED,
     SHIPPED_TEXT_WAIT_SECONDS,
@@ -42,14 +48,16 @@ from saleor_sms_app.messages.notices import (
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
-from saleor_sms_app.orders import fetch_order
+from saleor_sms_app.orders import OrderSnapshot, fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context, render
 from saleor_sms_app.rules import Match, Recipient, matching_rules
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
+from saleor_sms_app.scheduler import runs
+from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import is_suppressed
+from saleor_sms_app.suppressions import is_suppressed, suppressed_numbers
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +76,12 @@ NO_RULE_MATCHES = "No rule for this event matches this order (its status or chan
 
 
 def process_event(
-    services: Services, saleor_api_url: str, event: str, payload: str, dedupe_key: str
+    services: Services,
+    saleor_api_url: str,
+    event: str,
+    payload: str,
+    dedupe_key: str,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> EventResult:
     """Log every message this webhook calls for and queue the sendable ones.
 
@@ -113,12 +126,8 @@ def process_event(
     fulfillment = body.get("fulfillment")
     fulfillment_id = str(fulfillment.get("id") or "") if isinstance(fulfillment, Mapping) else ""
     notify = body.get("notifyCustomer")
-    matches = matching_rules(
-        config,
-        event,
-        snapshot.order,
-        notify_customer=notify if isinstance(notify, bool) else None,
-    )
+    notify_customer = notify if isinstance(notify, bool) else None
+    matches = matching_rules(config, event, snapshot.order, notify_customer=notify_customer)
     if not matches:
         return _log_no_rule(services, tenant, event, snapshot.order, NO_RULE_MATCHES)
     context = order_context(
@@ -146,8 +155,14 @@ def process_event(
             config=config,
         )
         occurrence = occurrence_key(event, body, dedupe_key, tracking_number=notices.number)
-        compose = partial(_compose, session, tenant, config, snapshot.order, context)
-        for match in matches:
+        # A delayed rule becomes a scheduled run composed when it is due; the
+        # rest are composed and logged now.
+        later = [m for m in matches if m.rule.enabled and m.rule.delay_minutes > 0]
+        if later:
+            occasion = Occasion(event, occurrence, fulfillment_id or None, notify_customer)
+            schedule_rule_runs(session, tenant.id, snapshot.order, later, occasion, clock.now())
+        compose = partial(_compose_checked, session, tenant.id, config, snapshot.order, context)
+        for match in (m for m in matches if m not in later):
             for recipient in match.recipients:
                 own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
                 links = LinkCollector(services.settings.short_link_base)
@@ -243,9 +258,188 @@ def _rule_columns(match: Match, recipient: Recipient) -> dict[str, Any]:
     }
 
 
-def _compose(
+@dataclass(frozen=True)
+class Occasion:
+    """The happening of an event that rules answer: what a delayed run keeps to answer it later."""
+
+    event: str
+    occurrence: str
+    fulfillment_id: str | None = None
+    notify_customer: bool | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "occurrence": self.occurrence,
+            "fulfillment_id": self.fulfillment_id,
+            "notify_customer": self.notify_customer,
+        }
+
+    @classmethod
+    def from_payload(cls, event: str, payload: Mapping[str, Any]) -> Occasion:
+        notify = payload.get("notify_customer")
+        return cls(
+            event,
+            str(payload.get("occurrence") or ""),
+            str(payload.get("fulfillment_id") or "") or None,
+            notify if isinstance(notify, bool) else None,
+        )
+
+
+def schedule_rule_runs(
     session: Session,
+    tenant_id: int,
+    order: Mapping[str, Any],
+    matches: list[Match],
+    occasion: Occasion,
+    now: datetime,
+) -> list[int]:
+    """A pending run per delayed rule instead of messages now; ids of the new runs.
+
+    The run is due ``delay_minutes`` after now; with a "send no later than"
+    window it expires that long after its due time. Its messages are composed
+    when it runs, on the order as it is then, with the same de-duplication
+    keys an instant rule would have used.
+    """
+    new: list[int] = []
+    for match in matches:
+        rule = match.rule
+        due = now + timedelta(minutes=rule.delay_minutes)
+        window = rule.send_no_later_than_minutes
+        run_id = runs.schedule(
+            session,
+            tenant_id=tenant_id,
+            kind="rule",
+            dedupe_key=run_dedupe_key(occasion.occurrence, rule.id),
+            due_at=due,
+            now=now,
+            send_before=due + timedelta(minutes=window) if window else None,
+            rule_id=rule.id,
+            rule_name=rule.name,
+            event=occasion.event,
+            order_id=str(order.get("id") or ""),
+            order_number=str(order.get("number") or "") or None,
+            payload={**occasion.as_payload(), "channel": _order_columns(order, "")["channel"]},
+        )
+        if run_id is not None:
+            new.append(run_id)
+    return new
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A log row not yet written, with the short links its text made (stored with the row)."""
+
+    row: dict[str, Any]
+    links: LinkCollector
+
+
+def compose_rows(
     tenant: TenantRecord,
+    config: AppConfig,
+    snapshot: OrderSnapshot,
+    matches: list[Match],
+    occasion: Occasion,
+    short_link_base: str,
+) -> list[Composed]:
+    """The log rows (not yet written) of one order's matching rules × recipients."""
+    if not matches:
+        return []
+    order = snapshot.order
+    needs_context = any(not r.skip_code for m in matches for r in m.recipients)
+    context = (
+        order_context(
+            order,
+            shop_name=snapshot.shop_name,
+            fulfillment_id=occasion.fulfillment_id,
+            phone_metadata_key=config.settings.phone_metadata_key,
+        )
+        if needs_context
+        else {}
+    )
+    base = {"tenant_id": tenant.id, "event": occasion.event, **_order_columns(order, "")}
+    composed: list[Composed] = []
+    for match in matches:
+        for recipient in match.recipients:
+            links = LinkCollector(short_link_base)
+            row = {
+                **base,
+                "dedupe_key": message_dedupe_key(occasion.occurrence, match.rule.id, recipient),
+                **_rule_columns(match, recipient),
+                **_compose(config, order, context, match, recipient, links),
+            }
+            composed.append(Composed(row, links))
+    return composed
+
+
+def log_rows(
+    session: Session, tenant_id: int, composed: list[Composed]
+) -> tuple[list[int], list[int]]:
+    """Write composed rows: (ids of new rows, ids of rows to send), in few statements.
+
+    A ``queued`` row to a number on the do-not-text list is logged ``skipped``.
+    A row already logged by an earlier run of the same occasion is not logged
+    again; if it is still ``queued`` (that run died before sending it), it is
+    sent now, and only a ``queued`` row can be claimed, so never twice.
+    """
+    if not composed:
+        return [], []
+    rows = [c.row for c in composed]
+    queued = MessageStatus.QUEUED.value
+    blocked = suppressed_numbers(
+        session, tenant_id, {r["phone"] for r in rows if r["status"] == queued}
+    )
+    for row in rows:
+        if row["status"] == queued and row["phone"] in blocked:
+            row.update(_OPTED_OUT)
+    new = insert_messages(session, rows)
+    for item in composed:
+        new_id = new.get(item.row["dedupe_key"])
+        if new_id is not None:
+            store_links(session, tenant_id, new_id, item.links.made)
+    created = [new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new]
+    to_send = [
+        new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new and r["status"] == queued
+    ]
+    earlier = [r["dedupe_key"] for r in rows if r["dedupe_key"] not in new]
+    if earlier:
+        to_send += session.scalars(
+            select(Message.id).where(
+                Message.tenant_id == tenant_id,
+                Message.dedupe_key.in_(earlier),
+                Message.status == queued,
+            )
+        ).all()
+    return created, to_send
+
+
+#: What a ``queued`` message to a number on the do-not-text list becomes.
+_OPTED_OUT = {
+    "status": MessageStatus.SKIPPED.value,
+    "error_code": "opted_out",
+    "error_text": "The number is on the do-not-text list",
+}
+
+
+def _compose_checked(
+    session: Session,
+    tenant_id: int,
+    config: AppConfig,
+    order: Mapping[str, Any],
+    context: Mapping[str, Any],
+    match: Match,
+    recipient: Recipient,
+    links: LinkMaker,
+) -> dict[str, Any]:
+    """:func:`_compose` for one message logged on its own: the do-not-text list checked now."""
+    fields = _compose(config, order, context, match, recipient, links)
+    if fields["status"] == MessageStatus.QUEUED.value and is_suppressed(
+        session, tenant_id, fields["phone"]
+    ):
+        fields.update(_OPTED_OUT)
+    return fields
+
+
+def _compose(
     config: AppConfig,
     order: Mapping[str, Any],
     context: Mapping[str, Any],
@@ -317,7 +511,7 @@ def _compose(
         hint = f"Dry run: sent to the test number instead of {phone}"
         phone = test_number
     info = count_segments(body)
-    fields: dict[str, Any] = {
+    return {
         "phone": phone,
         "body": body,
         "segments": info.segments,
@@ -325,13 +519,6 @@ def _compose(
         "status": MessageStatus.QUEUED.value,
         "error_hint": hint,
     }
-    if is_suppressed(session, tenant.id, phone):
-        fields.update(
-            status=MessageStatus.SKIPPED.value,
-            error_code="opted_out",
-            error_text="The number is on the do-not-text list",
-        )
-    return fields
 
 
 def _not_sent(

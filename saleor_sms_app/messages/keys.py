@@ -52,6 +52,11 @@ def message_dedupe_key(occurrence: str, rule_id: str, recipient: Recipient) -> s
     return _digest(f"{occurrence}\n{rule_id}\n{recipient.key}")
 
 
+def run_dedupe_key(occurrence: str, rule_id: str) -> str:
+    """One delayed run per rule and event occurrence."""
+    return _digest(f"run\n{occurrence}\n{rule_id}")
+
+
 def no_rule_key(event: str, order_id: str) -> str:
     """The one "no rule for this event" row per order and event."""
     return _digest(f"no-rule\n{event}\n{order_id}")

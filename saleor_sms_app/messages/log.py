@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.db import insert_many_once, insert_once
 from saleor_sms_app.models import Message, utcnow
 
 
@@ -23,20 +22,15 @@ def insert_message(session: Session, row: Mapping[str, Any]) -> int | None:
     same webhook both succeed and exactly one row exists afterwards.
     """
     values = {"created_at": utcnow(), "updated_at": utcnow(), **row}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = (
-            postgresql.insert(Message)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-        )
-    elif dialect == "sqlite":
-        stmt = (
-            sqlite.insert(Message)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-        )
-    else:  # pragma: no cover - only the two supported databases reach here
-        stmt = insert(Message).values(values)
-    new_id = session.execute(stmt.returning(Message.id)).scalar_one_or_none()
-    return int(new_id) if new_id is not None else None
+    return insert_once(session, Message, values, ["tenant_id", "dedupe_key"])
+
+
+def insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert many log rows at once (:func:`insert_message` each): ``dedupe_key`` → new id.
+
+    A row whose key the tenant already has is not in the answer. One statement
+    per couple of hundred rows: a batch of due runs logs its messages together.
+    """
+    now = utcnow()
+    values = [{"created_at": now, "updated_at": now, **row} for row in rows]
+    return insert_many_once(session, Message, values, ["tenant_id", "dedupe_key"], "dedupe_key")

@@ -21,7 +21,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from pydantic import ValidationError
 
 from saleor_sms_app import balance, delivery, logsearch, orders, rendering, testmessage
-from saleor_sms_app.config.model import AppConfig, ProviderConfig
+from saleor_sms_app.automations.conditions import failing_rule_condition
+from saleor_sms_app.config.model import AppConfig, ProviderConfig, Rule
 from saleor_sms_app.config.store import ConfigStore, merge_secrets, redacted
 from saleor_sms_app.errors import (
     BadRequest,
@@ -306,14 +307,17 @@ def preview() -> Response:
     template = body.get("template")
     if not isinstance(template, str):
         raise BadRequest("template must be text", details={"template": "must be text"})
+    rule = _preview_rule(body.get("rule"))
     order_id = body.get("order_id")
     context = None
+    failing = None
     if isinstance(order_id, str) and order_id:
         client = saleor_client(_services(), current_user().tenant)
         snapshot = orders.fetch_order(client, order_id)
         context = rendering.order_context(
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
+        failing = failing_rule_condition(rule, snapshot.order) if rule else None
     opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
     result = rendering.preview(
         template,
@@ -332,8 +336,24 @@ def preview() -> Response:
             "remaining": info.remaining,
             "unicode_characters": list(info.unicode_characters),
             "sample": context is None,
+            # Whether the picked order meets the rule's conditions, and if not, which fails.
+            "matches": None if rule is None or context is None else failing is None,
+            "failing": failing,
         }
     )
+
+
+def _preview_rule(document: Any) -> Rule | None:
+    """The rule being edited, sent with the preview to check its conditions; 422 per field."""
+    if document is None:
+        return None
+    try:
+        return Rule.model_validate(document)
+    except ValidationError as exc:
+        details = {f"rule.{k}": v for k, v in _field_messages(exc).items()}
+        raise InvalidConfiguration(
+            "The rule has fields that are not valid.", details=details
+        ) from None
 
 
 # --- provider actions ------------------------------------------------------------

@@ -3,7 +3,8 @@
 Everything is real HTTP on loopback: the Flask app serving the built page and
 the API, the loopback Saleor, and the host page on another origin (localhost
 vs 127.0.0.1) so postMessage crosses origins as it does in production. One
-browser per session; the screenshots land in docs/screenshots/.
+browser per session (``browser`` in conftest.py, shared with the other browser
+tests); the screenshots land in docs/screenshots/.
 """
 
 from __future__ import annotations

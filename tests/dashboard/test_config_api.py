@@ -116,6 +116,22 @@ def test_two_people_saving_at_once(
         (lambda c: c["rules"][0].update(template="Hi {{ order.number "), "rules.0.template"),
         (lambda c: c["rules"][0].update(event="ORDER_EXPLODED"), "rules.0.event"),
         (lambda c: c["rules"][0].update(name=None), "rules.0.name"),
+        # Delayed rules: at most 90 days, no negative waits, known statuses only.
+        (lambda c: c["rules"][0].update(delay_minutes=90 * 24 * 60 + 1), "rules.0.delay_minutes"),
+        (lambda c: c["rules"][0].update(delay_minutes=-5), "rules.0.delay_minutes"),
+        (lambda c: c["rules"][0].update(delay_minutes="2h"), "rules.0.delay_minutes"),
+        (
+            lambda c: c["rules"][0].update(send_no_later_than_minutes=0),
+            "rules.0.send_no_later_than_minutes",
+        ),
+        (
+            lambda c: c["rules"][0]["send_only_if"].update(charge_statuses=["PAID"]),
+            "rules.0.send_only_if.charge_statuses",
+        ),
+        (
+            lambda c: c["rules"][0]["send_only_if"].update(statuses_not=["SHIPPED"]),
+            "rules.0.send_only_if.statuses_not",
+        ),
         (lambda c: c["providers"][0].update(type="pigeon"), "providers.0.type"),
     ],
 )
@@ -178,6 +194,40 @@ def test_recent_orders_and_preview_with_a_real_order(
     # One OrderForSms query went to Saleor, with the app token, never the user's dashboard token.
     assert saleor.count("/graphql/", operation="OrderForSms") == 1
     assert saleor.requests[-1].headers["Authorization"] == f"Bearer {saleor.token}"
+
+
+def test_preview_says_which_condition_the_picked_order_fails(
+    client: FlaskClient, auth: Headers, saleor: SaleorStandin
+) -> None:
+    orders = client.get("/api/dashboard/orders/recent", headers=auth()).get_json()["orders"]
+    fulfilled, unfulfilled = orders[1]["id"], orders[0]["id"]
+    rule = load(client, auth)["rules"][0]
+    rule["send_only_if"].update(not_fulfilled=True, charge_statuses=["NONE"])
+
+    def check(order_id: str, **changes: object) -> dict[str, object]:
+        body = {"template": "x", "order_id": order_id, "rule": {**rule, **changes}}
+        response = client.post("/api/dashboard/preview", headers=auth(), json=body)
+        assert response.status_code == 200, response.get_json()
+        answer: dict[str, object] = response.get_json()
+        return answer
+
+    matching = check(unfulfilled)
+    assert (matching["matches"], matching["failing"]) == (True, None)
+    assert check(fulfilled)["failing"] == "the order is fulfilled"
+    assert check(fulfilled)["matches"] is False
+    assert (
+        check(unfulfilled, conditions={"statuses": ["FULFILLED"], "channels": []})["failing"]
+        == "the order's status is UNFULFILLED, not one of FULFILLED"
+    )
+    # Without a real order there is nothing to check.
+    assert check("")["matches"] is None
+    bad = client.post(
+        "/api/dashboard/preview",
+        headers=auth(),
+        json={"template": "x", "rule": {**rule, "delay_minutes": -1}},
+    )
+    assert bad.status_code == 422
+    assert "rule.delay_minutes" in bad.get_json()["error"]["details"]
 
 
 def test_preview_of_an_order_saleor_does_not_have(client: FlaskClient, auth: Headers) -> None:

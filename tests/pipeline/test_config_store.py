@@ -45,7 +45,12 @@ def test_a_new_install_gets_the_standard_templates_without_writing(
         ("Customer: order cancelled", "ORDER_CANCELLED", True),
         ("Customer: order refunded", "ORDER_REFUNDED", True),
         ("Staff: new order", "ORDER_CREATED", True),
+        ("Automation: remind to pay", "ORDER_CREATED", False),
+        ("Automation: review request", "FULFILLMENT_CREATED", False),
+        ("Automation: come-back promo (type your code into the text)", "ORDER_FULFILLED", False),
     ]
+    # The ready-made automations come switched off: the merchant ticks the ones wanted.
+    assert [r.enabled for r in config.rules if r.delay_minutes] == [False, False, False]
     assert [(p.id, p.type) for p in config.providers] == [(SANDBOX_PROVIDER_ID, "sandbox")]
     assert CONFIG_KEY not in saleor.app_private_metadata
     assert saleor.count(operation="UpdateAppSmsConfig") == 0
@@ -224,7 +229,7 @@ def test_a_saved_format_1_configuration_keeps_its_rules_and_gets_the_new_ones_sw
     saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
 
     config = store.load(tenant, fresh=True)
-    assert config.schema_version == 2 and config.revision == 4
+    assert config.schema_version == 3 and config.revision == 4
     kept = [r.model_dump(mode="json") for r in config.rules[:3]]
     # Every field the merchant saved is kept; fields added since take their defaults.
     assert [
@@ -236,13 +241,41 @@ def test_a_saved_format_1_configuration_keeps_its_rules_and_gets_the_new_ones_sw
         ("customer-order-paid", "ORDER_FULLY_PAID", False),
         ("customer-tracking-number", "FULFILLMENT_TRACKING_NUMBER_UPDATED", False),
         ("customer-order-refunded", "ORDER_REFUNDED", False),
+        *READY_MADE_SWITCHED_OFF,
     ]
     # Read again before any save: the same rules with the same ids.
     assert store.load(tenant, fresh=True) == config
     # Nothing is written until the merchant saves; then the new format is stored.
     assert json.loads(saleor.app_private_metadata[CONFIG_KEY]) == document
     store.save(tenant, config, expected_revision=4)
-    assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == 2
+    assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == 3
+
+
+#: The ready-made automations as a saved configuration of format 1 or 2 gets them.
+READY_MADE_SWITCHED_OFF = [
+    ("automation-remind-to-pay", "ORDER_CREATED", False),
+    ("automation-review-request", "FULFILLMENT_CREATED", False),
+    ("automation-come-back-promo", "ORDER_FULFILLED", False),
+]
+
+
+def test_a_saved_format_2_configuration_gets_the_automations_switched_off_once(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    # The merchant already has one of them (ticked, text edited): kept as is.
+    mine = {**FORMAT_1_RULES[0], "id": "automation-review-request", "template": "Review?"}
+    document = {"schema_version": 2, "revision": 2, "rules": [*FORMAT_1_RULES, mine]}
+    saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
+
+    config = store.load(tenant, fresh=True)
+    assert config.schema_version == 3
+    assert [(r.id, r.event, r.enabled) for r in config.rules[3:]] == [
+        ("automation-review-request", "ORDER_CREATED", True),
+        READY_MADE_SWITCHED_OFF[0],
+        READY_MADE_SWITCHED_OFF[2],
+    ]
+    assert config.rules[3].template == "Review?"
+    assert all(r.delay_minutes > 0 for r in config.rules[4:])
 
 
 def test_the_migration_adds_no_rule_for_an_event_the_merchant_already_texts_on(
@@ -256,6 +289,7 @@ def test_the_migration_adds_no_rule_for_an_event_the_merchant_already_texts_on(
         "ORDER_REFUNDED",
         "ORDER_FULLY_PAID",
         "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+        *(event for _, event, _ in READY_MADE_SWITCHED_OFF),
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
+from saleor_sms_app.scheduler import runs
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.dashboard.conftest import TokenFactory, add_tenant
@@ -50,6 +52,8 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/dashboard/suppressions/<path:phone>"): WRITE_PERMISSION,
     ("POST", "/api/dashboard/suppressions/import"): WRITE_PERMISSION,
     ("GET", "/api/dashboard/suppressions/export.csv"): READ_PERMISSION,
+    ("GET", "/api/dashboard/scheduled"): READ_PERMISSION,
+    ("POST", "/api/dashboard/scheduled/<int:run_id>/cancel"): WRITE_PERMISSION,
 }
 #: The provider of tenant A that paths and bodies name.
 PROVIDER_ID = "victim-sandbox"
@@ -75,10 +79,12 @@ def test_every_dashboard_route_is_in_the_table(app: Any) -> None:
     assert not gone, f"these routes no longer exist: {gone}"
 
 
-def _path(rule: str) -> str:
+def _path(rule: str, run_id: int) -> str:
+    """The rule with tenant A's provider, number on the list and pending scheduled run."""
+    names = {"phone": VICTIM_PHONE, "run_id": str(run_id)}
     return re.sub(
         r"<(?:[^:>]+:)?([^>]+)>",
-        lambda m: VICTIM_PHONE if m.group(1) == "phone" else PROVIDER_ID,
+        lambda m: names.get(m.group(1), PROVIDER_ID),
         rule,
     )
 
@@ -133,6 +139,28 @@ def tenants(
         jwks=other_saleor.jwks(),
     )
     return tenant_id, b
+
+
+@pytest.fixture
+def victim_run(services: Services, tenants: tuple[int, int]) -> int:
+    """A pending scheduled run of tenant A (a delayed text a wrong caller could cancel)."""
+    now = datetime.now(UTC)
+    with session_scope(services.sessions) as session:
+        run_id = runs.schedule(
+            session,
+            tenant_id=tenants[0],
+            kind="rule",
+            dedupe_key="victim-run",
+            due_at=now + timedelta(hours=2),
+            now=now,
+            rule_id="automation-remind-to-pay",
+            rule_name="Automation: remind to pay",
+            event="ORDER_CREATED",
+            order_id=global_id("Order", 1),
+            order_number="1",
+        )
+    assert run_id is not None
+    return run_id
 
 
 Case = Callable[[str], tuple[dict[str, str], int, str]]
@@ -192,6 +220,7 @@ def test_every_route_refuses_every_wrong_caller_and_changes_nothing(
     saleor: SaleorStandin,
     other_saleor: SaleorStandin,
     tenants: tuple[int, int],
+    victim_run: int,
     make_token: TokenFactory,
     stranger_key: rsa.RSAPrivateKey,
 ) -> None:
@@ -206,7 +235,10 @@ def test_every_route_refuses_every_wrong_caller_and_changes_nothing(
         for name, case in cases.items():
             headers, status, code = case(permission)
             answer = client.open(
-                _path(rule), method=method, headers=headers, json=_body(method, rule, revision)
+                _path(rule, victim_run),
+                method=method,
+                headers=headers,
+                json=_body(method, rule, revision),
             )
             where = f"{method} {rule} with {name}"
             assert answer.status_code == status, f"{where}: {answer.status_code} {answer.data!r}"
@@ -223,8 +255,9 @@ def test_tenant_b_naming_tenant_a_ids_reaches_nothing_of_a(
     saleor: SaleorStandin,
     other_saleor: SaleorStandin,
     tenants: tuple[int, int],
+    victim_run: int,
 ) -> None:
-    """B's genuine token on B's own URL, naming A's provider: B has no such provider."""
+    """B's genuine token on B's own URL, naming A's provider (and run): B has no such one."""
     token = other_saleor.dashboard_token(user_permissions=[READ_PERMISSION, WRITE_PERMISSION])
     headers = {"Authorization-Bearer": token, "Saleor-Api-Url": other_saleor.api_url}
     before = state(services, saleor)
@@ -232,7 +265,7 @@ def test_tenant_b_naming_tenant_a_ids_reaches_nothing_of_a(
         if "<" not in rule:
             continue
         answer = client.open(
-            _path(rule), method=method, headers=headers, json=_body(method, rule, 0)
+            _path(rule, victim_run), method=method, headers=headers, json=_body(method, rule, 0)
         )
         assert answer.status_code in (200, 404), (rule, answer.data)
         assert PROVIDER_ID not in answer.get_data(as_text=True) or answer.status_code == 404

@@ -45,8 +45,11 @@ class Installed:
 
 @pytest.fixture
 def saleor_standin() -> Iterator[SaleorStandin]:
-    from tests.standin.saleor import SaleorStandin
+    from tests.standin.saleor import SaleorStandin, saleor_schema
 
+    # Built before the first request rather than inside it: on a loaded machine the
+    # build alone can outlast the app's 10-second timeout for Saleor calls.
+    saleor_schema()
     standin = SaleorStandin().start()
     yield standin
     standin.stop()

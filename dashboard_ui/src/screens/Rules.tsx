@@ -13,6 +13,9 @@ interface PreviewAnswer {
   text: string;
   problems: string[];
   sample: boolean;
+  /** Whether the picked order meets the rule's conditions (null for the sample order). */
+  matches: boolean | null;
+  failing: string | null;
 }
 
 function TokenPicker({ metadata, onPick }: { metadata: Metadata; onPick: (name: string) => void }) {
@@ -57,6 +60,90 @@ function SegmentMeter({ text }: { text: string }) {
   );
 }
 
+const CHARGE_STATUSES: [string, string][] = [
+  ["NONE", "unpaid"],
+  ["PARTIAL", "partly paid"],
+  ["FULL", "paid"],
+  ["OVERCHARGED", "overpaid"],
+];
+const UNITS: [string, number][] = [
+  ["minutes", 1],
+  ["hours", 60],
+  ["days", 1440],
+];
+
+/** "2 h", "7 days": how a wait reads in the rules table. */
+export function durationText(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440} ${minutes === 1440 ? "day" : "days"}`;
+  if (minutes % 60 === 0) return `${minutes / 60} h`;
+  return `${minutes} min`;
+}
+
+function DurationInput({ label, name, minutes, onChange, error, help, optional }: {
+  label: string; name: string; minutes: number | null; onChange: (m: number | null) => void; error?: string; help?: string; optional?: boolean;
+}) {
+  const initialUnit = minutes && minutes % 1440 === 0 ? 1440 : minutes && minutes % 60 === 0 ? 60 : 1;
+  const [unit, setUnit] = useState(initialUnit);
+  const amount = minutes === null ? "" : String(minutes / unit);
+  return (
+    <Labeled label={label} error={error} help={help}>
+      <Box display="flex" gap={2}>
+        <input style={{ ...controlStyle, width: 110 }} name={name} type="number" min={optional ? 1 : 0} step={1} value={amount}
+          placeholder={optional ? "no limit" : "0"}
+          onChange={(e) => {
+            const raw = e.target.value.trim();
+            if (raw === "") return onChange(optional ? null : 0);
+            const n = Number(raw);
+            onChange(Number.isFinite(n) ? Math.round(n * unit) : optional ? null : 0);
+          }} />
+        <select style={controlStyle} aria-label={`${label} unit`} value={unit}
+          onChange={(e) => {
+            const next = Number(e.target.value);
+            setUnit(next);
+            if (minutes !== null) onChange(Math.round((minutes / unit) * next));
+          }}>
+          {UNITS.map(([text, size]) => <option key={text} value={size}>{text}</option>)}
+        </select>
+      </Box>
+    </Labeled>
+  );
+}
+
+function Ticks({ label, options, chosen, onChange, error }: {
+  label: string; options: [string, string][]; chosen: string[]; onChange: (next: string[]) => void; error?: string;
+}) {
+  return (
+    <>
+      <Text size={2} fontWeight="medium" color="default2">{label}</Text>
+      <Box display="flex" flexWrap="wrap" gap={2} marginBottom={2} marginTop={1}>
+        {options.map(([value, text]) => (
+          <Box as="label" key={value} display="flex" gap={1} alignItems="center">
+            <input type="checkbox" checked={chosen.includes(value)}
+              onChange={() => onChange(chosen.includes(value) ? chosen.filter((v) => v !== value) : [...chosen, value])} />
+            <Text size={2}>{text}</Text>
+          </Box>
+        ))}
+      </Box>
+      <FieldError message={error} />
+    </>
+  );
+}
+
+/** What a rule's delay and "send only if" say, in a few words for the table. */
+export function whenText(rule: Rule): string {
+  const only = rule.send_only_if;
+  const ifs = [
+    only.statuses.length ? `status ${only.statuses.map((s) => s.toLowerCase()).join("/")}` : "",
+    only.statuses_not.length ? `not ${only.statuses_not.map((s) => s.toLowerCase()).join("/")}` : "",
+    only.charge_statuses.length ? CHARGE_STATUSES.filter(([v]) => only.charge_statuses.includes(v)).map(([, t]) => t).join("/") : "",
+    only.not_cancelled ? "not cancelled" : "",
+    only.not_fulfilled ? "not fulfilled" : "",
+    only.not_refunded ? "not refunded" : "",
+  ].filter(Boolean);
+  const wait = rule.delay_minutes ? `after ${durationText(rule.delay_minutes)}` : "";
+  return [wait, ifs.length ? `if ${ifs.join(", ")}` : ""].filter(Boolean).join(" ");
+}
+
 function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Rule; metadata: Metadata; errors: Record<string, string>; optOutLine: string; onChange: (r: Rule) => void }) {
   const area = useRef<HTMLTextAreaElement>(null);
   const [orders, setOrders] = useState<OrderSummary[]>([]);
@@ -78,7 +165,7 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
     const timer = window.setTimeout(async () => {
       setPreviewing(true);
       try {
-        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null, marketing: !!rule.marketing, opt_out_line: optOutLine }));
+        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null, rule, marketing: !!rule.marketing, opt_out_line: optOutLine }));
         setPreviewError("");
       } catch (e) {
         setPreviewError(e instanceof ApiError ? e.message : String(e));
@@ -87,7 +174,7 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
       }
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [rule.template, orderId, rule.marketing, optOutLine]);
+  }, [rule.template, orderId, JSON.stringify(rule.conditions), JSON.stringify(rule.send_only_if), rule.delay_minutes, rule.send_no_later_than_minutes, rule.marketing, optOutLine]);
 
   const pick = (name: string) => {
     const el = area.current;
@@ -132,6 +219,35 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
           <input style={controlStyle} value={rule.conditions.channels.join(", ")}
             onChange={(e) => onChange({ ...rule, conditions: { ...rule.conditions, channels: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) } })} />
         </Labeled>
+        <Box borderStyle="solid" borderWidth={1} borderColor="default1" borderRadius={4} padding={3} marginBottom={3} data-testid="delay-fields">
+          <DurationInput label="Wait before sending" name="rule_delay" minutes={rule.delay_minutes} error={errors.delay_minutes}
+            help="0 sends at once. Up to 90 days; the order is fetched again when the wait is over."
+            onChange={(m) => onChange({ ...rule, delay_minutes: m ?? 0 })} />
+          {rule.delay_minutes > 0 && (
+            <DurationInput label="Send no later than (after the due time)" name="rule_send_no_later_than" optional
+              minutes={rule.send_no_later_than_minutes} error={errors.send_no_later_than_minutes}
+              help="If the app was down when the text was due, it is still sent this long after; later it is skipped as expired."
+              onChange={(m) => onChange({ ...rule, send_no_later_than_minutes: m })} />
+          )}
+          <Text as="p" size={2} fontWeight="bold" marginBottom={1}>Send only if{rule.delay_minutes > 0 ? " (checked again when the wait is over)" : ""}</Text>
+          <Ticks label="Order status is one of (none ticked = any)" error={errors["send_only_if.statuses"]}
+            options={metadata.order_statuses.map((s) => [s, s.toLowerCase().replace(/_/g, " ")])}
+            chosen={rule.send_only_if.statuses} onChange={(statuses) => onChange({ ...rule, send_only_if: { ...rule.send_only_if, statuses } })} />
+          <Ticks label="Order status is none of" error={errors["send_only_if.statuses_not"]}
+            options={metadata.order_statuses.map((s) => [s, s.toLowerCase().replace(/_/g, " ")])}
+            chosen={rule.send_only_if.statuses_not} onChange={(statuses_not) => onChange({ ...rule, send_only_if: { ...rule.send_only_if, statuses_not } })} />
+          <Ticks label="Payment is (none ticked = any)" error={errors["send_only_if.charge_statuses"]} options={CHARGE_STATUSES}
+            chosen={rule.send_only_if.charge_statuses} onChange={(charge_statuses) => onChange({ ...rule, send_only_if: { ...rule.send_only_if, charge_statuses } })} />
+          <Box display="flex" gap={4} flexWrap="wrap">
+            {(["not_cancelled", "not_fulfilled", "not_refunded"] as const).map((flag) => (
+              <Box as="label" key={flag} display="flex" gap={1} alignItems="center">
+                <input type="checkbox" name={`rule_${flag}`} checked={rule.send_only_if[flag]}
+                  onChange={(e) => onChange({ ...rule, send_only_if: { ...rule.send_only_if, [flag]: e.target.checked } })} />
+                <Text size={2}>{flag.replace("_", " ")}</Text>
+              </Box>
+            ))}
+          </Box>
+        </Box>
         <Text size={2} fontWeight="medium" color="default2">Send to</Text>
         <Box display="flex" gap={4} marginBottom={2} marginTop={1}>
           <Box as="label" display="flex" gap={1} alignItems="center">
@@ -181,6 +297,12 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
           {previewing && <Spinner label="Rendering…" />}
           {previewError && <FieldError message={previewError} />}
           {preview?.problems.map((p) => <FieldError key={p} message={p} />)}
+          {preview?.matches === true && (
+            <Text as="p" size={2} color="success1" data-testid="preview-match">This order meets the rule's conditions.</Text>
+          )}
+          {preview?.matches === false && (
+            <Text as="p" size={2} color="warning1" data-testid="preview-match">This order would not get the text: {preview.failing}.</Text>
+          )}
           <Box className="sms-bubble" data-testid="preview-text">
             {unicodeRuns(shown).map((run, i) => (run.unicode ? <mark key={i} className="ucs">{run.text}</mark> : <span key={i}>{run.text}</span>))}
           </Box>
@@ -208,7 +330,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   const update = (index: number, rule: Rule) => setRules(rules.map((r, i) => (i === index ? rule : r)));
   const add = () => {
     const id = Math.random().toString(16).slice(2, 14);
-    setRules([...rules, { id, name: "New rule", enabled: true, event: metadata.events[0].name, conditions: { statuses: [], channels: [] }, recipients: { customer: true, staff: false, numbers: [] }, template: "Hi {{ customer.first_name }}, your order {{ order.number }} ..." }]);
+    setRules([...rules, { id, name: "New rule", enabled: true, event: metadata.events[0].name, conditions: { statuses: [], channels: [] }, recipients: { customer: true, staff: false, numbers: [] }, template: "Hi {{ customer.first_name }}, your order {{ order.number }} ...", delay_minutes: 0, send_only_if: { statuses: [], statuses_not: [], charge_statuses: [], not_cancelled: false, not_fulfilled: false, not_refunded: false }, send_no_later_than_minutes: null }]);
     setEditing(id);
   };
   const save = async () => {
@@ -241,7 +363,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
                   <Text fontWeight="medium">{rule.name}</Text>
                   {Object.keys(errors).length > 0 && editing !== rule.id && <FieldError message={Object.values(errors).join("; ")} />}
                 </td>
-                <td>{eventLabel[rule.event] ?? rule.event}</td>
+                <td>{eventLabel[rule.event] ?? rule.event}{whenText(rule) && <Text as="p" size={2} color="default2" data-testid="rule-when">{whenText(rule)}</Text>}</td>
                 <td>{[rule.conditions.statuses.map((s) => s.toLowerCase()).join(", "), rule.conditions.channels.join(", ")].filter(Boolean).join(" · ") || "any order"}</td>
                 <td>{[r.customer && "customer", r.staff && "staff", ...r.numbers].filter(Boolean).join(", ") || "nobody"}</td>
                 <td>{lastSent[rule.id] ? shortTime(lastSent[rule.id]) : "never"}</td>

@@ -1,0 +1,310 @@
+"""The durable scheduler: finding due runs among a million, and draining 10,000 due at once.
+
+Figures (all measured in this run, on this machine):
+
+* lookup: the tick's due-run query (``pending`` and due, earliest 100, through
+  the partial index) and a whole claim of 100 (rolled back) among ``--pending``
+  pending runs plus as many finished ones, beside the baseline of an indexed
+  ``COUNT(*)`` of the pending rows; SQLite, or the PostgreSQL named by
+  ``TEST_DATABASE_URL`` (e.g. under ``scripts/with-postgres.sh``);
+* drain: ``--due`` delayed "remind to pay" runs due at once → tick → RQ jobs
+  → ``--workers`` ``SmsWorker`` processes (real Redis, real SQLite) → one
+  batched ``OrdersForSms`` re-check per 100 runs against the loopback Saleor
+  stand-in (real HTTP, the real schema, in its own process as a real Saleor
+  is) → messages logged and sent through the sandbox provider; beside the
+  baseline of only fetching the same orders from the same stand-in, 100 per
+  call, one call at a time, which every design has to do.
+
+    REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_scheduler.py \
+        [--pending 1000000] [--due 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redis import Redis  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from saleor_sms_app.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from saleor_sms_app.migrate import upgrade  # noqa: E402
+from saleor_sms_app.models import RunState, ScheduledRun, Tenant  # noqa: E402
+from saleor_sms_app.scheduler import runs  # noqa: E402
+from saleor_sms_app.services import Services, set_services  # noqa: E402
+from saleor_sms_app.settings import Settings  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def timed(fn: Callable[[], object], repeat: int = 9) -> float:
+    """Median milliseconds of ``repeat`` runs after one warm-up."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def bench_lookup(pending: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        rng = random.Random(9)
+        started = time.perf_counter()
+        with session_scope(sessions) as session:
+            tenant = Tenant(saleor_api_url="https://shop.example/graphql/", app_id="QXBwOjE=")
+            session.add(tenant)
+            session.flush()
+            tenant_id = tenant.id
+        # Pending runs spread over the next 90 days (1 in 1,000 already due), and as
+        # many finished ones, which a full-table index would have to wade through.
+        for state, count in ((RunState.PENDING, pending), (RunState.DONE, pending)):
+            batch: list[dict[str, object]] = []
+            for i in range(count):
+                ahead = rng.uniform(-2.16, 90 * 24) if state is RunState.PENDING else -1.0
+                batch.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "kind": "rule",
+                        "dedupe_key": f"{state.value}-{i}",
+                        "state": state.value,
+                        "due_at": NOW + timedelta(hours=ahead),
+                        "attempts": 0,
+                        "rule_id": "automation-remind-to-pay",
+                        "order_id": f"T3JkZXI6{i}",
+                        "payload": {},
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                )
+                if len(batch) == 20_000:
+                    with sessions.begin() as session:
+                        session.execute(insert(ScheduledRun), batch)
+                    batch = []
+            if batch:
+                with sessions.begin() as session:
+                    session.execute(insert(ScheduledRun), batch)
+        print(
+            f"filled {pending:,} pending + {pending:,} finished runs into "
+            f"{engine.dialect.name} in {time.perf_counter() - started:.0f} s"
+        )
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+
+        def baseline() -> object:
+            with sessions() as session:
+                return session.scalar(
+                    select(func.count())
+                    .select_from(ScheduledRun)
+                    .where(ScheduledRun.state == RunState.PENDING.value)
+                )
+
+        def due_query() -> object:
+            with sessions() as session:
+                return session.scalars(
+                    select(ScheduledRun.id)
+                    .where(ScheduledRun.state == "pending", ScheduledRun.due_at <= NOW)
+                    .order_by(ScheduledRun.due_at, ScheduledRun.id)
+                    .limit(100)
+                ).all()
+
+        def claim() -> object:
+            with sessions() as session:
+                claimed = runs.claim_due(session, NOW, 100)
+                session.rollback()
+                return claimed
+
+        with engine.connect() as connection:
+            explain = "EXPLAIN QUERY PLAN" if engine.dialect.name == "sqlite" else "EXPLAIN"
+            plan = connection.execute(
+                text(
+                    f"{explain} SELECT id FROM scheduled_runs WHERE state = 'pending' "
+                    "AND due_at <= :now ORDER BY due_at, id LIMIT 100"
+                ),
+                {"now": NOW},
+            ).all()
+        print("plan: " + " | ".join(str(row[-1]) for row in plan))
+        assert len(due_query()) == 100  # type: ignore[arg-type]
+        figures = [
+            ("baseline: indexed COUNT(*) of pending runs", timed(baseline)),
+            ("due-run query (the earliest 100 due)", timed(due_query)),
+            ("claim 100 due runs (UPDATE ... RETURNING)", timed(claim)),
+        ]
+        print(f"{'query':48} {'median ms':>10}")
+        for name, ms in figures:
+            print(f"{name:48} {ms:10.2f}")
+        engine.dispose()
+
+
+def _settings(redis_url: str, workdir: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "APP_URL": "http://localhost:8000",
+            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{workdir / 'drain.db'}",
+            "DATA_DIR": str(workdir),
+            "SMS_SANDBOX_OUTBOX": str(workdir / "outbox.jsonl"),
+        }
+    )
+
+
+def _serve_saleor(conn: Any, redis_url: str, workdir: Path, orders: int) -> None:
+    """The loopback Saleor in its own process (as a real one is): install, orders, serve."""
+    from tests.standin.saleor import SaleorStandin, saleor_schema
+
+    services = Services.build(_settings(redis_url, workdir))
+    saleor_schema()  # built before the first request, not inside it (the app waits 10 s)
+    saleor = SaleorStandin(shop_name="Bench Shop").start()
+    tenant = saleor.store_installation(services, token="bench-token")
+    made = [saleor.make_order() for _ in range(orders)]
+    conn.send((saleor.api_url, tenant.id, [(o["id"], o["number"]) for o in made]))
+    conn.recv()  # until the parent is done
+    saleor.stop()
+    services.close()
+
+
+def _work(redis_url: str, workdir: Path, ready: Any) -> None:
+    from saleor_sms_app.worker import SmsWorker
+
+    services = Services.build(_settings(redis_url, workdir))
+    set_services(services)
+    worker = SmsWorker([services.queue], connection=services.redis)
+    ready.wait()
+    worker.work(burst=True, logging_level="WARNING")
+
+
+def bench_drain(redis_url: str, workdir: Path, due: int, workers: int) -> None:
+    from saleor_sms_app.config.defaults import default_config
+    from saleor_sms_app.config.store import ConfigStore
+    from saleor_sms_app.messages.composing import Occasion, schedule_rule_runs
+    from saleor_sms_app.orders import fetch_orders
+    from saleor_sms_app.rules import Match
+    from saleor_sms_app.saleor.tenants import get_tenant, saleor_client
+    from saleor_sms_app.scheduler import tick
+
+    upgrade(_settings(redis_url, workdir).database_url)
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe()
+    saleor_proc = ctx.Process(target=_serve_saleor, args=(child_end, redis_url, workdir, due))
+    saleor_proc.start()
+    api_url, _tenant_id, orders = parent_end.recv()
+    services = Services.build(_settings(redis_url, workdir))
+    set_services(services)
+    try:
+        tenant = get_tenant(services, api_url, fresh=True)
+        assert tenant is not None
+        config = default_config()
+        rule = config.rule("automation-remind-to-pay")
+        assert rule is not None
+        rule.enabled = True
+        store = ConfigStore(services)
+        store.save(tenant, config, expected_revision=store.load(tenant).revision)
+        # Created two hours ago, so all of them are due now, at once.
+        created = datetime.now(UTC) - timedelta(hours=2, minutes=1)
+        with session_scope(services.sessions) as session:
+            for order_id, number in orders:
+                order = {"id": order_id, "number": number, "channel": {"slug": "default-channel"}}
+                occasion = Occasion("ORDER_CREATED", f"ORDER_CREATED:{order_id}")
+                schedule_rule_runs(session, tenant.id, order, [Match(rule, ())], occasion, created)
+        client = saleor_client(services, tenant)
+        ids = [order_id for order_id, _ in orders]
+        fetch_orders(client, ids[:100])  # schema build and connection warm-up
+        started = time.perf_counter()
+        fetched = fetch_orders(client, ids)
+        base = time.perf_counter() - started
+        assert len(fetched) == due
+
+        ready = ctx.Barrier(workers + 1)
+        procs = [
+            ctx.Process(target=_work, args=(redis_url, workdir, ready)) for _ in range(workers)
+        ]
+        for proc in procs:
+            proc.start()
+        started = time.perf_counter()
+        result = tick.tick(services, limit=due)
+        ready.wait()
+        for proc in procs:
+            proc.join()
+        ours = time.perf_counter() - started
+        sent = len((workdir / "outbox.jsonl").read_text().splitlines())
+        with services.sessions() as session:
+            done = session.scalar(
+                select(func.count()).select_from(ScheduledRun).where(ScheduledRun.state == "done")
+            )
+        assert result.claimed == due and done == due and sent == due, (result, done, sent)
+        print(
+            f"{due:,} due runs -> re-checked, logged, sent {due / ours:8.0f}/s  "
+            f"({ours:.1f} s, {workers} workers, {result.jobs} jobs of 100, {sent:,} sent)"
+        )
+        print(f"baseline: fetch the same orders, 100 a call {due / base:8.0f}/s  ({base:.1f} s)")
+    finally:
+        parent_end.send("stop")
+        saleor_proc.join(timeout=30)
+        set_services(None)
+        services.close()
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pending", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-lookup", action="store_true")
+    parser.add_argument("--skip-drain", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_lookup:
+        print(f"== lookup among {args.pending:,} pending runs")
+        bench_lookup(args.pending)
+    if args.skip_drain:
+        return
+    binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not binary:
+        print("== drain skipped: no redis-server (run `make bench`)")
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"redis://127.0.0.1:{port}/0"
+            for _ in range(100):
+                try:
+                    Redis.from_url(url).ping()
+                    break
+                except Exception:  # noqa: BLE001 - not up yet
+                    time.sleep(0.05)
+            print(f"== drain: {args.due:,} delayed runs due at once")
+            bench_drain(url, Path(tmp), args.due, args.workers)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
