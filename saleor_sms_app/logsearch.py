@@ -21,8 +21,10 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.errors import BadRequest
-from saleor_sms_app.models import Message, MessageStatus, mask_phone
+from saleor_sms_app.models import Message, MessageAttempt, MessageStatus, mask_phone
+from saleor_sms_app.providers.http import redact_secrets
 
 #: Columns the log can be sorted by (the table's headers), mapped to SQL columns.
 SORTABLE: dict[str, Any] = {
@@ -55,6 +57,8 @@ CSV_COLUMNS = (
     "segments",
     "encoding",
     "provider",
+    "provider_name",
+    "attempt_count",
     "status",
     "delivery_code",
     "error_code",
@@ -63,6 +67,80 @@ CSV_COLUMNS = (
     "price",
     "currency",
 )
+
+#: The log's reason column shows these short labels; the full text is on hover
+#: and in the message's detail view. A code not here is shown as its own words.
+REASON_LABELS: dict[str, str] = {
+    "no_phone": "No phone",
+    "invalid_number": "Invalid number",
+    "not_mobile": "Not a mobile",
+    "opted_out": "Opted out",
+    "customer_not_notified": "Customer not notified",
+    "no_staff_numbers": "No staff numbers",
+    "template_error": "Template error",
+    "empty_message": "Empty text",
+    "dry_run_number_invalid": "Dry-run number unusable",
+    "no_provider": "No provider",
+    "send_interrupted": "Send interrupted",
+    "invalid_sender": "Sender refused",
+    "insufficient_funds": "Out of credit",
+    "authentication": "Login refused",
+    "rate_limited": "Rate limited",
+    "provider_unavailable": "Provider unavailable",
+    "malformed_response": "Unreadable answer",
+    "configuration": "Provider not set up",
+    "undelivered": "Undelivered",
+    "expired": "Expired",
+    "failed": "Failed",
+    "other": "Provider error",
+}
+#: A label longer than this is cut (a provider's own code can be a sentence).
+MAX_LABEL_CHARS = 24
+
+
+def reason_label(code: str | None) -> str | None:
+    """The short name of why a message was not sent or delivered, for the table."""
+    if not code:
+        return None
+    label = REASON_LABELS.get(code)
+    if label is None:
+        label = code.replace("_", " ").strip().capitalize()
+    if len(label) > MAX_LABEL_CHARS:
+        label = label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
+    return label
+
+
+@dataclass(frozen=True)
+class ProviderDirectory:
+    """The tenant's providers as configured now: the merchant's names and the secrets to hide.
+
+    A message records the provider's config id and type; two Twilio accounts
+    differ only by the name the merchant gave each, so the log shows that name.
+    A provider removed from the configuration since is shown by its id.
+    """
+
+    names: Mapping[str, str]
+    secrets: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, config: AppConfig) -> ProviderDirectory:
+        return cls(
+            names={p.id: p.name or p.type for p in config.providers},
+            secrets=tuple(v for p in config.providers for v in p.secrets.values() if v),
+        )
+
+    def name(self, provider_id: str | None) -> str | None:
+        if provider_id is None:
+            return None
+        return self.names.get(provider_id, provider_id)
+
+    def redact(self, text: str | None) -> str | None:
+        """Defence in depth: answers were redacted when stored, but a secret may have
+        been typed into the configuration after (or into a delivery report's sender)."""
+        return None if text is None else redact_secrets(text, self.secrets)
+
+
+NO_PROVIDERS = ProviderDirectory(names={})
 
 #: A spreadsheet treats a cell starting with these as a formula (CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -201,11 +279,23 @@ def _filtered(tenant_id: int, query: LogQuery) -> Select[Message]:
     return select(Message).where(*_conditions(tenant_id, query)).order_by(order, tie)
 
 
-def message_row(message: Message) -> dict[str, Any]:
+def attempt_count() -> ColumnElement[int]:
+    """How many provider attempts a message had (index lookup per row)."""
+    return (
+        select(func.count(MessageAttempt.id))
+        .where(MessageAttempt.message_id == Message.id)
+        .correlate(Message)
+        .scalar_subquery()
+    )
+
+
+def message_row(
+    message: Message, attempts: int = 0, providers: ProviderDirectory = NO_PROVIDERS
+) -> dict[str, Any]:
     """One log row as the dashboard shows it: the phone masked, nothing secret."""
     return {
         "id": message.id,
-        "created_at": _iso(message.created_at),
+        "created_at": iso_time(message.created_at),
         "event": message.event,
         "order_id": message.order_id,
         "order_number": message.order_number,
@@ -218,10 +308,14 @@ def message_row(message: Message) -> dict[str, Any]:
         "segments": message.segments,
         "encoding": message.encoding,
         "provider": message.provider,
+        "provider_id": message.provider_id,
+        "provider_name": providers.name(message.provider_id),
+        "attempt_count": attempts,
         "status": message.status,
-        "status_changed_at": _iso(message.status_changed_at),
+        "status_changed_at": iso_time(message.status_changed_at),
         "delivery_code": message.delivery_code,
         "error_code": message.error_code,
+        "error_label": reason_label(message.error_code),
         "error_text": message.error_text,
         "error_hint": message.error_hint,
         "price": _price(message.price),
@@ -238,7 +332,7 @@ def _price(value: Decimal | None) -> str | None:
     return f"{whole}.{fraction.ljust(2, '0')}"
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite hands back naive UTC
@@ -263,14 +357,19 @@ class LogPage:
         }
 
 
-def search_messages(session: Session, tenant_id: int, query: LogQuery) -> LogPage:
+def search_messages(
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    providers: ProviderDirectory = NO_PROVIDERS,
+) -> LogPage:
     """One page of the tenant's log, and how many rows match in all."""
     total = session.scalar(
         select(func.count()).select_from(Message).where(*_conditions(tenant_id, query))
     )
-    statement = _filtered(tenant_id, query).limit(query.per_page)
+    statement = _filtered(tenant_id, query).add_columns(attempt_count()).limit(query.per_page)
     statement = statement.offset((query.page - 1) * query.per_page)
-    rows = [message_row(m) for m in session.scalars(statement)]
+    rows = [message_row(m, n, providers) for m, n in session.execute(statement)]
     return LogPage(rows=rows, total=int(total or 0), page=query.page, per_page=query.per_page)
 
 
@@ -282,14 +381,20 @@ def neutralise_cell(value: object) -> str:
     return text
 
 
-def export_csv(session: Session, tenant_id: int, query: LogQuery) -> Iterator[str]:
+def export_csv(
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    providers: ProviderDirectory = NO_PROVIDERS,
+) -> Iterator[str]:
     """Every matching row (not only one page) as CSV text, a chunk per batch of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    statement = _filtered(tenant_id, query).execution_options(yield_per=500)
-    for count, message in enumerate(session.scalars(statement), start=1):
-        row = message_row(message)
+    statement = _filtered(tenant_id, query).add_columns(attempt_count())
+    statement = statement.execution_options(yield_per=500)
+    for count, (message, attempts) in enumerate(session.execute(statement), start=1):
+        row = message_row(message, attempts, providers)
         writer.writerow([neutralise_cell(row[c]) for c in CSV_COLUMNS])
         if count % 500 == 0:
             yield buffer.getvalue()
@@ -355,5 +460,7 @@ def last_sent_by_rule(session: Session, tenant_id: int) -> dict[str, str]:
         .group_by(Message.rule_id)
     )
     return {
-        str(rule_id): _iso(when) or "" for rule_id, when in session.execute(statement) if rule_id
+        str(rule_id): iso_time(when) or ""
+        for rule_id, when in session.execute(statement)
+        if rule_id
     }

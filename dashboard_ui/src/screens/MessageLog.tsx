@@ -5,6 +5,7 @@ import { notify, openOrder } from "../bridge";
 import { STATUS_COLORS, chartDays, costText, isoDay, shortTime, type ChartDay } from "../format";
 import type { DayCount, LogPage, Metadata } from "../types";
 import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
+import { MessageDrawer } from "./MessageDrawer";
 
 interface Filters {
   from: string;
@@ -24,7 +25,7 @@ const COLUMNS: [string, string][] = [
   ["body", "Text"],
   ["provider", "Provider"],
   ["status", "Status"],
-  ["error_code", "Error"],
+  ["error_code", "Reason"],
 ];
 
 function query(filters: Filters, extra: Record<string, string> = {}): string {
@@ -82,6 +83,8 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
   const [loading, setLoading] = useState(false);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState("");
+  const [openId, setOpenId] = useState<number | null>(null);
+  const closeDrawer = useCallback(() => setOpenId(null), []);
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -186,31 +189,39 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
         </thead>
         <tbody>
           {data?.rows.map((row) => (
-            <tr key={row.id} data-testid="log-row">
-              <td className="nowrap">{shortTime(row.created_at)}</td>
+            <tr key={row.id} data-testid="log-row" onClick={() => setOpenId(row.id)}>
+              <td className="nowrap">
+                <button type="button" className="sort" aria-label={`Details of message ${row.id}`} onClick={(e) => { e.stopPropagation(); setOpenId(row.id); }}>
+                  {shortTime(row.created_at)}
+                </button>
+              </td>
               <td>{row.event}</td>
               <td>
                 {row.order_id ? (
-                  <a href="#" onClick={(e) => { e.preventDefault(); openOrder(row.order_id!); }}>#{row.order_number}</a>
+                  <a href="#" onClick={(e) => { e.preventDefault(); e.stopPropagation(); openOrder(row.order_id!); }}>#{row.order_number}</a>
                 ) : (row.order_number ?? "—")}
               </td>
               <td>{row.recipient_type}</td>
               <td className="nowrap">{row.phone}</td>
               <td className="body" title={row.body}>{row.body}</td>
-              <td>{row.provider ?? "—"}</td>
+              <td title={row.provider ?? undefined}>
+                {row.provider_name ?? row.provider ?? "—"}
+                {row.attempt_count > 1 && <Text as="p" size={1} color="default2">{row.attempt_count} attempts</Text>}
+              </td>
               <td>
                 <Pill color={STATUS_COLORS[row.status]}>{row.status}</Pill>
                 {row.status_changed_at && <Text as="p" size={1} color="default2">{row.delivery_code ?? ""} {shortTime(row.status_changed_at)}</Text>}
                 {row.price && <Text as="p" size={1} color="default2">{row.price} {row.currency}</Text>}
               </td>
-              <td>
-                {row.error_code && <Text size={2} color="critical1">{row.error_text ?? row.error_code}</Text>}
-                {row.error_hint && <Text as="p" size={1} color="default2">{row.error_hint}</Text>}
+              <td title={[row.error_text, row.error_hint].filter(Boolean).join("\n") || undefined} data-testid="log-reason">
+                {row.error_label && <span className="reason"><Text size={2} color="critical1">{row.error_label}</Text></span>}
+                {!row.error_label && row.error_hint && <span className="reason"><Text size={1} color="default2">{row.error_hint}</Text></span>}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {openId !== null && <MessageDrawer id={openId} onClose={closeDrawer} />}
       {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>No messages match.</Text>}
       {data && (
         <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
