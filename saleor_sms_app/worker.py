@@ -13,7 +13,9 @@ through RQ's started registry, retries and failed registry exactly as before.
 
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
-(:func:`saleor_sms_app.sending.release_stale_sends`).
+(:func:`saleor_sms_app.sending.release_stale_sends`) and adds the message log's
+pending count changes into its per-day counts
+(:func:`saleor_sms_app.logcounts.fold_pending_counts`).
 """
 
 from __future__ import annotations
@@ -63,3 +65,16 @@ class SmsWorker(SimpleWorker):
             return
         if released:
             log.warning("%s messages were interrupted while sending; marked unknown", released)
+        self._fold_log_counts()
+
+    def _fold_log_counts(self) -> None:
+        from saleor_sms_app.logcounts import fold_pending_counts
+        from saleor_sms_app.services import get_services
+
+        try:
+            folded = fold_pending_counts(get_services().sessions)
+        except Exception:  # noqa: BLE001 - the chart is exact without folding, only slower
+            log.warning("could not fold the message log's counts", exc_info=True)
+            return
+        if folded:
+            log.info("folded %s message count changes into the daily counts", folded)

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from saleor_sms_app import logsearch, messagedetail
+from saleor_sms_app import logcounts, logexport, logsearch, messagedetail
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.logrows import ProviderDirectory
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import current_user, requires, services
 
@@ -17,10 +18,10 @@ bp = Blueprint("messages", __name__)
 FULL_PHONE_PERMISSION = "MANAGE_ORDERS"
 
 
-def _providers() -> logsearch.ProviderDirectory:
+def _providers() -> ProviderDirectory:
     """The merchant's names for the providers (and their secrets, to redact answers)."""
     config = ConfigStore(services()).load(current_user().tenant)
-    return logsearch.ProviderDirectory.of(config)
+    return ProviderDirectory.of(config)
 
 
 @bp.get("/messages")
@@ -59,7 +60,7 @@ def export_messages() -> Response:
 
     def generate() -> Iterator[str]:
         with found.sessions() as session:
-            yield from logsearch.export_csv(session, tenant_id, query, providers)
+            yield from logexport.export_csv(session, tenant_id, query, providers)
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="sms-messages.csv"'
@@ -71,5 +72,5 @@ def export_messages() -> Response:
 def message_stats() -> Response:
     query = logsearch.LogQuery.from_args(request.args)
     with services().sessions() as session:
-        days = logsearch.daily_counts(session, current_user().tenant_id, query)
+        days = logcounts.daily_counts(session, current_user().tenant_id, query)
     return jsonify({"days": days})
