@@ -120,10 +120,14 @@ export interface MessageDetail {
 }
 export interface LogPage {
   rows: LogRow[];
+  /** At most 10,000: the log stops counting there (total_capped). */
   total: number;
+  total_capped: boolean;
   page: number;
   per_page: number;
   pages: number;
+  /** Where the next page starts, or null on the last page. */
+  next_cursor: string | null;
 }
 export interface DayCount {
   day: string;

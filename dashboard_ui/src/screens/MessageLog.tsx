@@ -16,6 +16,7 @@ interface Filters {
   q: string;
 }
 
+// The server sorts by these (each has its own index); the text is not sortable.
 const COLUMNS: [string, string][] = [
   ["created_at", "Time"],
   ["event", "Event"],
@@ -78,10 +79,12 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
   const [filters, setFilters] = useState<Filters>({ from: isoDay(monthAgo), to: isoDay(today), status: "", event: "", provider: "", q: "" });
   const [sort, setSort] = useState("-created_at");
   const [page, setPage] = useState(1);
+  // Keyset pages: cursors[n] is where page n + 1 starts ("" for the first).
+  const [cursors, setCursors] = useState<string[]>([""]);
   const [data, setData] = useState<LogPage | null>(null);
   const [days, setDays] = useState<ChartDay[]>([]);
   const [loading, setLoading] = useState(false);
-  const [exporting, setExporting] = useState(false);
+  const [exporting, setExporting] = useState<{ rows: number; total: number; abort: AbortController } | null>(null);
   const [error, setError] = useState("");
   const [openId, setOpenId] = useState<number | null>(null);
   const closeDrawer = useCallback(() => setOpenId(null), []);
@@ -91,7 +94,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
     setError("");
     try {
       const [rows, stats] = await Promise.all([
-        getJson<LogPage>(`/messages?${query(filters, { sort, page: String(page), per_page: "25" })}`),
+        getJson<LogPage>(`/messages?${query(filters, { sort, cursor: cursors[page - 1] ?? "", per_page: "25" })}`),
         getJson<{ days: DayCount[] }>(`/messages/stats?${query(filters)}`),
       ]);
       setData(rows);
@@ -103,24 +106,50 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
       setLoading(false);
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [filters, sort, page]);
+  }, [filters, sort, page, cursors]);
 
   useEffect(() => {
     const timer = window.setTimeout(load, 200);
     return () => window.clearTimeout(timer);
   }, [load]);
 
+  const firstPage = () => {
+    setPage(1);
+    setCursors([""]);
+  };
   const set = (patch: Partial<Filters>) => {
     setFilters({ ...filters, ...patch });
-    setPage(1);
+    firstPage();
   };
-  const sortBy = (column: string) => setSort(sort === column ? "-" + column : column);
+  const sortBy = (column: string) => {
+    setSort(sort === column ? "-" + column : column);
+    firstPage();
+  };
+  const nextPage = () => {
+    if (!data?.next_cursor) return;
+    setCursors([...cursors.slice(0, page), data.next_cursor]);
+    setPage(page + 1);
+  };
 
+  // The CSV streams: count its lines as they arrive for the progress, and let
+  // the merchant stop a long one (the server stops reading when the socket closes).
   const exportCsv = async () => {
-    setExporting(true);
+    const abort = new AbortController();
+    setExporting({ rows: 0, total: 0, abort });
     try {
-      const response = await request(`/messages/export.csv?${query(filters, { sort })}`);
-      const url = URL.createObjectURL(await response.blob());
+      const response = await request(`/messages/export.csv?${query(filters, { sort })}`, { signal: abort.signal });
+      const total = Number(response.headers.get("X-Message-Count") ?? "0");
+      const chunks: Uint8Array[] = [];
+      let lines = 0;
+      const reader = response.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        for (const byte of value) if (byte === 10) lines++;
+        setExporting({ rows: Math.min(Math.max(lines - 1, 0), total || Infinity), total, abort });
+      }
+      const url = URL.createObjectURL(new Blob(chunks, { type: "text/csv" }));
       const a = document.createElement("a");
       a.href = url;
       a.download = `sms-messages-${filters.from || "all"}-${filters.to || "now"}.csv`;
@@ -129,11 +158,15 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
       a.remove();
       window.setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      setError(message);
-      notify("error", "Export failed", message);
+      if (abort.signal.aborted) {
+        notify("info", "Export cancelled", "Nothing was downloaded.");
+      } else {
+        const message = e instanceof Error ? e.message : String(e);
+        setError(message);
+        notify("error", "Export failed", message);
+      }
     } finally {
-      setExporting(false);
+      setExporting(null);
     }
   };
 
@@ -141,9 +174,17 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
     <Section
       title="Message log"
       actions={
-        <Button variant="secondary" onClick={exportCsv} disabled={exporting} data-testid="export-csv">
-          {exporting ? "Exporting…" : "Export CSV"}
-        </Button>
+        exporting ? (
+          <Box display="flex" gap={2} alignItems="center" data-testid="export-progress">
+            <progress max={exporting.total || undefined} value={exporting.rows} aria-label="Export progress" />
+            <Text size={2} color="default2">
+              {exporting.rows.toLocaleString()}{exporting.total ? ` of ${exporting.total.toLocaleString()}` : ""} rows
+            </Text>
+            <Button variant="secondary" onClick={() => exporting.abort.abort()} data-testid="export-cancel">Cancel</Button>
+          </Box>
+        ) : (
+          <Button variant="secondary" onClick={exportCsv} data-testid="export-csv">Export CSV</Button>
+        )
       }
     >
       <Box display="flex" gap={2} flexWrap="wrap" marginBottom={4} alignItems="flex-end" className="filters">
@@ -180,9 +221,11 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
           <tr>
             {COLUMNS.map(([key, label]) => (
               <th key={key}>
-                <button type="button" className="sort" onClick={() => sortBy(key)} aria-label={`Sort by ${label}`}>
-                  {label} {sort === key ? "▲" : sort === "-" + key ? "▼" : ""}
-                </button>
+                {key === "body" ? label : (
+                  <button type="button" className="sort" onClick={() => sortBy(key)} aria-label={`Sort by ${label}`}>
+                    {label} {sort === key ? "▲" : sort === "-" + key ? "▼" : ""}
+                  </button>
+                )}
               </th>
             ))}
           </tr>
@@ -225,11 +268,13 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
       {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>No messages match.</Text>}
       {data && (
         <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
-          <Text size={2} color="default2" data-testid="log-total">{data.total} messages</Text>
+          <Text size={2} color="default2" data-testid="log-total">
+            {data.total.toLocaleString("en")}{data.total_capped ? "+" : ""} messages
+          </Text>
           <Box display="flex" gap={2} alignItems="center">
             <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
-            <Text size={2}>Page {data.page} of {data.pages}</Text>
-            <Button size="small" variant="secondary" disabled={page >= data.pages} onClick={() => setPage(page + 1)}>Next</Button>
+            <Text size={2}>Page {page}{data.total_capped ? "" : ` of ${data.pages}`}</Text>
+            <Button size="small" variant="secondary" disabled={!data.next_cursor} onClick={nextPage}>Next</Button>
           </Box>
         </Box>
       )}

@@ -1,0 +1,224 @@
+"""The personal data in the message log: one number's erasure and export, and retention.
+
+A European shop must be able to forget a customer (a deleted account, or a
+request to the merchant), to say what it holds about one number, and to keep
+texts no longer than it needs. Phone numbers and texts live in the message log
+(``messages``), the providers' answers (``message_attempts``), the delivery
+reports as received (``delivery_reports``) and the do-not-text list
+(``suppressions``).
+
+Erasure blanks rather than deletes the log rows: the shop keeps that a message
+went out, when, for which order, at what cost (its invoice from the provider
+says so anyway) and the chart stays true, but not to whom or what it said.
+Everything here is framework-free and takes a session; the caller commits and
+logs the action, never the number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import ColumnElement
+
+from saleor_sms_app.logrows import iso_time
+from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt, Suppression
+
+#: What a blanked phone or text becomes.
+BLANK = ""
+#: Rows handled per retention transaction: short enough never to hold the log's
+#: writers up for long (a worker's send waits at most one batch on SQLite).
+RETENTION_BATCH = 500
+
+RetentionMode = Literal["delete", "blank"]
+
+
+def _changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE/DELETE on the session's connection; how many rows it changed."""
+    return int(session.connection().execute(statement).rowcount or 0)
+
+
+def number_forms(phone: str) -> tuple[str, ...]:
+    """How one number can appear in stored text: E.164 and its bare digits."""
+    digits = re.sub(r"\D", "", phone)
+    return tuple(dict.fromkeys(f for f in (phone.strip(), "+" + digits, digits) if len(f) >= 6))
+
+
+def _mentions(column: Any, forms: Sequence[str]) -> ColumnElement[bool]:
+    return or_(*[column.contains(form, autoescape=True) for form in forms])
+
+
+def messages_of(session: Session, tenant_id: int, phone: str) -> list[int]:
+    """Ids of the tenant's messages to ``phone``, or whose text or reason mentions it."""
+    forms = number_forms(phone)
+    if not forms:
+        return []
+    statement = select(Message.id).where(
+        Message.tenant_id == tenant_id,
+        or_(
+            Message.phone.in_(forms),
+            _mentions(Message.body, forms),
+            _mentions(Message.error_text, forms),
+            _mentions(Message.error_hint, forms),
+        ),
+    )
+    return list(session.scalars(statement))
+
+
+def _reports_of(
+    session: Session, tenant_id: int, message_ids: Sequence[int], forms: Sequence[str]
+) -> ColumnElement[bool]:
+    return (DeliveryReport.tenant_id == tenant_id) & or_(
+        DeliveryReport.message_id.in_(message_ids),
+        _mentions(cast(DeliveryReport.raw, String), forms),
+    )
+
+
+@dataclass(frozen=True)
+class Erased:
+    """How much was erased (the log line and the page say this, never the number)."""
+
+    messages: int
+    attempts: int
+    delivery_reports: int
+    suppressions: int
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "messages": self.messages,
+            "attempts": self.attempts,
+            "delivery_reports": self.delivery_reports,
+            "suppressions": self.suppressions,
+        }
+
+
+def erase_number(session: Session, tenant_id: int, phone: str) -> Erased:
+    """Blank every message, attempt answer and delivery report holding ``phone`` or the
+    texts sent to it, and drop it from the do-not-text list. The caller commits."""
+    forms = number_forms(phone)
+    ids = messages_of(session, tenant_id, phone)
+    messages = attempts = 0
+    for start in range(0, len(ids), RETENTION_BATCH):
+        chunk = ids[start : start + RETENTION_BATCH]
+        messages += _blank_messages(session, chunk)
+        attempts += _blank_attempts(session, chunk)
+    reports = _changed(
+        session,
+        update(DeliveryReport).where(_reports_of(session, tenant_id, ids, forms)).values(raw=None),
+    )
+    suppressions = _changed(
+        session,
+        delete(Suppression).where(Suppression.tenant_id == tenant_id, Suppression.phone.in_(forms)),
+    )
+    return Erased(messages, attempts, reports, suppressions)
+
+
+def _blank_messages(session: Session, ids: Sequence[int]) -> int:
+    return _changed(
+        session,
+        update(Message)
+        .where(Message.id.in_(ids))
+        .values(phone=BLANK, body=BLANK, error_text=None, error_hint=None),
+    )
+
+
+def _blank_attempts(session: Session, ids: Sequence[int]) -> int:
+    return _changed(
+        session,
+        update(MessageAttempt)
+        .where(MessageAttempt.message_id.in_(ids))
+        .values(raw_response=None, error_text=None),
+    )
+
+
+def export_number(session: Session, tenant_id: int, phone: str) -> dict[str, Any]:
+    """Everything held for ``phone`` (a data subject's access request), as JSON-ready data."""
+    forms = number_forms(phone)
+    ids = messages_of(session, tenant_id, phone)
+    messages = session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
+    reports = session.scalars(
+        select(DeliveryReport)
+        .where(_reports_of(session, tenant_id, ids, forms))
+        .order_by(DeliveryReport.id)
+    )
+    suppressions = session.scalars(
+        select(Suppression).where(Suppression.tenant_id == tenant_id, Suppression.phone.in_(forms))
+    )
+    return {
+        "phone": phone,
+        "messages": [
+            {
+                "id": m.id,
+                "created_at": iso_time(m.created_at),
+                "event": m.event,
+                "order_number": m.order_number,
+                "rule_name": m.rule_name,
+                "recipient_type": m.recipient_type,
+                "phone": m.phone,
+                "sender": m.sender,
+                "body": m.body,
+                "status": m.status,
+                "provider": m.provider,
+                "error_text": m.error_text,
+                "error_hint": m.error_hint,
+                "attempts": [
+                    {
+                        "created_at": iso_time(a.created_at),
+                        "provider": a.provider,
+                        "status": a.status,
+                        "error_text": a.error_text,
+                        "answer": a.raw_response,
+                    }
+                    for a in m.attempts
+                ],
+            }
+            for m in messages
+        ],
+        "delivery_reports": [
+            {
+                "received_at": iso_time(r.received_at),
+                "message_id": r.message_id,
+                "provider": r.provider,
+                "status": r.status,
+                "report": json.loads(json.dumps(r.raw)) if r.raw is not None else None,
+            }
+            for r in reports
+        ],
+        "do_not_text": [
+            {"reason": s.reason, "source": s.source, "created_at": iso_time(s.created_at)}
+            for s in suppressions
+        ],
+    }
+
+
+def apply_retention(
+    session: Session, tenant_id: int, *, days: int, mode: RetentionMode, now: datetime
+) -> int:
+    """Delete or blank one batch of the tenant's messages older than ``days``; how many.
+
+    Call it again until it returns less than :data:`RETENTION_BATCH`: each
+    batch is its own short transaction, so the log's writers never wait long.
+    A blanked message is not picked again.
+    """
+    cutoff = now - timedelta(days=days)
+    old = select(Message.id).where(Message.tenant_id == tenant_id, Message.created_at < cutoff)
+    if mode == "blank":
+        old = old.where(or_(Message.phone != BLANK, Message.body != BLANK))
+    ids = list(session.scalars(old.order_by(Message.created_at).limit(RETENTION_BATCH)))
+    if not ids:
+        return 0
+    # A report outlives its message (message_id SET NULL): blank what it said first.
+    _changed(
+        session, update(DeliveryReport).where(DeliveryReport.message_id.in_(ids)).values(raw=None)
+    )
+    if mode == "delete":
+        return _changed(session, delete(Message).where(Message.id.in_(ids)))
+    _blank_attempts(session, ids)
+    return _blank_messages(session, ids)
