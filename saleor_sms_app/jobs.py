@@ -9,6 +9,8 @@ so a job can be run by hand (``python -c``) exactly as the worker runs it.
 from __future__ import annotations
 
 from saleor_sms_app import sending
+from saleor_sms_app.events import BY_NAME
+from saleor_sms_app.personaldata import erase_customer
 from saleor_sms_app.services import get_services
 
 
@@ -18,6 +20,9 @@ def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: st
     Raises :class:`~saleor_sms_app.errors.SaleorUnavailable` when Saleor cannot
     be reached, so RQ retries the job with the ``Retry`` it was enqueued with.
     """
+    if BY_NAME[event].erases_customer if event in BY_NAME else False:
+        erase_customer(get_services(), saleor_api_url, payload)
+        return []
     return sending.process_event(get_services(), saleor_api_url, event, payload, dedupe_key).created
 
 

@@ -17,8 +17,9 @@ logs the action, never the number.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -28,8 +29,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.errors import InvalidPhoneNumber, SmsAppError
 from saleor_sms_app.logrows import iso_time
-from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt, Suppression
+from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt, Suppression, Tenant
+from saleor_sms_app.phones import metadata_dict, normalise
+from saleor_sms_app.services import Services
+
+log = logging.getLogger(__name__)
 
 #: What a blanked phone or text becomes.
 BLANK = ""
@@ -222,3 +229,116 @@ def apply_retention(
         return _changed(session, delete(Message).where(Message.id.in_(ids)))
     _blank_attempts(session, ids)
     return _blank_messages(session, ids)
+
+
+def apply_retention_everywhere(
+    services: Services, *, now: datetime, max_batches: int = 200
+) -> dict[int, int]:
+    """Each installed shop's retention, at most ``max_batches`` batches per shop per call
+    (the worker's maintenance calls it every few minutes); tenant id → messages handled.
+
+    A shop whose configuration cannot be read now (Saleor down) is skipped
+    this time: nothing is deleted on a guess.
+    """
+    from saleor_sms_app.config.store import ConfigStore
+    from saleor_sms_app.saleor.tenants import get_tenant_by_id
+
+    with services.sessions() as session:
+        tenant_ids = list(
+            session.scalars(
+                select(Tenant.id).where(
+                    Tenant.token_encrypted.is_not(None), Tenant.uninstalled_at.is_(None)
+                )
+            )
+        )
+    done: dict[int, int] = {}
+    store = ConfigStore(services)
+    for tenant_id in tenant_ids:
+        tenant = get_tenant_by_id(services, tenant_id)
+        if tenant is None:
+            continue
+        try:
+            settings = store.load(tenant).settings
+        except SmsAppError as exc:
+            log.warning("retention skipped for tenant %s: %s", tenant_id, exc.message)
+            continue
+        total = 0
+        for _ in range(max_batches):
+            with session_scope(services.sessions) as session:
+                handled = apply_retention(
+                    session,
+                    tenant_id,
+                    days=settings.retention_days,
+                    mode=settings.retention_mode,
+                    now=now,
+                )
+            total += handled
+            if handled < RETENTION_BATCH:
+                break
+        if total:
+            log.info(
+                "retention: %s messages older than %s days %s for tenant %s",
+                total,
+                settings.retention_days,
+                "deleted" if settings.retention_mode == "delete" else "blanked",
+                tenant_id,
+            )
+            done[tenant_id] = total
+    return done
+
+
+def customer_numbers(user: Mapping[str, Any], metadata_key: str, country: str) -> list[str]:
+    """Every phone number a Saleor user holds (its addresses and the phone metadata key),
+    as E.164; numbers that cannot be read are left out (they could not have been texted)."""
+    raws: list[str] = []
+    for field in ("defaultShippingAddress", "defaultBillingAddress"):
+        address = user.get(field)
+        if isinstance(address, Mapping):
+            raws.append(str(address.get("phone") or ""))
+    for address in user.get("addresses") or []:
+        if isinstance(address, Mapping):
+            raws.append(str(address.get("phone") or ""))
+    raws.append(metadata_dict(user.get("metadata")).get(metadata_key, ""))
+    numbers: dict[str, None] = {}
+    for raw in raws:
+        if raw.strip():
+            try:
+                numbers[normalise(raw, country)] = None
+            except InvalidPhoneNumber:
+                continue
+    return list(numbers)
+
+
+def erase_customer(services: Services, saleor_api_url: str, payload: str) -> Erased:
+    """A CUSTOMER_DELETED / ACCOUNT_DELETED webhook: erase each of the user's numbers.
+
+    Logged with the counts and the Saleor user id, never a number. An unknown
+    shop or a body without a user erases nothing.
+    """
+    from saleor_sms_app.config.store import ConfigStore
+    from saleor_sms_app.saleor.tenants import get_tenant
+
+    tenant = get_tenant(services, saleor_api_url)
+    user = json.loads(payload).get("user")
+    if tenant is None or not isinstance(user, Mapping):
+        return Erased(0, 0, 0, 0)
+    settings = ConfigStore(services).load(tenant).settings
+    numbers = customer_numbers(user, settings.phone_metadata_key, settings.default_country)
+    total = Erased(0, 0, 0, 0)
+    with session_scope(services.sessions) as session:
+        for number in numbers:
+            erased = erase_number(session, tenant.id, number)
+            total = Erased(
+                total.messages + erased.messages,
+                total.attempts + erased.attempts,
+                total.delivery_reports + erased.delivery_reports,
+                total.suppressions + erased.suppressions,
+            )
+    log.info(
+        "customer %s deleted in Saleor: erased %s phone numbers for tenant %s: %s",
+        user.get("id"),
+        len(numbers),
+        tenant.id,
+        total.to_json(),
+    )
+    return total

@@ -15,7 +15,9 @@ With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
 (:func:`saleor_sms_app.sending.release_stale_sends`) and adds the message log's
 pending count changes into its per-day counts
-(:func:`saleor_sms_app.logcounts.fold_pending_counts`).
+(:func:`saleor_sms_app.logcounts.fold_pending_counts`), and applies each shop's
+message retention (:func:`saleor_sms_app.personaldata.apply_retention_everywhere`;
+until the durable scheduler exists, this is where periodic work runs).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class SmsWorker(SimpleWorker):
         if released:
             log.warning("%s messages were interrupted while sending; marked unknown", released)
         self._fold_log_counts()
+        self._apply_retention()
 
     def _fold_log_counts(self) -> None:
         from saleor_sms_app.logcounts import fold_pending_counts
@@ -78,3 +81,13 @@ class SmsWorker(SimpleWorker):
             return
         if folded:
             log.info("folded %s message count changes into the daily counts", folded)
+
+    def _apply_retention(self) -> None:
+        from saleor_sms_app.models import utcnow
+        from saleor_sms_app.personaldata import apply_retention_everywhere
+        from saleor_sms_app.services import get_services
+
+        try:
+            apply_retention_everywhere(get_services(), now=utcnow())
+        except Exception:  # noqa: BLE001 - retention waits for the next run
+            log.warning("could not apply the message retention", exc_info=True)

@@ -51,6 +51,9 @@ export interface ShopSettings {
   phone_metadata_key: string;
   low_balance_threshold: number | null;
   dry_run: { enabled: boolean; number: string };
+  /** Messages older than this many days are deleted or blanked (retention_mode). */
+  retention_days: number;
+  retention_mode: "delete" | "blank";
 }
 export interface AppConfig {
   schema_version: number;

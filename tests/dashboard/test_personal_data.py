@@ -226,3 +226,30 @@ def test_retention_deletes_or_blanks_old_messages_in_batches(
     assert deleted == personaldata.RETENTION_BATCH
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 21
+
+
+def test_each_shop_keeps_messages_as_long_as_its_settings_say(
+    services: Services, tenant_id: int
+) -> None:
+    from saleor_sms_app.config.model import AppConfig, ShopSettings
+    from saleor_sms_app.config.store import ConfigStore
+    from saleor_sms_app.saleor.tenants import get_tenant_by_id
+
+    tenant = get_tenant_by_id(services, tenant_id)
+    assert tenant is not None
+    ConfigStore(services).save(
+        tenant,
+        AppConfig(settings=ShopSettings(retention_days=30, retention_mode="blank")),
+        expected_revision=0,
+    )
+    with services.sessions.begin() as session:
+        session.add(_message(tenant_id, "old", NUMBER, TEXT, created_at=NOW - timedelta(days=31)))
+        session.add(
+            _message(tenant_id, "new", OTHER, OTHER_TEXT, created_at=NOW - timedelta(days=29))
+        )
+    assert personaldata.apply_retention_everywhere(services, now=NOW) == {tenant_id: 1}
+    with services.sessions() as session:
+        kept = session.execute(select(Message.dedupe_key, Message.phone, Message.body)).all()
+    assert sorted(kept) == [("new", OTHER, OTHER_TEXT), ("old", "", "")]
+    # Nothing older is left to blank: the next run does nothing.
+    assert personaldata.apply_retention_everywhere(services, now=NOW) == {}

@@ -6,6 +6,7 @@ import { STATUS_COLORS, chartDays, costText, isoDay, shortTime, type ChartDay } 
 import type { DayCount, LogPage, Metadata } from "../types";
 import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
 import { MessageDrawer } from "./MessageDrawer";
+import { PersonalData } from "./PersonalData";
 
 interface Filters {
   from: string;
@@ -213,6 +214,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
           <input style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} type="search" name="q" placeholder="+48 601… or #1042" value={filters.q} onChange={(e) => set({ q: e.target.value })} />
         </label>
       </Box>
+      <PersonalData onErased={load} />
       {error && <ErrorBanner message={error} onRetry={load} />}
       {days.length > 0 && <Chart days={days} />}
       {loading && <Spinner label="Loading messages…" />}

@@ -94,8 +94,11 @@ def _number_from_body() -> str:
     raw = json_body().get("phone")
     if not isinstance(raw, str) or not raw.strip():
         raise BadRequest("phone must be a phone number", details={"phone": "required"})
-    config = ConfigStore(services()).load(current_user().tenant)
     try:
+        if raw.strip().startswith("+"):
+            # International already: no need to ask Saleor for the default country.
+            return normalise(raw, None)
+        config = ConfigStore(services()).load(current_user().tenant)
         return normalise(raw, config.settings.default_country)
     except InvalidPhoneNumber as exc:
         raise InvalidConfiguration(exc.message, details={"phone": exc.message}) from None
