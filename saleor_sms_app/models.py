@@ -157,8 +157,9 @@ class Message(Base):
 
 
 #: Columns the message log sorts by, and whether they may be NULL. Each has an
-#: index ``(tenant_id, column, created_at, id)`` (migration 0004): a page sorted
-#: or filtered by it is a range read. A nullable column is indexed, sorted and
+#: index ``(tenant_id, column, created_at, id)`` and one ``(tenant_id, status,
+#: column, created_at, id)`` (migration 0004): a page sorted or filtered by it,
+#: with or without one status, is a range read. A nullable column is indexed, sorted and
 #: filtered as ``coalesce(column, '')`` so a keyset never compares with NULL.
 LOG_SORT_COLUMNS: dict[str, bool] = {
     "event": False,
@@ -191,6 +192,16 @@ for _name in LOG_SORT_COLUMNS:
         Message.created_at,
         Message.id,
     )
+    if _name != "status":
+        # One status asked for, sorted by another column (failed, by reason).
+        Index(
+            f"ix_messages_log_status_{_name}",
+            Message.tenant_id,
+            Message.status,
+            log_sort_key(_name),
+            Message.created_at,
+            Message.id,
+        )
 
 
 class MessageAttempt(Base):

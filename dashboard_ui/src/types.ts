@@ -123,7 +123,7 @@ export interface MessageDetail {
 }
 export interface LogPage {
   rows: LogRow[];
-  /** At most 10,000: the log stops counting there (total_capped). */
+  /** At most 1,000: the log stops counting there (total_capped). */
   total: number;
   total_capped: boolean;
   page: number;

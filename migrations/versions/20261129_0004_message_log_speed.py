@@ -7,6 +7,10 @@ phone digits. This adds:
 * one index per column the log sorts by, ``(tenant_id, <column>, created_at,
   id)``, so a page is a range read whatever the sort (keyset paging walks it
   from the last row shown) and a filter on that column reads only its rows;
+  and ``(tenant_id, status, <column>, created_at, id)``, because one status
+  is the usual filter and correlates with the others (failed messages all
+  have a reason, skipped ones no provider): without it "failed, by reason"
+  walks past every delivered message first;
   nullable columns are indexed as ``coalesce(column, '')`` so the keyset never
   compares with NULL. They replace the two-column phone, order-number and
   created indexes, which are their prefixes.
@@ -118,6 +122,12 @@ def _sort_indexes() -> None:
             "messages",
             ["tenant_id", sa.text(expression), "created_at", "id"],
         )
+        if column != "status":
+            op.create_index(
+                f"ix_messages_log_status_{column}",
+                "messages",
+                ["tenant_id", "status", sa.text(expression), "created_at", "id"],
+            )
 
 
 def _backfill_counts(day: str) -> None:
@@ -266,6 +276,8 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS messages_search")
     for column in SORT_COLUMNS:
         op.drop_index(f"ix_messages_log_{column}", table_name="messages")
+        if column != "status":
+            op.drop_index(f"ix_messages_log_status_{column}", table_name="messages")
     op.drop_index("ix_messages_log_created", table_name="messages")
     for name, columns in OLD_INDEXES.items():
         op.create_index(name, "messages", columns)
