@@ -197,3 +197,14 @@ def test_reason_label_is_short(code: str | None, label: str | None) -> None:
 
     assert reason_label(code) == label
     assert label is None or len(label) <= MAX_LABEL_CHARS
+
+
+def test_the_log_opens_while_saleor_cannot_be_asked_for_names(
+    client: FlaskClient, auth: Headers, services: Services, failed_over: int, saleor: Any
+) -> None:
+    services.redis.flushdb()  # no cached configuration: it must come from Saleor
+    saleor.fail_next("/graphql/", status=503, times=20)
+    response = client.get("/api/dashboard/messages", headers=auth())
+    assert response.status_code == 200, response.get_json()
+    (row,) = response.get_json()["rows"]
+    assert (row["provider_id"], row["provider_name"]) == ("us", "us")

@@ -9,8 +9,13 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from saleor_sms_app import logcounts, logexport, logsearch, messagedetail, personaldata
 from saleor_sms_app.config.store import ConfigStore
-from saleor_sms_app.errors import BadRequest, InvalidConfiguration, InvalidPhoneNumber
-from saleor_sms_app.logrows import ProviderDirectory
+from saleor_sms_app.errors import (
+    BadRequest,
+    InvalidConfiguration,
+    InvalidPhoneNumber,
+    RetryableError,
+)
+from saleor_sms_app.logrows import NO_PROVIDERS, ProviderDirectory
 from saleor_sms_app.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
@@ -26,8 +31,17 @@ FULL_PHONE_PERMISSION = "MANAGE_ORDERS"
 
 
 def _providers() -> ProviderDirectory:
-    """The merchant's names for the providers (and their secrets, to redact answers)."""
-    config = ConfigStore(services()).load(current_user().tenant)
+    """The merchant's names for the providers (and their secrets, to redact answers).
+
+    The log must open even when the configuration cannot be read (Saleor slow
+    or down): providers are then shown by their ids, and answers as stored,
+    which were redacted when they were written.
+    """
+    try:
+        config = ConfigStore(services()).load(current_user().tenant)
+    except RetryableError as exc:
+        log.warning("message log without provider names: %s", exc.message)
+        return NO_PROVIDERS
     return ProviderDirectory.of(config)
 
 
