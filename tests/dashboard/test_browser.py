@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,82 +19,21 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from flask import Flask
-from werkzeug.wrappers import Request, Response
 
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
-from tests.dashboard.conftest import TokenFactory
-from tests.standin.saleor import SaleorStandin, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dashboard_ui" / "dist"
 #: The committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; ordinary runs
 #: write to test-artifacts/ so `make test` leaves the work tree clean.
 SCREENSHOTS = ROOT / (
     "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts/screenshots"
 )
-HOST_PAGE = (Path(__file__).parent / "host_page.html").read_text()
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def serve(app: Any) -> Iterator[str]:
-    server = serve_in_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not (DIST / "index.html").is_file():
-        pytest.fail("the dashboard page is not built: run the tests with `make test`")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"], args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def served_app(app: Flask, services: Services) -> Iterator[str]:
-    services.settings = services.settings.with_overrides(dashboard_dist=DIST)
-    yield from serve(app)
-
-
-@pytest.fixture
-def dashboard(
-    served_app: str, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
-) -> Iterator[dict[str, Any]]:
-    """The host page's origin (``localhost``) with a tenant installed at the loopback Saleor."""
-
-    def host(environ: Any, start_response: Any) -> Any:
-        request = Request(environ)
-        if request.path == "/token":
-            token = make_token(ttl=int(request.args.get("ttl", "300")))
-            return Response(token)(environ, start_response)
-        return Response(HOST_PAGE, mimetype="text/html")(environ, start_response)
-
-    for base in serve(host):
-        yield {
-            "host": base.replace("127.0.0.1", "localhost"),
-            "app_url": served_app + "/app",
-            "saleor": saleor,
-            "tenant_id": tenant_id,
-        }
+# The browser, the served page and the host page are fixtures in conftest.py,
+# shared with test_browser_log.py (one Chromium per session).
 
 
 def seed_log(services: Services, tenant_id: int) -> None:

@@ -1,6 +1,6 @@
 """The message log's drawer and personal-data panel in headless Chromium, light and dark.
 
-Same real parts as ``test_browser.py`` (its fixtures and helpers): the built
+Same real parts as ``test_browser.py`` (the fixtures in conftest.py, its helpers): the built
 page inside the host page that plays the Saleor Dashboard, the Flask app and
 the loopback Saleor over loopback HTTP.
 """
@@ -17,15 +17,9 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
-from tests.dashboard import test_browser as base
 from tests.dashboard.test_browser import inner, open_dashboard, shot
 
 pytestmark = pytest.mark.browser
-
-# test_browser.py's fixtures, by name (one Chromium per session, the served page).
-browser = base.browser
-served_app = base.served_app
-dashboard = base.dashboard
 
 
 def seed_failed_over(services: Services, tenant_id: int) -> int:
