@@ -165,7 +165,7 @@ def main() -> None:
         started = time.perf_counter()
         upgrade(url)
         print(
-            f"migration 0004 (indexes, per-day counts, text index) on them: "
+            f"migration 0007 (indexes, per-day counts, text index) on them: "
             f"{time.perf_counter() - started:.1f} s"
         )
         engine = make_engine(url)

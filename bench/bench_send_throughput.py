@@ -36,15 +36,15 @@ from redis import Redis  # noqa: E402
 from saleor_sms_app.config.model import AppConfig  # noqa: E402
 from saleor_sms_app.config.store import ConfigStore, cache_key  # noqa: E402
 from saleor_sms_app.db import session_scope  # noqa: E402
-from saleor_sms_app.migrate import upgrade  # noqa: E402
-from saleor_sms_app.models import MessageStatus, RecipientType  # noqa: E402
-from saleor_sms_app.saleor.tenants import save_tenant  # noqa: E402
-from saleor_sms_app.sending import (  # noqa: E402
+from saleor_sms_app.messages.log import insert_message  # noqa: E402
+from saleor_sms_app.messages.send_jobs import (  # noqa: E402
     SEND_BATCH_SIZE,
     enqueue_send,
     enqueue_sends,
-    insert_message,
 )
+from saleor_sms_app.migrate import upgrade  # noqa: E402
+from saleor_sms_app.models import MessageStatus, RecipientType  # noqa: E402
+from saleor_sms_app.saleor.tenants import save_tenant  # noqa: E402
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.providers.conftest import generic_config  # noqa: E402
@@ -123,6 +123,8 @@ def main() -> int:
             "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
             "DATA_DIR": str(tmp),
             "LOG_LEVEL": "WARNING",
+            # The stand-in providers listen on loopback (refused by default: egress.py).
+            "ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.0/8",
         }
         for _ in range(100):
             try:

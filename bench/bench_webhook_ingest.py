@@ -15,8 +15,8 @@ routes of the same server, one after the other:
   checks, and the ``SET NX`` + enqueue script).
 
 That pair runs once per server configuration (``BENCH_SERVERS``; by default
-the production settings of ``saleor_sms_app/gunicorn_conf.py``, then granian
-through ``scripts/web-granian.sh`` with 4 workers; also ``gthread:2x4``,
+gunicorn with ``saleor_sms_app/gunicorn_conf.py`` as it is, then granian
+through ``scripts/web-granian.sh`` (the Procfile's ``web``) with 4 workers; also ``gthread:2x4``,
 ``sync:cores`` and the like), each on a flushed Redis with the same deliveries,
 and each prints its server, processes, threads and whether connections persist.
 wrk keeps connections open whenever the server lets it, as Saleor's webhook
@@ -234,15 +234,15 @@ def report(label: str, r: dict[str, Any], web_cpu: float, redis_cpu: float, swit
 def server_configs() -> list[tuple[str, list[str]]]:
     """The server configurations to compare: (label, gunicorn command-line overrides).
 
-    ``production`` is ``saleor_sms_app/gunicorn_conf.py`` as it is; the others
+    ``gunicorn`` is ``saleor_sms_app/gunicorn_conf.py`` as it is; the others
     override the worker class, count and threads on top of it (same bind,
     timeout and keepalive). ``BENCH_SERVERS`` picks them, e.g.
-    ``production,sync:4,sync:cores,gthread:2x4,gthread:1x8``.
+    ``gunicorn,sync:4,sync:cores,gthread:2x4,gthread:1x8``.
     """
     configs: list[tuple[str, list[str]]] = []
-    for spec in os.environ.get("BENCH_SERVERS", "production,granian:4").split(","):
+    for spec in os.environ.get("BENCH_SERVERS", "gunicorn,granian:4").split(","):
         spec = spec.strip()
-        if spec == "production":
+        if spec == "gunicorn":
             configs.append((spec, []))
             continue
         if spec.startswith("granian"):
@@ -286,7 +286,8 @@ def describe(label: str, overrides: list[str], env: dict[str, str]) -> str:
     """Which worker class, processes and threads a configuration really runs."""
     if overrides[:1] == [GRANIAN]:
         return (
-            f"{label}: granian (scripts/web-granian.sh), {overrides[1]} processes, "
+            f"{label}: granian (scripts/web-granian.sh, the Procfile's web), "
+            f"{overrides[1]} processes, "
             "keep-alive (persistent connections, as Saleor's webhook client keeps them)"
         )
     import runpy

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
+from saleor_sms_app.observability import configure
 from saleor_sms_app.services import Services, set_services
 from saleor_sms_app.settings import Settings
 
@@ -16,9 +15,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or Services.build(settings)
     set_services(services)
 
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings, "web")
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
     app.extensions["sms_app"] = services
@@ -26,18 +23,28 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from saleor_sms_app.web import (
         dashboard,
         delivery_reports,
+        headers,
         health,
+        inbound,
         lifecycle,
+        links,
+        metrics,
         responses,
+        suppressions_api,
         webhooks,
     )
 
     responses.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(delivery_reports.bp)
+    app.register_blueprint(inbound.bp)
+    app.register_blueprint(links.bp)
     app.register_blueprint(dashboard.page)
     app.register_blueprint(dashboard.api)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(suppressions_api.api)
     # Saleor's webhooks skip Flask (the one hot path; see web/webhooks.py).
     app.wsgi_app = webhooks.WebhookReceiver(services, app.wsgi_app)  # type: ignore[method-assign]
     return app

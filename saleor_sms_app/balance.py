@@ -20,14 +20,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.config.model import ProviderConfig, ShopSettings
-from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.config.model import AppConfig, ProviderConfig, ShopSettings
+from saleor_sms_app.config.store import ConfigStore, load_provider
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import BalanceState, Message, MessageStatus, RecipientType, utcnow
 from saleor_sms_app.phones import staff_phone
 from saleor_sms_app.providers import build_provider
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.models import (
     Balance,
     BalanceNotSupported,
@@ -36,7 +37,6 @@ from saleor_sms_app.providers.models import (
 )
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
-from saleor_sms_app.sending import enqueue_send, insert_message
 from saleor_sms_app.services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,9 @@ class BalanceCheck:
     below_threshold: bool = False
     #: This check crossed the threshold and alerted the staff.
     alerted: bool = False
+    #: False when the provider has no balance to read (switched off, or no balance
+    #: API, as the sandbox); ``error`` then says which, in the merchant's words.
+    supported: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,34 +74,70 @@ def check_balances(services: Services, tenant_id: int) -> list[BalanceCheck]:
     if tenant is None or not tenant.is_installed:
         return []
     config = ConfigStore(services).load(tenant)
-    threshold = config.settings.low_balance_threshold
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
-    )
-    checks: list[BalanceCheck] = []
-    for provider in config.providers:
-        if not provider.enabled:
-            continue
-        try:
-            balance = build_provider(provider, context).balance()
-        except BalanceNotSupported:
-            continue
-        except (ProviderError, ProviderConfigError) as exc:
-            checks.append(BalanceCheck(provider.id, provider.type, None, error=str(exc)))
-            continue
-        below = threshold is not None and balance.amount < Decimal(str(threshold))
-        with session_scope(services.sessions) as session:
-            alerted = _remember(session, tenant_id, provider.id, balance, below)
-            if alerted:
-                _log_alerts(session, tenant_id, provider, balance, config.settings)
-        checks.append(
-            BalanceCheck(
-                provider.id, provider.type, balance, below_threshold=below, alerted=alerted
-            )
+    checks = [
+        check
+        for check in (
+            _check_one(services, tenant_id, config, provider)
+            for provider in config.providers
+            if provider.enabled
         )
+        if check.supported
+    ]
     if any(c.alerted for c in checks):
         _enqueue_alerts(services, tenant_id)
     return checks
+
+
+def check_provider_balance(services: Services, tenant_id: int, provider_id: str) -> BalanceCheck:
+    """One provider's balance for the dashboard's "Check balance" button.
+
+    Unlike :func:`check_balances` it answers for a provider that has no balance
+    too, saying why: switched off, or a provider without a balance API (the
+    sandbox is switched on and simply has none). Unknown provider → NotFound.
+    """
+    _tenant, config, provider = load_provider(services, tenant_id, provider_id)
+    if not provider.enabled:
+        return BalanceCheck(
+            provider.id,
+            provider.type,
+            None,
+            error="This provider is switched off; switch it on to read its balance.",
+            supported=False,
+        )
+    check = _check_one(services, tenant_id, config, provider)
+    if check.alerted:
+        _enqueue_alerts(services, tenant_id)
+    return check
+
+
+def _check_one(
+    services: Services, tenant_id: int, config: AppConfig, provider: ProviderConfig
+) -> BalanceCheck:
+    """Read one switched-on provider's balance, store it, log the alert on a new crossing."""
+    context = services.provider_context()
+    try:
+        adapter = build_provider(provider, context)
+    except ProviderConfigError as exc:
+        return BalanceCheck(provider.id, provider.type, None, error=str(exc))
+    try:
+        balance = adapter.balance()
+    except BalanceNotSupported:
+        return BalanceCheck(
+            provider.id,
+            provider.type,
+            None,
+            error=f"{adapter.label} has no balance to check.",
+            supported=False,
+        )
+    except (ProviderError, ProviderConfigError) as exc:
+        return BalanceCheck(provider.id, provider.type, None, error=str(exc))
+    threshold = config.settings.low_balance_threshold
+    below = threshold is not None and balance.amount < Decimal(str(threshold))
+    with session_scope(services.sessions) as session:
+        alerted = _remember(session, tenant_id, provider.id, balance, below)
+        if alerted:
+            _log_alerts(session, tenant_id, provider, balance, config.settings)
+    return BalanceCheck(provider.id, provider.type, balance, below_threshold=below, alerted=alerted)
 
 
 def _remember(

@@ -72,13 +72,6 @@ class QueueUnavailable(RetryableError):
     code = "queue_unavailable"
 
 
-class MessageStillSending(RetryableError):
-    """A delivery report that may be about a message whose send is still being
-    recorded: the provider is asked to send it again rather than told it is unknown."""
-
-    code = "message_still_sending"
-
-
 class PermanentError(SmsAppError):
     """The request or the data is wrong; retrying the same thing cannot help."""
 

@@ -40,6 +40,11 @@ EVENTS: tuple[SaleorEvent, ...] = (
     SaleorEvent("ORDER_REFUNDED", "OrderRefunded", "Order refunded (partly or fully)"),
     SaleorEvent("ORDER_FULLY_REFUNDED", "OrderFullyRefunded", "Order fully refunded"),
     SaleorEvent("FULFILLMENT_CREATED", "FulfillmentCreated", "Order shipped (fulfillment created)"),
+    SaleorEvent(
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+        "FulfillmentTrackingNumberUpdated",
+        "Tracking number added or changed",
+    ),
     SaleorEvent("APP_DELETED", "AppDeleted", "App uninstalled", for_rules=False),
     # Staff deleted a customer / a customer deleted their own account (both need
     # MANAGE_USERS, in the manifest's permissions).

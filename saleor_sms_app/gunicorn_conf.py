@@ -1,4 +1,13 @@
-"""Gunicorn settings for the web process (the Procfile's ``web``)."""
+"""Gunicorn settings, for running the web process on gunicorn instead of the Procfile's granian.
+
+Only behind a proxy that buffers whole requests (nginx and the like): a sync
+worker is held by every connection it accepts until the request has arrived,
+so a few idle connections (a browser's preconnects) leave no worker for a
+webhook. The Procfile's ``web`` is ``scripts/web-granian.sh``, which reads
+requests without a worker per connection and needs no proxy
+(``tests/test_web_servers.py`` holds 32 idle connections against it).
+``bench/bench_webhook_ingest.py`` measures both.
+"""
 
 import multiprocessing
 import os
@@ -19,3 +28,7 @@ timeout = 30
 # (this applies to other worker classes, which the bench passes on the command line).
 keepalive = 2
 accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+# Gunicorn 25+ opens a control socket for ``gunicornc`` in the home folder, one path
+# for every copy on the host (a second copy takes over the first one's). Nothing
+# here uses it.
+control_socket_disable = True

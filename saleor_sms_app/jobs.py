@@ -2,15 +2,19 @@
 
 The web process enqueues :func:`handle_webhook` by dotted path (see
 ``docs/ARCHITECTURE.md``, "Webhook → job"); it enqueues :func:`send_message`
-per logged message. Both find the process's services with :func:`get_services`,
-so a job can be run by hand (``python -c``) exactly as the worker runs it.
+per logged message; the worker enqueues :func:`sync_webhooks`. All find the
+process's services with :func:`get_services`, so a job can be run by hand
+(``python -c``) exactly as the worker runs it.
 """
 
 from __future__ import annotations
 
-from saleor_sms_app import sending
+from saleor_sms_app.balance import check_tenant_balances
 from saleor_sms_app.events import BY_NAME
+from saleor_sms_app.messages import composing, dispatching
+from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.personaldata import erase_customer
+from saleor_sms_app.saleor import webhook_sync
 from saleor_sms_app.services import get_services
 
 
@@ -20,10 +24,13 @@ def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: st
     Raises :class:`~saleor_sms_app.errors.SaleorUnavailable` when Saleor cannot
     be reached, so RQ retries the job with the ``Retry`` it was enqueued with.
     """
+    bind(event=event)
     if BY_NAME[event].erases_customer if event in BY_NAME else False:
         erase_customer(get_services(), saleor_api_url, payload)
         return []
-    return sending.process_event(get_services(), saleor_api_url, event, payload, dedupe_key).created
+    return composing.process_event(
+        get_services(), saleor_api_url, event, payload, dedupe_key
+    ).created
 
 
 def send_message(message_id: int) -> str:
@@ -31,7 +38,8 @@ def send_message(message_id: int) -> str:
 
     Raises on a temporary provider failure so RQ tries again with backoff.
     """
-    return sending.send_message(get_services(), message_id)
+    bind(message_id=message_id)
+    return dispatching.send_message(get_services(), message_id)
 
 
 def send_messages(message_ids: list[int]) -> dict[str, int]:
@@ -40,11 +48,18 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     A message that fails temporarily is handed to its own ``send_message`` job
     with the remaining retries; the batch itself fails only if it cannot run.
     """
-    return sending.send_messages(get_services(), message_ids)
+    return dispatching.send_messages(get_services(), message_ids)
 
 
 def check_balances(tenant_id: int) -> int:
     """Check one tenant's provider balances; how many crossed below the threshold."""
-    from saleor_sms_app.balance import check_tenant_balances
-
     return check_tenant_balances(tenant_id)
+
+
+def sync_webhooks(tenant_id: int) -> str:
+    """Bring one tenant's Saleor webhooks in line with this version's manifest; what happened.
+
+    Saleor not answering raises (RQ retries); Saleor refusing is logged with the
+    reason and returned, never raised (retrying the same request cannot help).
+    """
+    return webhook_sync.run_sync_job(get_services(), tenant_id)

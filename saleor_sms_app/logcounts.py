@@ -1,6 +1,6 @@
 """The log's chart: messages per day by status with cost, from a small table, not the rows.
 
-Triggers on ``messages`` (migration 0004) append a +1/-1 row to
+Triggers on ``messages`` (migration 0007) append a +1/-1 row to
 ``message_count_changes`` in the same transaction as every insert, status or
 price change and delete, whichever code path made it; :func:`fold_count_changes`
 (the worker's periodic maintenance) adds them into ``message_daily_counts``.

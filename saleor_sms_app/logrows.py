@@ -112,6 +112,7 @@ def message_row(
     return {
         "id": message.id,
         "created_at": iso_time(message.created_at),
+        "direction": message.direction,
         "event": message.event,
         "order_id": message.order_id,
         "order_number": message.order_number,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.links import clicks_by_message
 from saleor_sms_app.logrows import (
     NO_PROVIDERS,
     ProviderDirectory,
@@ -258,7 +259,7 @@ _TEXT_INDEX: dict[str, bool] = {}
 
 
 def has_text_index(session: Session) -> bool:
-    """Whether this SQLite database has the FTS5 trigram table (migration 0004 adds it
+    """Whether this SQLite database has the FTS5 trigram table (migration 0007 adds it
     where SQLite has the trigram tokenizer; PostgreSQL uses pg_trgm indexes instead)."""
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
@@ -393,6 +394,9 @@ def search_messages(
     more = len(found) > query.per_page
     found = found[: query.per_page]
     rows = [message_row(r[0], r[1], providers) for r in found]
+    clicks = clicks_by_message(session, tenant_id, [row["id"] for row in rows])
+    for row in rows:
+        row["clicks"] = clicks.get(row["id"], 0)
     next_cursor = cursor_after(query.sort, found[-1][2:]).encode() if more and found else None
     return LogPage(
         rows=rows,

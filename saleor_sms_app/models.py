@@ -53,6 +53,15 @@ class MessageStatus(enum.StrEnum):
     SKIPPED = "skipped"
     #: The provider accepted it but its fate is not known (no report, or an unknown report).
     UNKNOWN = "unknown"
+    #: An inbound text a customer sent to the shop (a reply, STOP, HELP).
+    RECEIVED = "received"
+
+
+class Direction(enum.StrEnum):
+    """Which way a logged text went: to a customer or staff, or from a customer."""
+
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
 
 
 class RecipientType(enum.StrEnum):
@@ -61,6 +70,8 @@ class RecipientType(enum.StrEnum):
     FIXED = "fixed"
     TEST = "test"
     MANUAL = "manual"
+    #: A "no rule for this event" row: the webhook texted nobody, and the log says why.
+    NOBODY = "nobody"
 
 
 class Tenant(Base):
@@ -81,6 +92,9 @@ class Tenant(Base):
     #: Random secret, encrypted, that authenticates provider callbacks without signatures.
     callback_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: ``<version>-<fingerprint>`` of the manifest whose webhooks Saleor was last brought in
+    #: line with (:mod:`saleor_sms_app.saleor.webhook_sync`); NULL: installed before it was kept.
+    webhooks_synced: Mapped[str | None] = mapped_column(String(100), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -115,6 +129,10 @@ class Message(Base):
     )
     #: Saleor event name (ORDER_CREATED ...), or TEST / MANUAL for messages sent by hand.
     event: Mapped[str] = mapped_column(String(64))
+    #: outbound (the app sent it) or inbound (a customer texted the shop's number).
+    direction: Mapped[str] = mapped_column(
+        String(8), default=Direction.OUTBOUND.value, server_default=Direction.OUTBOUND.value
+    )
     order_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     order_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -158,7 +176,7 @@ class Message(Base):
 
 #: Columns the message log sorts by, and whether they may be NULL. Each has an
 #: index ``(tenant_id, column, created_at, id)`` and one ``(tenant_id, status,
-#: column, created_at, id)`` (migration 0004): a page sorted or filtered by it,
+#: column, created_at, id)`` (migration 0007): a page sorted or filtered by it,
 #: with or without one status, is a range read. A nullable column is indexed, sorted and
 #: filtered as ``coalesce(column, '')`` so a keyset never compares with NULL.
 LOG_SORT_COLUMNS: dict[str, bool] = {
@@ -248,6 +266,35 @@ class DeliveryReport(Base):
     raw: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
 
 
+class PendingDeliveryReport(Base):
+    """A verified delivery report that arrived before its message's provider id was
+    recorded (a fast provider reports while the worker is still writing outcomes).
+
+    Kept at most an hour and at most a bounded number per tenant
+    (:mod:`saleor_sms_app.pending_reports`), and applied when the id is recorded,
+    so a provider that never re-sends a report does not lose it.
+    """
+
+    __tablename__ = "pending_delivery_reports"
+    __table_args__ = (
+        Index("ix_pending_reports_provider_message_id", "provider_message_id"),
+        Index("ix_pending_reports_reference", "reference"),
+        Index("ix_pending_reports_tenant_received", "tenant_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    #: The provider configuration the report URL named, and its type.
+    provider_id: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    #: Our own reference echoed back (SMSAPI ``idx``), when the report has one.
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The normalised report (:class:`DeliveryEvent` fields) and the merchant hint.
+    event: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
 class Suppression(Base):
     """A number the tenant must not text: opted out at a provider, or added by hand."""
 
@@ -309,6 +356,28 @@ class MessageCountChange(Base):
     currency: Mapped[str] = mapped_column(String(8))
     messages: Mapped[int] = mapped_column(Integer)
     cost: Mapped[Decimal] = mapped_column(Numeric(16, 5))
+
+
+class ShortLink(Base):
+    """A tracked link a message carries: ``<short base>/s/<code>`` → ``url``.
+
+    Only URLs the app put in a message have a row, so ``/s/<code>`` redirects
+    nowhere else (no open redirect). ``clicks`` counts every visit of the code;
+    a message's links say how often that message was clicked.
+    """
+
+    __tablename__ = "short_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class BalanceState(Base):

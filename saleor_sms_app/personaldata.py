@@ -32,7 +32,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, SmsAppError
 from saleor_sms_app.logrows import iso_time
-from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt, Suppression, Tenant
+from saleor_sms_app.models import (
+    DeliveryReport,
+    Message,
+    MessageAttempt,
+    PendingDeliveryReport,
+    ShortLink,
+    Suppression,
+    Tenant,
+)
 from saleor_sms_app.phones import metadata_dict, normalise
 from saleor_sms_app.services import Services
 
@@ -96,6 +104,9 @@ class Erased:
     attempts: int
     delivery_reports: int
     suppressions: int
+    #: Reports still waiting for their message, and tracked links, that named the number.
+    pending_reports: int = 0
+    short_links: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -103,6 +114,8 @@ class Erased:
             "attempts": self.attempts,
             "delivery_reports": self.delivery_reports,
             "suppressions": self.suppressions,
+            "pending_reports": self.pending_reports,
+            "short_links": self.short_links,
         }
 
 
@@ -124,7 +137,23 @@ def erase_number(session: Session, tenant_id: int, phone: str) -> Erased:
         session,
         delete(Suppression).where(Suppression.tenant_id == tenant_id, Suppression.phone.in_(forms)),
     )
-    return Erased(messages, attempts, reports, suppressions)
+    # A report still waiting for its message keeps the provider's normalised
+    # report, which can name the number: dropped, it would only ever be applied
+    # to a message just blanked. A tracked link's address is the merchant's, but
+    # a template may have put the customer's number in it: such links go (their
+    # code then answers 404), the others keep counting clicks.
+    pending = _changed(
+        session,
+        delete(PendingDeliveryReport).where(
+            PendingDeliveryReport.tenant_id == tenant_id,
+            _mentions(cast(PendingDeliveryReport.event, String), forms),
+        ),
+    )
+    links = _changed(
+        session,
+        delete(ShortLink).where(ShortLink.tenant_id == tenant_id, _mentions(ShortLink.url, forms)),
+    )
+    return Erased(messages, attempts, reports, suppressions, pending, links)
 
 
 def _blank_messages(session: Session, ids: Sequence[int]) -> int:
@@ -158,12 +187,21 @@ def export_number(session: Session, tenant_id: int, phone: str) -> dict[str, Any
     suppressions = session.scalars(
         select(Suppression).where(Suppression.tenant_id == tenant_id, Suppression.phone.in_(forms))
     )
+    pending = session.scalars(
+        select(PendingDeliveryReport)
+        .where(
+            PendingDeliveryReport.tenant_id == tenant_id,
+            _mentions(cast(PendingDeliveryReport.event, String), forms),
+        )
+        .order_by(PendingDeliveryReport.id)
+    )
     return {
         "phone": phone,
         "messages": [
             {
                 "id": m.id,
                 "created_at": iso_time(m.created_at),
+                "direction": m.direction,
                 "event": m.event,
                 "order_number": m.order_number,
                 "rule_name": m.rule_name,
@@ -197,6 +235,14 @@ def export_number(session: Session, tenant_id: int, phone: str) -> dict[str, Any
                 "report": json.loads(json.dumps(r.raw)) if r.raw is not None else None,
             }
             for r in reports
+        ],
+        "pending_delivery_reports": [
+            {
+                "received_at": iso_time(r.received_at),
+                "provider": r.provider,
+                "report": json.loads(json.dumps(r.event)),
+            }
+            for r in pending
         ],
         "do_not_text": [
             {"reason": s.reason, "source": s.source, "created_at": iso_time(s.created_at)}

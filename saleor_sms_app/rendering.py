@@ -30,6 +30,8 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from saleor_sms_app.errors import TemplateError
+from saleor_sms_app.links import LinkMaker, short_link, with_links
+from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.phones import find_customer_phone, metadata_dict
 from saleor_sms_app.segments import SegmentInfo, count_segments
 
@@ -84,6 +86,7 @@ def _build_environment() -> SandboxedEnvironment:
     env = _SmsEnvironment(undefined=StrictUndefined, autoescape=False, auto_reload=False)
     # cycler/joiner/lipsum are no use in an SMS and only widen the surface.
     env.globals = {"range": _capped_range, "dict": dict, "namespace": env.globals["namespace"]}
+    env.globals["short_link"] = short_link  # tracked links (saleor_sms_app.links)
     return env
 
 
@@ -156,14 +159,17 @@ def check_template(source: str) -> None:
     _check_names(names, _SAMPLE_CONTEXT)
 
 
-def render(source: str, context: Mapping[str, Any]) -> str:
-    """The message text, stripped; :class:`TemplateError` saying what is wrong and where."""
+def render(source: str, context: Mapping[str, Any], links: LinkMaker | None = None) -> str:
+    """The message text, stripped; :class:`TemplateError` saying what is wrong and where.
+
+    ``links`` makes the ``short_link`` helper's links (placeholders without one).
+    """
     template, names = _compile(source)
     _check_names(names, context)
     out: list[str] = []
     size = 0
     try:
-        for chunk in template.generate(dict(context)):
+        for chunk in template.generate(with_links(context, links)):
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS * 2:  # leave room for whitespace stripped below
                 raise _OutputTooLong
@@ -476,14 +482,26 @@ class Preview:
     problems: list[str] = field(default_factory=list)
 
 
-def preview(source: str, context: Mapping[str, Any] | None = None) -> Preview:
-    """Render for the editor: the text, what it costs in segments, and what is wrong."""
+def preview(
+    source: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    links: LinkMaker | None = None,
+    opt_out_line: str = "",
+) -> Preview:
+    """Render for the editor: the text, what it costs in segments, and what is wrong.
+
+    A marketing rule's preview passes the shop's ``opt_out_line``: it is part of
+    the text, so of the segments, too.
+    """
     problems: list[str] = []
     text = ""
     try:
-        text = render(source, sample_context() if context is None else context)
+        text = render(source, sample_context() if context is None else context, links)
     except TemplateError as exc:
         problems.append(exc.message)
+    if text:
+        text = with_opt_out(text, opt_out_line)
     if not problems and not text:
         problems.append("the message is empty")
     return Preview(text=text, segments=count_segments(text), problems=problems)

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from saleor_sms_app.crypto import SecretBox
 from saleor_sms_app.db import make_engine, make_session_factory
+from saleor_sms_app.egress import GuardedAdapter
+from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.settings import Settings
 
 #: The one RQ queue: webhook processing and sends share it, ordered by arrival.
@@ -33,8 +35,10 @@ class Services:
     redis: Redis
     queue: Queue
     secret_box: SecretBox
-    #: Shared HTTP session (connection pooling) for Saleor and provider calls.
+    #: Shared HTTP session (connection pooling) for Saleor calls.
     http: requests.Session
+    #: The same for provider calls, every connection checked by ``settings.provider_egress``.
+    provider_http: requests.Session
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -42,32 +46,51 @@ class Services:
         redis = Redis.from_url(
             settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
         )
-        http = requests.Session()
-        # What requests would otherwise read from the environment on every call.
-        http.trust_env = settings.http_proxy_from_environment
-        if settings.http_ca_bundle:
-            http.verify = settings.http_ca_bundle
-        # One session serves every tenant: a cookie one shop's provider (or a
-        # generic HTTP API with login sessions) sets must never ride along on
-        # another shop's request to the same host, so none is ever kept.
-        http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=50)
-        http.mount("http://", adapter)
-        http.mount("https://", adapter)
+        http = http_session(
+            settings, requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=50)
+        )
+        provider_http = http_session(
+            settings,
+            GuardedAdapter(settings.provider_egress, pool_connections=20, pool_maxsize=50),
+        )
         return cls(
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
             redis=redis,
-            queue=Queue(QUEUE_NAME, connection=redis),
+            queue=Queue(QUEUE_NAME, connection=redis, default_timeout=settings.job_timeout),
             secret_box=SecretBox(settings.secret_keys),
             http=http,
+            provider_http=provider_http,
+        )
+
+    def provider_context(self) -> ProviderContext:
+        """What provider adapters get: the guarded session and the sandbox outbox."""
+        return ProviderContext(
+            session=self.provider_http, sandbox_outbox=self.settings.sandbox_outbox
         )
 
     def close(self) -> None:
         self.http.close()
+        self.provider_http.close()
         self.redis.close()
         self.engine.dispose()
+
+
+def http_session(settings: Settings, adapter: requests.adapters.HTTPAdapter) -> requests.Session:
+    """A pooled session over ``adapter`` that honours the settings' proxy and CA bundle."""
+    http = requests.Session()
+    # What requests would otherwise read from the environment on every call.
+    http.trust_env = settings.http_proxy_from_environment
+    if settings.http_ca_bundle:
+        http.verify = settings.http_ca_bundle
+    # One session serves every tenant: a cookie one shop's provider (or a
+    # generic HTTP API with login sessions) sets must never ride along on
+    # another shop's request to the same host, so none is ever kept.
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    http.mount("http://", adapter)
+    http.mount("https://", adapter)
+    return http
 
 
 _lock = threading.Lock()

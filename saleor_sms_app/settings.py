@@ -8,6 +8,7 @@ bad deployment in one go instead of one restart per mistake.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from saleor_sms_app.egress import EgressPolicy, parse_networks
 from saleor_sms_app.errors import ConfigurationError
 
 #: Admits only Saleors on this machine: safe for development, useless for a
@@ -29,12 +31,46 @@ DEFAULT_MAX_WEBHOOK_BYTES = 512 * 1024
 #: Messages one worker process hands to providers at the same time.
 DEFAULT_SEND_CONCURRENCY = 8
 
+#: Seconds a job may run before RQ stops it (RQ's own default); also how long a
+#: job whose worker died stays "started" before RQ retries it (see worker.py).
+DEFAULT_JOB_TIMEOUT = 180
+#: Seconds a message may stay ``sending`` before the worker's maintenance
+#: counts it as interrupted (``unknown``): longer than a job may run.
+DEFAULT_SEND_LOCK_SECONDS = 300
+
 #: The variables through which ``requests`` takes proxies from the environment.
 PROXY_VARIABLES = tuple(
     name
     for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
     for name in (base, base.upper())
 )
+
+
+#: Host-name suffixes that only a local network resolves (RFC 6761, RFC 6762,
+#: RFC 8375, and the ``.internal`` names cloud platforms give private addresses).
+LOCAL_ONLY_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".localdomain")
+
+
+def host_is_public(host: str) -> bool:
+    """Whether ``host`` (a URL's host name or address literal) is reachable from the internet."""
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        # A numeric host that is not a dotted quad (``127.1``) is still an address
+        # to a resolver; never call it public.
+        numeric = all(part.isdigit() for part in host.split("."))
+        return (
+            not numeric
+            and host != "localhost"
+            and "." in host
+            and not host.endswith(LOCAL_ONLY_SUFFIXES)
+        )
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global
 
 
 @dataclass(frozen=True)
@@ -54,24 +90,53 @@ class Settings:
     dashboard_dist: Path = Path(__file__).resolve().parent.parent / "dashboard_ui" / "dist"
     log_level: str = "INFO"
     send_concurrency: int = DEFAULT_SEND_CONCURRENCY
+    job_timeout: int = DEFAULT_JOB_TIMEOUT
+    send_lock_seconds: int = DEFAULT_SEND_LOCK_SECONDS
     #: Whether outgoing HTTP must honour proxy variables of the environment.
     #: ``requests`` looks them up on every call (about half a millisecond with
     #: a large environment), so it only does when one of them is set.
     http_proxy_from_environment: bool = False
     #: The CA bundle ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` name, read once.
     http_ca_bundle: str | None = None
+    #: ``text`` (one readable line) or ``json`` (one JSON object a line, with
+    #: tenant, event, message and job ids) for the app's log lines.
+    log_format: str = "text"
+    #: Bearer token ``/metrics`` requires; None switches the endpoint off.
+    metrics_token: str | None = field(default=None, repr=False)
+    #: prometheus_client's shared folder for web and worker processes (it reads
+    #: ``PROMETHEUS_MULTIPROC_DIR`` itself; checked here so a bad one stops the start).
+    prometheus_multiproc_dir: Path | None = None
+    #: Errors go to Sentry when set (needs the ``sentry`` extra).
+    sentry_dsn: str | None = field(default=None, repr=False)
+    #: Base of tracked links (``<base>/s/<code>``): ``SHORT_LINK_URL``, a shorter
+    #: domain the operator points at this app, else empty for ``APP_URL``.
+    short_link_url: str = ""
+
+    @property
+    def short_link_base(self) -> str:
+        """Where tracked links start; ``/s/<code>`` follows."""
+        return self.short_link_url or self.app_url
+
+    #: Where provider calls may go (``ALLOW_PRIVATE_PROVIDER_URLS``; see egress.py).
+    provider_egress: EgressPolicy = field(default_factory=EgressPolicy)
+    #: Origins besides the Saleor API's own from which the dashboard may frame
+    #: the page (``ALLOWED_DASHBOARD_ORIGINS``, matched entirely); see web/headers.py.
+    allowed_dashboard_origins: re.Pattern[str] | None = None
 
     @property
     def app_url_is_public(self) -> bool:
-        """Whether providers on the internet could reach our callbacks."""
-        host = urlsplit(self.app_url).hostname or ""
-        return not (
-            host in {"localhost", "::1"}
-            or host.startswith("127.")
-            or host.endswith(".local")
-            or host.startswith("10.")
-            or host.startswith("192.168.")
-        )
+        """Whether providers on the internet could reach our callbacks.
+
+        An address literal is judged by :mod:`ipaddress`'s own classification
+        (``is_global``): private, shared, link-local, loopback, unique-local,
+        documentation and unspecified ranges are not reachable from a provider,
+        and an IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+        A host name is public unless it is one only a local network resolves
+        (``localhost``, a name without a dot, or a local-only suffix); the app
+        does not look names up, since the answer here may differ from the
+        provider's.
+        """
+        return host_is_public(urlsplit(self.app_url).hostname or "")
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests and benchmarks use this)."""
@@ -90,6 +155,16 @@ class Settings:
             problems.append("APP_URL is missing: set it to the public base URL of this app")
         elif urlsplit(app_url).scheme not in {"http", "https"} or not urlsplit(app_url).netloc:
             problems.append(f"APP_URL must be an http(s) URL, got {app_url!r}")
+
+        short_link_url = env.get("SHORT_LINK_URL", "").strip().rstrip("/")
+        if short_link_url and (
+            urlsplit(short_link_url).scheme not in {"http", "https"}
+            or not urlsplit(short_link_url).netloc
+            or urlsplit(short_link_url).path not in ("", "/")
+        ):
+            problems.append(
+                f"SHORT_LINK_URL must be an http(s) URL without a path, got {short_link_url!r}"
+            )
 
         port = 8000
         raw_port = env.get("PORT", "8000")
@@ -158,9 +233,57 @@ class Settings:
                 f"SEND_CONCURRENCY must be a whole number from 1 to 64, got {raw_concurrency!r}"
             )
 
+        provider_egress = EgressPolicy()
+        try:
+            provider_egress = EgressPolicy(
+                parse_networks(env.get("ALLOW_PRIVATE_PROVIDER_URLS", ""))
+            )
+        except ValueError as exc:
+            problems.append(f"ALLOW_PRIVATE_PROVIDER_URLS must list IP networks: {exc}")
+
+        dashboard_origins = None
+        if env.get("ALLOWED_DASHBOARD_ORIGINS", "").strip():
+            try:
+                dashboard_origins = re.compile(env["ALLOWED_DASHBOARD_ORIGINS"].strip())
+            except re.error as exc:
+                problems.append(
+                    f"ALLOWED_DASHBOARD_ORIGINS is not a valid regular expression: {exc}"
+                )
+
+        # Shortened only by the chaos suite (tests/chaos), so that a killed
+        # worker's job and messages are recovered in seconds, not minutes.
+        job_timeout = _whole_seconds(env, "JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT, problems)
+        send_lock = _whole_seconds(env, "SEND_LOCK_SECONDS", DEFAULT_SEND_LOCK_SECONDS, problems)
+        if send_lock <= job_timeout:
+            problems.append(
+                f"SEND_LOCK_SECONDS ({send_lock}) must be longer than JOB_TIMEOUT ({job_timeout}): "
+                "a message still being sent would be marked unknown"
+            )
+
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+        log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+        if log_format not in {"text", "json"}:
+            problems.append(f"LOG_FORMAT must be text or json, got {log_format!r}")
+
+        metrics_token = env.get("METRICS_TOKEN", "").strip() or None
+        if metrics_token is not None and len(metrics_token) < 16:
+            problems.append("METRICS_TOKEN must be at least 16 characters long")
+
+        multiproc_dir = None
+        if env.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+            multiproc_dir = Path(env["PROMETHEUS_MULTIPROC_DIR"].strip())
+            if not multiproc_dir.is_dir() or not os.access(multiproc_dir, os.W_OK):
+                problems.append(
+                    f"PROMETHEUS_MULTIPROC_DIR must be an existing writable folder, "
+                    f"got {str(multiproc_dir)!r}"
+                )
+
+        sentry_dsn = env.get("SENTRY_DSN", "").strip() or None
+        if sentry_dsn is not None and urlsplit(sentry_dsn).scheme not in {"http", "https"}:
+            problems.append("SENTRY_DSN must be the https:// DSN from your Sentry project")
 
         if problems:
             raise ConfigurationError(
@@ -179,12 +302,34 @@ class Settings:
             max_webhook_bytes=max_bytes,
             log_level=log_level,
             send_concurrency=send_concurrency,
+            job_timeout=job_timeout,
+            send_lock_seconds=send_lock,
             http_proxy_from_environment=any(env.get(name) for name in PROXY_VARIABLES),
             http_ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
+            log_format=log_format,
+            metrics_token=metrics_token,
+            prometheus_multiproc_dir=multiproc_dir,
+            sentry_dsn=sentry_dsn,
+            short_link_url=short_link_url,
+            provider_egress=provider_egress,
+            allowed_dashboard_origins=dashboard_origins,
         )
         if env.get("DASHBOARD_DIST"):
             settings = settings.with_overrides(dashboard_dist=Path(env["DASHBOARD_DIST"]))
         return settings
+
+
+def _whole_seconds(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+    """A positive whole number of seconds from ``env[name]``, or ``default``; bad values noted."""
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+        if value < 1:
+            raise ValueError
+    except ValueError:
+        problems.append(f"{name} must be a whole number of seconds (1 or more), got {raw!r}")
+        return default
+    return value
 
 
 def generate_secret_key() -> str:

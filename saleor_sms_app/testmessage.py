@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from saleor_sms_app.config.model import ProviderConfig
-from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.config.store import load_provider
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery import callback_urls
-from saleor_sms_app.errors import BadRequest, InvalidConfiguration, NotFound
+from saleor_sms_app.egress import EgressPolicy, url_problems
+from saleor_sms_app.errors import BadRequest, InvalidConfiguration
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import MessageStatus, RecipientType
 from saleor_sms_app.phones import normalise
 from saleor_sms_app.providers import build_provider
@@ -29,9 +32,7 @@ from saleor_sms_app.providers.models import (
     ProviderConfigError,
     ProviderError,
 )
-from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
-from saleor_sms_app.sending import insert_message, record_outcome
 from saleor_sms_app.services import Services
 
 #: Longest test text accepted (ten concatenated GSM-7 parts).
@@ -71,22 +72,14 @@ def send_test_message(
     InvalidConfiguration with field messages); a provider refusal is *not* an
     exception but the answer the merchant asked for.
     """
-    tenant = get_tenant_by_id(services, tenant_id)
-    if tenant is None or not tenant.is_installed:
-        raise NotFound("this shop is not installed")
-    config = ConfigStore(services).load(tenant)
-    provider = config.provider(provider_id)
-    if provider is None:
-        raise NotFound(f"this shop has no provider {provider_id}")
+    tenant, config, provider = load_provider(services, tenant_id, provider_id)
     body = text.strip()
     if not body:
         raise BadRequest("the test message is empty")
     if len(body) > MAX_TEST_CHARS:
         raise BadRequest(f"the test message is longer than {MAX_TEST_CHARS} characters")
     phone = normalise(to, config.settings.staff_country)
-    context = ProviderContext(
-        session=services.http, sandbox_outbox=services.settings.sandbox_outbox
-    )
+    context = services.provider_context()
     try:
         build_provider(provider, context)
     except ProviderConfigError as exc:
@@ -148,7 +141,9 @@ def send_test_message(
     )
 
 
-def check_provider(config: ProviderConfig, context: ProviderContext) -> dict[str, Any]:
+def check_provider(
+    config: ProviderConfig, context: ProviderContext, egress: EgressPolicy | None = None
+) -> dict[str, Any]:
     """The dashboard's "check settings": field problems, or whether the provider
     accepts the credentials (its balance call, which sends nothing and costs nothing).
 
@@ -159,6 +154,9 @@ def check_provider(config: ProviderConfig, context: ProviderContext) -> dict[str
         adapter = build_provider(config, context)
     except ProviderConfigError as exc:
         return {"ok": False, "fields": exc.fields, "error": str(exc)}
+    refused = url_problems(adapter.merchant_urls(config).items(), egress) if egress else {}
+    if refused:
+        return {"ok": False, "fields": refused, "error": "; ".join(refused.values())}
     try:
         balance = adapter.balance()
     except BalanceNotSupported:

@@ -13,11 +13,21 @@ through RQ's started registry, retries and failed registry exactly as before.
 
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
-(:func:`saleor_sms_app.sending.release_stale_sends`) and adds the message log's
-pending count changes into its per-day counts
-(:func:`saleor_sms_app.logcounts.fold_pending_counts`), and applies each shop's
-message retention (:func:`saleor_sms_app.personaldata.apply_retention_everywhere`;
-until the durable scheduler exists, this is where periodic work runs).
+(:func:`saleor_sms_app.messages.dispatching.release_stale_sends`, after
+``SEND_LOCK_SECONDS``), drops delivery reports that waited an hour for their
+message (:mod:`saleor_sms_app.pending_reports`), settles ``unknown`` sends
+where the provider can tell (:mod:`saleor_sms_app.settling`), adds the message
+log's pending count changes into its per-day counts
+(:func:`saleor_sms_app.logcounts.fold_pending_counts`), applies each shop's
+message retention (:func:`saleor_sms_app.personaldata.apply_retention_everywhere`)
+and queues a webhook sync for every shop whose Saleor webhooks predate this
+version's manifest (:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
+
+A job whose worker died (SIGKILL, out of memory) stays in RQ's started registry
+until its heartbeat expires, then RQ's maintenance retries it. RQ gives a
+non-forking worker's job its timeout plus 60 s; here the grace is at most the
+timeout itself, so that with a short ``JOB_TIMEOUT`` (the chaos suite) a killed
+job is retried in seconds. With the default timeout (180 s) nothing changes.
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between the worker's stand-alone heartbeats (RQ sends ~3 per job).
 HEARTBEAT_EVERY_SECONDS = 10.0
+#: What RQ adds to a non-forking worker's job timeout before the job counts as abandoned.
+RQ_JOB_GRACE_SECONDS = 60
 
 
 class SmsWorker(SimpleWorker):
@@ -49,45 +61,108 @@ class SmsWorker(SimpleWorker):
                 return
         super().heartbeat(timeout, pipeline)
 
+    def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
+        timeout = job.timeout
+        if timeout is None or timeout < 0:
+            return int(super().get_heartbeat_ttl(job, working_time))
+        return int(timeout) + min(int(timeout), RQ_JOB_GRACE_SECONDS)
+
     def set_state(self, state: str, pipeline: Any = None) -> None:
         if pipeline is None and state == self._state:
             return
         super().set_state(state, pipeline)
 
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        # Every log line of the job carries its id (and what the job binds).
+        from saleor_sms_app.observability.logs import log_scope
+
+        with log_scope(job_id=job.id):
+            return bool(super().perform_job(job, queue, execution))
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         # Imported here: the worker class is loaded by RQ's CLI before the app.
-        from saleor_sms_app.sending import release_stale_sends
         from saleor_sms_app.services import get_services
 
-        try:
-            released = release_stale_sends(get_services())
-        except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
-            log.warning("could not check for interrupted sends", exc_info=True)
-            return
+        services = get_services()
+        run_sending_maintenance(services)
+        queue_webhook_syncs(services)
+
+
+#: One worker at a time settles unknown sends (each round asks providers).
+SETTLE_LOCK_SECONDS = 300
+
+
+def run_sending_maintenance(services: Any) -> None:
+    """What the worker checks besides RQ's own maintenance, each step on its own:
+    sends interrupted by a dead worker (marked ``unknown``), delivery reports that
+    waited an hour for their message (discarded), and ``unknown`` sends a provider
+    can settle (one worker at a time, under a Redis lock)."""
+    from saleor_sms_app.db import session_scope
+    from saleor_sms_app.messages.dispatching import release_stale_sends
+    from saleor_sms_app.pending_reports import discard_stale_reports
+    from saleor_sms_app.settling import settle_unknown_sends
+
+    try:
+        released = release_stale_sends(services, older_than=services.settings.send_lock_seconds)
         if released:
             log.warning("%s messages were interrupted while sending; marked unknown", released)
-        self._fold_log_counts()
-        self._apply_retention()
+    except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
+        log.warning("could not check for interrupted sends", exc_info=True)
+    try:
+        with session_scope(services.sessions) as session:
+            discard_stale_reports(session)
+    except Exception:  # noqa: BLE001
+        log.warning("could not discard stale delivery reports", exc_info=True)
+    try:
+        if services.redis.set("sms:settle-lock", "1", nx=True, ex=SETTLE_LOCK_SECONDS):
+            try:
+                settle_unknown_sends(services)
+            finally:
+                services.redis.delete("sms:settle-lock")
+    except Exception:  # noqa: BLE001
+        log.warning("could not settle unknown sends", exc_info=True)
+    fold_log_counts(services)
+    apply_retention(services)
 
-    def _fold_log_counts(self) -> None:
-        from saleor_sms_app.logcounts import fold_pending_counts
-        from saleor_sms_app.services import get_services
 
-        try:
-            folded = fold_pending_counts(get_services().sessions)
-        except Exception:  # noqa: BLE001 - the chart is exact without folding, only slower
-            log.warning("could not fold the message log's counts", exc_info=True)
-            return
-        if folded:
-            log.info("folded %s message count changes into the daily counts", folded)
+def fold_log_counts(services: Any) -> None:
+    """Adds the message log's pending count changes into its per-day counts."""
+    from saleor_sms_app.logcounts import fold_pending_counts
 
-    def _apply_retention(self) -> None:
-        from saleor_sms_app.models import utcnow
-        from saleor_sms_app.personaldata import apply_retention_everywhere
-        from saleor_sms_app.services import get_services
+    try:
+        folded = fold_pending_counts(services.sessions)
+    except Exception:  # noqa: BLE001 - the chart is exact without folding, only slower
+        log.warning("could not fold the message log's counts", exc_info=True)
+        return
+    if folded:
+        log.info("folded %s message count changes into the daily counts", folded)
 
-        try:
-            apply_retention_everywhere(get_services(), now=utcnow())
-        except Exception:  # noqa: BLE001 - retention waits for the next run
-            log.warning("could not apply the message retention", exc_info=True)
+
+def apply_retention(services: Any) -> None:
+    """Each shop's message retention (delete or blank old messages, in batches)."""
+    from saleor_sms_app.models import utcnow
+    from saleor_sms_app.personaldata import apply_retention_everywhere
+
+    try:
+        apply_retention_everywhere(services, now=utcnow())
+    except Exception:  # noqa: BLE001 - retention waits for the next run
+        log.warning("could not apply the message retention", exc_info=True)
+
+
+def queue_webhook_syncs(services: Any) -> None:
+    """Shops whose Saleor webhooks predate this version's manifest get a sync job.
+
+    Here rather than on a shop's first webhook or dashboard call: a worker
+    starts with every deploy, so every shop is brought up to date at once,
+    including those whose missing webhook is the only one they would get.
+    """
+    from saleor_sms_app.saleor.webhook_sync import enqueue_due_syncs
+
+    try:
+        queued = enqueue_due_syncs(services)
+    except Exception:  # noqa: BLE001 - the worker must keep running; the next pass tries again
+        log.warning("could not queue webhook syncs", exc_info=True)
+        return
+    if queued:
+        log.info("queued webhook syncs for %s shop(s)", queued)

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The web process on granian (a Rust HTTP server) instead of gunicorn: the same
-# app factory, for deployments that receive many webhooks. bench/bench_webhook_ingest.py
-# measures both side by side; the Procfile's `web` stays gunicorn.
+# The web process (the Procfile's `web`): the app factory on granian, a Rust HTTP
+# server. It reads requests on its own I/O threads and hands a Python worker only a
+# whole request, so idle or slow connections (a browser's preconnects, a scanner)
+# never hold a worker: no buffering proxy is needed in front, unlike gunicorn's
+# sync workers (saleor_sms_app/gunicorn_conf.py, the alternative behind such a
+# proxy). bench/bench_webhook_ingest.py measures both side by side.
 #
 #   web: scripts/web-granian.sh
 #
-# HOST, PORT and WEB_CONCURRENCY (worker processes, default 2 per core) as for
-# gunicorn. One Python thread per worker, like a gunicorn sync worker: more only
-# fight over the interpreter lock (measured 1,900 vs 2,003 webhooks/s with 4 workers).
+# HOST (default 0.0.0.0, where a platform routes; `make run` passes 127.0.0.1),
+# PORT and WEB_CONCURRENCY (worker processes, default 2 per core). No control
+# socket or other per-user file: copies on one host share nothing.
+# One Python thread per worker, like a gunicorn sync worker: more only fight over
+# the interpreter lock (measured 1,900 vs 2,003 webhooks/s with 4 workers).
 # Access logs stay off: delivery-report URLs carry a tenant secret.
 # Ctrl-C signals every worker as well as the main process, and granian 2.8 then
 # waits forever for a worker that got the signal twice (seen with 4 workers):

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -38,6 +39,15 @@ DATA_DIR = ROOT / "tests" / "data"
 #: The real Saleor 3.23.28 GraphQL schema, kept beside the app's documents as Saleor's apps do.
 SCHEMA_PATH = ROOT / "graphql" / "schema.graphql"
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def procfile(name: str) -> list[str]:
+    """A process's command from the Procfile, as a platform would run it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        key, _, command = line.partition(":")
+        if key.strip() == name:
+            return shlex.split(command)
+    raise AssertionError(f"the Procfile has no {name} process")
 
 
 def free_port() -> int:
@@ -137,6 +147,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
+#: What the test settings allow provider calls to reach (the stand-ins).
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1"
+
+
 @pytest.fixture
 def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
     return Settings.from_env(
@@ -147,6 +161,9 @@ def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
             "DATABASE_URL": database_url,
             "DATA_DIR": str(tmp_path / "data"),
             "SMS_SANDBOX_OUTBOX": str(tmp_path / "outbox.jsonl"),
+            # The provider stand-ins listen on loopback; tests of the egress
+            # policy itself build settings without this (tests/security/).
+            "ALLOW_PRIVATE_PROVIDER_URLS": LOOPBACK_NETWORKS,
         }
     )
 

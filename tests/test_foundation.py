@@ -53,6 +53,18 @@ def test_send_concurrency_must_be_a_sensible_whole_number(raw: str) -> None:
     assert Settings.from_env(BASE_ENV).send_concurrency == 8
 
 
+def test_job_timeout_and_send_lock_are_whole_seconds_and_in_order() -> None:
+    defaults = Settings.from_env(BASE_ENV)
+    assert (defaults.job_timeout, defaults.send_lock_seconds) == (180, 300)
+    short = Settings.from_env({**BASE_ENV, "JOB_TIMEOUT": "10", "SEND_LOCK_SECONDS": "15"})
+    assert (short.job_timeout, short.send_lock_seconds) == (10, 15)
+    with pytest.raises(ConfigurationError, match="JOB_TIMEOUT must be a whole number"):
+        Settings.from_env({**BASE_ENV, "JOB_TIMEOUT": "0"})
+    # A message still being sent within its job must never count as interrupted.
+    with pytest.raises(ConfigurationError, match=r"SEND_LOCK_SECONDS \(60\) must be longer"):
+        Settings.from_env({**BASE_ENV, "JOB_TIMEOUT": "60", "SEND_LOCK_SECONDS": "60"})
+
+
 def test_outgoing_http_honours_proxy_variables_only_when_set() -> None:
     from saleor_sms_app.services import Services
 
@@ -173,3 +185,52 @@ def test_healthz_is_503_when_redis_is_down(app, services) -> None:  # type: igno
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"].startswith("error")
+
+
+@pytest.mark.parametrize(
+    "app_url",
+    [
+        "http://localhost:8000",
+        "http://app.localhost:8000",
+        "http://127.0.0.1:8000",
+        "http://127.1:8000",
+        "http://10.1.2.3",
+        "http://172.16.0.1",  # 172.16.0.0/12, first and last block
+        "http://172.31.255.254",
+        "http://192.168.1.10",
+        "http://169.254.169.254",  # link-local (cloud metadata)
+        "http://100.64.0.1",  # shared address space (carrier-grade NAT)
+        "http://0.0.0.0:8000",
+        "http://192.0.2.5",  # documentation
+        "http://[::1]:8000",
+        "http://[::]:8000",
+        "http://[fc00::1]",  # unique-local fc00::/7, both halves
+        "http://[fd12:3456::1]",
+        "http://[fe80::1]",
+        "http://[::ffff:127.0.0.1]:8000",  # IPv4-mapped loopback
+        "http://[::ffff:10.0.0.1]",
+        "http://[::ffff:172.16.0.1]",
+        "http://sms-app",  # a name without a dot: only a local network resolves it
+        "http://printer.local",
+        "http://web.internal:8000",
+        "http://box.home.arpa",
+    ],
+)
+def test_addresses_providers_cannot_reach_are_not_public(app_url: str) -> None:
+    assert not Settings.from_env({**BASE_ENV, "APP_URL": app_url}).app_url_is_public
+
+
+@pytest.mark.parametrize(
+    "app_url",
+    [
+        "https://sms.example.com",
+        "https://abc123.ngrok-free.app",
+        "http://8.8.8.8",
+        "http://172.32.0.1",  # just past 172.16.0.0/12
+        "http://172.15.255.255",  # just before it
+        "https://[2606:4700::1111]",
+        "http://[::ffff:8.8.8.8]",
+    ],
+)
+def test_addresses_on_the_internet_are_public(app_url: str) -> None:
+    assert Settings.from_env({**BASE_ENV, "APP_URL": app_url}).app_url_is_public

@@ -137,10 +137,11 @@ def old_database(tmp_path: Any) -> Iterator[str]:
     yield from _fresh_database(tmp_path, admin_url)
 
 
-def test_0004_upgrades_a_log_full_of_messages_without_losing_one(old_database: str) -> None:
-    """The speed migration on a log written by the previous schema: every row stays, the
-    per-day counts equal a recount and the search index finds the old messages."""
-    upgrade(old_database, "0003")
+def test_0007_upgrades_a_log_full_of_messages_without_losing_one(old_database: str) -> None:
+    """The speed migration on a log written by the previous schema (outbound and inbound
+    rows): every row stays, the per-day counts equal a recount and the search index finds
+    the old messages."""
+    upgrade(old_database, "0005_webhook_sync_marker")
     engine = create_engine(old_database)
     now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     statuses = ["queued", "sent", "delivered", "failed", "skipped"]
@@ -150,7 +151,8 @@ def test_0004_upgrades_a_log_full_of_messages_without_losing_one(old_database: s
             "dedupe_key": f"old-{i}",
             "created_at": now - timedelta(hours=7 * i),
             "updated_at": now,
-            "event": "ORDER_CREATED" if i % 3 else "ORDER_FULFILLED",
+            "direction": "inbound" if i % 7 == 3 else "outbound",
+            "event": ("INBOUND" if i % 7 == 3 else "ORDER_CREATED") if i % 3 else "ORDER_FULFILLED",
             "order_number": None if i % 5 == 0 else str(900 + i),
             "recipient_type": "customer",
             "phone": f"+4860{i:07d}",

@@ -1,40 +1,34 @@
-"""The web process as it is deployed: the Procfile's gunicorn and the granian launcher.
+"""The web process as it is deployed: the Procfile's (granian) and gunicorn's.
 
 Each starts as its own process on loopback with the production settings, is
 installed by the Saleor stand-in over HTTP, and takes a signed webhook into
-the queue and refuses a forged one: the same app behind either server.
+the queue and refuses a forged one: the same app behind either server. The
+Procfile's also keeps answering while idle connections are held open.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from saleor_sms_app.services import Services
-from tests.conftest import TEST_SECRET_KEY, free_port
+from tests.conftest import TEST_SECRET_KEY, free_port, procfile
 from tests.standin.saleor import SaleorStandin
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def procfile_web() -> list[str]:
-    """The Procfile's ``web`` command, as a platform would run it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == "web":
-            return shlex.split(command)
-    raise AssertionError("the Procfile has no web process")
 
 
 @dataclass
@@ -43,43 +37,63 @@ class WebServer:
     process: subprocess.Popen[bytes]
 
 
-@pytest.fixture(params=["procfile-gunicorn", "granian"])
+@pytest.fixture(params=["procfile", "gunicorn"])
 def web_server(
     request: pytest.FixtureRequest, services: Services, tmp_path: Path
 ) -> Iterator[WebServer]:
+    env = process_env(services, tmp_path, WEB_CONCURRENCY="4", LOG_LEVEL="WARNING")
+    url = env["APP_URL"]
+    if request.param == "gunicorn":
+        command = [str(BIN / "gunicorn"), "--config", "saleor_sms_app/gunicorn_conf.py"]
+        command.append("saleor_sms_app.app:create_app()")
+    else:
+        command = procfile("web")
+    # Its own process group, as a terminal or a platform's process manager gives it.
+    with running(command, env, request.param) as server:
+        yield WebServer(url, server)
+
+
+def process_env(services: Services, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app process on a free loopback port, on the test's
+    Redis and database, with ``extra`` variables on top."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
+    return {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "APP_URL": url,
+        "APP_URL": f"http://127.0.0.1:{port}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "WEB_CONCURRENCY": "4",
         "SECRET_KEY": TEST_SECRET_KEY,
         "REDIS_URL": services.settings.redis_url,
         "DATABASE_URL": services.settings.database_url,
         "DATA_DIR": str(tmp_path / "data"),
-        "LOG_LEVEL": "WARNING",
+        # Where a server would put per-user files (gunicorn's control socket).
+        "HOME": str(tmp_path / "home"),
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        **extra,
     }
-    if request.param == "granian":
-        command = [str(ROOT / "scripts" / "web-granian.sh")]
-    else:
-        command = procfile_web()
-    # Its own process group, as a terminal or a platform's process manager gives it.
-    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], name: str, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A web process started in its own process group, once it answers ``/healthz``;
+    stopped (killed if it will not stop) afterwards."""
+    url = env["APP_URL"]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, **popen)
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert server.poll() is None, f"{request.param} exited with {server.returncode}"
+            assert server.poll() is None, f"{name} exited with {server.returncode}"
             try:
                 if requests.get(url + "/healthz", timeout=1).status_code == 200:
                     break
             except requests.RequestException:
                 pass
-            assert time.monotonic() < deadline, f"{request.param} did not answer /healthz"
+            assert time.monotonic() < deadline, f"{name} did not answer /healthz"
             time.sleep(0.1)
-        yield WebServer(url, server)
+        yield server
     finally:
         if server.poll() is None:
             server.terminate()
@@ -109,6 +123,12 @@ def test_the_deployed_web_process_installs_and_takes_signed_webhooks(
     assert services.queue.count == 1
 
 
+def test_no_control_socket_shared_between_copies(web_server: WebServer, tmp_path: Path) -> None:
+    """Two copies on one host must not share (and take over) one control socket: none is made."""
+    assert requests.get(web_server.url + "/healthz", timeout=5).status_code == 200
+    assert [p for p in tmp_path.rglob("*") if p.is_socket()] == []
+
+
 def test_ctrl_c_stops_the_web_process(web_server: WebServer) -> None:
     """Ctrl-C in a terminal signals the whole process group, workers included.
 
@@ -118,3 +138,50 @@ def test_ctrl_c_stops_the_web_process(web_server: WebServer) -> None:
     assert requests.get(web_server.url + "/healthz", timeout=5).status_code == 200
     os.killpg(web_server.process.pid, signal.SIGINT)
     assert web_server.process.wait(timeout=30) is not None
+
+
+#: Connections a browser's preconnects, a port scanner or a slow client hold open.
+IDLE_CONNECTIONS = 32
+
+
+@pytest.mark.parametrize("web_server", ["procfile"], indirect=True)
+def test_idle_connections_do_not_stall_the_web_process(
+    web_server: WebServer, saleor_standin: SaleorStandin, services: Services
+) -> None:
+    """32 connections that send nothing (or half a request) leave webhooks answered at once.
+
+    Sync workers each block on one such connection until it times out: four of
+    them stalled a signed webhook past Saleor's 18 s timeout and ``/healthz``
+    for 16 s. The Procfile's web process reads requests without a worker per
+    connection, so it needs no buffering proxy in front.
+    """
+    url = web_server.url
+    saleor_standin.install(url)
+    host, port = url.removeprefix("http://").split(":")
+    idle: list[socket.socket] = []
+    try:
+        for n in range(IDLE_CONNECTIONS):
+            conn = socket.create_connection((host, int(port)), timeout=5)
+            if n % 2:  # half of them start a request and never finish its headers
+                conn.sendall(b"POST /api/webhooks/order_created HTTP/1.1\r\nHost: x\r\n")
+            idle.append(conn)
+        started = time.monotonic()
+        accepted = saleor_standin.send_webhook(
+            url, "ORDER_CREATED", {"order": saleor_standin.make_order()}, timeout=5
+        )
+        webhook_seconds = time.monotonic() - started
+        assert accepted.status_code == 200 and accepted.json() == {"success": True}
+        assert webhook_seconds < 1.0, f"the webhook took {webhook_seconds:.2f} s"
+        started = time.monotonic()
+        health = requests.get(url + "/healthz", timeout=5)
+        health_seconds = time.monotonic() - started
+        assert health.status_code == 200
+        assert health_seconds < 0.5, f"/healthz took {health_seconds:.2f} s"
+        assert services.queue.count == 1
+        # The idle connections are still open and still served when they finish.
+        last = idle[-1]
+        last.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        assert last.recv(64).startswith(b"HTTP/1.1 ")
+    finally:
+        for conn in idle:
+            conn.close()

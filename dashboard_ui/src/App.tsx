@@ -2,15 +2,17 @@ import { Box, Text, useTheme } from "@saleor/macaw-ui";
 import { useEffect, useState } from "react";
 import { getJson } from "./api";
 import { appBridge, notify, waitForToken } from "./bridge";
+import { HANDSHAKE_GRACE_MS, isFramed, manifestUrlFor } from "./outside";
 import { MessageLog } from "./screens/MessageLog";
 import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
 import { Settings } from "./screens/Settings";
+import { Suppressions } from "./screens/Suppressions";
 import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-const TABS = ["Providers", "Rules", "Message log", "Settings"] as const;
+const TABS = ["Providers", "Rules", "Message log", "Suppressions", "Settings"] as const;
 type Tab = (typeof TABS)[number];
 
 // Storage can be denied to a third-party iframe (browser privacy settings): the
@@ -43,6 +45,32 @@ function useDashboardTheme() {
   }, [setTheme]);
 }
 
+/** What a page that got no handshake says: where it works and how to get there. */
+function OutsideDashboard() {
+  const framed = isFramed(window);
+  return (
+    <Box role="status" data-testid="outside-dashboard" padding={5} borderStyle="solid" borderWidth={1} borderColor="default1" borderRadius={4} style={{ maxWidth: 640 }}>
+      <Text as="h2" size={7} fontWeight="bold" marginBottom={3}>This page works inside the Saleor Dashboard</Text>
+      <Text as="p" size={3} marginBottom={3}>
+        {framed
+          ? "The page around this one did not introduce itself as a Saleor Dashboard, so it cannot show your shop's SMS settings."
+          : "It was opened on its own, so it does not know which shop you are signed in to."}
+      </Text>
+      <Text as="p" size={3} marginBottom={2}>To open it:</Text>
+      <Box as="ol" margin={0} paddingLeft={5} marginBottom={3}>
+        <li><Text size={3}>Sign in to your Saleor Dashboard.</Text></li>
+        <li><Text size={3}>Go to <b>Extensions</b> (called <b>Apps</b> in older Dashboards) and open <b>SMS notifications</b>.</Text></li>
+        <li>
+          <Text size={3}>
+            Not there yet? Choose <b>Add extension → Install from manifest</b> and paste <code data-testid="manifest-url">{manifestUrlFor(window.location.href)}</code>
+          </Text>
+        </li>
+      </Box>
+      <Text as="p" size={2} color="default2">This page keeps listening: if the Dashboard answers late, it carries on by itself.</Text>
+    </Box>
+  );
+}
+
 function Screens({ me, metadata }: { me: { email: string; can_configure: boolean }; metadata: Metadata }) {
   const [tab, setTab] = useState<Tab>(() => {
     const saved = remembered("sms-tab");
@@ -55,20 +83,25 @@ function Screens({ me, metadata }: { me: { email: string; can_configure: boolean
   };
   return (
     <>
-      <Box as="nav" display="flex" gap={1} marginBottom={5} borderBottomStyle="solid" borderBottomWidth={1} borderColor="default1" role="tablist">
-        {TABS.map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} className={"tab" + (tab === t ? " active" : "")} onClick={() => choose(t)}>
-            {t}
-          </button>
-        ))}
+      {/* The Dashboard already shows the app's name above the frame: the tabs come first. */}
+      <Box as="nav" display="flex" alignItems="center" gap={1} marginBottom={5} borderBottomStyle="solid" borderBottomWidth={1} borderColor="default1">
+        <Box display="flex" gap={1} role="tablist">
+          {TABS.map((t) => (
+            <button key={t} role="tab" aria-selected={tab === t} className={"tab" + (tab === t ? " active" : "")} onClick={() => choose(t)}>
+              {t}
+            </button>
+          ))}
+        </Box>
+        <Text size={2} color="default2" marginLeft="auto" data-testid="signed-in-as">{me.email}</Text>
       </Box>
-      {!me.can_configure && tab !== "Message log" && (
+      {!me.can_configure && tab !== "Message log" && tab !== "Suppressions" && (
         <ErrorBanner message="You can look but not change: saving needs the MANAGE_APPS permission in Saleor." />
       )}
       {config.error && !config.config && <ErrorBanner message={config.error} onRetry={config.reload} />}
       {tab === "Providers" && <Providers state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Rules" && <Rules state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Message log" && <MessageLog metadata={metadata} />}
+      {tab === "Suppressions" && <Suppressions canConfigure={me.can_configure} />}
       {tab === "Settings" && <Settings state={config} canConfigure={me.can_configure} />}
     </>
   );
@@ -79,6 +112,16 @@ export function App() {
   const [me, setMe] = useState<{ email: string; can_configure: boolean } | null>(null);
   const [metadata, setMetadata] = useState<Metadata | null>(null);
   const [error, setError] = useState("");
+  const [overdue, setOverdue] = useState(false);
+
+  useEffect(() => {
+    const timer = window.setTimeout(() => setOverdue(true), HANDSHAKE_GRACE_MS);
+    void waitForToken().then(() => {
+      window.clearTimeout(timer);
+      setOverdue(false);
+    });
+    return () => window.clearTimeout(timer);
+  }, []);
 
   useEffect(() => {
     (async () => {
@@ -96,13 +139,9 @@ export function App() {
   }, []);
 
   return (
-    <Box padding={6} backgroundColor="default1" className="app" style={{ minHeight: "100vh" }}>
-      <Box display="flex" justifyContent="space-between" alignItems="baseline" marginBottom={4}>
-        <Text as="h1" size={10} fontWeight="bold">SMS notifications</Text>
-        {me && <Text size={2} color="default2">{me.email}</Text>}
-      </Box>
+    <Box paddingX={6} paddingY={4} backgroundColor="default1" className="app" style={{ minHeight: "100vh" }}>
       {error && <ErrorBanner message={error} onRetry={() => window.location.reload()} />}
-      {!error && (!me || !metadata) && <Spinner label="Connecting to your Saleor…" />}
+      {!error && (!me || !metadata) && (overdue ? <OutsideDashboard /> : <Spinner label="Connecting to your Saleor…" />)}
       {me && metadata && <Screens me={me} metadata={metadata} />}
     </Box>
   );

@@ -13,17 +13,16 @@ export const appBridge = new AppBridge({
   autoNotifyReady: true,
 });
 
-/** Resolves with a token as soon as the dashboard has sent one. */
-export function waitForToken(timeoutMs = 15000): Promise<string> {
+/**
+ * Resolves with a token as soon as the dashboard has sent one. It waits as long
+ * as it takes: a page opened outside the Dashboard never gets one, and App says
+ * so after HANDSHAKE_GRACE_MS while still listening (a slow Dashboard may answer late).
+ */
+export function waitForToken(): Promise<string> {
   const current = appBridge.getState().token;
   if (current) return Promise.resolve(current);
-  return new Promise((resolve, reject) => {
-    const timer = window.setTimeout(() => {
-      unsubscribe();
-      reject(new Error("The Saleor dashboard did not hand over a token. Open the app from the dashboard."));
-    }, timeoutMs);
+  return new Promise((resolve) => {
     const unsubscribe = appBridge.subscribe("handshake", ({ token }) => {
-      window.clearTimeout(timer);
       unsubscribe();
       resolve(token);
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartDays, costText, fieldErrors, rebase } from "./format";
+import { chartDays, costText, fieldErrors, providerHeading, rebase, same } from "./format";
 
 describe("fieldErrors", () => {
   it("keeps the errors of one editor, relative to it", () => {
@@ -58,5 +58,25 @@ describe("rebase: my edits on top of what someone else saved", () => {
     const base = [rule("a", "A")];
     expect(rebase(base, base, [])).toEqual([]);
     expect(rebase(base, [rule("a", "A edited")], [])).toEqual([rule("a", "A edited")]);
+  });
+});
+
+describe("providerHeading", () => {
+  const sandbox = "Sandbox (writes to a file, sends nothing)";
+  it("shows the name once when it is the type's own name", () => {
+    expect(providerHeading("Sandbox", sandbox)).toEqual({ title: "Sandbox", kind: null });
+    expect(providerHeading("twilio", "Twilio")).toEqual({ title: "twilio", kind: null });
+    expect(providerHeading("", "Twilio")).toEqual({ title: "Twilio", kind: null });
+  });
+  it("keeps the type beside a name that does not say it", () => {
+    expect(providerHeading("Backup sandbox", sandbox)).toEqual({ title: "Backup sandbox", kind: sandbox });
+    expect(providerHeading("Twilio EU", "Twilio")).toEqual({ title: "Twilio EU", kind: "Twilio" });
+  });
+});
+
+describe("same", () => {
+  it("compares drafts by their data", () => {
+    expect(same({ a: [1, 2], b: null }, { a: [1, 2], b: null })).toBe(true);
+    expect(same({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
   });
 });

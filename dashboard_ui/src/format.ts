@@ -18,6 +18,7 @@ export const STATUS_COLORS: Record<string, string> = {
   unknown: "#c59a2d",
   skipped: "#8a6fd1",
   failed: "#d6453d",
+  received: "#1f8a8a",
 };
 
 export interface ChartDay {
@@ -66,7 +67,8 @@ export function shortTime(iso: string): string {
   return d.toISOString().slice(0, 16).replace("T", " ");
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Whether two plain values (a draft and what is saved) hold the same data. */
+export const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const hasIds = (v: unknown): v is { id: string }[] =>
   Array.isArray(v) && v.every((item) => isRecord(item) && typeof item.id === "string");
@@ -103,4 +105,16 @@ export function rebase<T>(base: T, mine: T, theirs: T): T {
     return merged as T;
   }
   return mine;
+}
+
+/**
+ * A provider's card heading: its name, and its type beside it only when the
+ * name does not already say it ("Sandbox" of type "Sandbox (writes to a file…)"
+ * shows once; "Backup sandbox" keeps the type, which the name does not name).
+ */
+export function providerHeading(name: string, typeLabel: string): { title: string; kind: string | null } {
+  const title = name.trim() || typeLabel;
+  const shortType = typeLabel.split(" (")[0].trim().toLowerCase();
+  const named = title.toLowerCase();
+  return { title, kind: named === typeLabel.toLowerCase() || named === shortType ? null : typeLabel };
 }

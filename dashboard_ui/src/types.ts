@@ -9,6 +9,7 @@ export interface ProviderField {
 export interface ProviderType {
   type: string;
   label: string;
+  receives_inbound: boolean;
   fields: ProviderField[];
 }
 export interface Token {
@@ -34,6 +35,7 @@ export interface ProviderConfig {
   secrets: Record<string, string>;
   secrets_set?: Record<string, boolean>;
   delivery_report_url?: string | null;
+  inbound_url?: string | null;
 }
 export interface Rule {
   id: string;
@@ -43,6 +45,8 @@ export interface Rule {
   conditions: { statuses: string[]; channels: string[] };
   recipients: { customer: boolean; staff: boolean; numbers: string[] };
   template: string;
+  /** Marketing texts end with the opt-out line of Settings; transactional ones do not. */
+  marketing?: boolean;
 }
 export interface ShopSettings {
   default_country: string;
@@ -54,6 +58,8 @@ export interface ShopSettings {
   /** Messages older than this many days are deleted or blanked (retention_mode). */
   retention_days: number;
   retention_mode: "delete" | "blank";
+  help_reply: string;
+  opt_out_line: string;
 }
 export interface AppConfig {
   schema_version: number;
@@ -66,6 +72,10 @@ export interface AppConfig {
 export interface LogRow {
   id: number;
   created_at: string;
+  /** outbound (the app sent it) or inbound (a customer texted the shop). */
+  direction: string;
+  /** Clicks on the message's tracked links. */
+  clicks: number;
   event: string;
   order_id: string | null;
   order_number: string | null;
@@ -144,4 +154,21 @@ export interface OrderSummary {
   created: string;
   customer_name: string;
   total: string;
+}
+export interface SuppressionRow {
+  phone: string;
+  reason: string;
+  source: string;
+  added_at: string;
+}
+export interface SuppressionPage {
+  rows: SuppressionRow[];
+  total: number;
+  page: number;
+  pages: number;
+}
+export interface ImportAnswer {
+  added: number;
+  already: number;
+  problems: { line: number; text: string; reason: string }[];
 }

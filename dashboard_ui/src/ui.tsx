@@ -122,3 +122,17 @@ export function Pill({ children, color }: { children: ReactNode; color?: string 
     </span>
   );
 }
+
+/** Below a paged table: how many in all, and Previous / Page n of m / Next. */
+export function Pager({ total, page, pages, onPage, testId }: { total: string; page: number; pages: number; onPage: (page: number) => void; testId: string }) {
+  return (
+    <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
+      <Text size={2} color="default2" data-testid={testId}>{total}</Text>
+      <Box display="flex" gap={2} alignItems="center">
+        <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => onPage(page - 1)}>Previous</Button>
+        <Text size={2}>Page {page} of {pages}</Text>
+        <Button size="small" variant="secondary" disabled={page >= pages} onClick={() => onPage(page + 1)}>Next</Button>
+      </Box>
+    </Box>
+  );
+}

@@ -9,9 +9,18 @@ text until staff numbers are entered; the log says so on every order.
 
 Rule ids are fixed so that messages logged before and after the merchant first
 saves the configuration share their de-duplication keys.
+
+Rules added to the defaults after merchants had saved configurations
+(:data:`ADDED_IN_V2`) reach those installs switched off through the
+configuration's migration (:func:`add_new_default_rules`): a merchant's saved
+rules are theirs, and a shop that never texted on refunds should not start
+doing so because the app was upgraded; the Rules screen shows the new ones
+ready to tick.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule
 
@@ -24,6 +33,18 @@ ORDER_CONFIRMATION = (
 ORDER_SHIPPED = (
     "{{ shop.name }}: your order {{ order.number }} is on its way."
     "{% if order.tracking_number %} Tracking number: {{ order.tracking_number }}{% endif %}"
+)
+TRACKING_NUMBER = (
+    "{{ shop.name }}: tracking number for your order {{ order.number }}: "
+    "{{ order.tracking_number }}"
+)
+ORDER_PAID = (
+    "{{ shop.name }}: we have received your payment for order {{ order.number }} "
+    "({{ order.total }}). Thank you!"
+)
+ORDER_REFUNDED = (
+    "{{ shop.name }}: we have refunded your order {{ order.number }}. "
+    "The money may take a few days to reach your account."
 )
 ORDER_CANCELLED = (
     "{{ shop.name }}: your order {{ order.number }} has been cancelled. "
@@ -47,27 +68,27 @@ def default_config() -> AppConfig:
             )
         ],
         rules=[
-            Rule(
-                id="customer-order-confirmation",
-                name="Customer: order confirmation",
-                event="ORDER_CREATED",
-                recipients=Recipients(customer=True),
-                template=ORDER_CONFIRMATION,
+            _customer_rule(
+                "customer-order-confirmation",
+                "Customer: order confirmation",
+                "ORDER_CREATED",
+                ORDER_CONFIRMATION,
             ),
-            Rule(
-                id="customer-order-shipped",
-                name="Customer: order shipped",
-                event="FULFILLMENT_CREATED",
-                recipients=Recipients(customer=True),
-                template=ORDER_SHIPPED,
+            _order_paid(),
+            _customer_rule(
+                "customer-order-shipped",
+                "Customer: order shipped",
+                "FULFILLMENT_CREATED",
+                ORDER_SHIPPED,
             ),
-            Rule(
-                id="customer-order-cancelled",
-                name="Customer: order cancelled",
-                event="ORDER_CANCELLED",
-                recipients=Recipients(customer=True),
-                template=ORDER_CANCELLED,
+            _tracking_number(),
+            _customer_rule(
+                "customer-order-cancelled",
+                "Customer: order cancelled",
+                "ORDER_CANCELLED",
+                ORDER_CANCELLED,
             ),
+            _order_refunded(),
             Rule(
                 id="staff-new-order",
                 name="Staff: new order",
@@ -77,3 +98,63 @@ def default_config() -> AppConfig:
             ),
         ],
     )
+
+
+def _customer_rule(rule_id: str, name: str, event: str, template: str) -> Rule:
+    return Rule(
+        id=rule_id,
+        name=name,
+        event=event,
+        recipients=Recipients(customer=True),
+        template=template,
+    )
+
+
+def _order_paid() -> Rule:
+    return _customer_rule(
+        "customer-order-paid", "Customer: order paid", "ORDER_FULLY_PAID", ORDER_PAID
+    )
+
+
+def _tracking_number() -> Rule:
+    # Also fires when a fulfilment is created with a number; the shipped text
+    # carries that number and the customer gets one text (messages/notices.py).
+    return _customer_rule(
+        "customer-tracking-number",
+        "Customer: tracking number",
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+        TRACKING_NUMBER,
+    )
+
+
+def _order_refunded() -> Rule:
+    # ORDER_REFUNDED comes with every refund, partial or full; a full refund
+    # also brings ORDER_FULLY_REFUNDED, which the app pairs with it (one text).
+    return _customer_rule(
+        "customer-order-refunded", "Customer: order refunded", "ORDER_REFUNDED", ORDER_REFUNDED
+    )
+
+
+#: Default rules that configurations saved by format 1 do not know about.
+ADDED_IN_V2 = (_order_paid, _tracking_number, _order_refunded)
+
+
+def add_new_default_rules(doc: dict[str, Any]) -> dict[str, Any]:
+    """Configuration format 1 → 2: the paid, tracking-number and refunded rules, switched off.
+
+    A rule is added only if the document has neither a rule with its id nor
+    any rule for its event (a merchant who already texts on refunds keeps
+    exactly what they wrote). Deterministic, so a document migrated on every
+    read until its next save always gets the same rules with the same ids.
+    """
+    rules = doc.get("rules")
+    rules = rules if isinstance(rules, list) else []
+    ids = {r.get("id") for r in rules if isinstance(r, dict)}
+    events = {r.get("event") for r in rules if isinstance(r, dict)}
+    for make in ADDED_IN_V2:
+        rule = make()
+        if rule.id not in ids and rule.event not in events:
+            rules.append(rule.model_copy(update={"enabled": False}).model_dump(mode="json"))
+    doc["rules"] = rules
+    doc["schema_version"] = 2
+    return doc

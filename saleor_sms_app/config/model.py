@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
 
-CONFIG_SCHEMA_VERSION = 1
+#: 2 added the paid, tracking-number and refunded default rules (see config/defaults.py).
+CONFIG_SCHEMA_VERSION = 2
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -57,6 +58,12 @@ class ShopSettings(_Model):
     retention_days: int = Field(default=365, ge=1, le=3650)
     #: "blank" keeps that a message went out (and its cost) without whom to or what.
     retention_mode: Literal["delete", "blank"] = "delete"
+    #: What the app answers a customer who texts HELP (empty: no answer).
+    help_reply: str = Field(
+        default="Reply STOP to stop texts from us, START to get them again.", max_length=640
+    )
+    #: Appended on a new line to every marketing text (counted in its segments).
+    opt_out_line: str = Field(default="Reply STOP to opt out", max_length=160)
 
     @field_validator("default_country", "staff_country")
     @classmethod
@@ -114,6 +121,9 @@ class Rule(_Model):
     recipients: Recipients = Field(default_factory=Recipients)
     #: Jinja syntax, rendered in a sandbox: ``Order {{ order.number }} ...``.
     template: str
+    #: A marketing text (an offer, not news about the customer's order): it ends
+    #: with the shop's opt-out line. Transactional texts do not.
+    marketing: bool = False
 
     @field_validator("event")
     @classmethod

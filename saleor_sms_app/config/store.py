@@ -31,14 +31,16 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import LockError, RedisError
 
-from saleor_sms_app.config.defaults import default_config
+from saleor_sms_app.config.defaults import add_new_default_rules, default_config
 from saleor_sms_app.config.model import CONFIG_SCHEMA_VERSION, AppConfig, ProviderConfig
 from saleor_sms_app.crypto import DecryptionError
+from saleor_sms_app.egress import EgressPolicy, url_problems
 from saleor_sms_app.errors import (
     Conflict,
     InvalidConfiguration,
     InvalidPhoneNumber,
     NewerConfiguration,
+    NotFound,
     PermanentError,
     TemplateError,
 )
@@ -47,7 +49,7 @@ from saleor_sms_app.providers import provider_class
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.rendering import check_template
 from saleor_sms_app.saleor.client import SaleorClient, SaleorGraphQLError
-from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ SAVE_LOCK_WAIT_SECONDS = 10
 CURRENT_SCHEMA_VERSION = CONFIG_SCHEMA_VERSION
 
 #: ``schema_version`` n → function turning a version-n document into n+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: add_new_default_rules}
 
 
 class UnreadableConfiguration(PermanentError):
@@ -106,8 +108,9 @@ def redacted(config: AppConfig) -> AppConfig:
     )
 
 
-def problems(config: AppConfig) -> dict[str, str]:
-    """Field path → message for what would stop the configuration from working."""
+def problems(config: AppConfig, egress: EgressPolicy | None = None) -> dict[str, str]:
+    """Field path → message for what would stop the configuration from working
+    (and, given the operator's ``egress`` policy, provider URLs it forbids)."""
     found: dict[str, str] = {}
     numbers = [
         (f"settings.staff_numbers.{i}", n) for i, n in enumerate(config.settings.staff_numbers)
@@ -135,6 +138,9 @@ def problems(config: AppConfig) -> dict[str, str]:
             continue
         for name, message in cls.validate_config(provider).items():
             found[f"providers.{i}.{name}"] = message
+        if egress is not None:
+            urls = cls.merchant_urls(provider).items()
+            found.update(url_problems(((f"providers.{i}.{n}", u) for n, u in urls), egress))
     return found
 
 
@@ -313,7 +319,7 @@ class ConfigStore:
                 details={"current_revision": stored.revision},
             )
         merged = merge_secrets(config, stored)
-        found = problems(merged)
+        found = problems(merged, self.services.settings.provider_egress)
         if found:
             raise InvalidConfiguration("The configuration has problems.", details=found)
         new = merged.model_copy(
@@ -331,3 +337,18 @@ class ConfigStore:
             )
         self.invalidate(tenant.id)
         return new
+
+
+def load_provider(
+    services: Services, tenant_id: int, provider_id: str
+) -> tuple[TenantRecord, AppConfig, ProviderConfig]:
+    """An installed tenant, its configuration and one of its providers, for a dashboard
+    button that acts on that provider (test message, balance); NotFound otherwise."""
+    tenant = get_tenant_by_id(services, tenant_id)
+    if tenant is None or not tenant.is_installed:
+        raise NotFound("this shop is not installed")
+    config = ConfigStore(services).load(tenant)
+    provider = config.provider(provider_id)
+    if provider is None:
+        raise NotFound(f"this shop has no provider {provider_id}")
+    return tenant, config, provider

@@ -21,6 +21,7 @@ from saleor_sms_app.providers.models import (
     Balance,
     BalanceNotSupported,
     DeliveryEvent,
+    InboundSms,
     OutboundSms,
     ProviderConfigError,
     SendResult,
@@ -78,6 +79,21 @@ class SmsProvider(ABC):
     #: Plain-text body some providers insist on when they post a delivery report
     #: (SMSAPI wants ``OK``); None answers JSON.
     callback_ok_body: ClassVar[str | None] = None
+    #: Provider codes meaning "you sent a message with this reference before":
+    #: a provider that refuses a repeated reference (SMSAPI ``check_idx``,
+    #: Infobip ``messageId``) lets the app settle a message whose send got no
+    #: answer by sending it again with the same reference
+    #: (:mod:`saleor_sms_app.settling`). Empty: an unknown outcome stays unknown.
+    duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset()
+    #: Whether the provider's message id is our reference (Infobip's
+    #: ``messageId``), so a refused repeat still tells the provider's id.
+    reference_is_message_id: ClassVar[bool] = False
+    #: Whether the provider can forward texts customers send to the shop's number
+    #: (replies, STOP, HELP) to the app; the dashboard shows the inbound URL then.
+    receives_inbound: ClassVar[bool] = False
+    #: Body and content type the provider wants when we took an inbound message
+    #: (Twilio reads TwiML, SMSAPI wants ``OK``); None answers JSON.
+    inbound_ok: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, config: ProviderConfig, context: ProviderContext) -> None:
         self.config = config
@@ -99,6 +115,16 @@ class SmsProvider(ABC):
             if f.required and not str(source.get(f.name) or f.default or "").strip():
                 problems[f.name] = f"{f.label} is required"
         return problems
+
+    @classmethod
+    def merchant_urls(cls, config: ProviderConfig) -> dict[str, str]:
+        """Field name → URL the merchant typed and this adapter will call.
+
+        The configuration store checks each against the operator's egress
+        policy on save (:mod:`saleor_sms_app.egress`); built-in defaults are
+        not listed, the connect-time check covers every call anyway.
+        """
+        return {}
 
     def option(self, name: str) -> str:
         """A non-secret option, falling back to the field's default."""
@@ -132,4 +158,12 @@ class SmsProvider(ABC):
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
         """Delivery events in a callback request (empty if it holds none)."""
+        return []
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        """Texts customers sent, in an inbound-message request (empty if it holds none).
+
+        Signed inbound requests are checked by :meth:`verify_callback`, the same
+        signature the provider puts on its delivery reports.
+        """
         return []

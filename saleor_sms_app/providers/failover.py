@@ -2,9 +2,12 @@
 
 A send moves on to the next provider only when the current one surely did not
 take the message and the problem is not the recipient's (see
-:attr:`ProviderError.should_fail_over`): a network error, timeout, 5xx,
-authentication failure or empty balance does; an invalid or opted-out number
-does not, since every provider would refuse it and the merchant pays for nothing.
+:attr:`ProviderError.should_fail_over`): a refused connection, DNS failure,
+connect timeout, 5xx, authentication failure or empty balance does; an invalid
+or opted-out number does not, since every provider would refuse it and the
+merchant pays for nothing; nor does a read timeout or a dropped connection after
+the request left (:attr:`ProviderError.outcome_unknown`): the provider may have
+the message, and a second provider would text the customer twice.
 Every try is returned so the message log can show each attempt.
 """
 

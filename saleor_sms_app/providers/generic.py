@@ -226,6 +226,15 @@ class GenericProvider(HttpProvider):
                 problems.update(exc.fields)
         return problems
 
+    @classmethod
+    def merchant_urls(cls, config: ProviderConfig) -> dict[str, str]:
+        urls = super().merchant_urls(config)
+        try:
+            urls["spec.url"] = parse_spec(config.options.get("spec")).url
+        except ProviderConfigError:
+            pass  # validate_config names what is wrong with the spec
+        return urls
+
     def send(self, sms: OutboundSms) -> SendResult:
         spec = self.spec
         values = {

@@ -24,9 +24,12 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import requests
+from urllib3.exceptions import MaxRetryError
 
+from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.egress import EgressRefused
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
-from saleor_sms_app.providers.models import Balance, FailureReason, ProviderError
+from saleor_sms_app.providers.models import Balance, FailureReason, InboundSms, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +136,37 @@ def _looks_json(request: CallbackRequest) -> bool:
     return request.body.lstrip()[:1] in (b"{", b"[")
 
 
+@dataclass(frozen=True)
+class InboundFields:
+    """Where a provider puts the parts of an inbound text in a flat (form/query/JSON) request."""
+
+    sender: str
+    to: str
+    text: str
+    message_id: str
+
+
+def inbound_from(params: Mapping[str, Any], fields: InboundFields) -> list[InboundSms]:
+    """The one inbound text in ``params``, read through ``fields``; empty when it holds none.
+
+    An empty text is kept (a customer can send one), but the text field must be
+    there: a delivery report has a sender and an id too, never a text.
+    """
+    sender = str(params.get(fields.sender) or "").strip()
+    message_id = str(params.get(fields.message_id) or "").strip()
+    if not sender or not message_id or fields.text not in params:
+        return []
+    return [
+        InboundSms(
+            sender=sender,
+            to=str(params.get(fields.to) or "").strip(),
+            text=str(params.get(fields.text) or ""),
+            provider_message_id=message_id,
+            raw={str(k): v for k, v in params.items()},
+        )
+    ]
+
+
 def header(request: CallbackRequest, name: str) -> str:
     """A request header, case-insensitively (the Flask layer passes a plain mapping)."""
     wanted = name.lower()
@@ -162,6 +196,11 @@ class HttpProvider(SmsProvider):
     def base_url(self) -> str:
         return (self.option("base_url") or self.default_base_url).rstrip("/")
 
+    @classmethod
+    def merchant_urls(cls, config: ProviderConfig) -> dict[str, str]:
+        base_url = str(config.options.get("base_url") or "").strip()
+        return {"base_url": base_url} if base_url else {}
+
     # -- redaction -------------------------------------------------------
 
     def redact(self, text: str) -> str:
@@ -177,9 +216,16 @@ class HttpProvider(SmsProvider):
     def call(self, method: str, path: str, **kwargs: Any) -> Answer:
         """One request to the provider; transport failures become ProviderError.
 
-        A timeout or a connection error is temporary and *not accepted*, so the
-        failover moves on to the next provider (the issue's rule: network error
-        and timeout fail over). ``path`` may be a full URL.
+        Whether the provider may have the request decides what a transport
+        failure is. One that surely never reached it (refused connection,
+        connect timeout, DNS, TLS handshake, proxy) is temporary and *not
+        accepted*, so the failover moves on to the next provider. One after the
+        request left (read timeout, connection dropped before the answer) is
+        :attr:`FailureReason.NO_ANSWER` and *accepted*: the provider may have
+        taken it, so it is neither failed over nor retried blindly (a customer
+        would get the text twice); the message is logged ``unknown`` and
+        :mod:`saleor_sms_app.settling` finds out where the provider allows.
+        ``path`` may be a full URL.
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         session = self.context.session
@@ -191,17 +237,41 @@ class HttpProvider(SmsProvider):
             # call, none of which a provider call uses, for about a tenth of a send's CPU.
             prepared = requests.Request(method, url, headers=headers, **kwargs).prepare()
             response = session.send(prepared, timeout=self.context.timeout)
-        except requests.Timeout as exc:
+        except EgressRefused as exc:
+            log.warning("%s call refused: %s", self.name, exc)
+            raise self.error(
+                FailureReason.OTHER,
+                str(exc),
+                temporary=False,
+                hint="Ask the app's operator whether this address may be reached "
+                "(ALLOW_PRIVATE_PROVIDER_URLS), or use the provider's public https:// URL.",
+            ) from None
+        except requests.ConnectTimeout as exc:
             raise self.error(
                 FailureReason.PROVIDER_UNAVAILABLE,
-                f"no answer within {self.context.timeout:g} s ({type(exc).__name__})",
+                f"cannot connect to {self.base_url or url} within "
+                f"{self.context.timeout:g} s ({type(exc).__name__})",
                 temporary=True,
             ) from None
-        except requests.ConnectionError as exc:
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            if isinstance(exc, requests.ConnectionError) and never_reached(exc):
+                raise self.error(
+                    FailureReason.PROVIDER_UNAVAILABLE,
+                    f"cannot connect to {self.base_url or url}: {self.redact(_short(exc))}",
+                    temporary=True,
+                ) from None
+            waited = (
+                f"no answer within {self.context.timeout:g} s"
+                if isinstance(exc, requests.Timeout)
+                else "the connection was dropped before an answer"
+            )
             raise self.error(
-                FailureReason.PROVIDER_UNAVAILABLE,
-                f"cannot connect to {self.base_url or url}: {self.redact(_short(exc))}",
-                temporary=True,
+                FailureReason.NO_ANSWER,
+                f"{waited} after the request was sent ({type(exc).__name__}); "
+                f"{self.label} may or may not have taken it",
+                temporary=False,
+                accepted=True,
+                hint=NO_ANSWER_HINT,
             ) from None
         except requests.RequestException as exc:
             raise self.error(
@@ -312,6 +382,18 @@ class HttpProvider(SmsProvider):
         key = None if code is None or code == "" else str(code)
         text = text or f"HTTP {answer.status}"
         rule = self.errors.get(key) if key is not None else None
+        if rule is None and answer.status == 504:
+            # The provider's gateway gave up waiting for its own backend, which
+            # may have taken the message: as unknown as a read timeout of ours.
+            return self.error(
+                FailureReason.NO_ANSWER,
+                f"{text} (gateway timeout): {self.label} may or may not have taken it",
+                temporary=False,
+                accepted=True,
+                code=key,
+                hint=NO_ANSWER_HINT,
+                raw=answer.text[:2000],
+            )
         if rule is None:
             rule = _rule_for_status(answer.status)
         hint = rule.hint
@@ -341,6 +423,30 @@ def _rule_for_status(status: int) -> ErrorRule:
     if status in (401, 403):
         return ErrorRule(FailureReason.AUTHENTICATION, hint=_AUTH_HINT)
     return ErrorRule(FailureReason.OTHER)
+
+
+#: What the merchant reads on a message whose request got no answer.
+NO_ANSWER_HINT = (
+    "The provider may have taken this message, so it was not sent through another "
+    "provider (nobody gets a text twice). Where the provider can tell (SMSAPI, Infobip) "
+    "the app asks it and settles the status within the hour; otherwise check the "
+    "provider's message history."
+)
+
+
+def never_reached(exc: requests.ConnectionError) -> bool:
+    """Whether a connection error happened before the request could reach the provider.
+
+    ``requests`` wraps failures to open a connection (refused, DNS, connect
+    timeout) in urllib3's ``MaxRetryError``, and TLS or proxy failures in their
+    own classes, all before a byte of the request left. A bare ``ProtocolError``
+    or ``OSError`` ("Connection aborted") comes from a connection that was open
+    and carried the request, so the provider may have it.
+    """
+    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, MaxRetryError)
 
 
 def _short(exc: BaseException) -> str:

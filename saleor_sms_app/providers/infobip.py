@@ -32,8 +32,10 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
+    InboundFields,
     callback_json,
     digits,
+    inbound_from,
     obj,
 )
 from saleor_sms_app.providers.models import (
@@ -41,6 +43,7 @@ from saleor_sms_app.providers.models import (
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
+    InboundSms,
     OutboundSms,
     SendResult,
     SendStatus,
@@ -139,10 +142,19 @@ DELIVERY: dict[str, DeliveryStatus] = {
 }
 
 
+#: One entry of ``results`` in Infobip's inbound forward (the MO_JSON_2 format).
+INBOUND = InboundFields(sender="from", to="to", text="text", message_id="messageId")
+
+
 class InfobipProvider(HttpProvider):
     name: ClassVar[str] = "infobip"
     label: ClassVar[str] = "Infobip"
+    receives_inbound: ClassVar[bool] = True
     errors = ERRORS
+    duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset(
+        {"REJECTED_DUPLICATE_MESSAGE_ID"}
+    )
+    reference_is_message_id: ClassVar[bool] = True
     fields = (
         OptionField("api_key", "API key", secret=True),
         OptionField(
@@ -242,3 +254,15 @@ class InfobipProvider(HttpProvider):
                 )
             )
         return events
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        body = callback_json(request)
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            return []
+        return [
+            sms
+            for entry in results
+            if isinstance(entry, dict)
+            for sms in inbound_from(entry, INBOUND)
+        ]

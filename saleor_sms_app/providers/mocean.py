@@ -35,15 +35,18 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
+    InboundFields,
     base_url_field,
     callback_params,
     digits,
+    inbound_from,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
+    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
@@ -109,10 +112,19 @@ DELIVERY: dict[str, DeliveryStatus] = {
 }
 
 
+#: MoceanAPI's forward of a received SMS to the number's inbound URL, in the
+#: ``mocean-`` field style of its delivery reports. Unverified: Mocean's public
+#: documentation of inbound messages could not be read here.
+INBOUND = InboundFields(
+    sender="mocean-from", to="mocean-to", text="mocean-text", message_id="mocean-msgid"
+)
+
+
 class MoceanProvider(HttpProvider):
     name: ClassVar[str] = "mocean"
     label: ClassVar[str] = "MoceanAPI"
     default_base_url: ClassVar[str] = "https://rest.moceanapi.com"
+    receives_inbound: ClassVar[bool] = True
     errors = ERRORS
     fields = (
         OptionField("api_key", "API key"),
@@ -186,3 +198,6 @@ class MoceanProvider(HttpProvider):
                 raw=dict(params),
             )
         ]
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        return inbound_from(callback_params(request), INBOUND)

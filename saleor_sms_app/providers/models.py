@@ -35,8 +35,15 @@ class FailureReason(enum.StrEnum):
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     #: The provider answered something we cannot read (HTML, nothing, wrong JSON).
     MALFORMED_RESPONSE = "malformed_response"
+    #: The request left for the provider but no answer came back (read timeout,
+    #: connection dropped): it may have taken the message, or not.
+    NO_ANSWER = "no_answer"
     OTHER = "other"
 
+
+#: Failures after which the provider may hold the message: the message's fate is
+#: unknown, so neither a failover nor a blind retry may send it again.
+UNKNOWN_OUTCOME_REASONS = frozenset({FailureReason.NO_ANSWER, FailureReason.MALFORMED_RESPONSE})
 
 #: Reasons that are about the recipient: another provider would refuse them too.
 RECIPIENT_REASONS = frozenset(
@@ -108,6 +115,20 @@ class DeliveryEvent:
     reference: str | None = None
 
 
+@dataclass(frozen=True)
+class InboundSms:
+    """One text a customer sent to the shop's number, normalised (a reply, STOP, HELP)."""
+
+    #: The customer's number as the provider wrote it (E.164, or digits without "+").
+    sender: str
+    #: The shop's number (or short code) the text was sent to.
+    to: str
+    text: str
+    #: The provider's id of the inbound message: a redelivered one is logged once.
+    provider_message_id: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
 class ProviderError(Exception):
     """A provider refused or failed a request.
 
@@ -137,6 +158,13 @@ class ProviderError(Exception):
         self.hint = hint
         self.raw = raw
         self.accepted = accepted
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether the provider may or may not have taken the message: the request
+        reached it and no readable answer came back. Logged ``unknown``, never
+        sent through another provider (that could text the customer twice)."""
+        return self.accepted and self.reason in UNKNOWN_OUTCOME_REASONS
 
     @property
     def should_fail_over(self) -> bool:

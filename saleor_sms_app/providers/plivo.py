@@ -35,16 +35,19 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
+    InboundFields,
     base_url_field,
     callback_params,
     digits,
     header,
+    inbound_from,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
+    InboundSms,
     OutboundSms,
     SendResult,
     SendStatus,
@@ -138,11 +141,16 @@ def plivo_signature_v3(auth_token: str, url: str, params: dict[str, str], nonce:
     return base64.b64encode(digest).decode()
 
 
+#: Plivo's request to the number's application "Message URL" (form POST).
+INBOUND = InboundFields(sender="From", to="To", text="Text", message_id="MessageUUID")
+
+
 class PlivoProvider(HttpProvider):
     name: ClassVar[str] = "plivo"
     label: ClassVar[str] = "Plivo"
     default_base_url: ClassVar[str] = "https://api.plivo.com"
     signs_callbacks: ClassVar[bool] = True
+    receives_inbound: ClassVar[bool] = True
     errors = ERRORS
     fields = (
         OptionField("auth_id", "Auth ID"),
@@ -245,3 +253,6 @@ class PlivoProvider(HttpProvider):
                 raw=dict(params),
             )
         ]
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        return inbound_from(callback_params(request), INBOUND)

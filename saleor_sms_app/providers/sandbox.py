@@ -66,7 +66,9 @@ class SandboxProvider(SmsProvider):
         except OSError as exc:
             raise ProviderError(
                 FailureReason.PROVIDER_UNAVAILABLE,
-                f"cannot write the sandbox outbox: {exc}",
+                # The reason without the file's path: this text reaches the
+                # merchant (test message, message log), server paths never do.
+                f"cannot write the sandbox outbox (SMS_SANDBOX_OUTBOX): {exc.strerror or 'error'}",
                 temporary=True,
                 provider=self.name,
             ) from exc
@@ -74,5 +76,7 @@ class SandboxProvider(SmsProvider):
             status=SendStatus.SENT,
             provider_message_id=f"sandbox-{uuid.uuid4().hex}",
             segments=info.segments,
-            raw=json.dumps({"written_to": str(outbox)}),
+            # The answer is shown to the merchant: where on the server it went is
+            # the operator's business (SMS_SANDBOX_OUTBOX), never the page's.
+            raw=json.dumps({"sandbox": "written to the outbox file; nothing was sent"}),
         )

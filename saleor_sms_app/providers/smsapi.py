@@ -31,9 +31,11 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
+    InboundFields,
     base_url_field,
     callback_params,
     digits,
+    inbound_from,
     to_decimal,
     to_int,
 )
@@ -42,6 +44,7 @@ from saleor_sms_app.providers.models import (
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
+    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
@@ -134,6 +137,11 @@ DELIVERY_NAMES: dict[str, DeliveryStatus] = {
 }
 
 
+#: SMSAPI's forward of a received SMS ("Odbiór wiadomości": POST to the URL set
+#: for the number in the panel). Unverified: from integrations, not the docs.
+INBOUND = InboundFields(sender="sms_from", to="sms_to", text="sms_text", message_id="MsgId")
+
+
 class SmsapiProvider(HttpProvider):
     name: ClassVar[str] = "smsapi"
     label: ClassVar[str] = "SMSAPI"
@@ -141,6 +149,9 @@ class SmsapiProvider(HttpProvider):
     errors = ERRORS
     text_hints = TEXT_HINTS
     callback_ok_body: ClassVar[str | None] = "OK"
+    duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset({"53"})
+    receives_inbound: ClassVar[bool] = True
+    inbound_ok: ClassVar[tuple[str, str] | None] = ("OK", "text/plain")
     fields = (
         OptionField(
             "token", "OAuth token", secret=True, help="Generate it in the SMSAPI panel (API)."
@@ -234,6 +245,9 @@ class SmsapiProvider(HttpProvider):
                 )
             )
         return events
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        return inbound_from(callback_params(request), INBOUND)
 
 
 def _split(value: str | None) -> list[str]:

@@ -27,9 +27,11 @@ from saleor_sms_app.providers.http import (
     RATE,
     ErrorRule,
     HttpProvider,
+    InboundFields,
     base_url_field,
     callback_params,
     header,
+    inbound_from,
     to_decimal,
     to_int,
 )
@@ -38,6 +40,7 @@ from saleor_sms_app.providers.models import (
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
+    InboundSms,
     OutboundSms,
     SendResult,
     SendStatus,
@@ -132,11 +135,20 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
     return base64.b64encode(digest).decode()
 
 
+#: Twilio's request to the number's "A message comes in" webhook (form POST).
+INBOUND = InboundFields(sender="From", to="To", text="Body", message_id="MessageSid")
+
+#: An empty TwiML document: Twilio sends nothing back on its own.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
 class TwilioProvider(HttpProvider):
     name: ClassVar[str] = "twilio"
     label: ClassVar[str] = "Twilio"
     default_base_url: ClassVar[str] = "https://api.twilio.com"
     signs_callbacks: ClassVar[bool] = True
+    receives_inbound: ClassVar[bool] = True
+    inbound_ok: ClassVar[tuple[str, str] | None] = (EMPTY_TWIML, "text/xml")
     errors = ERRORS
     fields = (
         OptionField("account_sid", "Account SID", help="Starts with AC, from the Twilio Console."),
@@ -232,6 +244,9 @@ class TwilioProvider(HttpProvider):
                 raw=dict(params),
             )
         ]
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        return inbound_from(callback_params(request), INBOUND)
 
 
 def _abs(value: Decimal | None) -> Decimal | None:

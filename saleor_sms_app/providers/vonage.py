@@ -44,11 +44,13 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
+    InboundFields,
     base_url_field,
     callback_json,
     callback_params,
     digits,
     header,
+    inbound_from,
     to_decimal,
     to_int,
 )
@@ -57,6 +59,7 @@ from saleor_sms_app.providers.models import (
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
+    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
@@ -170,11 +173,18 @@ def vonage_signature(params: dict[str, str], secret: str, method: str = "md5hash
     return hmac.new(secret.encode(), signed.encode(), _HASHES[method]).hexdigest()
 
 
+#: The SMS API's inbound webhook (GET query, form or JSON POST) …
+INBOUND = InboundFields(sender="msisdn", to="to", text="text", message_id="messageId")
+#: … and the Messages API's, when the account sends inbound SMS there instead.
+INBOUND_MESSAGES_API = InboundFields(sender="from", to="to", text="text", message_id="message_uuid")
+
+
 class VonageProvider(HttpProvider):
     name: ClassVar[str] = "vonage"
     label: ClassVar[str] = "Vonage"
     default_base_url: ClassVar[str] = "https://rest.nexmo.com"
     signs_callbacks: ClassVar[bool] = True
+    receives_inbound: ClassVar[bool] = True
     errors = ERRORS
     fields = (
         OptionField("api_key", "API key"),
@@ -307,6 +317,10 @@ class VonageProvider(HttpProvider):
                 reference=params.get("client-ref") or params.get("client_ref") or None,
             )
         ]
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        params = self._receipt(request)
+        return inbound_from(params, INBOUND) or inbound_from(params, INBOUND_MESSAGES_API)
 
 
 def _jwt_ok(token: str, secret: str, body: bytes) -> bool:

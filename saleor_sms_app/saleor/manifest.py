@@ -9,6 +9,8 @@ manifest can never name an event the app does not handle.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -27,6 +29,8 @@ APP_PAGE_PATH = "/app"
 REGISTER_PATH = "/api/register"
 LOGO_PATH = "/logo.png"
 WEBHOOK_PATH_PREFIX = "/api/webhooks/"
+#: Every webhook of the manifest is named so; webhook_sync.py tells the app's own by it.
+WEBHOOK_NAME_PREFIX = "SMS: "
 
 
 def webhook_path(event: SaleorEvent) -> str:
@@ -50,7 +54,7 @@ def build_manifest(app_url: str) -> dict[str, Any]:
     manifest["brand"] = {"logo": {"default": base + LOGO_PATH}}
     manifest["webhooks"] = [
         {
-            "name": f"SMS: {event.label}",
+            "name": WEBHOOK_NAME_PREFIX + event.label,
             "asyncEvents": [event.name],
             "query": documents.load(event.subscription),
             "targetUrl": base + webhook_path(event),
@@ -59,3 +63,15 @@ def build_manifest(app_url: str) -> dict[str, Any]:
         for event in EVENTS
     ]
     return manifest
+
+
+def webhooks_marker(app_url: str) -> str:
+    """``<version>-<fingerprint>`` of the manifest's webhooks for a deployment at ``app_url``.
+
+    Recorded per tenant once Saleor holds exactly these webhooks (at install,
+    and by :mod:`saleor_sms_app.saleor.webhook_sync`). The fingerprint covers
+    names, events, queries and target URLs, so a new ``APP_URL`` or a
+    subscription edited without a version bump counts as a change too.
+    """
+    canonical = json.dumps(build_manifest(app_url)["webhooks"], sort_keys=True)
+    return f"{__version__}-{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"

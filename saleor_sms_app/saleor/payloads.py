@@ -39,7 +39,7 @@ def parse_payload(event: SaleorEvent, body: bytes) -> dict[str, Any]:
         number = payload["order"].get("number")
         if number is not None and not isinstance(number, str):
             raise BadRequest("order.number must be a string", code="unexpected_payload")
-        if event.name == "FULFILLMENT_CREATED":
+        if event.name in ("FULFILLMENT_CREATED", "FULFILLMENT_TRACKING_NUMBER_UPDATED"):
             _optional_object_with_id(payload, "fulfillment")
     return payload
 

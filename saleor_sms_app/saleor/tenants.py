@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Tenant, utcnow
 from saleor_sms_app.saleor.client import SaleorClient
+from saleor_sms_app.saleor.manifest import webhooks_marker
 from saleor_sms_app.services import Services
 
 #: How long a process trusts its cached view of a tenant row.
@@ -206,6 +207,8 @@ def save_tenant(
         if not row.callback_secret_encrypted:
             row.callback_secret_encrypted = box.encrypt(secrets.token_urlsafe(32))
         row.uninstalled_at = None
+        # Saleor has just registered the webhooks of the manifest this deployment serves.
+        row.webhooks_synced = webhooks_marker(services.settings.app_url)
         session.flush()
         record = _record(services, row)
     _cache(services).put(saleor_api_url, record)

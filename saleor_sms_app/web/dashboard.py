@@ -1,8 +1,8 @@
 """The dashboard page (``/app``, the manifest's appUrl) and its JSON API (``/api/dashboard``).
 
 The API's views live one module per screen in :mod:`saleor_sms_app.web.dashboard_api`;
-here they are nested under one blueprint so that every answer gets the same
-no-store header.
+here they are nested under one blueprint (`web/headers.py` gives every API answer
+its no-store header).
 """
 
 from __future__ import annotations
@@ -26,13 +26,6 @@ page = Blueprint("dashboard_page", __name__)
 api = Blueprint("dashboard_api", __name__, url_prefix="/api/dashboard")
 for screen in (metadata, configuration, rules, providers, messages):
     api.register_blueprint(screen.bp)
-
-
-@api.after_request
-def _no_store(response: Response) -> Response:
-    # Answers carry shop data tied to one staff user's token: never cache them.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _dist() -> Path:

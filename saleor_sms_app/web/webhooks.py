@@ -35,12 +35,15 @@ from saleor_sms_app.errors import (
     Unauthorized,
 )
 from saleor_sms_app.events import BY_HEADER
+from saleor_sms_app.observability.logs import bind, log_scope
+from saleor_sms_app.observability.metrics import WEBHOOKS_RECEIVED, WEBHOOKS_REFUSED, child
 from saleor_sms_app.queueing import enqueue_webhook
 from saleor_sms_app.saleor import tenants
 from saleor_sms_app.saleor.manifest import WEBHOOK_PATH_PREFIX
 from saleor_sms_app.saleor.payloads import parse_payload
 from saleor_sms_app.saleor.signatures import verify_webhook
 from saleor_sms_app.services import Services
+from saleor_sms_app.web.headers import ANSWER_HEADERS
 from saleor_sms_app.web.responses import error_body, unexpected_error_body
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ log = logging.getLogger(__name__)
 _ACCEPTED = json.dumps({"success": True}).encode()
 _DUPLICATE = json.dumps({"success": True, "duplicate": True}).encode()
 _IGNORED = json.dumps({"success": True, "ignored": True}).encode()
+_OUTCOMES = {_ACCEPTED: "accepted", _DUPLICATE: "duplicate", _IGNORED: "ignored"}
 
 
 def receive(services: Services, event_name: str, request: Request) -> bytes:
@@ -79,6 +83,7 @@ def receive(services: Services, event_name: str, request: Request) -> bytes:
     body = request.stream.read(limit + 1)
     if len(body) > limit:
         raise PayloadTooLarge("the webhook body is too large")
+    bind(tenant=tenant.id, event=event.name)
     tenant = verify_webhook(services, tenant, request.headers.get("Saleor-Signature"), body)
     payload = parse_payload(event, body)
 
@@ -109,10 +114,15 @@ class WebhookReceiver:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
-        if not path.startswith(WEBHOOK_PATH_PREFIX):
-            return self.app(environ, start_response)
-        status, body = self._answer(environ, path[len(WEBHOOK_PATH_PREFIX) :])
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        with log_scope():  # every request's log lines carry only its own ids
+            if not path.startswith(WEBHOOK_PATH_PREFIX):
+                return self.app(environ, start_response)
+            status, body = self._answer(environ, path[len(WEBHOOK_PATH_PREFIX) :])
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *ANSWER_HEADERS,
+        ]
         if status == MethodNotAllowed.http_status:
             headers.append(("Allow", "POST"))  # HTTP requires it with a 405
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}", headers)
@@ -122,8 +132,13 @@ class WebhookReceiver:
         try:
             if environ.get("REQUEST_METHOD") != "POST":
                 raise MethodNotAllowed("webhooks are POSTed")
-            return 200, receive(self.services, event_name, Request(environ))
+            body = receive(self.services, event_name, Request(environ))
         except SmsAppError as error:
+            child(WEBHOOKS_REFUSED, error.code).inc()
             return error_body(error)
         except Exception:
+            child(WEBHOOKS_REFUSED, "internal_error").inc()
             return unexpected_error_body()
+        event = BY_HEADER[event_name].name  # receive() refuses unknown events
+        child(WEBHOOKS_RECEIVED, event, _OUTCOMES.get(body, "accepted")).inc()
+        return 200, body

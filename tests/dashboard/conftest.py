@@ -10,22 +10,18 @@ and every GraphQL call the dashboard makes is validated against the real schema.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask
-from werkzeug.wrappers import Request, Response
 
 from saleor_sms_app.saleor.tenants import save_tenant
 from saleor_sms_app.services import Services
 from tests.conftest import capture_path
-from tests.standin.saleor import SaleorStandin, global_id, serve_in_thread
+from tests.standin.saleor import SaleorStandin, global_id
 
 #: What the captured shop owner holds (a subset is enough for the checks).
 ALL_PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_APPS", "MANAGE_CHANNELS"]
@@ -153,65 +149,5 @@ def auth(make_token: TokenFactory, saleor: SaleorStandin, tenant_id: int) -> Hea
     return headers
 
 
-# --- the page in headless Chromium (test_browser.py, test_browser_log.py) -----
-
-ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dashboard_ui" / "dist"
-HOST_PAGE = (Path(__file__).parent / "host_page.html").read_text()
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def serve(app: Any) -> Iterator[str]:
-    server = serve_in_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not (DIST / "index.html").is_file():
-        pytest.fail("the dashboard page is not built: run the tests with `make test`")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"], args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def served_app(app: Flask, services: Services) -> Iterator[str]:
-    services.settings = services.settings.with_overrides(dashboard_dist=DIST)
-    yield from serve(app)
-
-
-@pytest.fixture
-def dashboard(
-    served_app: str, saleor: SaleorStandin, tenant_id: int, make_token: TokenFactory
-) -> Iterator[dict[str, Any]]:
-    """The host page's origin (``localhost``) with a tenant installed at the loopback Saleor."""
-
-    def host(environ: Any, start_response: Any) -> Any:
-        request = Request(environ)
-        if request.path == "/token":
-            token = make_token(ttl=int(request.args.get("ttl", "300")))
-            return Response(token)(environ, start_response)
-        return Response(HOST_PAGE, mimetype="text/html")(environ, start_response)
-
-    for base in serve(host):
-        yield {
-            "host": base.replace("127.0.0.1", "localhost"),
-            "app_url": served_app + "/app",
-            "saleor": saleor,
-            "tenant_id": tenant_id,
-        }
+# The page's browser fixtures (one Chromium per session for every browser test).
+from tests.dashboard.browser import browser, dashboard, served_app  # noqa: E402, F401

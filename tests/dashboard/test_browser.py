@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,17 +22,9 @@ import pytest
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
+from tests.dashboard.browser import actions, inner, open_dashboard, shot
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-#: The committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; ordinary runs
-#: write to test-artifacts/ so `make test` leaves the work tree clean.
-SCREENSHOTS = ROOT / (
-    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts/screenshots"
-)
-# The browser, the served page and the host page are fixtures in conftest.py,
-# shared with test_browser_log.py (one Chromium per session).
 
 
 def seed_log(services: Services, tenant_id: int) -> None:
@@ -77,46 +68,6 @@ def seed_log(services: Services, tenant_id: int) -> None:
                     else None,
                 )
             )
-
-
-def open_dashboard(browser: Any, dashboard: dict[str, Any], theme: str) -> tuple[Any, Any]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    config = {
-        "appUrl": dashboard["app_url"],
-        "saleorApiUrl": dashboard["saleor"].api_url,
-        "appId": dashboard["saleor"].app_id,
-        "theme": theme,
-    }
-    page.goto(dashboard["host"] + "/#" + quote(json.dumps(config)))
-    frame = page.frame_locator("#app")
-    page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}"))
-    try:
-        frame.get_by_role("tab", name="Providers").wait_for(timeout=15000)
-    except Exception:
-        page.screenshot(path="/tmp/dashboard-failed.png")
-        raise AssertionError("the page did not start: " + "\n".join(errors)) from None
-    page.set_default_timeout(10000)
-    return page, frame
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(300)  # let the last render and fonts settle
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
-
-
-def inner(page: Any) -> Any:
-    """The app's own frame (cross-origin: its document is not reachable from the host)."""
-    return next(f for f in page.frames if "/app?" in f.url)
-
-
-def actions(page: Any, kind: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = page.evaluate(
-        f"window.__actions.filter(a => a.type === {json.dumps(kind)})"
-    )
-    return found
 
 
 def test_click_through_every_screen(
@@ -165,8 +116,20 @@ def test_click_through_every_screen(
     answer = card.get_by_test_id("test-answer")
     answer.wait_for()
     assert "Accepted" in answer.inner_text()
+    # Where the server keeps the outbox is never shown to the merchant.
+    assert str(services.settings.sandbox_outbox.parent) not in answer.inner_text()
     outbox = services.settings.sandbox_outbox.read_text()
     assert '"to": "+48601234567"' in outbox
+    # The sandbox is switched on and has no balance: the answer says that, not "switched off".
+    card.get_by_role("button", name="Check balance").click()
+    balance = card.get_by_test_id("balance")
+    balance.wait_for()
+    assert "has no balance to check" in balance.inner_text()
+    assert "switched off" not in balance.inner_text()
+    # Each provider's name shows once: the type only beside a name that does not say it.
+    first, backup = frame.get_by_test_id("provider-card").nth(0), card
+    assert first.inner_text().count("Sandbox") == 1
+    assert backup.locator(".pill").inner_text().startswith("Sandbox (")
     card.get_by_role("button", name="Edit").click()
     card.get_by_role("button", name="Check settings").click()
     assert "no balance API" in card.get_by_test_id("check-result").inner_text()
@@ -254,8 +217,15 @@ def test_click_through_every_screen(
     assert exported[0]["event"] == "TEST"
     assert exported[3]["body"].startswith("'=")
 
-    # --- Settings: a bad country is refused inline and nothing is lost.
+    # --- Settings: nothing to save until something changes; a bad country is refused
+    # inline and nothing is lost.
     frame.get_by_role("tab", name="Settings").click()
+    save_settings = frame.get_by_test_id("save-settings")
+    assert save_settings.is_disabled()
+    frame.locator("input[name=default_country]").fill("DE")
+    assert save_settings.is_enabled()
+    frame.locator("input[name=default_country]").fill("US")  # back to what is saved
+    assert save_settings.is_disabled()
     frame.locator("input[name=default_country]").fill("XX")
     frame.get_by_test_id("save-settings").click()
     frame.get_by_text("XX is not a country with phone numbers").wait_for()
@@ -326,4 +296,81 @@ def test_expired_token_is_refreshed_while_the_page_is_open(
         "() => document.querySelector('[data-testid=log-row]')?.innerText.includes('#1041')"
     )
     assert len(actions(page, "notifyReady")) == ready_after
+    page.close()
+
+
+def test_opened_outside_the_dashboard_says_where_it_works(browser: Any, served_app: str) -> None:
+    """No handshake comes to a page opened on its own: after a few seconds it explains.
+
+    The page's clock is Playwright's, moved by the test: the few seconds pass
+    without waiting for them.
+    """
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.clock.install()
+    page.goto(served_app + "/app")
+    page.get_by_text("Connecting to your Saleor…").wait_for(timeout=15000)
+    page.clock.run_for(1000)
+    assert not page.get_by_test_id("outside-dashboard").count()  # not yet: still connecting
+    page.clock.run_for(5000)
+    help_box = page.get_by_test_id("outside-dashboard")
+    help_box.wait_for(timeout=5000)
+    assert "works inside the Saleor Dashboard" in help_box.inner_text()
+    assert "Extensions" in help_box.inner_text()
+    assert page.get_by_test_id("manifest-url").inner_text() == served_app + "/api/manifest"
+    assert not page.get_by_text("Connecting to your Saleor…").count()
+    page.close()
+
+
+def test_dark_theme_reaches_native_controls(browser: Any, dashboard: dict[str, Any]) -> None:
+    """Date pickers and select lists draw dark on the dark theme (CSS color-scheme).
+
+    The computed ``color-scheme`` of a real select and date input is what
+    Chromium draws their pop-ups and icons with; it follows a theme switch.
+    """
+    page, frame = open_dashboard(browser, dashboard, "dark")
+    app = inner(page)
+    scheme = "(s) => getComputedStyle(document.querySelector(s)).colorScheme"
+    frame.get_by_label("Provider type").wait_for()
+    assert app.evaluate(scheme, "select[aria-label='Provider type']") == "dark"
+    frame.get_by_role("tab", name="Message log").click()
+    frame.locator("input[name=from]").wait_for()
+    assert app.evaluate(scheme, "input[type=date][name=from]") == "dark"
+    assert app.evaluate(scheme, "select[name=status]") == "dark"
+    # The option list is drawn on the theme's background, not white.
+    option_background = app.evaluate(
+        "getComputedStyle(document.querySelector('select[name=status] option')).backgroundColor"
+    )
+    assert option_background != "rgb(255, 255, 255)"
+    page.evaluate("window.sendTheme('light')")
+    app.wait_for_function(
+        "() => getComputedStyle(document.querySelector('input[name=from]')).colorScheme === 'light'"
+    )
+    page.close()
+
+
+def test_the_page_loads_under_its_csp_and_refuses_other_framers(
+    browser: Any, dashboard: dict[str, Any], services: Services
+) -> None:
+    """The host page is an allowed ancestor and nothing the page loads is blocked;
+    once its origin is no longer allowed, Chromium refuses to show the page in it."""
+    config = {
+        "appUrl": dashboard["app_url"],
+        "saleorApiUrl": dashboard["saleor"].api_url,
+        "appId": dashboard["saleor"].app_id,
+        "theme": "light",
+    }
+    url = dashboard["host"] + "/#" + quote(json.dumps(config))
+    messages: list[str] = []
+    page = browser.new_page()
+    page.on("console", lambda msg: messages.append(msg.text))
+    page.goto(url)
+    page.frame_locator("#app").get_by_role("tab", name="Providers").wait_for(timeout=15000)
+    page.close()
+    assert not [m for m in messages if "Content Security Policy" in m]
+
+    services.settings = services.settings.with_overrides(allowed_dashboard_origins=None)
+    page = browser.new_page()
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text, timeout=15000):
+        page.goto(url)
+    assert not any("/app?" in f.url for f in page.frames if f.url.startswith("http"))
     page.close()

@@ -17,7 +17,7 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
-from tests.dashboard.test_browser import inner, open_dashboard, shot
+from tests.dashboard.browser import inner, open_dashboard, shot
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from saleor_sms_app import sending
+from saleor_sms_app.messages import dispatching
 from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
@@ -82,7 +82,7 @@ def failed_over(
         {"sid": "SMus1", "status": "queued", "price": None, "num_segments": "1", "to": PHONE},
     )
     message_id = log_message(services, tenant_id, phone=PHONE, order_number="1042")
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
 
     tenant = get_tenant_by_id(services, tenant_id)
     assert tenant is not None

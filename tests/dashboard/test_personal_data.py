@@ -16,7 +16,14 @@ from sqlalchemy import func, select, text
 
 from saleor_sms_app import personaldata
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.models import DeliveryReport, Message, MessageAttempt, Suppression
+from saleor_sms_app.models import (
+    DeliveryReport,
+    Message,
+    MessageAttempt,
+    PendingDeliveryReport,
+    ShortLink,
+    Suppression,
+)
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import Headers
 
@@ -32,7 +39,7 @@ def _message(tenant_id: int, key: str, phone: str, body: str, **values: Any) -> 
         tenant_id=tenant_id,
         dedupe_key=key,
         created_at=values.pop("created_at", NOW),
-        event="ORDER_FULFILLED",
+        event=values.pop("event", "ORDER_FULFILLED"),
         order_number=values.pop("order_number", "1042"),
         recipient_type=values.pop("recipient_type", "customer"),
         phone=phone,
@@ -45,8 +52,10 @@ def _message(tenant_id: int, key: str, phone: str, body: str, **values: Any) -> 
 
 
 def seed(services: Services, tenant_id: int) -> None:
-    """The number everywhere the app keeps it: message, staff copy, dry-run hint,
-    provider answers, delivery reports, the do-not-text list; and another customer."""
+    """The number everywhere the app keeps it: message, staff copy, dry-run hint, a text
+    the customer sent (inbound), provider answers, delivery reports, a report still
+    waiting for its message, a tracked link carrying it, the do-not-text list; and
+    another customer."""
     with services.sessions.begin() as session:
         mine = _message(tenant_id, "a", NUMBER, TEXT, provider_message_id="SM1")
         staff = _message(
@@ -64,8 +73,44 @@ def seed(services: Services, tenant_id: int) -> None:
             error_hint=f"Dry run: sent to the test number instead of {NUMBER}",
         )
         theirs = _message(tenant_id, "d", OTHER, OTHER_TEXT, order_number="1043")
-        session.add_all([mine, staff, dry_run, theirs])
+        inbound = _message(
+            tenant_id,
+            "e",
+            NUMBER,
+            "Where is parcel QX-4471? STOP",
+            direction="inbound",
+            event="INBOUND",
+            order_number=None,
+            status="received",
+        )
+        session.add_all([mine, staff, dry_run, theirs, inbound])
         session.flush()
+        for phone in (NUMBER, OTHER):
+            session.add(
+                PendingDeliveryReport(
+                    tenant_id=tenant_id,
+                    provider_id="tw",
+                    provider="twilio",
+                    provider_message_id=f"SM-late-{phone[-4:]}",
+                    event={"status": "delivered", "to": phone, "code": "0"},
+                )
+            )
+        session.add_all(
+            [
+                ShortLink(
+                    tenant_id=tenant_id,
+                    code="perso12345",
+                    url=f"https://shop.example/track?phone={NUMBER[1:]}",
+                    message_id=mine.id,
+                ),
+                ShortLink(
+                    tenant_id=tenant_id,
+                    code="sale123456",
+                    url="https://shop.example/sale",
+                    message_id=mine.id,
+                ),
+            ]
+        )
         for message, phone, body in ((mine, NUMBER, TEXT), (theirs, OTHER, OTHER_TEXT)):
             session.add(
                 MessageAttempt(
@@ -132,10 +177,12 @@ def test_erasure_leaves_no_trace_of_the_number(
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["erased"] == {
-        "messages": 3,
+        "messages": 4,
         "attempts": 1,
         "delivery_reports": 1,
         "suppressions": 1,
+        "pending_reports": 1,
+        "short_links": 1,
     }
 
     after = database_bytes(services)
@@ -145,8 +192,10 @@ def test_erasure_leaves_no_trace_of_the_number(
     for kept in (OTHER, OTHER_TEXT):
         assert kept.encode() in after
     with services.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Message)) == 4
+        assert session.scalar(select(func.count()).select_from(Message)) == 5
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
+        assert session.scalar(select(func.count()).select_from(PendingDeliveryReport)) == 1
+        assert session.scalars(select(ShortLink.url)).all() == ["https://shop.example/sale"]
 
 
 def test_erasure_is_logged_without_the_number(
@@ -191,12 +240,19 @@ def test_export_of_one_number(
     document = response.get_json()
     assert document["phone"] == NUMBER
     assert sorted(m["body"] for m in document["messages"]) == sorted(
-        [TEXT, TEXT, f"New order 1042 from {NUMBER}"]
+        [TEXT, TEXT, f"New order 1042 from {NUMBER}", "Where is parcel QX-4471? STOP"]
     )
+    assert sorted(m["direction"] for m in document["messages"]) == [
+        "inbound",
+        "outbound",
+        "outbound",
+        "outbound",
+    ]
     assert [a["answer"] for m in document["messages"] for a in m["attempts"]] == [
         json.dumps({"to": NUMBER, "body": TEXT, "status": "failed"})
     ]
     assert [r["report"]["To"] for r in document["delivery_reports"]] == [NUMBER]
+    assert [r["report"]["to"] for r in document["pending_delivery_reports"]] == [NUMBER]
     assert [s["reason"] for s in document["do_not_text"]] == ["opted_out"]
     assert OTHER not in response.get_data(as_text=True)
 

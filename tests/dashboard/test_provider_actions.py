@@ -25,7 +25,9 @@ def save_providers(client: FlaskClient, auth: Headers, providers: list[dict[str,
     config = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]
     config["providers"] = providers
     response = client.put(
-        "/api/dashboard/config", headers=auth(), json={"config": config, "revision": 0}
+        "/api/dashboard/config",
+        headers=auth(),
+        json={"config": config, "revision": config["revision"]},
     )
     assert response.status_code == 200, response.get_json()
 
@@ -53,6 +55,10 @@ def test_sandbox_test_message_reaches_the_outbox(
     assert body["ok"] is True
     assert body["provider_message_id"]
     assert '"to": "+48601234567"' in services.settings.sandbox_outbox.read_text()
+    # The merchant is never shown where on the server the outbox is.
+    outbox = services.settings.sandbox_outbox
+    assert str(outbox.parent) not in response.get_data(as_text=True)
+    assert outbox.name not in response.get_data(as_text=True)
     # It is in the message log too, as a test message.
     log = client.get("/api/dashboard/messages?event=TEST", headers=auth()).get_json()
     assert [(r["recipient_type"], r["phone"]) for r in log["rows"]] == [("test", "+48*****4567")]
@@ -101,7 +107,11 @@ def test_balance(client: FlaskClient, auth: Headers, provider_api: StandinProvid
         client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}, twilio(provider_api.url)]
     )
     sandbox = client.get("/api/dashboard/providers/sb/balance", headers=auth()).get_json()
-    assert sandbox["supported"] is False
+    # The sandbox is switched on: it has no balance, and the answer says so.
+    assert sandbox == {
+        "supported": False,
+        "message": "Sandbox (writes to a file, sends nothing) has no balance to check.",
+    }
     provider_api.answer(200, {"balance": "12.50", "currency": "USD"})
     answer = client.get("/api/dashboard/providers/tw/balance", headers=auth()).get_json()
     assert answer == {
@@ -111,6 +121,12 @@ def test_balance(client: FlaskClient, auth: Headers, provider_api: StandinProvid
         "currency": "USD",
         "below_threshold": False,
     }
+    off = {**twilio(provider_api.url), "enabled": False}
+    save_providers(client, auth, [{"id": "sb", "type": "sandbox", "name": "Sandbox"}, off])
+    switched_off = client.get("/api/dashboard/providers/tw/balance", headers=auth()).get_json()
+    assert switched_off["supported"] is False and "switched off" in switched_off["message"]
+    unknown = client.get("/api/dashboard/providers/nope/balance", headers=auth())
+    assert unknown.status_code == 404
 
 
 def test_delivery_report_url_only_for_configurers(
@@ -181,7 +197,9 @@ def test_low_balance_warnings(
     config["settings"]["low_balance_threshold"] = 5
     assert (
         client.put(
-            "/api/dashboard/config", headers=auth(), json={"config": config, "revision": 0}
+            "/api/dashboard/config",
+            headers=auth(),
+            json={"config": config, "revision": config["revision"]},
         ).status_code
         == 200
     )

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from saleor_sms_app import sending
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.messages import send_jobs
 from saleor_sms_app.providers import PROVIDERS
 from saleor_sms_app.providers.base import SmsProvider
 from saleor_sms_app.providers.models import (
@@ -46,7 +46,7 @@ def store(services: Services) -> ConfigStore:
 @pytest.fixture(autouse=True)
 def immediate_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries run at once, so a burst worker runs them too (the real ones wait minutes)."""
-    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0, 0, 0])
+    monkeypatch.setattr(send_jobs, "SEND_RETRY_INTERVALS", [0, 0, 0])
 
 
 class ScriptedProvider(SmsProvider):

@@ -37,11 +37,14 @@ def test_a_new_install_gets_the_standard_templates_without_writing(
 ) -> None:
     config = store.load(tenant)
     assert config.revision == 0
-    assert [r.name for r in config.rules] == [
-        "Customer: order confirmation",
-        "Customer: order shipped",
-        "Customer: order cancelled",
-        "Staff: new order",
+    assert [(r.name, r.event, r.enabled) for r in config.rules] == [
+        ("Customer: order confirmation", "ORDER_CREATED", True),
+        ("Customer: order paid", "ORDER_FULLY_PAID", True),
+        ("Customer: order shipped", "FULFILLMENT_CREATED", True),
+        ("Customer: tracking number", "FULFILLMENT_TRACKING_NUMBER_UPDATED", True),
+        ("Customer: order cancelled", "ORDER_CANCELLED", True),
+        ("Customer: order refunded", "ORDER_REFUNDED", True),
+        ("Staff: new order", "ORDER_CREATED", True),
     ]
     assert [(p.id, p.type) for p in config.providers] == [(SANDBOX_PROVIDER_ID, "sandbox")]
     assert CONFIG_KEY not in saleor.app_private_metadata
@@ -160,21 +163,100 @@ def test_an_older_document_is_migrated_on_read(
 ) -> None:
     configure(store, tenant, providers=[twilio_like()])
 
+    current = store_module.CURRENT_SCHEMA_VERSION
+    newer = current + 1
+
     def rename_rules(doc: dict[str, object]) -> dict[str, object]:
         for rule in doc["rules"]:  # type: ignore[attr-defined]
-            rule["name"] = "v2 " + rule["name"]
-        doc["schema_version"] = 2
+            rule["name"] = "vNext " + rule["name"]
+        doc["schema_version"] = newer
         return doc
 
-    monkeypatch.setattr(store_module, "CURRENT_SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module.MIGRATIONS, 1, rename_rules)
+    monkeypatch.setattr(store_module, "CURRENT_SCHEMA_VERSION", newer)
+    monkeypatch.setitem(store_module.MIGRATIONS, current, rename_rules)
     config = store.load(tenant, fresh=True)
-    assert config.schema_version == 2
-    assert config.rules[0].name == "v2 Customer: order confirmation"
+    assert config.schema_version == newer
+    assert config.rules[0].name == "vNext Customer: order confirmation"
     assert config.providers[0].secrets == {"auth_token": SECRET}
     # Saving writes the new format.
     store.save(tenant, config, expected_revision=1)
+    assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == newer
+
+
+#: A configuration as the app saved it before the paid, tracking and refund rules
+#: existed (format 1): the four standard rules, one edited, and the merchant's
+#: own refund rule.
+FORMAT_1_RULES = [
+    {
+        "id": "customer-order-confirmation",
+        "name": "Customer: order confirmation",
+        "enabled": True,
+        "event": "ORDER_CREATED",
+        "conditions": {"statuses": [], "channels": []},
+        "recipients": {"customer": True, "staff": False, "numbers": []},
+        "template": "Thanks for order {{ order.number }}",
+    },
+    {
+        "id": "customer-order-shipped",
+        "name": "Customer: order shipped",
+        "enabled": True,
+        "event": "FULFILLMENT_CREATED",
+        "conditions": {"statuses": [], "channels": []},
+        "recipients": {"customer": True, "staff": False, "numbers": []},
+        "template": "Shipped {{ order.number }} {{ order.tracking_number }}",
+    },
+    {
+        "id": "a1b2c3d4e5f6",
+        "name": "Refund (mine)",
+        "enabled": True,
+        "event": "ORDER_FULLY_REFUNDED",
+        "conditions": {"statuses": [], "channels": []},
+        "recipients": {"customer": True, "staff": False, "numbers": []},
+        "template": "Refunded {{ order.number }}",
+    },
+]
+
+
+def test_a_saved_format_1_configuration_keeps_its_rules_and_gets_the_new_ones_switched_off(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    document = {"schema_version": 1, "revision": 4, "providers": [], "rules": FORMAT_1_RULES}
+    saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
+
+    config = store.load(tenant, fresh=True)
+    assert config.schema_version == 2 and config.revision == 4
+    kept = [r.model_dump(mode="json") for r in config.rules[:3]]
+    # Every field the merchant saved is kept; fields added since take their defaults.
+    assert [
+        {k: rule[k] for k in saved} for rule, saved in zip(kept, FORMAT_1_RULES, strict=True)
+    ] == (FORMAT_1_RULES)
+    assert all(rule["marketing"] is False for rule in kept)
+    added = [(r.id, r.event, r.enabled) for r in config.rules[3:]]
+    assert added == [
+        ("customer-order-paid", "ORDER_FULLY_PAID", False),
+        ("customer-tracking-number", "FULFILLMENT_TRACKING_NUMBER_UPDATED", False),
+        ("customer-order-refunded", "ORDER_REFUNDED", False),
+    ]
+    # Read again before any save: the same rules with the same ids.
+    assert store.load(tenant, fresh=True) == config
+    # Nothing is written until the merchant saves; then the new format is stored.
+    assert json.loads(saleor.app_private_metadata[CONFIG_KEY]) == document
+    store.save(tenant, config, expected_revision=4)
     assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == 2
+
+
+def test_the_migration_adds_no_rule_for_an_event_the_merchant_already_texts_on(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    mine = {**FORMAT_1_RULES[2], "id": "zz", "event": "ORDER_REFUNDED"}
+    document = {"schema_version": 1, "revision": 1, "rules": [mine]}
+    saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
+    config = store.load(tenant, fresh=True)
+    assert [r.event for r in config.rules] == [
+        "ORDER_REFUNDED",
+        "ORDER_FULLY_PAID",
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+    ]
 
 
 def test_the_cache_saves_saleor_calls_and_a_save_invalidates_it(

@@ -14,7 +14,6 @@ import pytest
 from rq import Retry
 from sqlalchemy import select
 
-from saleor_sms_app import sending
 from saleor_sms_app.config.model import (
     DryRun,
     ProviderConfig,
@@ -26,6 +25,7 @@ from saleor_sms_app.config.model import (
 from saleor_sms_app.config.store import CONFIG_KEY, ConfigStore
 from saleor_sms_app.errors import SaleorUnavailable
 from saleor_sms_app.jobs import handle_webhook, send_message
+from saleor_sms_app.messages import composing, dispatching, send_jobs
 from saleor_sms_app.models import Message, MessageAttempt, Suppression
 from saleor_sms_app.saleor.tenants import TenantRecord, uninstall
 from saleor_sms_app.services import Services
@@ -154,7 +154,7 @@ def test_two_workers_on_the_same_webhook_log_each_message_once(
         try:
             barrier.wait()
             results.append(
-                sending.process_event(
+                composing.process_event(
                     services, saleor.api_url, "ORDER_CREATED", payload, key
                 ).created
             )
@@ -334,7 +334,7 @@ def test_a_temporary_error_that_persists_fails_after_the_last_retry(
     drain_queue(services)
     customer = by_rule(services)["customer-order-confirmation/customer"]
     assert (customer.status, customer.error_code) == ("failed", "provider_unavailable")
-    assert len(scripted.calls) == 1 + len(sending.SEND_RETRY_INTERVALS)
+    assert len(scripted.calls) == 1 + len(send_jobs.SEND_RETRY_INTERVALS)
     assert len(attempts(services, customer.id)) == len(scripted.calls)
 
 
@@ -469,7 +469,7 @@ def test_the_webhook_job_sends_its_messages_itself_and_queues_only_the_overflow(
             )
         ],
     )
-    monkeypatch.setattr(sending, "SEND_BATCH_SIZE", 1)
+    monkeypatch.setattr(send_jobs, "SEND_BATCH_SIZE", 1)
     run(saleor, "ORDER_CREATED", saleor.make_order())
     assert len(outbox(services)) == 2  # the first staff number, at once
     assert services.queue.count == 1  # the other, in a send job
@@ -493,7 +493,7 @@ def test_a_message_being_sent_by_another_worker_is_left_to_it(
     message_id = log_message(services, tenant.id)
     _set_status(services, message_id, "sending")  # claimed by another worker
     assert send_message(message_id) == "sending"
-    assert sending.send_messages(services, [message_id, message_id]) == {"sending": 2}
+    assert dispatching.send_messages(services, [message_id, message_id]) == {"sending": 2}
     assert outbox(services) == []
     _set_status(services, message_id, "queued")  # that worker gave it back
     assert send_message(message_id) == "sent" and len(outbox(services)) == 1
@@ -506,7 +506,7 @@ def test_two_workers_on_the_same_messages_send_each_once(
     ids = [log_message(services, tenant.id, body=f"Order {i} shipped") for i in range(6)]
     results: list[dict[str, int]] = []
     threads = [
-        threading.Thread(target=lambda: results.append(sending.send_messages(services, ids)))
+        threading.Thread(target=lambda: results.append(dispatching.send_messages(services, ids)))
         for _ in range(4)
     ]
     for thread in threads:
@@ -526,10 +526,10 @@ def test_a_send_interrupted_by_a_dead_worker_is_marked_unknown_not_sent_again(
         services,
         stale,
         "sending",
-        updated_at=datetime.now(UTC) - timedelta(seconds=sending.SEND_LOCK_SECONDS + 5),
+        updated_at=datetime.now(UTC) - timedelta(seconds=dispatching.SEND_LOCK_SECONDS + 5),
     )
     _set_status(services, fresh, "sending")
-    assert sending.release_stale_sends(services) == 1
+    assert dispatching.release_stale_sends(services) == 1
     statuses = {m.id: m for m in messages(services)}
     assert statuses[stale].status == "unknown"
     assert statuses[stale].error_code == "send_interrupted"
@@ -545,9 +545,29 @@ def test_the_worker_marks_interrupted_sends_when_it_starts(
         services,
         stale,
         "sending",
-        updated_at=datetime.now(UTC) - timedelta(seconds=sending.SEND_LOCK_SECONDS + 5),
+        updated_at=datetime.now(UTC) - timedelta(seconds=dispatching.SEND_LOCK_SECONDS + 5),
     )
     drain_queue(services)  # an SmsWorker: RQ's maintenance runs as it starts
     assert [(m.status, m.error_code) for m in messages(services)] == [
         ("unknown", "send_interrupted")
     ]
+
+
+def test_the_worker_uses_the_configured_age_and_a_timeout_sized_grace(
+    services: Services, saleor: SaleorStandin, tenant: TenantRecord
+) -> None:
+    """``SEND_LOCK_SECONDS`` and ``JOB_TIMEOUT`` (the chaos suite shortens both) are
+    what the worker's maintenance and RQ's abandoned-job check go by."""
+    from saleor_sms_app.worker import SmsWorker
+
+    services.settings = services.settings.with_overrides(job_timeout=10, send_lock_seconds=15)
+    older = log_message(services, tenant.id)
+    _set_status(services, older, "sending", updated_at=datetime.now(UTC) - timedelta(seconds=20))
+    drain_queue(services)
+    assert [m.status for m in messages(services)] == ["unknown"]
+
+    worker = SmsWorker([services.queue], connection=services.redis)
+    job = services.queue.enqueue("operator.truth", job_timeout=10)
+    assert worker.get_heartbeat_ttl(job) == 20  # RQ alone would give 10 + 60
+    job = services.queue.enqueue("operator.truth", job_timeout=180)
+    assert worker.get_heartbeat_ttl(job) == 240  # the default is unchanged

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore, cache_key
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.models import Message, MessageStatus, RecipientType
+from saleor_sms_app.models import Message, MessageAttempt, MessageStatus, RecipientType
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.saleor.tenants import TenantRecord, save_tenant
 from saleor_sms_app.services import Services
@@ -70,6 +71,15 @@ def use_config(services: Services, tenant: TenantRecord, config: AppConfig) -> N
     services.redis.set(cache_key(tenant.id), store.serialise(config), ex=3600)
 
 
+def use_two_providers(services: Services, tenant: TenantRecord, a_url: str, b_url: str) -> None:
+    """Generic providers ``a`` then ``b`` (failover order) on stand-ins at these URLs."""
+    use_config(
+        services,
+        tenant,
+        AppConfig(providers=[generic_config("a", a_url), generic_config("b", b_url)]),
+    )
+
+
 def generic_config(provider_id: str, base_url: str, **changes: Any) -> ProviderConfig:
     """A generic-provider configuration speaking to a stand-in at ``base_url``."""
     return ProviderConfig(
@@ -101,3 +111,49 @@ def log_message(
         session.add(message)
         session.flush()
         return message.id
+
+
+#: The Twilio auth token of the ``shop`` fixture (signs its delivery reports).
+TWILIO_TOKEN = "twilio-auth-token-123456"
+
+
+@pytest.fixture
+def shop(services: Services, tenant: TenantRecord) -> TenantRecord:
+    """The tenant with a Twilio (``tw``) and an SMSAPI (``sa``) provider."""
+    use_config(
+        services,
+        tenant,
+        AppConfig(
+            providers=[
+                ProviderConfig(
+                    id="tw",
+                    type="twilio",
+                    sender="+15005550006",
+                    options={"account_sid": "AC0123456789abcdef0123456789abcdef"},
+                    secrets={"auth_token": TWILIO_TOKEN},
+                ),
+                ProviderConfig(id="sa", type="smsapi", secrets={"token": "smsapi-token"}),
+            ]
+        ),
+    )
+    return tenant
+
+
+def attempts_of(services: Services, message_id: int) -> list[tuple[str, str, str | None]]:
+    """(provider id, status, error code) of each attempt at a message, in order."""
+    with services.sessions() as session:
+        rows = session.scalars(
+            select(MessageAttempt)
+            .where(MessageAttempt.message_id == message_id)
+            .order_by(MessageAttempt.id)
+        )
+        return [(a.provider_id, a.status, a.error_code) for a in rows]
+
+
+def message_row(services: Services, message_id: int) -> Message:
+    """A message's log row, detached from its session."""
+    with services.sessions() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        session.expunge(message)
+        return message

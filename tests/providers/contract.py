@@ -51,6 +51,11 @@ class ProviderContract:
     callback_events: ClassVar[list[tuple[str, DeliveryStatus, bool]]]
     #: Where the callback URL must appear in the send request ("form", "json", "query").
     callback_in: ClassVar[str] = "form"
+    #: A text a customer sent, as the provider forwards it, and the (sender, shop
+    #: number, text, provider id) we must read from it; None when the provider
+    #: forwards no inbound texts.
+    inbound: ClassVar[CallbackRequest | None] = None
+    inbound_expected: ClassVar[tuple[str, str, str, str] | None] = None
 
     # -- hooks ----------------------------------------------------------------
 
@@ -173,11 +178,14 @@ class ProviderContract:
     def test_timeout(
         self, standin_provider: StandinProvider, provider_context: ProviderContext
     ) -> None:
+        """The stand-in took the request and stalled: the provider may have the message,
+        so the outcome is unknown, never failed over or retried."""
         standin_provider.mode, standin_provider.slow_seconds = "slow", 1.5
         standin_provider.answer(*self.success)
         error = self.refused(standin_provider, replace(provider_context, timeout=0.5))
-        assert error.reason == FailureReason.PROVIDER_UNAVAILABLE
-        assert error.temporary and not error.accepted
+        assert error.reason == FailureReason.NO_ANSWER
+        assert error.outcome_unknown and not error.temporary and not error.should_fail_over
+        assert len(standin_provider.requests) == 1
 
     def test_connection_refused(
         self, standin_provider: StandinProvider, provider_context: ProviderContext
@@ -265,6 +273,26 @@ class ProviderContract:
         assert not adapter.verify_callback(self.callback), "an unsigned report must fail"
         tampered = _tamper(signed)
         assert not adapter.verify_callback(tampered), "a changed report must fail"
+
+    def test_inbound_text_is_normalised(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
+        adapter = self.adapter(standin_provider, provider_context)
+        # A delivery report is never mistaken for a customer's text.
+        assert adapter.parse_inbound(self.callback) == []
+        if self.inbound is None:
+            assert not adapter.receives_inbound
+            return
+        assert adapter.receives_inbound
+        texts = adapter.parse_inbound(self.inbound)
+        assert [(t.sender, t.to, t.text, t.provider_message_id) for t in texts] == [
+            self.inbound_expected
+        ]
+        assert texts[0].raw
+        if adapter.signs_callbacks:
+            assert adapter.verify_callback(self.sign(self.inbound))
+            assert not adapter.verify_callback(self.inbound), "an unsigned text must fail"
+            assert not adapter.verify_callback(_tamper(self.sign(self.inbound)))
 
 
 def _tamper(request: CallbackRequest) -> CallbackRequest:

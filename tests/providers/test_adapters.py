@@ -105,6 +105,28 @@ class TestTwilio(ProviderContract):
         }
     )
     callback_events = [("SM1f0e8ae6ade43cb3c0ce4525424e404f", D.DELIVERED, False)]
+    # Twilio's "Twilio's request to your incoming message Webhook URL" (a form POST).
+    inbound = form_callback(
+        {
+            "MessageSid": "SM2a0e8ae6ade43cb3c0ce4525424e4050",
+            "SmsSid": "SM2a0e8ae6ade43cb3c0ce4525424e4050",
+            "AccountSid": "AC0123456789abcdef0123456789abcdef",
+            "MessagingServiceSid": "MG0123456789abcdef0123456789abcdef",
+            "From": "+48500100200",
+            "To": "+15005550006",
+            "Body": "STOP",
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+    )
+    inbound_expected = (
+        "+48500100200",
+        "+15005550006",
+        "STOP",
+        "SM2a0e8ae6ade43cb3c0ce4525424e4050",
+    )
 
     def sign(self, request: CallbackRequest) -> CallbackRequest:
         signature = twilio_signature(self.secrets["auth_token"], request.url, dict(request.form))
@@ -188,6 +210,22 @@ class TestVonage(ProviderContract):
     )
     callback_events = [("0A0000000123ABCD1", D.DELIVERED, False)]
     callback_in = "form"
+    # Vonage's "Inbound SMS" guide: type, to, msisdn, messageId, message-timestamp, text, keyword.
+    inbound = form_callback(
+        {
+            "msisdn": "48500100200",
+            "to": "447700900000",
+            "messageId": "0B00000123456789",
+            "text": "Stop",
+            "type": "text",
+            "keyword": "STOP",
+            "message-timestamp": "2026-11-29 10:13:54",
+            "timestamp": "1795000000",
+            "nonce": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        },
+        method="GET",
+    )
+    inbound_expected = ("48500100200", "447700900000", "Stop", "0B00000123456789")
 
     def sign(self, request: CallbackRequest) -> CallbackRequest:
         query = dict(request.query)
@@ -300,6 +338,18 @@ class TestSmsapi(ProviderContract):
         ("5F6C1D2E3A4B5C6D7E8F9A0B", D.DELIVERED, False),
         ("5F6C1D2E3A4B5C6D7E8F9A0C", D.UNDELIVERED, False),
     ]
+    # SMSAPI's forward of a received SMS (field names unverified; docs/PROVIDERS.md).
+    inbound = form_callback(
+        {
+            "sms_to": "48799000111",
+            "sms_from": "48500100200",
+            "sms_text": "nie",
+            "sms_date": "1795000000",
+            "username": "shop",
+            "MsgId": "6A7B8C9D0E1F2A3B4C5D6E7F",
+        }
+    )
+    inbound_expected = ("48500100200", "48799000111", "nie", "6A7B8C9D0E1F2A3B4C5D6E7F")
 
     def test_idx_and_check_idx_make_the_provider_refuse_duplicates(
         self,
@@ -381,6 +431,23 @@ class TestPlivo(ProviderContract):
         }
     )
     callback_events = [("db3ce55a-7f1d-11e1-8ea7-1231380bc196", D.UNDELIVERED, True)]
+    # Plivo's message URL request: From, To, Type, Text, MessageUUID (form POST).
+    inbound = form_callback(
+        {
+            "From": "48500100200",
+            "To": "14155550100",
+            "Type": "sms",
+            "Text": "help",
+            "MessageUUID": "0f1e2d3c-7f1d-11e1-8ea7-1231380bc196",
+            "Units": "1",
+        }
+    )
+    inbound_expected = (
+        "48500100200",
+        "14155550100",
+        "help",
+        "0f1e2d3c-7f1d-11e1-8ea7-1231380bc196",
+    )
 
     def sign(self, request: CallbackRequest) -> CallbackRequest:
         nonce = "12345678901234567890"
@@ -441,6 +508,21 @@ class TestMocean(ProviderContract):
         }
     )
     callback_events = [("CPASS_restapi_C0000002737000000.0001", D.EXPIRED, False)]
+    # Mocean's inbound forward in its ``mocean-`` field style (unverified; docs/PROVIDERS.md).
+    inbound = form_callback(
+        {
+            "mocean-from": "60123456789",
+            "mocean-to": "60198765432",
+            "mocean-text": "Quit",
+            "mocean-msgid": "CPASS_restapi_C0000002737000000.0009",
+        }
+    )
+    inbound_expected = (
+        "60123456789",
+        "60198765432",
+        "Quit",
+        "CPASS_restapi_C0000002737000000.0009",
+    )
 
 
 def infobip_v3_error(status: int, code: str, text: str) -> tuple[int, dict[str, object]]:
@@ -561,6 +643,28 @@ class TestInfobip(ProviderContract):
         }
     )
     callback_events = [("1042", D.DELIVERED, False), ("1043", D.UNDELIVERED, False)]
+    # Infobip's "Receive inbound SMS messages" webhook (the MO_JSON_2 format).
+    inbound = json_callback(
+        {
+            "results": [
+                {
+                    "messageId": "817790313235066447",
+                    "from": "385916242493",
+                    "to": "385921004026",
+                    "text": "STOP ALL",
+                    "cleanText": "ALL",
+                    "keyword": "STOP",
+                    "receivedAt": "2026-11-29T10:25:21.000+0000",
+                    "smsCount": 1,
+                    "price": {"pricePerMessage": 0, "currency": "EUR"},
+                    "callbackData": "",
+                }
+            ],
+            "messageCount": 1,
+            "pendingMessageCount": 0,
+        }
+    )
+    inbound_expected = ("385916242493", "385921004026", "STOP ALL", "817790313235066447")
 
     def test_our_reference_is_the_message_id(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
         standin_provider.answer(*self.success)

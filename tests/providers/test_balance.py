@@ -92,7 +92,7 @@ def test_provider_error_is_reported_not_raised(
 def test_sends_schedule_at_most_one_balance_check(
     services: Services, tenant: TenantRecord, standin_provider: StandinProvider
 ) -> None:
-    from saleor_sms_app import sending
+    from saleor_sms_app.messages import dispatching
     from tests.providers.conftest import log_message
 
     settings = ShopSettings(low_balance_threshold=5.0)
@@ -102,7 +102,7 @@ def test_sends_schedule_at_most_one_balance_check(
         AppConfig(settings=settings, providers=[generic_config("g", standin_provider.url)]),
     )
     for _ in range(3):
-        assert sending.send_message(services, log_message(services, tenant.id)) == "sent"
+        assert dispatching.send_message(services, log_message(services, tenant.id)) == "sent"
     jobs = [services.queue.fetch_job(i) for i in services.queue.job_ids]
     checks = [j for j in jobs if j and j.func_name == "saleor_sms_app.jobs.check_balances"]
     assert [j.args for j in checks] == [(tenant.id,)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from sqlalchemy import func, select
 
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
@@ -15,30 +14,9 @@ from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 from saleor_sms_app.settings import Settings
-from tests.providers.conftest import log_message, use_config
+from tests.providers.conftest import TWILIO_TOKEN, log_message, use_config
 
-TOKEN = "twilio-auth-token-123456"
-
-
-@pytest.fixture
-def shop(services: Services, tenant: TenantRecord) -> TenantRecord:
-    use_config(
-        services,
-        tenant,
-        AppConfig(
-            providers=[
-                ProviderConfig(
-                    id="tw",
-                    type="twilio",
-                    sender="+15005550006",
-                    options={"account_sid": "AC0123456789abcdef0123456789abcdef"},
-                    secrets={"auth_token": TOKEN},
-                ),
-                ProviderConfig(id="sa", type="smsapi", secrets={"token": "smsapi-token"}),
-            ]
-        ),
-    )
-    return tenant
+TOKEN = TWILIO_TOKEN
 
 
 def _sent(services: Services, tenant: TenantRecord, provider_id: str, sid: str, **kw: Any) -> int:
@@ -148,25 +126,6 @@ def test_report_for_a_message_we_never_sent_is_404(
     assert response.status_code == 404
     assert "SM5" in response.json["error"]["message"]
     assert _reports(services) == 0
-
-
-def test_report_arriving_while_a_message_is_still_being_sent_asks_for_a_retry(
-    client: Any, services: Services, settings: Settings, shop: TenantRecord
-) -> None:
-    in_flight = log_message(services, shop.id, status="sending")
-    form = {"MessageSid": "SM-EARLY", "MessageStatus": "delivered"}
-    response = _post_twilio(client, settings, _path(shop), form)
-    assert response.status_code == 503
-    assert response.json["error"]["code"] == "message_still_sending"
-    assert _reports(services) == 0 and _status(services, in_flight)[0] == "sending"
-    # Once the send is recorded, the same report applies.
-    with services.sessions.begin() as session:
-        message = session.get(Message, in_flight)
-        assert message is not None
-        message.status, message.provider_id, message.provider = "sent", "tw", "twilio"
-        message.provider_message_id = "SM-EARLY"
-    assert _post_twilio(client, settings, _path(shop), form).status_code == 200
-    assert _status(services, in_flight)[0] == "delivered"
 
 
 def test_final_state_is_never_downgraded(

@@ -4,41 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from saleor_sms_app import sending
 from saleor_sms_app.config.model import AppConfig
-from saleor_sms_app.models import Message, MessageAttempt, Suppression
+from saleor_sms_app.messages import dispatching
+from saleor_sms_app.models import MessageAttempt, Suppression
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
-from tests.providers.conftest import generic_config, log_message, use_config
+from tests.providers.conftest import (
+    attempts_of,
+    generic_config,
+    log_message,
+    message_row,
+    use_config,
+    use_two_providers,
+)
 from tests.standin.provider import StandinProvider
-
-
-def _attempts(services: Services, message_id: int) -> list[tuple[str, str, str | None]]:
-    with services.sessions() as session:
-        rows = session.scalars(
-            select(MessageAttempt)
-            .where(MessageAttempt.message_id == message_id)
-            .order_by(MessageAttempt.id)
-        )
-        return [(a.provider_id, a.status, a.error_code) for a in rows]
-
-
-def _message(services: Services, message_id: int) -> Message:
-    with services.sessions() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        session.expunge(message)
-        return message
-
-
-def _two_providers(
-    services: Services, tenant: TenantRecord, a_url: str, b: StandinProvider
-) -> None:
-    use_config(
-        services,
-        tenant,
-        AppConfig(providers=[generic_config("a", a_url), generic_config("b", b.url)]),
-    )
 
 
 def test_a_down_b_up_sends_through_b_and_logs_both(
@@ -47,14 +26,14 @@ def test_a_down_b_up_sends_through_b_and_logs_both(
     standin_provider: StandinProvider,
     standin_provider_b: StandinProvider,
 ) -> None:
-    _two_providers(services, tenant, standin_provider.down_url, standin_provider_b)
+    use_two_providers(services, tenant, standin_provider.down_url, standin_provider_b.url)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
-    assert _attempts(services, message_id) == [
+    assert dispatching.send_message(services, message_id) == "sent"
+    assert attempts_of(services, message_id) == [
         ("a", "failed", "provider_unavailable"),
         ("b", "queued", None),
     ]
-    message = _message(services, message_id)
+    message = message_row(services, message_id)
     assert (message.provider_id, message.provider_message_id) == ("b", "standin-1")
     assert standin_provider_b.last.json["ref"] == str(message_id)
 
@@ -66,10 +45,10 @@ def test_a_5xx_fails_over(
     standin_provider_b: StandinProvider,
 ) -> None:
     standin_provider.mode = "5xx"
-    _two_providers(services, tenant, standin_provider.url, standin_provider_b)
+    use_two_providers(services, tenant, standin_provider.url, standin_provider_b.url)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
-    assert [a[0] for a in _attempts(services, message_id)] == ["a", "b"]
+    assert dispatching.send_message(services, message_id) == "sent"
+    assert [a[0] for a in attempts_of(services, message_id)] == ["a", "b"]
 
 
 def test_insufficient_funds_fails_over(
@@ -79,10 +58,10 @@ def test_insufficient_funds_fails_over(
     standin_provider_b: StandinProvider,
 ) -> None:
     standin_provider.mode = "insufficient_funds"
-    _two_providers(services, tenant, standin_provider.url, standin_provider_b)
+    use_two_providers(services, tenant, standin_provider.url, standin_provider_b.url)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
-    assert _attempts(services, message_id) == [
+    assert dispatching.send_message(services, message_id) == "sent"
+    assert attempts_of(services, message_id) == [
         ("a", "failed", "NO_FUNDS"),
         ("b", "queued", None),
     ]
@@ -95,35 +74,13 @@ def test_invalid_number_does_not_fail_over(
     standin_provider_b: StandinProvider,
 ) -> None:
     standin_provider.mode = "invalid_number"
-    _two_providers(services, tenant, standin_provider.url, standin_provider_b)
+    use_two_providers(services, tenant, standin_provider.url, standin_provider_b.url)
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "failed"
-    assert _attempts(services, message_id) == [("a", "failed", "BAD_NUMBER")]
+    assert dispatching.send_message(services, message_id) == "failed"
+    assert attempts_of(services, message_id) == [("a", "failed", "BAD_NUMBER")]
     assert standin_provider_b.requests == []
-    message = _message(services, message_id)
+    message = message_row(services, message_id)
     assert message.error_code == "invalid_number"
-
-
-def test_slow_provider_times_out_and_fails_over(
-    services: Services,
-    tenant: TenantRecord,
-    standin_provider: StandinProvider,
-    standin_provider_b: StandinProvider,
-    monkeypatch: object,
-) -> None:
-    from saleor_sms_app.providers.base import ProviderContext
-
-    standin_provider.mode, standin_provider.slow_seconds = "slow", 1.0
-    _two_providers(services, tenant, standin_provider.url, standin_provider_b)
-    original = ProviderContext.__init__
-
-    def short_timeout(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        original(self, *args, **{**kwargs, "timeout": 0.3})
-
-    monkeypatch.setattr(ProviderContext, "__init__", short_timeout)  # type: ignore[attr-defined]
-    message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
-    assert [a[:2] for a in _attempts(services, message_id)] == [("a", "failed"), ("b", "queued")]
 
 
 def test_opted_out_error_suppresses_the_number(
@@ -136,7 +93,7 @@ def test_opted_out_error_suppresses_the_number(
     config.options["spec"] = spec.replace('"BAD_NUMBER"', '"STOPPED": "opted_out", "BAD_NUMBER"')
     use_config(services, tenant, AppConfig(providers=[config]))
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "failed"
+    assert dispatching.send_message(services, message_id) == "failed"
     with services.sessions() as session:
         rows = session.scalars(select(Suppression)).all()
         assert [(r.phone, r.reason, r.source) for r in rows] == [
@@ -160,7 +117,7 @@ def test_each_provider_gets_its_own_callback_url_when_public(
         config.options["spec"] = spec.replace('"ref":', '"callback": "{callback_url}", "ref":')
     use_config(services, tenant, AppConfig(providers=[config_a, config_b]))
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     expected = (
         f"https://sms.example.com/api/delivery-reports/{tenant.id}/b/{tenant.callback_secret}"
     )
@@ -181,7 +138,7 @@ def test_unusable_provider_settings_fail_over_with_field_names(
         AppConfig(providers=[broken, unknown, generic_config("b", standin_provider_b.url)]),
     )
     message_id = log_message(services, tenant.id)
-    assert sending.send_message(services, message_id) == "sent"
+    assert dispatching.send_message(services, message_id) == "sent"
     with services.sessions() as session:
         rows = session.scalars(
             select(MessageAttempt)

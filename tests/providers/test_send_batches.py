@@ -13,8 +13,8 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from saleor_sms_app import sending
 from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.messages import dispatching, send_jobs
 from saleor_sms_app.models import Message, MessageAttempt
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
@@ -53,7 +53,7 @@ def test_many_messages_go_out_in_one_batch_job_each_sent_once(
     services: Services, tenant: TenantRecord, provider: StandinProvider
 ) -> None:
     ids = [log_message(services, tenant.id, body=f"Order {i} shipped") for i in range(5)]
-    sending.enqueue_sends(services, ids)
+    send_jobs.enqueue_sends(services, ids)
     assert services.queue.count == 1
     drain_queue(services)
     assert [_status(services, i) for i in ids] == [("sent", None)] * 5
@@ -65,10 +65,10 @@ def test_a_batch_skips_rows_no_longer_queued_and_repeated_ids(
     services: Services, tenant: TenantRecord, provider: StandinProvider
 ) -> None:
     sent = log_message(services, tenant.id)
-    assert sending.send_message(services, sent) == "sent"
+    assert dispatching.send_message(services, sent) == "sent"
     fresh = log_message(services, tenant.id)
     provider.requests.clear()
-    counts = sending.send_messages(services, [sent, fresh, fresh])
+    counts = dispatching.send_messages(services, [sent, fresh, fresh])
     assert counts == {"sent": 3}
     assert [r.json["ref"] for r in provider.requests] == [str(fresh)]
     assert _attempts(services, sent) == ["queued"] and _attempts(services, fresh) == ["queued"]
@@ -80,10 +80,10 @@ def test_a_temporary_failure_leaves_the_batch_for_its_own_retry_job(
     provider: StandinProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0, 0])
+    monkeypatch.setattr(send_jobs, "SEND_RETRY_INTERVALS", [0, 0])
     first, second = log_message(services, tenant.id), log_message(services, tenant.id)
     provider.mode = "5xx"
-    assert sending.send_messages(services, [first, second]) == {"retrying": 2}
+    assert dispatching.send_messages(services, [first, second]) == {"retrying": 2}
     status, text = _status(services, first)
     assert status == "queued" and (text or "").startswith("Waiting to retry")
     assert sorted(services.queue.job_ids) == sorted([f"send-{first}", f"send-{second}"])
@@ -99,14 +99,14 @@ def test_a_temporary_failure_that_persists_fails_after_the_same_number_of_tries(
     provider: StandinProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0, 0, 0])
+    monkeypatch.setattr(send_jobs, "SEND_RETRY_INTERVALS", [0, 0, 0])
     ids = [log_message(services, tenant.id), log_message(services, tenant.id)]
     provider.mode = "5xx"
-    sending.enqueue_sends(services, ids)
+    send_jobs.enqueue_sends(services, ids)
     drain_queue(services)
     for message_id in ids:
         assert _status(services, message_id)[0] == "failed"
-        assert len(_attempts(services, message_id)) == 1 + len(sending.SEND_RETRY_INTERVALS)
+        assert len(_attempts(services, message_id)) == 1 + len(send_jobs.SEND_RETRY_INTERVALS)
 
 
 def test_the_retry_job_waits_the_first_interval(
@@ -115,10 +115,10 @@ def test_the_retry_job_waits_the_first_interval(
     provider: StandinProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [30, 120])
+    monkeypatch.setattr(send_jobs, "SEND_RETRY_INTERVALS", [30, 120])
     message_id = log_message(services, tenant.id)
     provider.mode = "5xx"
-    assert sending.send_messages(services, [message_id]) == {"retrying": 1}
+    assert dispatching.send_messages(services, [message_id]) == {"retrying": 1}
     assert services.queue.count == 0
     scheduled = ScheduledJobRegistry(queue=services.queue)
     assert scheduled.get_job_ids() == [f"send-{message_id}"]
@@ -131,7 +131,7 @@ def test_a_permanent_failure_in_a_batch_is_recorded_and_the_rest_are_sent(
 ) -> None:
     good = log_message(services, tenant.id)
     bad = log_message(services, tenant.id, phone="0048")  # no "+": the stand-in refuses it
-    assert sending.send_messages(services, [bad, good]) == {"failed": 1, "sent": 1}
+    assert dispatching.send_messages(services, [bad, good]) == {"failed": 1, "sent": 1}
     assert _status(services, bad)[0] == "failed" and _status(services, good)[0] == "sent"
     assert services.queue.count == 0
 
@@ -139,7 +139,7 @@ def test_a_permanent_failure_in_a_batch_is_recorded_and_the_rest_are_sent(
 def _count_in_flight(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Wrap the provider call; returns a list whose max is the most sends in flight at once."""
     lock, in_flight, seen = threading.Lock(), [0], [0]
-    real = sending.send_with_failover
+    real = dispatching.send_with_failover
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         with lock:
@@ -151,7 +151,7 @@ def _count_in_flight(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             with lock:
                 in_flight[0] -= 1
 
-    monkeypatch.setattr(sending, "send_with_failover", counted)
+    monkeypatch.setattr(dispatching, "send_with_failover", counted)
     return seen
 
 
@@ -165,7 +165,7 @@ def test_a_slow_provider_gets_the_batch_side_by_side_each_message_once(
     seen = _count_in_flight(monkeypatch)
     provider.mode, provider.slow_seconds = "slow", 0.15
     ids = [log_message(services, tenant.id, body=f"Order {i} shipped") for i in range(9)]
-    assert sending.send_messages(services, ids) == {"sent": 9}
+    assert dispatching.send_messages(services, ids) == {"sent": 9}
     assert max(seen) > 1  # the first answer was slow, so the rest went together
     assert max(seen) <= 4
     assert sorted(r.json["ref"] for r in provider.requests) == sorted(str(i) for i in ids)
@@ -179,10 +179,10 @@ def test_a_fast_provider_gets_the_batch_one_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(services, "settings", services.settings.with_overrides(send_concurrency=4))
-    monkeypatch.setattr(sending, "SIDE_BY_SIDE_AFTER_MS", 10_000.0)
+    monkeypatch.setattr(dispatching, "SIDE_BY_SIDE_AFTER_MS", 10_000.0)
     seen = _count_in_flight(monkeypatch)
     ids = [log_message(services, tenant.id) for _ in range(6)]
-    assert sending.send_messages(services, ids) == {"sent": 6}
+    assert dispatching.send_messages(services, ids) == {"sent": 6}
     assert max(seen) == 1
 
 
@@ -192,14 +192,14 @@ def test_an_unexpected_error_gives_the_message_back_for_a_retry(
     provider: StandinProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sending, "SEND_RETRY_INTERVALS", [0])
+    monkeypatch.setattr(send_jobs, "SEND_RETRY_INTERVALS", [0])
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("bug")
 
-    monkeypatch.setattr(sending, "send_with_failover", broken)
+    monkeypatch.setattr(dispatching, "send_with_failover", broken)
     message_id = log_message(services, tenant.id)
-    assert sending.send_messages(services, [message_id]) == {"retrying": 1}
+    assert dispatching.send_messages(services, [message_id]) == {"retrying": 1}
     status, text = _status(services, message_id)
     assert status == "queued" and (text or "").startswith("Waiting to retry: Unexpected error")
     monkeypatch.undo()

@@ -5,6 +5,8 @@ Two uses:
 * **scripted** (the adapter contract suite): tests queue exact answers
   (status, body, content type) with :meth:`StandinProvider.answer`; every
   request is recorded so tests can check what the adapter sent.
+* **inbound**: :meth:`StandinProvider.post_inbound` forwards a customer's text
+  to the app over HTTP, in the provider's own shape, as a provider does.
 * **modes** (failover, retries, the benchmark): with nothing queued it speaks a
   tiny SMS API of its own (``POST /send`` JSON ``{to, text, from, ref}`` →
   ``{"id": ...}``), and :attr:`mode` makes it accept, fail with 5xx, refuse with
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -103,6 +106,21 @@ class StandinProvider:
     @property
     def last(self) -> Recorded:
         return self.requests[-1]
+
+    @staticmethod
+    def post_inbound(
+        url: str,
+        *,
+        form: dict[str, str] | None = None,
+        json_body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Forward a customer's text to the app as a provider does: over real HTTP,
+        a form or JSON POST, or a GET with the fields in the query (Vonage)."""
+        if form is None and json_body is None:
+            return requests.get(url, params=query, headers=headers, timeout=10)
+        return requests.post(url, data=form, json=json_body, headers=headers, timeout=10)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

@@ -7,9 +7,12 @@ What makes it trustworthy as a test partner:
   is validated against it before it runs over in-memory dict data. A document
   the real Saleor would reject is rejected here, and every answer is
   schema-shaped.
-* Webhooks are built by executing the app's own manifest subscription for the
-  event and signed like Saleor signs them (detached RS256 JWS with an unencoded
-  payload), with the header set captured from a real Saleor.
+* Webhooks go only to the webhooks it registered (the manifest's at install,
+  then the app's own ``webhookCreate``/``Update``/``Delete``,
+  ``tests/standin/saleor_webhooks.py``); each is built by executing that
+  webhook's subscription for the event and signed like Saleor signs them
+  (detached RS256 JWS with an unencoded payload), with the header set captured
+  from a real Saleor.
 * It has its own RSA key, serves it as a JWKS (kid = RFC 7638 thumbprint) and
   can rotate it; dashboard tokens are minted with the same key and the claims
   of real ones.
@@ -53,6 +56,7 @@ from graphql import (
     validate,
 )
 from tests.conftest import SCHEMA_PATH
+from tests.standin.saleor_webhooks import WebhookRegistry, subscription_problems
 
 SALEOR_VERSION = "3.23.28"
 SCHEMA_VERSION = "3.23"
@@ -337,6 +341,8 @@ def make_order(
         "subtotal": taxed_money(subtotal, currency),
         "shippingPrice": taxed_money(shipping, currency),
         "undiscountedShippingPrice": money(shipping, currency),
+        "totalCharged": money(total if payment_status == "FULLY_CHARGED" else 0.0, currency),
+        "totalRefunded": money(0.0, currency),
         "shippingMethodName": shipping_method_name,
         "collectionPointName": None,
         "lines": line_dicts,
@@ -452,7 +458,6 @@ class SaleorStandin:
     #: The installed app's token and id (None before install / after uninstall).
     token: str | None = None
     app_id: str | None = None
-    manifest: dict[str, Any] | None = None
     app_private_metadata: dict[str, str] = field(default_factory=dict)
     app_metadata: dict[str, str] = field(default_factory=dict)
     app_permissions: list[str] = field(default_factory=list)
@@ -465,6 +470,20 @@ class SaleorStandin:
         self._server: BaseWSGIServer | None = None
         self._next_app_pk = 1
         self.http = requests.Session()
+        #: The webhooks Saleor holds (this app's and any other's); events go only to these.
+        self.webhook_registry = WebhookRegistry()
+        self._manifest: dict[str, Any] | None = None
+
+    @property
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest the app was installed from (None before install)."""
+        return self._manifest
+
+    @manifest.setter
+    def manifest(self, manifest: dict[str, Any] | None) -> None:
+        """Installing from ``manifest``: the app's webhooks become exactly its webhooks."""
+        self._manifest = manifest
+        self.webhook_registry.install(self.app_id, manifest)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -641,6 +660,90 @@ class SaleorStandin:
         self.orders[order["id"]] = order
         return order
 
+    # ----------------------------------------------------------------- what Saleor does
+
+    def fulfil(
+        self, order: dict[str, Any], *, tracking_number: str = "", notify_customer: bool = True
+    ) -> list[tuple[str, bytes]]:
+        """``orderFulfill`` of every line: a new fulfilment, and the webhooks Saleor 3.23 sends.
+
+        As Saleor's ``create_fulfillments`` (``saleor/order/actions.py``): it calls
+        ``tracking_number_updated`` right after creating a fulfilment that has a
+        number, inside its transaction, and ``order_fulfilled`` then sends
+        ORDER_UPDATED, FULFILLMENT_CREATED and, the order being fulfilled now,
+        ORDER_FULFILLED. So the tracking webhook usually comes first. Returns
+        (event, body) in that order, only for events the app subscribed to;
+        deliver them in any order with :meth:`deliver`.
+        """
+        new = fulfillment(tracking_number=tracking_number, number=len(order["fulfillments"]) + 1)
+        order["fulfillments"].append(new)
+        order["status"] = "FULFILLED"
+        for line in order["lines"]:
+            line["quantityFulfilled"], line["quantityToFulfill"] = line["quantity"], 0
+        fields = {"order": order, "fulfillment": new}
+        events: list[tuple[str, dict[str, Any]]] = []
+        if tracking_number:
+            events.append(("FULFILLMENT_TRACKING_NUMBER_UPDATED", fields))
+        events += [
+            ("ORDER_UPDATED", {"order": order}),
+            ("FULFILLMENT_CREATED", {**fields, "notifyCustomer": notify_customer}),
+            ("ORDER_FULFILLED", {"order": order}),
+        ]
+        return self._subscribed(events)
+
+    def update_tracking(
+        self, order: dict[str, Any], fulfillment_id: str, tracking_number: str
+    ) -> list[tuple[str, bytes]]:
+        """``orderFulfillmentUpdateTracking``: FULFILLMENT_TRACKING_NUMBER_UPDATED and
+        ORDER_UPDATED, never FULFILLMENT_CREATED (seen on a real Saleor 3.23)."""
+        (found,) = [f for f in order["fulfillments"] if f["id"] == fulfillment_id]
+        found["trackingNumber"] = tracking_number
+        return self._subscribed(
+            [
+                ("FULFILLMENT_TRACKING_NUMBER_UPDATED", {"order": order, "fulfillment": found}),
+                ("ORDER_UPDATED", {"order": order}),
+            ]
+        )
+
+    def refund(self, order: dict[str, Any], amount: float) -> list[tuple[str, bytes]]:
+        """A refund of ``amount`` (``transactionUpdate`` of the charge with a refund).
+
+        As Saleor's ``order_refunded``: ORDER_REFUNDED, ORDER_UPDATED, and
+        ORDER_FULLY_REFUNDED once the refunds reach the order's total (a real
+        Saleor 3.23 sent ORDER_REFUNDED and ORDER_FULLY_REFUNDED for a full refund).
+        """
+        gross = order["total"]["gross"]
+        refunded = round(order["totalRefunded"]["amount"] + amount, 2)
+        order["totalRefunded"] = money(refunded, gross["currency"])
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("ORDER_REFUNDED", {"order": order}),
+            ("ORDER_UPDATED", {"order": order}),
+        ]
+        if refunded >= gross["amount"]:
+            events.append(("ORDER_FULLY_REFUNDED", {"order": order}))
+        return self._subscribed(events)
+
+    def mark_paid(self, order: dict[str, Any]) -> list[tuple[str, bytes]]:
+        """``orderMarkAsPaid``: the order is fully charged; ORDER_FULLY_PAID and ORDER_UPDATED
+        (Saleor's ``mark_order_as_paid_with_transaction``)."""
+        gross = order["total"]["gross"]
+        order["totalCharged"] = money(gross["amount"], gross["currency"])
+        order.update(paymentStatus="FULLY_CHARGED", isPaid=True, chargeStatus="FULL")
+        return self._subscribed(
+            [("ORDER_FULLY_PAID", {"order": order}), ("ORDER_UPDATED", {"order": order})]
+        )
+
+    def _subscribed(self, events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+        """The bodies of the events the installed app subscribed to (Saleor sends no others)."""
+        subscribed = self.webhook_registry.events_of(self.app_id)
+        return [(e, self.event_payload(e, f)) for e, f in events if e in subscribed]
+
+    def deliver(
+        self, app_base_url: str, deliveries: Iterable[tuple[str, bytes]]
+    ) -> list[requests.Response]:
+        """Send prepared webhooks (from :meth:`fulfil` and the like), signed, in the given order."""
+        return [self.send_webhook(app_base_url, event, body=body) for event, body in deliveries]
+
     def app_object(self) -> dict[str, Any]:
         manifest = self.manifest or {}
         return {
@@ -660,6 +763,7 @@ class SaleorStandin:
             "privateMetadata": metadata_items(self.app_private_metadata),
             "extensions": [],
             "breakerState": "CLOSED",
+            "webhooks": self.webhook_registry.of_app(self.app_id),
         }
 
     def shop_object(self) -> dict[str, Any]:
@@ -753,6 +857,11 @@ class SaleorStandin:
                 },
             }
 
+        def current_app(info: GraphQLResolveInfo) -> str:
+            need_app(info, "AUTHENTICATED_APP")
+            assert self.app_id is not None
+            return self.app_id
+
         def target(id: str) -> tuple[dict[str, Any] | None, bool]:
             """(the object with this id, whether it is the app itself)."""
             if id == self.app_id:
@@ -812,6 +921,9 @@ class SaleorStandin:
             "deletePrivateMetadata": metadata_mutation(private=True, delete=True),
             "updateMetadata": metadata_mutation(private=False, delete=False),
             "deleteMetadata": metadata_mutation(private=False, delete=True),
+            **self.webhook_registry.resolvers(
+                current_app, lambda query: subscription_problems(saleor_schema(), query)
+            ),
         }
 
     # ----------------------------------------------------------------- HTTP
@@ -954,8 +1066,8 @@ class SaleorStandin:
         )
         if not 200 <= register.status_code < 300:
             self.token = None
-            self.app_id = None
             self.manifest = None
+            self.app_id = None
             try:
                 message = register.json()["error"]["message"]
             except (ValueError, KeyError, TypeError):
@@ -964,14 +1076,16 @@ class SaleorStandin:
         return Installation(self.app_id, token, manifest, register)
 
     def webhook_for(self, event: str) -> dict[str, Any]:
-        """The manifest webhook subscribed to ``event`` (as Saleor would pick it)."""
+        """The registered webhook subscribed to ``event`` (as Saleor would pick it):
+        ``name``, ``query``, ``targetUrl``. Registered at install or by the app's own
+        mutations since, not what the app's manifest says today."""
         if self.manifest is None:
             raise LookupError("the app is not installed")
         name = event.upper()
-        for webhook in self.manifest.get("webhooks", []):
-            if name in webhook.get("asyncEvents", []) and webhook.get("isActive", True):
-                return dict(webhook)
-        raise LookupError(f"the app does not subscribe to {name}")
+        webhook = self.webhook_registry.for_event(self.app_id, name)
+        if webhook is None:
+            raise LookupError(f"the app does not subscribe to {name}")
+        return webhook
 
     def event_payload(self, event: str, payload: Mapping[str, Any] | None = None) -> bytes:
         """The raw body Saleor would send: the webhook's subscription run over the data.

@@ -22,7 +22,7 @@ const COLUMNS: [string, string][] = [
   ["created_at", "Time"],
   ["event", "Event"],
   ["order_number", "Order"],
-  ["recipient_type", "To"],
+  ["recipient_type", "Direction"],
   ["phone", "Phone"],
   ["body", "Text"],
   ["provider", "Provider"],
@@ -202,6 +202,8 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
             <option value="">any</option>
             {metadata.events.map((ev) => <option key={ev.name} value={ev.name}>{ev.label}</option>)}
             <option value="TEST">Test message</option>
+            <option value="INBOUND">Texts from customers</option>
+            <option value="HELP_REPLY">Answers to HELP</option>
           </select>
         </label>
         <label>Provider
@@ -246,7 +248,13 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
                   <a href="#" onClick={(e) => { e.preventDefault(); e.stopPropagation(); openOrder(row.order_id!); }}>#{row.order_number}</a>
                 ) : (row.order_number ?? "—")}
               </td>
-              <td>{row.recipient_type}</td>
+              <td>
+                {row.direction === "inbound" ? (
+                  <span className="direction inbound" title="A customer texted the shop" data-testid="direction">← from customer</span>
+                ) : (
+                  <span className="direction" data-testid="direction">→ {row.recipient_type}</span>
+                )}
+              </td>
               <td className="nowrap">{row.phone}</td>
               <td className="body" title={row.body}>{row.body}</td>
               <td title={row.provider ?? undefined}>
@@ -257,6 +265,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
                 <Pill color={STATUS_COLORS[row.status]}>{row.status}</Pill>
                 {row.status_changed_at && <Text as="p" size={1} color="default2">{row.delivery_code ?? ""} {shortTime(row.status_changed_at)}</Text>}
                 {row.price && <Text as="p" size={1} color="default2">{row.price} {row.currency}</Text>}
+                {row.clicks > 0 && <Text as="p" size={1} color="default2" data-testid="clicks">{row.clicks} {row.clicks === 1 ? "click" : "clicks"}</Text>}
               </td>
               <td title={[row.error_text, row.error_hint].filter(Boolean).join("\n") || undefined} data-testid="log-reason">
                 {row.error_label && <span className="reason"><Text size={2} color="critical1">{row.error_label}</Text></span>}

@@ -2,7 +2,7 @@ import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
 import { notify } from "../bridge";
-import { fieldErrors } from "../format";
+import { fieldErrors, providerHeading, same } from "../format";
 import type { Metadata, ProviderConfig } from "../types";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
@@ -51,8 +51,8 @@ function ProviderActions({ provider, saved }: { provider: ProviderConfig; saved:
       );
       setBalance(
         b.supported && b.ok
-          ? `${b.amount} ${b.currency}${b.below_threshold ? " — below your low-balance alert" : ""}`
-          : (b.message ?? "No balance"),
+          ? `Balance: ${b.amount} ${b.currency}${b.below_threshold ? " — below your low-balance alert" : ""}`
+          : (b.message ?? "No balance to show."),
       );
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
@@ -73,7 +73,7 @@ function ProviderActions({ provider, saved }: { provider: ProviderConfig; saved:
         <Button variant="tertiary" onClick={checkBalance} disabled={busy !== ""}>
           {busy === "balance" ? "Checking…" : "Check balance"}
         </Button>
-        {balance && <Text size={2} data-testid="balance">Balance: {balance}</Text>}
+        {balance && <Text size={2} data-testid="balance">{balance}</Text>}
       </Box>
       <FieldError message={error} />
       {answer && (
@@ -147,7 +147,7 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
   }, [state.config]);
   if (!state.config) return state.loading ? <Spinner label="Loading providers…" /> : null;
   const savedIds = new Set(state.config.providers.map((p) => p.id));
-  const dirty = JSON.stringify(providers) !== JSON.stringify(state.config.providers);
+  const dirty = !same(providers, state.config.providers);
 
   const update = (index: number, patch: Partial<ProviderConfig>) =>
     setProviders(providers.map((p, i) => (i === index ? { ...p, ...patch } : p)));
@@ -191,13 +191,14 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
         const type = metadata.providers.find((t) => t.type === p.type);
         const errors = { ...fieldErrors(state.fieldErrors, `providers.${index}`), ...(checked[p.id] ?? {}) };
         const open = editing === p.id;
+        const heading = providerHeading(p.name, type?.label ?? p.type);
         return (
           <Box key={p.id} borderStyle="solid" borderWidth={1} borderColor="default1" borderRadius={4} padding={4} marginBottom={3} data-testid="provider-card">
             <Box display="flex" justifyContent="space-between" alignItems="center" gap={3} flexWrap="wrap">
               <Box display="flex" alignItems="center" gap={3}>
                 <Text size={2} color="default2">{index + 1}.</Text>
-                <Text fontWeight="bold">{p.name || type?.label || p.type}</Text>
-                <Pill>{type?.label ?? p.type}</Pill>
+                <Text fontWeight="bold" data-testid="provider-title">{heading.title}</Text>
+                {heading.kind && <Pill>{heading.kind}</Pill>}
                 {!p.enabled && <Pill color="#8a8f98">off</Pill>}
                 {p.sender && <Text size={2} color="default2">from “{p.sender}”</Text>}
               </Box>
@@ -243,6 +244,11 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
                   <input style={controlStyle} name="provider_channels" value={p.channels.join(", ")}
                     onChange={(e) => update(index, { channels: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) })} />
                 </Labeled>
+                {p.inbound_url && metadata.providers.find((t) => t.type === p.type)?.receives_inbound && (
+                  <Labeled label="Inbound messages URL" help="Paste this where the provider forwards texts customers send to your number: STOP, START and HELP are then handled, and replies appear in the Message log.">
+                    <input style={controlStyle} readOnly value={p.inbound_url} onFocus={(e) => e.target.select()} data-testid="inbound-url" />
+                  </Labeled>
+                )}
                 {p.delivery_report_url ? (
                   <Labeled label="Delivery-report URL" help="Paste this in the provider's panel if it asks for a status callback URL.">
                     <input style={controlStyle} readOnly value={p.delivery_report_url} onFocus={(e) => e.target.select()} />

@@ -2,7 +2,7 @@ import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
 import { notify } from "../bridge";
-import { fieldErrors, shortTime } from "../format";
+import { fieldErrors, same, shortTime } from "../format";
 import { countSegments, transliterate, unicodeRuns } from "../segments";
 import { filterTokens, groupTokens, insertToken } from "../tokens";
 import type { Metadata, OrderSummary, Rule } from "../types";
@@ -57,7 +57,7 @@ function SegmentMeter({ text }: { text: string }) {
   );
 }
 
-function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata: Metadata; errors: Record<string, string>; onChange: (r: Rule) => void }) {
+function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Rule; metadata: Metadata; errors: Record<string, string>; optOutLine: string; onChange: (r: Rule) => void }) {
   const area = useRef<HTMLTextAreaElement>(null);
   const [orders, setOrders] = useState<OrderSummary[]>([]);
   const [orderId, setOrderId] = useState("");
@@ -78,7 +78,7 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
     const timer = window.setTimeout(async () => {
       setPreviewing(true);
       try {
-        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null }));
+        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null, marketing: !!rule.marketing, opt_out_line: optOutLine }));
         setPreviewError("");
       } catch (e) {
         setPreviewError(e instanceof ApiError ? e.message : String(e));
@@ -87,7 +87,7 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
       }
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [rule.template, orderId]);
+  }, [rule.template, orderId, rule.marketing, optOutLine]);
 
   const pick = (name: string) => {
     const el = area.current;
@@ -147,6 +147,10 @@ function RuleEditor({ rule, metadata, errors, onChange }: { rule: Rule; metadata
           <input style={controlStyle} name="rule_numbers" value={rule.recipients.numbers.join(", ")}
             onChange={(e) => onChange({ ...rule, recipients: { ...rule.recipients, numbers: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) } })} />
         </Labeled>
+        <Box as="label" display="flex" gap={1} alignItems="center" marginBottom={3}>
+          <input type="checkbox" name="rule_marketing" checked={!!rule.marketing} onChange={(e) => onChange({ ...rule, marketing: e.target.checked })} />
+          <Text size={2}>Marketing text (an offer, not news about the order): ends with the opt-out line of Settings</Text>
+        </Box>
       </Box>
       <Box>
         <Labeled label="Message" error={errors.template}>
@@ -199,7 +203,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   }, [state.config]);
   const eventLabel = useMemo(() => Object.fromEntries(metadata.events.map((e) => [e.name, e.label])), [metadata]);
   if (!state.config) return state.loading ? <Spinner label="Loading rules…" /> : null;
-  const dirty = JSON.stringify(rules) !== JSON.stringify(state.config.rules);
+  const dirty = !same(rules, state.config.rules);
 
   const update = (index: number, rule: Rule) => setRules(rules.map((r, i) => (i === index ? rule : r)));
   const add = () => {
@@ -250,7 +254,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
               </tr>,
               editing === rule.id && (
                 <tr key={rule.id + "-editor"} className="editor-row">
-                  <td colSpan={7}><RuleEditor rule={rule} metadata={metadata} errors={errors} onChange={(next) => update(index, next)} /></td>
+                  <td colSpan={7}><RuleEditor rule={rule} metadata={metadata} errors={errors} optOutLine={state.config!.settings.opt_out_line ?? ""} onChange={(next) => update(index, next)} /></td>
                 </tr>
               ),
             ];

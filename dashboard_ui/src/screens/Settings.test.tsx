@@ -23,6 +23,8 @@ const CONFIG: AppConfig = {
     dry_run: { enabled: false, number: "" },
     retention_days: 365,
     retention_mode: "delete",
+    help_reply: "Reply STOP to opt out.",
+    opt_out_line: "Reply STOP to opt out",
   },
 };
 
@@ -99,6 +101,22 @@ describe("Settings form", () => {
     expect(saved[0].revision).toBe(4);
     expect(saved[0].settings.default_country).toBe("DE");
     expect(saved[0].settings.staff_numbers).toEqual(["+48601234567", "+48602000000"]);
+  });
+
+  it("offers Save only once something differs from what is saved", () => {
+    const s = state();
+    render(<ThemeProvider><Settings state={s} canConfigure /></ThemeProvider>);
+    const button = () => screen.getByText("Save settings").closest("button") as HTMLButtonElement;
+    expect(button().disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText(/Default country/), { target: { value: "de" } });
+    expect(button().disabled).toBe(false);
+    fireEvent.change(screen.getByLabelText(/Default country/), { target: { value: "PL" } });
+    expect(button().disabled).toBe(true);
+    // The staff numbers count as they will be saved: a blank line added changes nothing.
+    fireEvent.change(screen.getByLabelText(/Staff numbers/), { target: { value: "+48601234567\n\n" } });
+    expect(button().disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText(/Staff numbers/), { target: { value: "+48601234567\n+48602000000" } });
+    expect(button().disabled).toBe(false);
   });
 
   it("cannot save without MANAGE_APPS", () => {

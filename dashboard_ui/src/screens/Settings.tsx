@@ -1,6 +1,6 @@
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useState } from "react";
-import { fieldErrors } from "../format";
+import { fieldErrors, same } from "../format";
 import type { ShopSettings } from "../types";
 import { ErrorBanner, Labeled, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
@@ -24,12 +24,14 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
     staff_numbers: staffText.split(/[\n,]/).map((s) => s.trim()).filter(Boolean),
   });
   const save = () => state.save({ ...state.config!, settings: edited() });
+  // Like the other screens: nothing to save until something differs from what is saved.
+  const dirty = !same(edited(), state.config.settings);
 
   return (
     <Section
       title="Settings"
       actions={
-        <Button onClick={save} disabled={!canConfigure || state.saving} data-testid="save-settings">
+        <Button onClick={save} disabled={!canConfigure || state.saving || !dirty} data-testid="save-settings">
           {state.saving ? "Saving…" : "Save settings"}
         </Button>
       }
@@ -89,6 +91,16 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
                 onChange={(e) => set({ dry_run: { ...draft.dry_run, number: e.target.value } })} />
             </Labeled>
           </Box>
+          <Labeled label="Answer to HELP" error={errors.help_reply}
+            help="Sent when a customer texts HELP (or INFO, POMOC) to your number. Empty: no answer.">
+            <textarea style={{ ...controlStyle, minHeight: 60 }} name="help_reply" value={draft.help_reply ?? ""}
+              onChange={(e) => set({ help_reply: e.target.value })} />
+          </Labeled>
+          <Labeled label="Opt-out line of marketing texts" error={errors.opt_out_line}
+            help="Added on its own line to every rule marked as marketing; it counts in the segments.">
+            <input style={controlStyle} name="opt_out_line" value={draft.opt_out_line ?? ""}
+              onChange={(e) => set({ opt_out_line: e.target.value })} />
+          </Labeled>
         </Box>
       </Box>
     </Section>

@@ -17,6 +17,7 @@ from saleor_sms_app import delivery
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore, redacted
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
+from saleor_sms_app.inbound.receiving import inbound_url
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
@@ -40,6 +41,11 @@ def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any
             delivery.callback_url(
                 services().settings, tenant.id, tenant.callback_secret, original.id
             )
+            if show_url
+            else None
+        )
+        provider["inbound_url"] = (
+            inbound_url(services().settings, tenant.id, tenant.callback_secret, original.id)
             if show_url
             else None
         )
@@ -68,7 +74,7 @@ def field_messages(exc: ValidationError) -> dict[str, str]:
 
 
 #: What :func:`config_for_browser` adds to a provider; dropped again on save.
-BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url"})
+BROWSER_ONLY_FIELDS = frozenset({"secrets_set", "delivery_report_url", "inbound_url"})
 
 
 def parse_config(document: Any) -> AppConfig:

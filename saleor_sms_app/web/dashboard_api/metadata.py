@@ -40,6 +40,7 @@ def provider_types() -> list[dict[str, Any]]:
             {
                 "type": cls.name,
                 "label": cls.label,
+                "receives_inbound": cls.receives_inbound,
                 "fields": [
                     {
                         "name": f.name,

@@ -9,7 +9,6 @@ from saleor_sms_app import balance, testmessage
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import ConfigStore, merge_secrets
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration, InvalidPhoneNumber
-from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
 from saleor_sms_app.web.dashboard_api.configuration import BROWSER_ONLY_FIELDS, field_messages
@@ -51,12 +50,9 @@ def send_test_message(provider_id: str) -> Response:
 @requires(READ_PERMISSION)
 def provider_balance(provider_id: str) -> Response:
     """The provider's balance now (checking also records it for low-balance alerts)."""
-    checks = balance.check_balances(services(), current_user().tenant_id)
-    check = next((c for c in checks if c.provider_id == provider_id), None)
-    if check is None:
-        return jsonify(
-            {"supported": False, "message": "No balance: switched off or the provider has none"}
-        )
+    check = balance.check_provider_balance(services(), current_user().tenant_id, provider_id)
+    if not check.supported:
+        return jsonify({"supported": False, "message": check.error})
     if check.balance is None:
         return jsonify({"supported": True, "ok": False, "message": check.error})
     return jsonify(
@@ -93,8 +89,10 @@ def check_provider_settings() -> Response:
     found = services()
     stored = ConfigStore(found).load(current_user().tenant)
     merged = merge_secrets(stored.model_copy(update={"providers": [incoming]}), stored)
-    context = ProviderContext(session=found.http, sandbox_outbox=found.settings.sandbox_outbox)
-    return jsonify(testmessage.check_provider(merged.providers[0], context))
+    context = found.provider_context()
+    return jsonify(
+        testmessage.check_provider(merged.providers[0], context, found.settings.provider_egress)
+    )
 
 
 @bp.get("/providers/warnings")

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify
 
 from saleor_sms_app import logsearch, orders, rendering
 from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
@@ -39,7 +40,13 @@ def preview() -> Response:
         context = rendering.order_context(
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
-    result = rendering.preview(template, context)
+    opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
+    result = rendering.preview(
+        template,
+        context,
+        links=PreviewLinks(services().settings.short_link_base),
+        opt_out_line=opt_out if isinstance(opt_out, str) else "",
+    )
     info = result.segments
     return jsonify(
         {

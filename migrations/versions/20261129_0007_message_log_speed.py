@@ -27,9 +27,13 @@ phone digits. This adds:
   PostgreSQL a pg_trgm index on the text beside 0003's phone index.
 
 Existing rows are counted and indexed here, so an upgraded log is complete.
+Inbound rows (``messages.direction``, 0005) are counted and searched like
+every other row: the chart shows them under their own event (``INBOUND``).
+Only indexes, new tables and triggers are added: ``messages`` is never
+recreated, so no row (and, with foreign keys on, no child row) is touched.
 
-Revision ID: 0004_message_log_speed
-Revises: 0003
+Revision ID: 0007_message_log_speed
+Revises: 0005_webhook_sync_marker
 Create Date: 2026-11-29 19:30:00
 """
 
@@ -41,8 +45,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
-revision = "0004_message_log_speed"
-down_revision = "0003"
+revision = "0007_message_log_speed"
+down_revision = "0005_webhook_sync_marker"
 branch_labels = None
 depends_on = None
 

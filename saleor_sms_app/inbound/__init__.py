@@ -1,0 +1,1 @@
+"""Texts customers send to the shop: STOP, START, HELP and plain replies."""

@@ -1,0 +1,353 @@
+"""From an accepted Saleor webhook to rows in the message log.
+
+:func:`process_event` fetches the order fresh, picks the rules, and writes one
+``messages`` row per rule × recipient. Each row's ``dedupe_key`` is derived
+from the event occurrence, the rule and the recipient, and rows are inserted
+with ``ON CONFLICT DO NOTHING`` on the per-tenant unique key
+(:func:`~saleor_sms_app.messages.log.insert_message`): a redelivered webhook,
+a re-run job, or two workers at once can never log a message twice, and only
+a logged ``queued`` row is ever sent. Messages that must not go out (no phone,
+invalid number, opted out, template error, rule switched off) are logged
+``skipped``/``failed`` with the reason. The ``queued`` ones are handed to
+:func:`~saleor_sms_app.messages.dispatching.send_event_messages`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
+from saleor_sms_app.events import RULE_EVENTS
+from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.marketing import with_opt_out
+from saleor_sms_app.messages.dispatching import send_event_messages
+from saleor_sms_app.messages.keys import message_dedupe_key, no_rule_key, occurrence_key
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.notices import (
+    FULFILLMENT_CREATED,
+    SHIPPED_TEXT_WAIT_SECONDS,
+    Notices,
+)
+from saleor_sms_app.messages.send_jobs import enqueue_send
+from saleor_sms_app.models import Message, MessageStatus, RecipientType
+from saleor_sms_app.observability.logs import bind
+from saleor_sms_app.orders import fetch_order
+from saleor_sms_app.phones import customer_phone, staff_phone
+from saleor_sms_app.rendering import order_context, render
+from saleor_sms_app.rules import Match, Recipient, matching_rules
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
+from saleor_sms_app.segments import count_segments
+from saleor_sms_app.services import Services
+from saleor_sms_app.suppressions import is_suppressed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What one webhook became: ids of new rows and of rows (new or old) queued to send."""
+
+    created: list[int]
+    queued: list[int]
+
+
+#: Why a webhook logged no message (one ``skipped`` row per order and event).
+NO_RULE = "No rule for this event"
+NO_RULE_MATCHES = "No rule for this event matches this order (its status or channel)"
+
+
+def process_event(
+    services: Services, saleor_api_url: str, event: str, payload: str, dedupe_key: str
+) -> EventResult:
+    """Log every message this webhook calls for and queue the sendable ones.
+
+    Raises :class:`RetryableError` (Saleor down) so the job is retried; an
+    uninstalled tenant or a vanished order is nothing to do. An event no rule
+    is for (or whose rules' conditions the order does not meet) is logged once
+    per order as ``skipped``, so the merchant sees why nothing was sent. A
+    configuration we cannot read raises its permanent error so the failed job
+    shows why.
+    """
+    # Fresh: the token must be the current install's, not a cached one a reinstall replaced.
+    tenant = get_tenant(services, saleor_api_url, fresh=True)
+    if tenant is None:
+        log.info("webhook for %s ignored: the app is not installed there", saleor_api_url)
+        return EventResult([], [])
+    bind(tenant=tenant.id, event=event)
+    if event not in RULE_EVENTS:
+        return EventResult([], [])
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        log.error("webhook %s for tenant %s is not JSON; nothing sent", event, tenant.id)
+        return EventResult([], [])
+    body = body if isinstance(body, dict) else {}
+    order_ref = body.get("order")
+    order_ref = order_ref if isinstance(order_ref, Mapping) else {}
+    order_id = order_ref.get("id")
+    if not order_id:
+        log.error("webhook %s for tenant %s names no order; nothing sent", event, tenant.id)
+        return EventResult([], [])
+
+    config = ConfigStore(services).load(tenant)
+    if not any(rule.event == event for rule in config.rules):
+        # Nothing to fetch the order for: the webhook's own order fields suffice.
+        return _log_no_rule(services, tenant, event, order_ref, NO_RULE)
+    try:
+        snapshot = fetch_order(saleor_client(services, tenant), str(order_id))
+    except NotFound:
+        log.warning("order %s of tenant %s no longer exists; nothing sent", order_id, tenant.id)
+        return EventResult([], [])
+
+    fulfillment = body.get("fulfillment")
+    fulfillment_id = str(fulfillment.get("id") or "") if isinstance(fulfillment, Mapping) else ""
+    notify = body.get("notifyCustomer")
+    matches = matching_rules(
+        config,
+        event,
+        snapshot.order,
+        notify_customer=notify if isinstance(notify, bool) else None,
+    )
+    if not matches:
+        return _log_no_rule(services, tenant, event, snapshot.order, NO_RULE_MATCHES)
+    context = order_context(
+        snapshot.order,
+        shop_name=snapshot.shop_name,
+        fulfillment_id=fulfillment_id or None,
+        phone_metadata_key=config.settings.phone_metadata_key,
+    )
+    base = {
+        "tenant_id": tenant.id,
+        "event": event,
+        **_order_columns(snapshot.order, order_id),
+    }
+    created: list[int] = []
+    to_send: list[int] = []
+    held: list[int] = []
+    with session_scope(services.sessions) as session:
+        notices = Notices(
+            session,
+            tenant_id=tenant.id,
+            event=event,
+            payload=body,
+            order=snapshot.order,
+            fulfillment_id=fulfillment_id,
+            config=config,
+        )
+        occurrence = occurrence_key(event, body, dedupe_key, tracking_number=notices.number)
+        compose = partial(_compose, session, tenant, config, snapshot.order, context)
+        for match in matches:
+            for recipient in match.recipients:
+                own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
+                links = LinkCollector(services.settings.short_link_base)
+                row = {**_rule_columns(match, recipient), **compose(match, recipient, links)}
+                if notices.number_removed():
+                    row.update(
+                        _not_sent(
+                            MessageStatus.SKIPPED,
+                            "no_tracking_number",
+                            "The fulfilment has no tracking number now (it was removed)",
+                        )
+                    )
+                stand_in = notices.stand_in(match, recipient)
+                if stand_in is not None:
+                    shipped_links = LinkCollector(services.settings.short_link_base)
+                    shipped = {
+                        **_rule_columns(stand_in, recipient),
+                        **compose(stand_in, recipient, shipped_links),
+                    }
+                    if shipped["status"] == MessageStatus.QUEUED.value:
+                        row = {**shipped, "event": FULFILLMENT_CREATED}
+                        links = shipped_links
+                    else:
+                        stand_in = None
+                shared = notices.shared_key(recipient, row, own_key)
+                row = {**base, **row, "dedupe_key": shared or own_key}
+                new_id = insert_message(session, row)
+                if new_id is not None:
+                    store_links(session, tenant.id, new_id, links.made)
+                    created.append(new_id)
+                    if row["status"] == MessageStatus.QUEUED.value:
+                        (held if stand_in is not None else to_send).append(new_id)
+                    continue
+                existing = session.scalar(
+                    select(Message).where(
+                        Message.tenant_id == tenant.id, Message.dedupe_key == row["dedupe_key"]
+                    )
+                )
+                if existing is None:  # pragma: no cover - a row a conflict found cannot vanish
+                    continue
+                if notices.skip_held(row, existing):
+                    continue
+                # A stand-in meeting the shipped text itself (logged meanwhile by
+                # FULFILLMENT_CREATED on another worker) has nothing to add.
+                note = notices.already_texted(row, existing) if stand_in is None else None
+                if note is not None:
+                    note_id = insert_message(session, {**row, **note, "dedupe_key": own_key})
+                    created += [note_id] if note_id is not None else []
+                elif existing.status == MessageStatus.QUEUED.value:
+                    # Logged by an earlier run (or the other webhook of this
+                    # shipment); if not sent yet, send it now (only a
+                    # ``queued`` row can be claimed, so never twice).
+                    to_send.append(existing.id)
+    send_event_messages(services, to_send)
+    for message_id in held:
+        enqueue_send(services, message_id, after_seconds=SHIPPED_TEXT_WAIT_SECONDS)
+    return EventResult(created, to_send + held)
+
+
+def _order_columns(order: Mapping[str, Any], order_id: object) -> dict[str, Any]:
+    """The order's columns of a log row, from the fetched order or the webhook's fields."""
+    channel = order.get("channel")
+    return {
+        "order_id": str(order.get("id") or order_id),
+        "order_number": str(order.get("number") or "") or None,
+        "channel": str(channel.get("slug") or "") or None if isinstance(channel, Mapping) else None,
+    }
+
+
+def _log_no_rule(
+    services: Services, tenant: TenantRecord, event: str, order: Mapping[str, Any], reason: str
+) -> EventResult:
+    """One ``skipped`` row per order and event saying why the webhook texted nobody."""
+    columns = _order_columns(order, order.get("id"))
+    row = {
+        "tenant_id": tenant.id,
+        "event": event,
+        **columns,
+        "dedupe_key": no_rule_key(event, columns["order_id"]),
+        "recipient_type": RecipientType.NOBODY.value,
+        **_not_sent(MessageStatus.SKIPPED, "no_rule", reason),
+    }
+    with session_scope(services.sessions) as session:
+        new_id = insert_message(session, row)
+    return EventResult([new_id] if new_id is not None else [], [])
+
+
+def _rule_columns(match: Match, recipient: Recipient) -> dict[str, Any]:
+    return {
+        "rule_id": match.rule.id,
+        "rule_name": match.rule.name,
+        "recipient_type": recipient.type.value,
+    }
+
+
+def _compose(
+    session: Session,
+    tenant: TenantRecord,
+    config: AppConfig,
+    order: Mapping[str, Any],
+    context: Mapping[str, Any],
+    match: Match,
+    recipient: Recipient,
+    links: LinkMaker,
+) -> dict[str, Any]:
+    """Phone, body and status of one message: ``queued``, or why it is not sent.
+
+    A marketing rule's text ends with the shop's opt-out line.
+    """
+    settings = config.settings
+    if recipient.skip_code:
+        return _not_sent(MessageStatus.SKIPPED, recipient.skip_code, recipient.skip_reason or "")
+    try:
+        if recipient.type == RecipientType.CUSTOMER:
+            found = customer_phone(order, settings)
+            if found is None:
+                return _not_sent(
+                    MessageStatus.SKIPPED,
+                    "no_phone",
+                    "The order has no phone number (shipping, billing or customer metadata "
+                    f"key {settings.phone_metadata_key!r})",
+                    hint="Make the phone field required at checkout to reach every customer.",
+                )
+            phone = found[1]
+        else:
+            phone = staff_phone(recipient.number, settings)
+    except InvalidPhoneNumber as exc:
+        raw = str((exc.details or {}).get("raw", ""))
+        return _not_sent(
+            MessageStatus.SKIPPED,
+            "invalid_number",
+            exc.message,
+            phone=raw,
+            hint="Check the number, or set the default country for numbers without a prefix.",
+        )
+    try:
+        body = render(match.rule.template, context, links)
+    except TemplateError as exc:
+        return _not_sent(
+            MessageStatus.FAILED,
+            "template_error",
+            exc.message,
+            phone=phone,
+            hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
+        )
+    if not body:
+        return _not_sent(
+            MessageStatus.SKIPPED,
+            "empty_message",
+            "The template produced no text for this order",
+            phone=phone,
+        )
+    if match.rule.marketing:
+        body = with_opt_out(body, settings.opt_out_line)
+    hint = None
+    if settings.dry_run.enabled:
+        try:
+            test_number = staff_phone(settings.dry_run.number, settings)
+        except InvalidPhoneNumber as exc:
+            return _not_sent(
+                MessageStatus.FAILED,
+                "dry_run_number_invalid",
+                f"Dry run is on but its test number is unusable: {exc.message}",
+                phone=phone,
+                body=body,
+            )
+        hint = f"Dry run: sent to the test number instead of {phone}"
+        phone = test_number
+    info = count_segments(body)
+    fields: dict[str, Any] = {
+        "phone": phone,
+        "body": body,
+        "segments": info.segments,
+        "encoding": info.encoding,
+        "status": MessageStatus.QUEUED.value,
+        "error_hint": hint,
+    }
+    if is_suppressed(session, tenant.id, phone):
+        fields.update(
+            status=MessageStatus.SKIPPED.value,
+            error_code="opted_out",
+            error_text="The number is on the do-not-text list",
+        )
+    return fields
+
+
+def _not_sent(
+    status: MessageStatus,
+    code: str,
+    text: str,
+    *,
+    phone: str = "",
+    body: str = "",
+    hint: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "status": status.value,
+        "error_code": code,
+        "error_text": text,
+        "error_hint": hint,
+        "phone": phone[:64],
+        "body": body,
+    }

@@ -1,0 +1,155 @@
+"""Fuzzing with hypothesis: every route the outside world can call, and the generic
+provider's JSON description. No answer may be a 500, and a refused request may
+store nothing.
+
+``FUZZ_EXAMPLES`` sets the examples per target: a few hundred in ``make test``,
+10,000 in ``make chaos``. Examples are not kept between runs (no
+``.hypothesis`` folder): a failure prints the example and the seed to rerun it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id
+from saleor_sms_app.services import Services
+
+# The dashboard's tenant and tokens and the provider stand-ins, shared rather than copied.
+from tests.dashboard.conftest import (  # noqa: F401
+    auth,
+    make_token,
+    saleor,
+    stranger_key,
+    tenant_id,
+)
+from tests.providers.conftest import _standin_servers, standin_provider  # noqa: F401
+from tests.security.support import every_provider, state
+from tests.standin.provider import StandinProvider
+from tests.standin.saleor import SaleorStandin
+
+#: 100 keeps the fuzz part of `make test` near 30 s of CPU (17 targets).
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+
+#: One example per request; fixtures are built once per target on purpose (a
+#: tenant in a Saleor), which hypothesis would otherwise flag.
+FUZZ = settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    # No explain phase: it reprs the fixtures (tens of kB) and warns, which the
+    # suite turns into an error hiding the real failure.
+    phases=[Phase.generate]
+    if os.environ.get("FUZZ_NO_SHRINK")
+    else [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+)
+
+#: Any JSON value, nested two levels (st.recursive made hypothesis report flaky draws).
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
+)
+json_values = (
+    _scalars
+    | st.lists(_scalars, max_size=4)
+    | st.dictionaries(st.text(max_size=12), _scalars | st.lists(_scalars, max_size=3), max_size=4)
+)
+#: What a header value can carry on the wire (latin-1, no line breaks).
+header_text = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f"),
+    max_size=80,
+)
+#: A path segment a client could send.
+segment = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="/?#%"),
+    min_size=1,
+    max_size=24,
+)
+
+
+def raw_json_body(draw_value: Any) -> bytes:
+    return json.dumps(draw_value).encode()
+
+
+@pytest.fixture
+def fuzz_tenant(
+    services: Services,
+    tenant_id: int,  # noqa: F811 - the fixture imported above
+    standin_provider: StandinProvider,  # noqa: F811
+) -> TenantRecord:
+    """The dashboard's tenant with a provider of every type (secrets set) stored in Saleor."""
+    tenant = get_tenant_by_id(services, tenant_id)
+    assert tenant is not None
+    store = ConfigStore(services)
+    config = store.load(tenant)
+    store.save(
+        tenant,
+        AppConfig(
+            revision=config.revision,
+            settings=config.settings,
+            rules=config.rules,
+            providers=every_provider(standin_provider.url),
+        ),
+        expected_revision=config.revision,
+    )
+    return tenant
+
+
+def snapshot(services: Services, standin: SaleorStandin) -> dict[str, Any]:
+    """The database, the stored metadata and the queue: what a refusal must not change."""
+    found = state(services, standin)
+    found["queued"] = services.queue.count
+    found["dedupe_keys"] = len(services.redis.keys("sms:webhook:*"))
+    return found
+
+
+#: Target → answer (status and error code) → examples, printed after the run.
+OUTCOMES: dict[str, Counter[str]] = defaultdict(Counter)
+
+
+def assert_handled(
+    target: str, answer: Any, before: dict[str, Any], after: dict[str, Any], what: str
+) -> None:
+    """No 500 (nor any 5xx: nothing here is down), a JSON reason on every refusal,
+    and a refusal stored nothing."""
+    body = answer.get_data(as_text=True)
+    data = answer.get_json(silent=True)
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code", "") if answer.status_code >= 400 and isinstance(error, dict) else ""
+    OUTCOMES[target][f"{answer.status_code} {code}".strip()] += 1
+    assert answer.status_code < 500, f"{what}: {answer.status_code} {body[:300]}"
+    if answer.status_code >= 400:
+        if answer.request.method != "HEAD":
+            assert answer.get_json()["error"]["code"], f"{what}: {body[:300]}"
+        assert after == before, f"{what}: refused with {answer.status_code} but changed state"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Examples per target and the answers they reached (the README's fuzzing figures)."""
+    if not OUTCOMES:
+        return
+    terminalreporter.section(f"fuzzing: examples per target (FUZZ_EXAMPLES={FUZZ_EXAMPLES})")
+    for target, answers in sorted(OUTCOMES.items()):
+        spread = ", ".join(f"{k}: {n}" for k, n in answers.most_common())
+        terminalreporter.write_line(f"{target}: {sum(answers.values())} requests ({spread})")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The suite's 120 s per test is for ordinary tests; a fuzz target runs
+    FUZZ_EXAMPLES requests (10,000 in `make chaos`) and gets half a second each."""
+    limit = max(120, FUZZ_EXAMPLES // 2)
+    for item in items:
+        if "fuzz" in item.path.parts:
+            item.add_marker(pytest.mark.timeout(limit))
