@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         links,
         metrics,
         responses,
-        scheduled,
         suppressions_api,
         webhooks,
     )
@@ -44,7 +43,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(links.bp)
     app.register_blueprint(dashboard.page)
     app.register_blueprint(dashboard.api)
-    app.register_blueprint(scheduled.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(suppressions_api.api)
     # Saleor's webhooks skip Flask (the one hot path; see web/webhooks.py).

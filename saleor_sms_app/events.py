@@ -20,6 +20,9 @@ class SaleorEvent:
     label: str
     #: Whether rules can be attached (APP_DELETED is lifecycle only).
     for_rules: bool = True
+    #: A customer account deleted in Saleor: its phone numbers are erased from
+    #: the message log (:func:`saleor_sms_app.personaldata.erase_customer`).
+    erases_customer: bool = False
 
     @property
     def header_value(self) -> str:
@@ -43,6 +46,22 @@ EVENTS: tuple[SaleorEvent, ...] = (
         "Tracking number added or changed",
     ),
     SaleorEvent("APP_DELETED", "AppDeleted", "App uninstalled", for_rules=False),
+    # Staff deleted a customer / a customer deleted their own account (both need
+    # MANAGE_USERS, in the manifest's permissions).
+    SaleorEvent(
+        "CUSTOMER_DELETED",
+        "CustomerDeleted",
+        "Customer deleted",
+        for_rules=False,
+        erases_customer=True,
+    ),
+    SaleorEvent(
+        "ACCOUNT_DELETED",
+        "AccountDeleted",
+        "Customer deleted their account",
+        for_rules=False,
+        erases_customer=True,
+    ),
 )
 
 BY_NAME: dict[str, SaleorEvent] = {e.name: e for e in EVENTS}

@@ -1,73 +1,56 @@
-"""Queries over the message log for the dashboard: filter, sort, page, export, chart.
+"""Queries over the message log for the dashboard: filter, sort, search, pages.
 
 Framework-free: the Flask layer turns query-string arguments into a
 :class:`LogQuery` (:meth:`LogQuery.from_args`, which names the bad field when an
-argument is wrong) and streams what these functions yield. Every query is
-scoped to one tenant first; nothing here can reach another tenant's rows.
+argument is wrong). Every query is scoped to one tenant first; nothing here can
+reach another tenant's rows.
+
+Built for a million messages per shop (issue 12): a page is a keyset read
+along the index of its sort column (``models.LOG_SORT_COLUMNS``), continuing
+after the last row shown (:class:`Cursor`) instead of counting past every row
+before it; the total stops at :data:`COUNT_CAP` ("1,000+"); a search reads the
+matching ids from the text index (SQLite FTS5 trigram ``messages_search``,
+PostgreSQL pg_trgm) and the order-number index. The CSV is in ``logexport``,
+the chart in ``logcounts``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import base64
+import binascii
+import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, literal, literal_column, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.errors import BadRequest
 from saleor_sms_app.links import clicks_by_message
-from saleor_sms_app.models import Message, MessageStatus, mask_phone
+from saleor_sms_app.logrows import (
+    NO_PROVIDERS,
+    ProviderDirectory,
+    attempt_count,
+    iso_time,
+    message_row,
+)
+from saleor_sms_app.models import LOG_SORT_COLUMNS, Message, MessageStatus, log_sort_key
 
-#: Columns the log can be sorted by (the table's headers), mapped to SQL columns.
-SORTABLE: dict[str, Any] = {
-    "created_at": Message.created_at,
-    "event": Message.event,
-    "order_number": Message.order_number,
-    "recipient_type": Message.recipient_type,
-    "phone": Message.phone,
-    "body": Message.body,
-    "provider": Message.provider,
-    "status": Message.status,
-    "segments": Message.segments,
-    "price": Message.price,
-    "error_code": Message.error_code,
-}
+#: Columns the log can be sorted by (the table's headers); each has its own index.
+SORTABLE = ("created_at", *LOG_SORT_COLUMNS)
+#: A page says "1,000+" rather than count a million rows on every click; at or
+#: under the cap the rows are few enough to sort in memory (:func:`filtered`).
+COUNT_CAP = 1_000
+#: Shortest search that can use the trigram index (three characters make a trigram).
+MIN_SEARCH_CHARS = 3
 
 MAX_PER_PAGE = 200
 #: The chart covers at most this many days so one request stays cheap.
 MAX_CHART_DAYS = 366
-
-CSV_COLUMNS = (
-    "created_at",
-    "direction",
-    "event",
-    "order_number",
-    "rule_name",
-    "recipient_type",
-    "phone",
-    "sender",
-    "body",
-    "segments",
-    "encoding",
-    "provider",
-    "status",
-    "delivery_code",
-    "error_code",
-    "error_text",
-    "error_hint",
-    "price",
-    "currency",
-)
-
-#: A spreadsheet treats a cell starting with these as a formula (CSV injection).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _parse_day(value: str, name: str) -> date:
@@ -84,6 +67,45 @@ def _split(value: str | None) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: the sort key of the last row shown.
+
+    Opaque to the page (URL-safe base64 of JSON); a cursor for another sort
+    is refused rather than silently showing the wrong rows.
+    """
+
+    sort: str
+    #: The sort column's value (absent when sorting by time), time, id.
+    values: tuple[Any, ...]
+
+    def encode(self) -> str:
+        values = [v.isoformat() if isinstance(v, datetime) else v for v in self.values]
+        document = json.dumps([self.sort, values], separators=(",", ":"))
+        return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, sort: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            name, values = json.loads(raw)
+            *head, when, row_id = values
+            if name != sort or not isinstance(row_id, int) or not isinstance(when, str):
+                raise ValueError
+            if len(head) != (0 if sort == "created_at" else 1) or not all(
+                isinstance(v, str) for v in head
+            ):
+                raise ValueError
+            moment = datetime.fromisoformat(when)
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise BadRequest(
+                "cursor does not belong to this list; start again from the first page",
+                code="invalid_filter",
+                details={"cursor": "not a cursor for this sort"},
+            ) from None
+        return cls(sort, (*head, moment, row_id))
+
+
+@dataclass(frozen=True)
 class LogQuery:
     """What the merchant asked to see; dates are whole days in UTC, both inclusive."""
 
@@ -96,8 +118,11 @@ class LogQuery:
     search: str = ""
     sort: str = "created_at"
     descending: bool = True
+    #: Offset pages (kept for links people saved); the page itself follows ``after``.
     page: int = 1
     per_page: int = 50
+    #: Continue after this row (keyset paging); ``page`` is then ignored.
+    after: Cursor | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> LogQuery:
@@ -142,6 +167,12 @@ class LogQuery:
                 raise ValueError
         except ValueError:
             problems["per_page"] = f"must be a whole number from 1 to {MAX_PER_PAGE}"
+        after = None
+        if args.get("cursor") and "sort" not in problems:
+            try:
+                after = Cursor.decode(args["cursor"], sort)
+            except BadRequest as exc:
+                problems.update(exc.details or {})
         if problems:
             raise BadRequest(
                 "the log filter is not valid: "
@@ -160,6 +191,7 @@ class LogQuery:
             descending=descending,
             page=page,
             per_page=per_page,
+            after=after,
         )
 
 
@@ -167,191 +199,213 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _conditions(tenant_id: int, query: LogQuery) -> list[ColumnElement[bool]]:
+def _conditions(session: Session, tenant_id: int, query: LogQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Message.tenant_id == tenant_id]
     if query.date_from:
         conditions.append(Message.created_at >= _day_start(query.date_from))
     if query.date_to:
         conditions.append(Message.created_at < _day_start(query.date_to + timedelta(days=1)))
     if query.statuses:
-        conditions.append(Message.status.in_(query.statuses))
+        conditions.append(log_sort_key("status").in_(query.statuses))
     if query.events:
-        conditions.append(Message.event.in_(query.events))
+        conditions.append(log_sort_key("event").in_(query.events))
     if query.providers:
-        conditions.append(Message.provider.in_(query.providers))
+        conditions.append(log_sort_key("provider").in_(query.providers))
     if query.search:
-        # "#1042" and "1042" both name order 1042; a phone matches on its digits
-        # whatever spaces or dashes the merchant typed.
-        order_number = query.search.lstrip("#").strip()
-        alternatives: list[ColumnElement[bool]] = [Message.order_number == order_number]
-        digits = re.sub(r"\D", "", query.search)
-        if len(digits) >= 3 and not query.search.startswith("#"):
-            alternatives.append(Message.phone.contains(digits, autoescape=True))
-        conditions.append(or_(*alternatives))
+        conditions.append(Message.id.in_(_search_ids(session, tenant_id, query.search)))
     return conditions
 
 
-def _filtered(tenant_id: int, query: LogQuery) -> Select[Message]:
-    column = SORTABLE[query.sort]
-    if query.search:
-        # A search matches a handful of rows through the order-number index; sorting
-        # by an expression stops SQLite's planner from walking the whole tenant in
-        # date order instead (40x slower on 50k rows, see bench_dashboard_log.py).
-        column = func.coalesce(column, column)
-    order = column.desc() if query.descending else column.asc()
-    tie = Message.id.desc() if query.descending else Message.id.asc()
-    return select(Message).where(*_conditions(tenant_id, query)).order_by(order, tie)
+def _search_ids(session: Session, tenant_id: int, search: str) -> Select[Any]:
+    """Ids of the tenant's messages the search box names, each way read from an index.
+
+    "#1042" is order 1042 only. Otherwise: the order number exactly, the phone
+    by its digits whatever spaces or dashes were typed, and the text, both as a
+    substring (three characters at least, the trigram index's unit).
+    """
+    order_number = search.lstrip("#").strip()
+    ways: list[Select[Any]] = [
+        select(Message.id).where(
+            Message.tenant_id == tenant_id, log_sort_key("order_number") == order_number
+        )
+    ]
+    if not search.startswith("#"):
+        digits = re.sub(r"\D", "", search)
+        phone = digits if len(digits) >= MIN_SEARCH_CHARS else ""
+        body = search if len(search) >= MIN_SEARCH_CHARS else ""
+        if has_text_index(session):
+            match = " OR ".join(
+                f'{column} : "{value.replace(chr(34), chr(34) * 2)}"'
+                for column, value in (("phone", phone), ("body", body))
+                if value
+            )
+            if match:
+                ways.append(
+                    select(literal_column("rowid"))
+                    .select_from(text("messages_search"))
+                    .where(text("messages_search MATCH :match").bindparams(match=match))
+                )
+        else:
+            if phone:
+                ways.append(
+                    select(Message.id).where(Message.phone.contains(phone, autoescape=True))
+                )
+            if body:
+                ways.append(select(Message.id).where(Message.body.icontains(body, autoescape=True)))
+    return union_all(*ways).subquery().select() if len(ways) > 1 else ways[0]
 
 
-def message_row(message: Message) -> dict[str, Any]:
-    """One log row as the dashboard shows it: the phone masked, nothing secret."""
-    return {
-        "id": message.id,
-        "created_at": _iso(message.created_at),
-        "direction": message.direction,
-        "event": message.event,
-        "order_id": message.order_id,
-        "order_number": message.order_number,
-        "channel": message.channel,
-        "rule_name": message.rule_name,
-        "recipient_type": message.recipient_type,
-        "phone": mask_phone(message.phone),
-        "sender": message.sender,
-        "body": message.body,
-        "segments": message.segments,
-        "encoding": message.encoding,
-        "provider": message.provider,
-        "status": message.status,
-        "status_changed_at": _iso(message.status_changed_at),
-        "delivery_code": message.delivery_code,
-        "error_code": message.error_code,
-        "error_text": message.error_text,
-        "error_hint": message.error_hint,
-        "price": _price(message.price),
-        "currency": message.currency,
-    }
+_TEXT_INDEX: dict[str, bool] = {}
 
 
-def _price(value: Decimal | None) -> str | None:
-    """``0.04000`` → ``0.04``: the column keeps 5 places, people read at least 2."""
-    if value is None:
-        return None
-    text = format(Decimal(value).normalize(), "f")
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
+def has_text_index(session: Session) -> bool:
+    """Whether this SQLite database has the FTS5 trigram table (migration 0007 adds it
+    where SQLite has the trigram tokenizer; PostgreSQL uses pg_trgm indexes instead)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    key = str(bind.engine.url)
+    if key not in _TEXT_INDEX:
+        found = session.scalar(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'messages_search'")
+        )
+        _TEXT_INDEX[key] = bool(found)
+    return _TEXT_INDEX[key]
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+def sort_keys(sort: str) -> list[ColumnElement[Any]]:
+    """The ORDER BY of a sort, which is also the keyset and its index's column order."""
+    if sort == "created_at":
+        return [Message.created_at.expression, Message.id.expression]
+    return [log_sort_key(sort), Message.created_at.expression, Message.id.expression]
+
+
+def cursor_after(sort: str, row: Sequence[Any]) -> Cursor:
+    """The cursor that continues after ``row`` (its sort key values, in order)."""
+    *head, when, row_id = row
+    if isinstance(when, datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+    return Cursor(sort, (*head, when, int(row_id)))
+
+
+def sort_index(query: LogQuery) -> str:
+    """The index a sorted walk over ``query`` reads: the sort column's, or, when one status
+    is asked for, the status-prefixed one (statuses correlate with reasons and providers:
+    failed messages all sort after the 800,000 delivered ones without a reason)."""
+    column = "created" if query.sort == "created_at" else query.sort
+    if len(query.statuses) == 1 and query.sort != "status":
+        return (
+            f"ix_messages_log_status_{column}" if column != "created" else "ix_messages_log_status"
+        )
+    return f"ix_messages_log_{column}"
+
+
+def filtered(
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    *columns: Any,
+    few: bool = False,
+) -> Select[Any]:
+    """``columns`` (default: the message) of the matching rows, in the asked order,
+    after the cursor when there is one.
+
+    ``few``: the filter matches few rows (a search, or a count under the cap),
+    so they are found through the filter's index and sorted in memory. Else
+    the rows are read in order along the sort's index (:func:`sort_index`),
+    stopping after a page; SQLite is told which, PostgreSQL's planner has the
+    statistics to choose it.
+    """
+    keys = sort_keys(query.sort)
+    conditions = _conditions(session, tenant_id, query)
+    if query.after is not None:
+        bound = tuple_(*keys)
+        values = tuple_(
+            *[literal(v, type_=k.type) for v, k in zip(query.after.values, keys, strict=True)]
+        )
+        conditions.append(bound < values if query.descending else bound > values)
+    ordering: list[ColumnElement[Any]] = keys
+    few = few or bool(query.search)
+    if few:
+        # Ordering by an expression keeps the planner from walking the whole
+        # tenant in index order to find a handful of rows.
+        ordering = [func.coalesce(k, k) for k in keys]
+    statement = (
+        select(*(columns or (Message,)))
+        .where(*conditions)
+        .order_by(*[k.desc() if query.descending else k.asc() for k in ordering])
+    )
+    if not few:
+        statement = statement.with_hint(Message, f"INDEXED BY {sort_index(query)}", "sqlite")
+    return statement
+
+
+def matching(session: Session, tenant_id: int, query: LogQuery) -> ColumnElement[bool]:
+    """The query's filter (tenant, dates, statuses, events, providers, search) as one condition."""
+    return and_(*_conditions(session, tenant_id, query))
+
+
+def count_matching(session: Session, tenant_id: int, query: LogQuery, cap: int = COUNT_CAP) -> int:
+    """How many rows match, counting no further than ``cap + 1``."""
+    limited = (
+        select(literal(1)).where(*_conditions(session, tenant_id, query)).limit(cap + 1).subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
 @dataclass(frozen=True)
 class LogPage:
     rows: list[dict[str, Any]]
+    #: Matching rows, at most :data:`COUNT_CAP`; ``capped`` when there are more.
     total: int
+    capped: bool
     page: int
     per_page: int
+    next_cursor: str | None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "total": self.total,
+            "total_capped": self.capped,
             "page": self.page,
             "per_page": self.per_page,
             "pages": max(1, -(-self.total // self.per_page)),
+            "next_cursor": self.next_cursor,
         }
 
 
-def search_messages(session: Session, tenant_id: int, query: LogQuery) -> LogPage:
-    """One page of the tenant's log, and how many rows match in all."""
-    total = session.scalar(
-        select(func.count()).select_from(Message).where(*_conditions(tenant_id, query))
+def search_messages(
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    providers: ProviderDirectory = NO_PROVIDERS,
+) -> LogPage:
+    """One page of the tenant's log, how many rows match (up to the cap), where next starts."""
+    total = count_matching(session, tenant_id, query)
+    keys = sort_keys(query.sort)
+    statement = filtered(
+        session, tenant_id, query, Message, attempt_count(), *keys, few=total <= COUNT_CAP
     )
-    statement = _filtered(tenant_id, query).limit(query.per_page)
-    statement = statement.offset((query.page - 1) * query.per_page)
-    rows = [message_row(m) for m in session.scalars(statement)]
+    statement = statement.limit(query.per_page + 1)
+    if query.after is None and query.page > 1:
+        statement = statement.offset((query.page - 1) * query.per_page)
+    found = session.execute(statement).all()
+    more = len(found) > query.per_page
+    found = found[: query.per_page]
+    rows = [message_row(r[0], r[1], providers) for r in found]
     clicks = clicks_by_message(session, tenant_id, [row["id"] for row in rows])
     for row in rows:
         row["clicks"] = clicks.get(row["id"], 0)
-    return LogPage(rows=rows, total=int(total or 0), page=query.page, per_page=query.per_page)
-
-
-def neutralise_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will show as text, never run as a formula (OWASP advice)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def csv_chunks(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """``rows`` as CSV text under a header of ``columns``, a chunk per 500 rows (so a
-    large export streams), every cell :func:`neutralise_cell`-ed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise_cell(row[c]) for c in columns])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def export_csv(session: Session, tenant_id: int, query: LogQuery) -> Iterator[str]:
-    """Every matching row (not only one page) as CSV text, a chunk per batch of rows."""
-    statement = _filtered(tenant_id, query).execution_options(yield_per=500)
-    yield from csv_chunks(CSV_COLUMNS, (message_row(m) for m in session.scalars(statement)))
-
-
-def daily_counts(session: Session, tenant_id: int, query: LogQuery) -> list[dict[str, Any]]:
-    """Messages per UTC day and status, with the summed cost per currency where known.
-
-    Without a date range the chart shows the last 30 days; a range longer than
-    :data:`MAX_CHART_DAYS` is refused rather than scanned.
-    """
-    date_from, date_to = query.date_from, query.date_to
-    if date_from is None:
-        date_from = (date_to or datetime.now(UTC).date()) - timedelta(days=29)
-    if date_to is not None and (date_to - date_from).days > MAX_CHART_DAYS:
-        raise BadRequest(f"the chart covers at most {MAX_CHART_DAYS} days", code="invalid_filter")
-    ranged = LogQuery(
-        date_from=date_from,
-        date_to=date_to,
-        statuses=query.statuses,
-        events=query.events,
-        providers=query.providers,
-        search=query.search,
+    next_cursor = cursor_after(query.sort, found[-1][2:]).encode() if more and found else None
+    return LogPage(
+        rows=rows,
+        total=min(total, COUNT_CAP),
+        capped=total > COUNT_CAP,
+        page=query.page,
+        per_page=query.per_page,
+        next_cursor=next_cursor,
     )
-    day = func.date(Message.created_at)
-    statement = (
-        select(
-            day.label("day"),
-            Message.status,
-            Message.currency,
-            func.count().label("count"),
-            func.sum(Message.price).label("cost"),
-        )
-        .where(*_conditions(tenant_id, ranged))
-        .group_by(day, Message.status, Message.currency)
-        .order_by(day)
-    )
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in session.execute(statement):
-        key = (str(row.day), row.status)
-        entry = merged.setdefault(
-            key, {"day": str(row.day), "status": row.status, "count": 0, "cost": {}}
-        )
-        entry["count"] += int(row[3])
-        if row.cost is not None and row.currency:
-            cost = Decimal(str(row.cost)).quantize(Decimal("0.00001"))
-            entry["cost"][row.currency] = str(cost.normalize())
-    return list(merged.values())
 
 
 def last_sent_by_rule(session: Session, tenant_id: int) -> dict[str, str]:
@@ -366,5 +420,7 @@ def last_sent_by_rule(session: Session, tenant_id: int) -> dict[str, str]:
         .group_by(Message.rule_id)
     )
     return {
-        str(rule_id): _iso(when) or "" for rule_id, when in session.execute(statement) if rule_id
+        str(rule_id): iso_time(when) or ""
+        for rule_id, when in session.execute(statement)
+        if rule_id
     }

@@ -7,12 +7,14 @@ in Saleor, in the app's private metadata (:mod:`saleor_sms_app.config`).
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,9 +23,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.db import Base
 
@@ -109,10 +114,9 @@ class Message(Base):
         # Exactly-once: the same rule, event occurrence and recipient can be
         # logged (and so sent) only once per tenant, whatever Saleor redelivers.
         UniqueConstraint("tenant_id", "dedupe_key", name="uq_messages_tenant_dedupe"),
-        Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+        # The log's keyset pages (newest first); the sorted columns' indexes follow the class.
+        Index("ix_messages_log_created", "tenant_id", "created_at", "id"),
         Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
-        Index("ix_messages_tenant_phone", "tenant_id", "phone"),
-        Index("ix_messages_tenant_order_number", "tenant_id", "order_number"),
         # Finding sends a dead worker left behind (status "sending", old).
         Index("ix_messages_status_updated", "status", "updated_at"),
     )
@@ -169,6 +173,54 @@ class Message(Base):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+
+#: Columns the message log sorts by, and whether they may be NULL. Each has an
+#: index ``(tenant_id, column, created_at, id)`` and one ``(tenant_id, status,
+#: column, created_at, id)`` (migration 0007): a page sorted or filtered by it,
+#: with or without one status, is a range read. A nullable column is indexed, sorted and
+#: filtered as ``coalesce(column, '')`` so a keyset never compares with NULL.
+LOG_SORT_COLUMNS: dict[str, bool] = {
+    "event": False,
+    "order_number": True,
+    "recipient_type": False,
+    "phone": False,
+    "provider": True,
+    "status": False,
+    "error_code": True,
+}
+
+
+def log_sort_key(name: str) -> ColumnElement[Any]:
+    """The expression the log sorts and filters ``name`` by (the one its index holds).
+
+    The empty string is a literal, not a bound parameter, so SQLite and
+    PostgreSQL both see the indexed expression in the query.
+    """
+    column: ColumnElement[Any] = getattr(Message, name).expression
+    if LOG_SORT_COLUMNS.get(name):
+        return func.coalesce(column, literal_column("''"))
+    return column
+
+
+for _name in LOG_SORT_COLUMNS:
+    Index(
+        f"ix_messages_log_{_name}",
+        Message.tenant_id,
+        log_sort_key(_name),
+        Message.created_at,
+        Message.id,
+    )
+    if _name != "status":
+        # One status asked for, sorted by another column (failed, by reason).
+        Index(
+            f"ix_messages_log_status_{_name}",
+            Message.tenant_id,
+            Message.status,
+            log_sort_key(_name),
+            Message.created_at,
+            Message.id,
+        )
 
 
 class MessageAttempt(Base):
@@ -257,6 +309,54 @@ class Suppression(Base):
     #: Which provider (type name) or "manual".
     source: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MessageDailyCount(Base):
+    """Messages and their cost per tenant, UTC day of creation, status, event, provider, currency.
+
+    The chart reads these (plus the changes not folded in yet) instead of a
+    month of messages. Never written by the app's code: triggers on
+    ``messages`` append :class:`MessageCountChange` rows in the same
+    transaction as each insert, status or price change and delete, and
+    ``logsearch.fold_count_changes`` adds them up here. Empty provider and
+    currency stand for none.
+    """
+
+    __tablename__ = "message_daily_counts"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(8), primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Numeric(16, 5))
+
+
+class MessageCountChange(Base):
+    """+1 / -1 of one message in one count row, appended by the triggers on ``messages``.
+
+    Appending instead of updating the count row in place keeps two workers
+    from waiting on (or deadlocking over) the same row. No foreign key: a
+    tenant's messages deleted with the tenant still leave their -1 rows, which
+    folding drops.
+    """
+
+    __tablename__ = "message_count_changes"
+    __table_args__ = (Index("ix_message_count_changes_tenant_day", "tenant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(8))
+    messages: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Numeric(16, 5))
 
 
 class ShortLink(Base):

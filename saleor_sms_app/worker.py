@@ -20,9 +20,12 @@ also marks messages left ``sending`` by a worker that died as ``unknown``
 (:func:`saleor_sms_app.messages.dispatching.release_stale_sends`, after
 ``SEND_LOCK_SECONDS``), drops delivery reports that waited an hour for their
 message (:mod:`saleor_sms_app.pending_reports`), settles ``unknown`` sends
-where the provider can tell (:mod:`saleor_sms_app.settling`) and queues a
-webhook sync for every shop whose Saleor webhooks predate this version's
-manifest (:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
+where the provider can tell (:mod:`saleor_sms_app.settling`), adds the message
+log's pending count changes into its per-day counts
+(:func:`saleor_sms_app.logcounts.fold_pending_counts`), applies each shop's
+message retention (:func:`saleor_sms_app.personaldata.apply_retention_everywhere`)
+and queues a webhook sync for every shop whose Saleor webhooks predate this
+version's manifest (:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
 
 A job whose worker died (SIGKILL, out of memory) stays in RQ's started registry
 until its heartbeat expires, then RQ's maintenance retries it. RQ gives a
@@ -136,6 +139,32 @@ def run_sending_maintenance(services: Any) -> None:
                 services.redis.delete("sms:settle-lock")
     except Exception:  # noqa: BLE001
         log.warning("could not settle unknown sends", exc_info=True)
+    fold_log_counts(services)
+    apply_retention(services)
+
+
+def fold_log_counts(services: Any) -> None:
+    """Adds the message log's pending count changes into its per-day counts."""
+    from saleor_sms_app.logcounts import fold_pending_counts
+
+    try:
+        folded = fold_pending_counts(services.sessions)
+    except Exception:  # noqa: BLE001 - the chart is exact without folding, only slower
+        log.warning("could not fold the message log's counts", exc_info=True)
+        return
+    if folded:
+        log.info("folded %s message count changes into the daily counts", folded)
+
+
+def apply_retention(services: Any) -> None:
+    """Each shop's message retention (delete or blank old messages, in batches)."""
+    from saleor_sms_app.models import utcnow
+    from saleor_sms_app.personaldata import apply_retention_everywhere
+
+    try:
+        apply_retention_everywhere(services, now=utcnow())
+    except Exception:  # noqa: BLE001 - retention waits for the next run
+        log.warning("could not apply the message retention", exc_info=True)
 
 
 def queue_webhook_syncs(services: Any) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 
 from saleor_sms_app.db import Base
 from saleor_sms_app.migrate import upgrade
+from saleor_sms_app.models import MessageCountChange
 from saleor_sms_app.services import Services, set_services
 from saleor_sms_app.settings import Settings
 
@@ -174,6 +175,8 @@ def services(settings: Settings) -> Iterator[Services]:
     with services.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+        # Deleting messages appended their -1 rows (the log's count triggers).
+        conn.execute(MessageCountChange.__table__.delete())
     set_services(services)
     yield services
     set_services(None)

@@ -1,4 +1,5 @@
-"""Migrations that only PostgreSQL runs: the phone-search index and its fallback."""
+"""Migrations: the phone-search index and its fallback (PostgreSQL), and the message log's
+speed migration upgrading a log full of old rows (both databases)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, insert, text
+from sqlalchemy import Engine, create_engine, delete, insert, select, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 
-from saleor_sms_app import logsearch
+from saleor_sms_app import logcounts, logsearch
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import Message, Tenant
 
@@ -57,12 +62,15 @@ def test_the_phone_search_uses_the_trigram_index(database_url: str) -> None:
         }
         for i in range(20_000)
     ]
-    query = logsearch._filtered(1, logsearch.LogQuery(search="601 234")).limit(50)
-    compiled = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     try:
         with engine.begin() as conn:
             conn.execute(insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/", "app_id": "A"}])
             conn.execute(insert(Message), rows)
+        with Session(engine) as session:
+            query = logsearch.filtered(session, 1, logsearch.LogQuery(search="601 234")).limit(50)
+        compiled = query.compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
         with engine.connect() as conn:
             conn.execute(text("ANALYZE messages"))
             # Short rows fit in few pages, which a scan reads fastest; with
@@ -98,8 +106,100 @@ def test_without_pg_trgm_the_migration_goes_on_without_the_index(
         assert "pg_trgm is not available" in caplog.text
         indexes = _indexes(url)
         assert PHONE_INDEX not in indexes
-        assert "ix_messages_tenant_phone" in indexes  # the rest of the schema is there
+        assert "ix_messages_log_phone" in indexes  # the rest of the schema is there
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+def _fresh_database(tmp_path: Any, admin_url: str | None) -> Iterator[str]:
+    if admin_url is None:
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"sms_old_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def old_database(tmp_path: Any) -> Iterator[str]:
+    """An empty database for one test, on SQLite or (under make test-postgres) PostgreSQL."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    admin_url = base.replace("postgresql://", "postgresql+psycopg://", 1) if base else None
+    yield from _fresh_database(tmp_path, admin_url)
+
+
+def test_0007_upgrades_a_log_full_of_messages_without_losing_one(old_database: str) -> None:
+    """The speed migration on a log written by the previous schema (outbound and inbound
+    rows): every row stays, the per-day counts equal a recount and the search index finds
+    the old messages."""
+    upgrade(old_database, "0005_webhook_sync_marker")
+    engine = create_engine(old_database)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    statuses = ["queued", "sent", "delivered", "failed", "skipped"]
+    rows = [
+        {
+            "tenant_id": 1 + i % 2,
+            "dedupe_key": f"old-{i}",
+            "created_at": now - timedelta(hours=7 * i),
+            "updated_at": now,
+            "direction": "inbound" if i % 7 == 3 else "outbound",
+            "event": ("INBOUND" if i % 7 == 3 else "ORDER_CREATED") if i % 3 else "ORDER_FULFILLED",
+            "order_number": None if i % 5 == 0 else str(900 + i),
+            "recipient_type": "customer",
+            "phone": f"+4860{i:07d}",
+            "body": f"Old message {i} about parcel JJD{i:05d}",
+            "provider": None if i % 4 == 0 else "twilio",
+            "status": statuses[i % len(statuses)],
+            "price": Decimal("0.04") if i % 2 else None,
+            "currency": "EUR" if i % 2 else None,
+        }
+        for i in range(300)
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Tenant),
+            [
+                {"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"},
+                {"id": 2, "saleor_api_url": "https://b/graphql/", "app_id": "B"},
+            ],
+        )
+        conn.execute(insert(Message), rows)
+    engine.dispose()
+
+    upgrade(old_database)
+
+    engine = create_engine(old_database)
+    try:
+        with engine.connect() as conn:
+            kept = conn.execute(
+                select(Message.dedupe_key, Message.status, Message.phone).order_by(Message.id)
+            ).all()
+        assert kept == [(r["dedupe_key"], r["status"], r["phone"]) for r in rows]
+        with Session(engine) as session:
+            for tenant_id in (1, 2):
+                query = logsearch.LogQuery(date_from=date(2026, 1, 1), date_to=date(2026, 11, 20))
+                counted = logcounts.daily_counts(session, tenant_id, query)
+                recounted = logcounts._from_rows(
+                    session, tenant_id, query, date(2026, 1, 1), date(2026, 11, 20)
+                )
+                assert sorted(map(str, counted)) == sorted(map(str, recounted))
+                assert sum(d["count"] for d in counted) == 150
+            found = session.scalars(
+                logsearch.filtered(session, 2, logsearch.LogQuery(search="JJD00077"))
+            ).all()
+            assert [m.dedupe_key for m in found] == ["old-77"]
+            by_phone = session.scalars(
+                logsearch.filtered(session, 1, logsearch.LogQuery(search="60 0000 128"))
+            ).all()
+            assert [m.dedupe_key for m in by_phone] == ["old-128"]
+    finally:
+        engine.dispose()

@@ -87,6 +87,9 @@ export interface ShopSettings {
   phone_metadata_key: string;
   low_balance_threshold: number | null;
   dry_run: { enabled: boolean; number: string };
+  /** Messages older than this many days are deleted or blanked (retention_mode). */
+  retention_days: number;
+  retention_mode: "delete" | "blank";
   help_reply: string;
   opt_out_line: string;
 }
@@ -114,21 +117,62 @@ export interface LogRow {
   body: string;
   segments: number;
   provider: string | null;
+  provider_id: string | null;
+  /** The merchant's name for the provider (two Twilio accounts differ only by it). */
+  provider_name: string | null;
+  attempt_count: number;
   status: string;
   status_changed_at: string | null;
   delivery_code: string | null;
   error_code: string | null;
+  /** A short name for the reason; the full text is error_text. */
+  error_label: string | null;
   error_text: string | null;
   error_hint: string | null;
   price: string | null;
   currency: string | null;
 }
+export interface MessageAttempt {
+  id: number;
+  created_at: string | null;
+  provider_id: string;
+  provider_name: string | null;
+  provider: string;
+  outcome: string;
+  provider_message_id: string | null;
+  error_code: string | null;
+  error_label: string | null;
+  error_text: string | null;
+  hint: string | null;
+  temporary: boolean | null;
+  duration_ms: number | null;
+  raw_response: string | null;
+}
+export interface DeliveryReportRow {
+  id: number;
+  received_at: string | null;
+  provider: string;
+  provider_message_id: string;
+  status: string;
+  provider_code: string | null;
+  raw: string | null;
+}
+export interface MessageDetail {
+  /** phone_full is set only for staff who may see customers' orders. */
+  message: LogRow & { phone_full: string | null; encoding: string; sender: string | null };
+  attempts: MessageAttempt[];
+  delivery_reports: DeliveryReportRow[];
+}
 export interface LogPage {
   rows: LogRow[];
+  /** At most 1,000: the log stops counting there (total_capped). */
   total: number;
+  total_capped: boolean;
   page: number;
   per_page: number;
   pages: number;
+  /** Where the next page starts, or null on the last page. */
+  next_cursor: string | null;
 }
 export interface DayCount {
   day: string;

@@ -54,6 +54,11 @@ class ShopSettings(_Model):
     #: Alert staff when a provider's balance drops below this (provider's currency).
     low_balance_threshold: float | None = None
     dry_run: DryRun = Field(default_factory=DryRun)
+    #: Keep messages this many days; older ones are deleted, or their phone
+    #: numbers and texts blanked (``retention_mode``), by the worker in batches.
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    #: "blank" keeps that a message went out (and its cost) without whom to or what.
+    retention_mode: Literal["delete", "blank"] = "delete"
     #: What the app answers a customer who texts HELP (empty: no answer).
     help_reply: str = Field(
         default="Reply STOP to stop texts from us, START to get them again.", max_length=640

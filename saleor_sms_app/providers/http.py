@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -34,6 +34,18 @@ from saleor_sms_app.providers.models import Balance, FailureReason, InboundSms, 
 log = logging.getLogger(__name__)
 
 REDACTED = "***"
+
+
+def redact_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret of four characters or more replaced by ``***``.
+
+    Shorter values are left alone: replacing "1" or "ab" everywhere would
+    mangle the text without hiding anything worth hiding.
+    """
+    for value in secrets:
+        if value and len(value) >= 4:
+            text = text.replace(value, REDACTED)
+    return text
 
 
 @dataclass(frozen=True)
@@ -193,10 +205,7 @@ class HttpProvider(SmsProvider):
 
     def redact(self, text: str) -> str:
         """``text`` with every configured secret replaced by ``***``."""
-        for value in self.config.secrets.values():
-            if value and len(value) >= 4:
-                text = text.replace(value, REDACTED)
-        return text
+        return redact_secrets(text, self.config.secrets.values())
 
     def hint_for(self, code: str | None) -> str | None:
         rule = self.errors.get(code) if code else None

@@ -32,6 +32,8 @@ def parse_payload(event: SaleorEvent, body: bytes) -> dict[str, Any]:
         )
     if event.name == "APP_DELETED":
         _optional_object_with_id(payload, "app")
+    elif event.erases_customer:
+        _optional_object_with_id(payload, "user")
     else:
         _object_with_id(payload, "order")
         number = payload["order"].get("number")

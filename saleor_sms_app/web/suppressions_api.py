@@ -19,7 +19,8 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
-from saleor_sms_app.web.dashboard import _services, current_user, json_body, requires
+from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires
+from saleor_sms_app.web.dashboard_api.access import services as _services
 
 api = Blueprint("suppressions_api", __name__, url_prefix="/api/dashboard/suppressions")
 

@@ -200,7 +200,10 @@ def test_click_through_every_screen(
         "() => document.querySelector('[data-testid=log-row]')?.innerText.includes('#1040')"
     )
     assert rows.count() == 1
-    assert "Ask the customer to correct" in rows.first.inner_text()
+    # The reason is a short label; the whole text and the advice are on hover.
+    reason = rows.first.get_by_test_id("log-reason")
+    assert reason.inner_text() == "Invalid number"
+    assert "Ask the customer to correct" in (reason.get_attribute("title") or "")
     frame.locator("select[name=status]").select_option("")
     inner(page).wait_for_function(
         "() => document.querySelector('[data-testid=log-total]')?.innerText === '4 messages'"

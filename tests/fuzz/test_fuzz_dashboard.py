@@ -105,6 +105,7 @@ config_bodies = st.fixed_dictionaries(
 requests_material = st.fixed_dictionaries(
     {
         "provider_id": provider_ids,
+        "message_id": st.integers(0, 2**70),
         "query_string": query_strings,
         # 0-5: the route's own fields, 6-7: any JSON at all, 8-9: raw bytes.
         "shape": st.integers(0, 9),
@@ -152,7 +153,9 @@ def test_dashboard_routes_never_fail_and_refusals_store_nothing(
     elif method != "GET":
         kwargs["data"] = request["raw"]
         kwargs["content_type"] = request["content_type"]
-    path = rule.replace("<provider_id>", request["provider_id"])
+    path = rule.replace("<provider_id>", request["provider_id"]).replace(
+        "<int:message_id>", str(request["message_id"])
+    )
     before = snapshot(services, saleor)
     answer = client.open(path, method=method, **kwargs)
     what = f"{method} {path}?{request['query_string']} {str(kwargs.get('data'))[:300]}"

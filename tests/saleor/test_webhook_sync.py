@@ -17,6 +17,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from saleor_sms_app import cli
+from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.jobs import sync_webhooks
 from saleor_sms_app.models import Tenant
 from saleor_sms_app.saleor.manifest import build_manifest, webhooks_marker
@@ -284,6 +285,9 @@ def test_saleor_down_is_retried_and_the_retry_finishes_the_sync(
 ) -> None:
     saleor, services = installed.saleor, installed.app.services
     installed_by_old_version(installed)
+    # The worker's start-up maintenance reads each shop's configuration (message
+    # retention); read and cached here, so the one failure is the sync's.
+    ConfigStore(services).load(installed.tenant)
     saleor.fail_next("/graphql/", status=502)
     assert enqueue_due_syncs(services) == 1
     with caplog.at_level(logging.WARNING):

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.scheduler import runs
@@ -47,6 +48,9 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/dashboard/messages/export.csv"): READ_PERMISSION,
     ("GET", "/api/dashboard/messages/stats"): READ_PERMISSION,
     ("GET", "/api/dashboard/rules/last-sent"): READ_PERMISSION,
+    ("GET", "/api/dashboard/messages/<int:message_id>"): READ_PERMISSION,
+    ("POST", "/api/dashboard/messages/personal-data/export"): READ_PERMISSION,
+    ("POST", "/api/dashboard/messages/personal-data/erase"): WRITE_PERMISSION,
     ("GET", "/api/dashboard/suppressions"): READ_PERMISSION,
     ("POST", "/api/dashboard/suppressions"): WRITE_PERMISSION,
     ("DELETE", "/api/dashboard/suppressions/<path:phone>"): WRITE_PERMISSION,
@@ -59,6 +63,10 @@ PERMISSIONS: dict[tuple[str, str], str] = {
 PROVIDER_ID = "victim-sandbox"
 #: A number on tenant A's do-not-text list that paths name.
 VICTIM_PHONE = "+48601234567"
+#: A message of tenant A that paths name (the message detail).
+VICTIM_MESSAGE_ID = 4242
+#: What a route's path parameter is replaced with (any other: PROVIDER_ID).
+PATH_VALUES = {"phone": VICTIM_PHONE, "message_id": str(VICTIM_MESSAGE_ID)}
 
 
 def dashboard_routes(app: Any) -> list[tuple[str, str]]:
@@ -81,7 +89,7 @@ def test_every_dashboard_route_is_in_the_table(app: Any) -> None:
 
 def _path(rule: str, run_id: int) -> str:
     """The rule with tenant A's provider, number on the list and pending scheduled run."""
-    names = {"phone": VICTIM_PHONE, "run_id": str(run_id)}
+    names = {**PATH_VALUES, "run_id": str(run_id)}
     return re.sub(
         r"<(?:[^:>]+:)?([^>]+)>",
         lambda m: names.get(m.group(1), PROVIDER_ID),
@@ -100,6 +108,8 @@ def _body(method: str, rule: str, revision: int) -> dict[str, Any] | None:
         return {"phone": "+48601234567", "text": "hello from someone else"}
     if rule.endswith("/check"):
         return {"provider": {"id": PROVIDER_ID, "type": "sandbox"}}
+    if "/personal-data/" in rule:
+        return {"phone": VICTIM_PHONE}
     if "/suppressions" in rule:
         return {"phone": "+48601234999", "reason": "added by someone else"}
     return {"template": "{{ order.number }}", "order_id": global_id("Order", 1)}
@@ -130,6 +140,18 @@ def tenants(
     store.save(tenant, config, expected_revision=config.revision)
     with session_scope(services.sessions) as session:
         suppress(session, tenant_id, VICTIM_PHONE, reason="asked by the customer", source="manual")
+        session.add(
+            Message(
+                id=VICTIM_MESSAGE_ID,
+                tenant_id=tenant_id,
+                dedupe_key="victim-message",
+                event="ORDER_CREATED",
+                recipient_type="customer",
+                phone=VICTIM_PHONE,
+                body="Order 1042 is confirmed",
+                status="delivered",
+            )
+        )
     assert other_saleor.app_id is not None
     b = add_tenant(
         services,
@@ -257,7 +279,7 @@ def test_tenant_b_naming_tenant_a_ids_reaches_nothing_of_a(
     tenants: tuple[int, int],
     victim_run: int,
 ) -> None:
-    """B's genuine token on B's own URL, naming A's provider (and run): B has no such one."""
+    """B's genuine token on B's own URL, naming A's provider, message and run: B has none."""
     token = other_saleor.dashboard_token(user_permissions=[READ_PERMISSION, WRITE_PERMISSION])
     headers = {"Authorization-Bearer": token, "Saleor-Api-Url": other_saleor.api_url}
     before = state(services, saleor)

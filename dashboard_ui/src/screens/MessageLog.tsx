@@ -4,7 +4,9 @@ import { getJson, request } from "../api";
 import { notify, openOrder } from "../bridge";
 import { STATUS_COLORS, chartDays, costText, isoDay, shortTime, type ChartDay } from "../format";
 import type { DayCount, LogPage, Metadata } from "../types";
-import { ErrorBanner, Pager, Pill, Section, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
+import { MessageDrawer } from "./MessageDrawer";
+import { PersonalData } from "./PersonalData";
 
 interface Filters {
   from: string;
@@ -15,6 +17,7 @@ interface Filters {
   q: string;
 }
 
+// The server sorts by these (each has its own index); the text is not sortable.
 const COLUMNS: [string, string][] = [
   ["created_at", "Time"],
   ["event", "Event"],
@@ -24,7 +27,7 @@ const COLUMNS: [string, string][] = [
   ["body", "Text"],
   ["provider", "Provider"],
   ["status", "Status"],
-  ["error_code", "Error"],
+  ["error_code", "Reason"],
 ];
 
 function query(filters: Filters, extra: Record<string, string> = {}): string {
@@ -77,18 +80,22 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
   const [filters, setFilters] = useState<Filters>({ from: isoDay(monthAgo), to: isoDay(today), status: "", event: "", provider: "", q: "" });
   const [sort, setSort] = useState("-created_at");
   const [page, setPage] = useState(1);
+  // Keyset pages: cursors[n] is where page n + 1 starts ("" for the first).
+  const [cursors, setCursors] = useState<string[]>([""]);
   const [data, setData] = useState<LogPage | null>(null);
   const [days, setDays] = useState<ChartDay[]>([]);
   const [loading, setLoading] = useState(false);
-  const [exporting, setExporting] = useState(false);
+  const [exporting, setExporting] = useState<{ rows: number; total: number; abort: AbortController } | null>(null);
   const [error, setError] = useState("");
+  const [openId, setOpenId] = useState<number | null>(null);
+  const closeDrawer = useCallback(() => setOpenId(null), []);
 
   const load = useCallback(async () => {
     setLoading(true);
     setError("");
     try {
       const [rows, stats] = await Promise.all([
-        getJson<LogPage>(`/messages?${query(filters, { sort, page: String(page), per_page: "25" })}`),
+        getJson<LogPage>(`/messages?${query(filters, { sort, cursor: cursors[page - 1] ?? "", per_page: "25" })}`),
         getJson<{ days: DayCount[] }>(`/messages/stats?${query(filters)}`),
       ]);
       setData(rows);
@@ -100,24 +107,50 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
       setLoading(false);
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [filters, sort, page]);
+  }, [filters, sort, page, cursors]);
 
   useEffect(() => {
     const timer = window.setTimeout(load, 200);
     return () => window.clearTimeout(timer);
   }, [load]);
 
+  const firstPage = () => {
+    setPage(1);
+    setCursors([""]);
+  };
   const set = (patch: Partial<Filters>) => {
     setFilters({ ...filters, ...patch });
-    setPage(1);
+    firstPage();
   };
-  const sortBy = (column: string) => setSort(sort === column ? "-" + column : column);
+  const sortBy = (column: string) => {
+    setSort(sort === column ? "-" + column : column);
+    firstPage();
+  };
+  const nextPage = () => {
+    if (!data?.next_cursor) return;
+    setCursors([...cursors.slice(0, page), data.next_cursor]);
+    setPage(page + 1);
+  };
 
+  // The CSV streams: count its lines as they arrive for the progress, and let
+  // the merchant stop a long one (the server stops reading when the socket closes).
   const exportCsv = async () => {
-    setExporting(true);
+    const abort = new AbortController();
+    setExporting({ rows: 0, total: 0, abort });
     try {
-      const response = await request(`/messages/export.csv?${query(filters, { sort })}`);
-      const url = URL.createObjectURL(await response.blob());
+      const response = await request(`/messages/export.csv?${query(filters, { sort })}`, { signal: abort.signal });
+      const total = Number(response.headers.get("X-Message-Count") ?? "0");
+      const chunks: Uint8Array[] = [];
+      let lines = 0;
+      const reader = response.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        for (const byte of value) if (byte === 10) lines++;
+        setExporting({ rows: Math.min(Math.max(lines - 1, 0), total || Infinity), total, abort });
+      }
+      const url = URL.createObjectURL(new Blob(chunks, { type: "text/csv" }));
       const a = document.createElement("a");
       a.href = url;
       a.download = `sms-messages-${filters.from || "all"}-${filters.to || "now"}.csv`;
@@ -126,11 +159,15 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
       a.remove();
       window.setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      setError(message);
-      notify("error", "Export failed", message);
+      if (abort.signal.aborted) {
+        notify("info", "Export cancelled", "Nothing was downloaded.");
+      } else {
+        const message = e instanceof Error ? e.message : String(e);
+        setError(message);
+        notify("error", "Export failed", message);
+      }
     } finally {
-      setExporting(false);
+      setExporting(null);
     }
   };
 
@@ -138,9 +175,17 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
     <Section
       title="Message log"
       actions={
-        <Button variant="secondary" onClick={exportCsv} disabled={exporting} data-testid="export-csv">
-          {exporting ? "Exporting…" : "Export CSV"}
-        </Button>
+        exporting ? (
+          <Box display="flex" gap={2} alignItems="center" data-testid="export-progress">
+            <progress max={exporting.total || undefined} value={exporting.rows} aria-label="Export progress" />
+            <Text size={2} color="default2">
+              {exporting.rows.toLocaleString()}{exporting.total ? ` of ${exporting.total.toLocaleString()}` : ""} rows
+            </Text>
+            <Button variant="secondary" onClick={() => exporting.abort.abort()} data-testid="export-cancel">Cancel</Button>
+          </Box>
+        ) : (
+          <Button variant="secondary" onClick={exportCsv} data-testid="export-csv">Export CSV</Button>
+        )
       }
     >
       <Box display="flex" gap={2} flexWrap="wrap" marginBottom={4} alignItems="flex-end" className="filters">
@@ -171,6 +216,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
           <input style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} type="search" name="q" placeholder="+48 601… or #1042" value={filters.q} onChange={(e) => set({ q: e.target.value })} />
         </label>
       </Box>
+      <PersonalData onErased={load} />
       {error && <ErrorBanner message={error} onRetry={load} />}
       {days.length > 0 && <Chart days={days} />}
       {loading && <Spinner label="Loading messages…" />}
@@ -179,21 +225,27 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
           <tr>
             {COLUMNS.map(([key, label]) => (
               <th key={key}>
-                <button type="button" className="sort" onClick={() => sortBy(key)} aria-label={`Sort by ${label}`}>
-                  {label} {sort === key ? "▲" : sort === "-" + key ? "▼" : ""}
-                </button>
+                {key === "body" ? label : (
+                  <button type="button" className="sort" onClick={() => sortBy(key)} aria-label={`Sort by ${label}`}>
+                    {label} {sort === key ? "▲" : sort === "-" + key ? "▼" : ""}
+                  </button>
+                )}
               </th>
             ))}
           </tr>
         </thead>
         <tbody>
           {data?.rows.map((row) => (
-            <tr key={row.id} data-testid="log-row">
-              <td className="nowrap">{shortTime(row.created_at)}</td>
+            <tr key={row.id} data-testid="log-row" onClick={() => setOpenId(row.id)}>
+              <td className="nowrap">
+                <button type="button" className="sort" aria-label={`Details of message ${row.id}`} onClick={(e) => { e.stopPropagation(); setOpenId(row.id); }}>
+                  {shortTime(row.created_at)}
+                </button>
+              </td>
               <td>{row.event}</td>
               <td>
                 {row.order_id ? (
-                  <a href="#" onClick={(e) => { e.preventDefault(); openOrder(row.order_id!); }}>#{row.order_number}</a>
+                  <a href="#" onClick={(e) => { e.preventDefault(); e.stopPropagation(); openOrder(row.order_id!); }}>#{row.order_number}</a>
                 ) : (row.order_number ?? "—")}
               </td>
               <td>
@@ -205,23 +257,38 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
               </td>
               <td className="nowrap">{row.phone}</td>
               <td className="body" title={row.body}>{row.body}</td>
-              <td>{row.provider ?? "—"}</td>
+              <td title={row.provider ?? undefined}>
+                {row.provider_name ?? row.provider ?? "—"}
+                {row.attempt_count > 1 && <Text as="p" size={1} color="default2">{row.attempt_count} attempts</Text>}
+              </td>
               <td>
                 <Pill color={STATUS_COLORS[row.status]}>{row.status}</Pill>
                 {row.status_changed_at && <Text as="p" size={1} color="default2">{row.delivery_code ?? ""} {shortTime(row.status_changed_at)}</Text>}
                 {row.price && <Text as="p" size={1} color="default2">{row.price} {row.currency}</Text>}
                 {row.clicks > 0 && <Text as="p" size={1} color="default2" data-testid="clicks">{row.clicks} {row.clicks === 1 ? "click" : "clicks"}</Text>}
               </td>
-              <td>
-                {row.error_code && <Text size={2} color="critical1">{row.error_text ?? row.error_code}</Text>}
-                {row.error_hint && <Text as="p" size={1} color="default2">{row.error_hint}</Text>}
+              <td title={[row.error_text, row.error_hint].filter(Boolean).join("\n") || undefined} data-testid="log-reason">
+                {row.error_label && <span className="reason"><Text size={2} color="critical1">{row.error_label}</Text></span>}
+                {!row.error_label && row.error_hint && <span className="reason"><Text size={1} color="default2">{row.error_hint}</Text></span>}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {openId !== null && <MessageDrawer id={openId} onClose={closeDrawer} />}
       {data && data.rows.length === 0 && <Text as="p" color="default2" marginTop={3}>No messages match.</Text>}
-      {data && <Pager total={`${data.total} messages`} page={data.page} pages={data.pages} onPage={setPage} testId="log-total" />}
+      {data && (
+        <Box display="flex" justifyContent="space-between" alignItems="center" marginTop={3}>
+          <Text size={2} color="default2" data-testid="log-total">
+            {data.total.toLocaleString("en")}{data.total_capped ? "+" : ""} messages
+          </Text>
+          <Box display="flex" gap={2} alignItems="center">
+            <Button size="small" variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
+            <Text size={2}>Page {page}{data.total_capped ? "" : ` of ${data.pages}`}</Text>
+            <Button size="small" variant="secondary" disabled={!data.next_cursor} onClick={nextPage}>Next</Button>
+          </Box>
+        </Box>
+      )}
     </Section>
   );
 }

@@ -21,6 +21,8 @@ const CONFIG: AppConfig = {
     phone_metadata_key: "phone",
     low_balance_threshold: null,
     dry_run: { enabled: false, number: "" },
+    retention_days: 365,
+    retention_mode: "delete",
     help_reply: "Reply STOP to opt out.",
     opt_out_line: "Reply STOP to opt out",
   },

@@ -66,6 +66,19 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
               value={draft.low_balance_threshold ?? ""}
               onChange={(e) => set({ low_balance_threshold: e.target.value === "" ? null : Number(e.target.value) })} />
           </Labeled>
+          <Labeled label="Keep messages for (days)" error={errors.retention_days}
+            help="Older messages are removed from the log in the background, a few hundred at a time.">
+            <input style={controlStyle} name="retention_days" type="number" min={1} max={3650} step={1}
+              value={draft.retention_days}
+              onChange={(e) => set({ retention_days: e.target.value === "" ? 0 : Number(e.target.value) })} />
+          </Labeled>
+          <Labeled label="After that" error={errors.retention_mode}>
+            <select style={controlStyle} name="retention_mode" value={draft.retention_mode}
+              onChange={(e) => set({ retention_mode: e.target.value as ShopSettings["retention_mode"] })}>
+              <option value="delete">Delete the messages</option>
+              <option value="blank">Keep the messages, blank phone numbers and texts</option>
+            </select>
+          </Labeled>
           <Box padding={3} borderRadius={4} backgroundColor="default2" marginBottom={3}>
             <Box as="label" display="flex" gap={2} alignItems="center" marginBottom={2}>
               <input type="checkbox" name="dry_run" checked={draft.dry_run.enabled}

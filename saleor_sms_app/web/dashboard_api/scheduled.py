@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
@@ -18,23 +18,11 @@ from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, as_utc
-from saleor_sms_app.services import Services
-from saleor_sms_app.web.dashboard import current_user, requires
+from saleor_sms_app.web.dashboard_api.access import current_user, requires, services
 
-bp = Blueprint("dashboard_scheduled", __name__, url_prefix="/api/dashboard")
+bp = Blueprint("scheduled", __name__)
 
 STATES = [s.value for s in RunState]
-
-
-def _services() -> Services:
-    found: Services = current_app.extensions["sms_app"]
-    return found
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def run_json(run: ScheduledRun) -> dict[str, Any]:
@@ -69,7 +57,7 @@ def scheduled() -> Response:
         page = int(request.args.get("page", "1"))
     except ValueError:
         raise BadRequest("page must be a number", details={"page": "a number"}) from None
-    with _services().sessions() as session:
+    with services().sessions() as session:
         found, total = runs.list_runs(session, current_user().tenant_id, states, page)
     return jsonify(
         {
@@ -85,7 +73,7 @@ def scheduled() -> Response:
 @requires(WRITE_PERMISSION)
 def cancel(run_id: int) -> Response:
     tenant_id = current_user().tenant_id
-    with session_scope(_services().sessions) as session:
+    with session_scope(services().sessions) as session:
         if runs.cancel(session, tenant_id, run_id, SYSTEM_CLOCK.now()):
             run = session.get(ScheduledRun, run_id)
             assert run is not None

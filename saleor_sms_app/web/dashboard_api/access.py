@@ -1,0 +1,59 @@
+"""What every dashboard API view shares: services, the verified user, the permission check.
+
+Thin on purpose: every view authenticates the dashboard token
+(:mod:`saleor_sms_app.saleor.dashboard_auth`), checks the one permission it
+needs, and hands plain values to framework-free code. Errors are raised as the
+classes of :mod:`saleor_sms_app.errors`; ``web/responses.py`` turns them into JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from flask import current_app, g, request
+
+from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.saleor.dashboard_auth import DashboardUser, bearer_token, verify_dashboard_token
+from saleor_sms_app.services import Services
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def services() -> Services:
+    found: Services = current_app.extensions["sms_app"]
+    return found
+
+
+def current_user() -> DashboardUser:
+    user: DashboardUser = g.dashboard_user
+    return user
+
+
+def requires(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Verify the dashboard token and require ``permission`` before the view runs."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            user = verify_dashboard_token(
+                services(),
+                bearer_token(request.headers),
+                request.headers.get("Saleor-Api-Url", "").strip(),
+            )
+            user.require(permission)
+            g.dashboard_user = user
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body

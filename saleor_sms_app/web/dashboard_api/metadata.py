@@ -1,0 +1,80 @@
+"""Who the staff user is and what the editors can offer (every screen loads these first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from saleor_sms_app import rendering
+from saleor_sms_app.events import EVENTS, ORDER_STATUSES
+from saleor_sms_app.models import MessageStatus
+from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
+from saleor_sms_app.web.dashboard_api.access import current_user, requires
+
+bp = Blueprint("metadata", __name__)
+
+
+@bp.get("/me")
+@requires(READ_PERMISSION)
+def me() -> Response:
+    user = current_user()
+    return jsonify(
+        {
+            "email": user.email,
+            "saleor_api_url": user.saleor_api_url,
+            "can_configure": WRITE_PERMISSION in user.permissions,
+            "expires_at": user.expires_at,
+        }
+    )
+
+
+def provider_types() -> list[dict[str, Any]]:
+    """Every registered provider with its form fields (labels only, no values)."""
+    from saleor_sms_app.providers import PROVIDERS, provider_class
+
+    types = []
+    for name in PROVIDERS:
+        cls = provider_class(name)
+        types.append(
+            {
+                "type": cls.name,
+                "label": cls.label,
+                "receives_inbound": cls.receives_inbound,
+                "fields": [
+                    {
+                        "name": f.name,
+                        "label": f.label,
+                        "secret": f.secret,
+                        "required": f.required,
+                        "help": f.help,
+                        "default": f.default,
+                    }
+                    for f in cls.fields
+                ],
+            }
+        )
+    return types
+
+
+@bp.get("/metadata")
+@requires(READ_PERMISSION)
+def metadata() -> Response:
+    """What the editors offer: events, order statuses, provider types, template tokens."""
+    return jsonify(
+        {
+            "events": [{"name": e.name, "label": e.label} for e in EVENTS if e.for_rules],
+            "order_statuses": list(ORDER_STATUSES),
+            "message_statuses": [s.value for s in MessageStatus],
+            "providers": provider_types(),
+            "tokens": template_tokens(),
+        }
+    )
+
+
+def template_tokens() -> list[dict[str, Any]]:
+    """The token catalogue for the picker, with examples from a sample order."""
+    return [
+        {"name": t.name, "description": t.description, "example": t.example}
+        for t in rendering.TOKENS
+    ]

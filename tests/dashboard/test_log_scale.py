@@ -1,0 +1,242 @@
+"""The message log at scale: capped counts, keyset pages, the per-day counts, text search.
+
+Real database (SQLite, or PostgreSQL under ``make test-postgres``): the counts
+are kept by the migration's triggers, so these tests change messages the way
+the app does, with plain UPDATE/INSERT/DELETE statements, and compare.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, insert, select, update
+
+from saleor_sms_app import logcounts, logsearch
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.models import Message, MessageCountChange, MessageDailyCount, MessageStatus
+from saleor_sms_app.services import Services
+from tests.dashboard.conftest import Headers
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _rows(tenant_id: int, count: int, start: int = 0, **values: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "tenant_id": tenant_id,
+            "dedupe_key": uuid.uuid4().hex,
+            "created_at": NOW - timedelta(minutes=i),
+            "updated_at": NOW,
+            "event": "ORDER_CREATED",
+            "order_number": str(5000 + i),
+            "recipient_type": "customer",
+            "phone": f"+48601{i:06d}",
+            "body": f"Order {5000 + i} is confirmed",
+            "status": "sent",
+            **values,
+        }
+        for i in range(start, start + count)
+    ]
+
+
+def _insert(services: Services, rows: list[dict[str, Any]]) -> None:
+    with services.sessions.begin() as session:
+        session.execute(insert(Message), rows)
+
+
+def test_the_count_stops_at_the_cap(
+    client: FlaskClient, auth: Headers, services: Services, tenant_id: int
+) -> None:
+    _insert(services, _rows(tenant_id, logsearch.COUNT_CAP + 5))
+    body = client.get("/api/dashboard/messages?per_page=10", headers=auth()).get_json()
+    assert (body["total"], body["total_capped"]) == (logsearch.COUNT_CAP, True)
+    assert len(body["rows"]) == 10 and body["next_cursor"]
+    small = client.get("/api/dashboard/messages?q=%235003", headers=auth()).get_json()
+    assert (small["total"], small["total_capped"], small["next_cursor"]) == (1, False, None)
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "phone", "-status", "order_number", "-error_code"])
+def test_keyset_pages_neither_repeat_nor_skip_when_messages_arrive(
+    client: FlaskClient, auth: Headers, services: Services, tenant_id: int, sort: str
+) -> None:
+    rows = _rows(tenant_id, 25)
+    for i, row in enumerate(rows):  # ties in the sort column, and NULLs
+        row["status"] = ("sent", "failed", "delivered")[i % 3]
+        row["error_code"] = None if i % 2 else "invalid_number"
+        row["order_number"] = None if i % 4 == 0 else row["order_number"]
+    _insert(services, rows)
+    everything = client.get(f"/api/dashboard/messages?per_page=200&sort={sort}", headers=auth())
+    expected = [r["id"] for r in everything.get_json()["rows"]]
+
+    seen: list[int] = []
+    cursor = ""
+    for page in range(10):
+        body = client.get(
+            f"/api/dashboard/messages?per_page=7&sort={sort}&cursor={cursor}", headers=auth()
+        ).get_json()
+        seen += [r["id"] for r in body["rows"]]
+        if page == 0:
+            # New messages arrive while the merchant reads page 1: newer than
+            # everything (they sort first by time) and with the same values.
+            _insert(services, _rows(tenant_id, 5, start=1000, created_at=NOW + timedelta(hours=1)))
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    newcomers = set(seen) - set(expected)
+    assert [i for i in seen if i not in newcomers] == expected
+    assert len(seen) == len(set(seen))
+
+
+def test_a_cursor_for_another_sort_is_refused(
+    client: FlaskClient, auth: Headers, services: Services, tenant_id: int
+) -> None:
+    _insert(services, _rows(tenant_id, 5))
+    cursor = client.get("/api/dashboard/messages?per_page=2", headers=auth()).get_json()[
+        "next_cursor"
+    ]
+    for args in (f"sort=phone&cursor={cursor}", "cursor=not-a-cursor"):
+        response = client.get(f"/api/dashboard/messages?{args}", headers=auth())
+        assert response.status_code == 400
+        assert "cursor" in response.get_json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("601 000 003", ["5003"]),  # phone digits, any spacing
+        ("#5004", ["5004"]),  # order number
+        ("5002", ["5002"]),  # order number, phone digits and text all lead to it
+        ("ORDER 5001 is", ["5001"]),  # text, any case
+        ("confirmed", ["5000", "5001", "5002", "5003", "5004"]),
+        ("zz", []),  # too short for the index, and no order "zz"
+    ],
+)
+def test_search_by_phone_order_or_text(
+    client: FlaskClient,
+    auth: Headers,
+    services: Services,
+    tenant_id: int,
+    q: str,
+    expected: list[str],
+) -> None:
+    _insert(services, _rows(tenant_id, 5))
+    response = client.get("/api/dashboard/messages", headers=auth(), query_string={"q": q})
+    assert response.status_code == 200, response.get_json()
+    assert sorted(r["order_number"] for r in response.get_json()["rows"]) == expected
+
+
+def test_search_follows_edits_and_deletes(services: Services, tenant_id: int) -> None:
+    """The text index is kept in step with the rows (SQLite's FTS triggers)."""
+    _insert(services, _rows(tenant_id, 3))
+    with session_scope(services.sessions) as session:
+        session.execute(
+            update(Message).where(Message.order_number == "5001").values(phone="", body="")
+        )
+        session.execute(delete(Message).where(Message.order_number == "5002"))
+    with services.sessions() as session:
+        found = [
+            m.order_number
+            for m in session.scalars(
+                logsearch.filtered(session, tenant_id, logsearch.LogQuery(search="601000"))
+            )
+        ]
+    assert found == ["5000"]
+
+
+# --- the per-day counts stay equal to a recount ---------------------------------
+
+STATUSES = [s.value for s in MessageStatus]
+DAYS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
+
+change = st.one_of(
+    st.tuples(st.just("insert"), st.sampled_from(DAYS), st.sampled_from(STATUSES)),
+    st.tuples(st.just("status"), st.integers(0, 50), st.sampled_from(STATUSES)),
+    st.tuples(
+        st.just("price"),
+        st.integers(0, 50),
+        st.sampled_from([None, Decimal("0.04"), Decimal("0.0512")]),
+    ),
+    st.tuples(st.just("provider"), st.integers(0, 50), st.sampled_from([None, "twilio"])),
+    st.tuples(st.just("delete"), st.integers(0, 50), st.none()),
+    st.tuples(st.just("fold"), st.none(), st.none()),
+)
+
+
+def _recount(services: Services, tenant_id: int) -> list[dict[str, Any]]:
+    """The chart computed from the rows themselves (what the counts must equal)."""
+    query = logsearch.LogQuery(date_from=DAYS[0], date_to=DAYS[-1])
+    with services.sessions() as session:
+        return logcounts._from_rows(session, tenant_id, query, DAYS[0], DAYS[-1])
+
+
+def _chart(services: Services, tenant_id: int, **filters: Any) -> list[dict[str, Any]]:
+    query = logsearch.LogQuery(date_from=DAYS[0], date_to=DAYS[-1], **filters)
+    with services.sessions() as session:
+        return logcounts.daily_counts(session, tenant_id, query)
+
+
+def _key(days: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted((d["day"], d["status"], d["count"], sorted(d["cost"].items())) for d in days)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(changes=st.lists(change, max_size=40))
+def test_the_daily_counts_equal_a_recount_after_any_changes(
+    services: Services, tenant_id: int, changes: list[tuple[str, Any, Any]]
+) -> None:
+    with session_scope(services.sessions) as session:
+        session.execute(delete(Message))
+        session.execute(delete(MessageCountChange))
+        session.execute(delete(MessageDailyCount))
+    for kind, target, value in changes:
+        with session_scope(services.sessions) as session:
+            ids = list(session.scalars(select(Message.id).order_by(Message.id)))
+            if kind == "insert":
+                row = _rows(tenant_id, 1)[0]
+                row.update(
+                    created_at=datetime.combine(target, datetime.min.time(), UTC)
+                    + timedelta(hours=len(ids) % 24),
+                    status=value,
+                    currency="EUR",
+                    price=Decimal("0.04"),
+                )
+                session.execute(insert(Message), [row])
+            elif kind == "fold":
+                logcounts.fold_count_changes(session, batch=7)
+            elif ids:
+                message = update(Message).where(Message.id == ids[target % len(ids)])
+                if kind == "status":
+                    session.execute(message.values(status=value))
+                elif kind == "price":
+                    session.execute(message.values(price=value))
+                elif kind == "provider":
+                    session.execute(message.values(provider=value))
+                else:
+                    session.execute(delete(Message).where(Message.id == ids[target % len(ids)]))
+    assert _key(_chart(services, tenant_id)) == _key(_recount(services, tenant_id))
+    assert _key(_chart(services, tenant_id, providers=("twilio",))) == _key(
+        [d for d in _recount_for_provider(services, tenant_id, "twilio")]
+    )
+    logcounts.fold_pending_counts(services.sessions)
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(MessageCountChange)) == 0
+    assert _key(_chart(services, tenant_id)) == _key(_recount(services, tenant_id))
+
+
+def _recount_for_provider(
+    services: Services, tenant_id: int, provider: str
+) -> list[dict[str, Any]]:
+    query = logsearch.LogQuery(date_from=DAYS[0], date_to=DAYS[-1], providers=(provider,))
+    with services.sessions() as session:
+        return logcounts._from_rows(session, tenant_id, query, DAYS[0], DAYS[-1])
