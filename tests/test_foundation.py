@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from saleor_sms_app.crypto import DecryptionError, SecretBox
@@ -234,3 +237,13 @@ def test_addresses_providers_cannot_reach_are_not_public(app_url: str) -> None:
 )
 def test_addresses_on_the_internet_are_public(app_url: str) -> None:
     assert Settings.from_env({**BASE_ENV, "APP_URL": app_url}).app_url_is_public
+
+
+def test_every_id_in_a_url_is_a_database_id(app: Any, client: Any) -> None:
+    """An id past a 64-bit integer is a 404, never the database's overflow error (a 500)."""
+    rules = [r.rule for r in app.url_map.iter_rules() if "<int:" in r.rule or "<id:" in r.rule]
+    assert rules and not [r for r in rules if "<int:" in r], rules
+    for rule in rules:
+        path = re.sub(r"<id:[^>]+>", str(2**63), re.sub(r"<[^:>]+>", "x", rule))
+        for method in ("GET", "POST"):
+            assert client.open(path, method=method).status_code in (404, 405), (method, path)

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("delivery_reports", __name__)
 
-ROUTE = "/api/delivery-reports/<int:tenant_id>/<provider_id>/<secret>"
+ROUTE = "/api/delivery-reports/<id:tenant_id>/<provider_id>/<secret>"
 
 
 @bp.route(ROUTE, methods=["GET", "POST", "PUT", "HEAD"])

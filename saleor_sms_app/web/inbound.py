@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("inbound", __name__)
 
-ROUTE = "/api/inbound/<int:tenant_id>/<provider_id>/<secret>"
+ROUTE = "/api/inbound/<id:tenant_id>/<provider_id>/<secret>"
 
 
 @bp.route(ROUTE, methods=["GET", "POST", "HEAD"])

@@ -165,6 +165,10 @@ def test_another_shops_message_is_not_found(
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "message_not_found"
     assert client.get("/api/dashboard/messages/999999", headers=auth()).status_code == 404
+    # Found by fuzzing: an id past the database's 64-bit integers was a 500.
+    for too_big in (2**63, 10**30):
+        answer = client.get(f"/api/dashboard/messages/{too_big}", headers=auth())
+        assert answer.status_code == 404, answer.get_data(as_text=True)
 
 
 def test_csv_has_attempt_count_and_provider_name(

@@ -153,8 +153,10 @@ def test_dashboard_routes_never_fail_and_refusals_store_nothing(
     elif method != "GET":
         kwargs["data"] = request["raw"]
         kwargs["content_type"] = request["content_type"]
-    path = rule.replace("<provider_id>", request["provider_id"]).replace(
-        "<int:message_id>", str(request["message_id"])
+    path = (
+        rule.replace("<provider_id>", request["provider_id"])
+        .replace("<id:message_id>", str(request["message_id"]))
+        .replace("<id:run_id>", str(request["message_id"]))
     )
     before = snapshot(services, saleor)
     answer = client.open(path, method=method, **kwargs)

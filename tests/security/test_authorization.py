@@ -48,7 +48,7 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/dashboard/messages/export.csv"): READ_PERMISSION,
     ("GET", "/api/dashboard/messages/stats"): READ_PERMISSION,
     ("GET", "/api/dashboard/rules/last-sent"): READ_PERMISSION,
-    ("GET", "/api/dashboard/messages/<int:message_id>"): READ_PERMISSION,
+    ("GET", "/api/dashboard/messages/<id:message_id>"): READ_PERMISSION,
     ("POST", "/api/dashboard/messages/personal-data/export"): READ_PERMISSION,
     ("POST", "/api/dashboard/messages/personal-data/erase"): WRITE_PERMISSION,
     ("GET", "/api/dashboard/suppressions"): READ_PERMISSION,
@@ -57,7 +57,7 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/dashboard/suppressions/import"): WRITE_PERMISSION,
     ("GET", "/api/dashboard/suppressions/export.csv"): READ_PERMISSION,
     ("GET", "/api/dashboard/scheduled"): READ_PERMISSION,
-    ("POST", "/api/dashboard/scheduled/<int:run_id>/cancel"): WRITE_PERMISSION,
+    ("POST", "/api/dashboard/scheduled/<id:run_id>/cancel"): WRITE_PERMISSION,
 }
 #: The provider of tenant A that paths and bodies name.
 PROVIDER_ID = "victim-sandbox"

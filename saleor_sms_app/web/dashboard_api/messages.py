@@ -54,7 +54,7 @@ def messages() -> Response:
     return jsonify(result.to_json())
 
 
-@bp.get("/messages/<int:message_id>")
+@bp.get("/messages/<id:message_id>")
 @requires(READ_PERMISSION)
 def message_detail(message_id: int) -> Response:
     """Every attempt and delivery report of one message; the full number only for order staff."""

@@ -69,7 +69,7 @@ def scheduled() -> Response:
     )
 
 
-@bp.post("/scheduled/<int:run_id>/cancel")
+@bp.post("/scheduled/<id:run_id>/cancel")
 @requires(WRITE_PERMISSION)
 def cancel(run_id: int) -> Response:
     tenant_id = current_user().tenant_id
