@@ -53,14 +53,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 class DatabaseId(IntegerConverter):
-    """``<id:name>``: a row id in URLs, 1 to 2⁶³−1, else the URL matches nothing (404).
+    """``<id:name>``: a row id in URLs, 1 to 2³¹−1 (the INTEGER columns), else no match (404).
 
-    ``<int:…>`` takes any digits, and an id past a 64-bit integer made SQLite and
+    ``<int:…>`` takes any digits, and an id past the column type made SQLite and
     PostgreSQL raise an overflow error, a 500 (found by fuzzing the message detail).
     """
 
     def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map, min=1, max=2**63 - 1)
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def services_of(app: Flask) -> Services:
