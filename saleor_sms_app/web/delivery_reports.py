@@ -46,7 +46,10 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
         DELIVERY_REPORTS.labels("unknown", "refused").inc()
         raise
     config, adapter = call.provider, call.adapter
-    events = adapter.parse_callback(call.request)
+    # No id we recorded holds a NUL byte, and PostgreSQL refuses one in a query (a 500).
+    events = [
+        e for e in adapter.parse_callback(call.request) if "\x00" not in e.provider_message_id
+    ]
     if not events:
         raise BadRequest("no delivery report found in this request")
     with session_scope(services.sessions) as session:
