@@ -287,16 +287,10 @@ def apply_retention_everywhere(
     this time: nothing is deleted on a guess.
     """
     from saleor_sms_app.config.store import ConfigStore
-    from saleor_sms_app.saleor.tenants import get_tenant_by_id
+    from saleor_sms_app.saleor.tenants import get_tenant_by_id, installed
 
     with services.sessions() as session:
-        tenant_ids = list(
-            session.scalars(
-                select(Tenant.id).where(
-                    Tenant.token_encrypted.is_not(None), Tenant.uninstalled_at.is_(None)
-                )
-            )
-        )
+        tenant_ids = list(session.scalars(select(Tenant.id).where(installed())))
     done: dict[int, int] = {}
     store = ConfigStore(services)
     for tenant_id in tenant_ids:

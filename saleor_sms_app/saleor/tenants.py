@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.db import session_scope
@@ -161,6 +161,11 @@ def get_tenant(services: Services, api_url: str, *, fresh: bool = False) -> Tena
     else:
         cache.put(api_url, record)
     return record
+
+
+def installed() -> ColumnElement[bool]:
+    """What "installed now" means in a query: a Saleor token kept and no uninstall since."""
+    return and_(Tenant.token_encrypted.is_not(None), Tenant.uninstalled_at.is_(None))
 
 
 def get_tenant_by_id(services: Services, tenant_id: int) -> TenantRecord | None:

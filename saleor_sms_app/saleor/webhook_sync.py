@@ -46,7 +46,12 @@ from saleor_sms_app.saleor.manifest import (
     build_manifest,
     webhooks_marker,
 )
-from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
+from saleor_sms_app.saleor.tenants import (
+    TenantRecord,
+    get_tenant_by_id,
+    installed,
+    saleor_client,
+)
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -301,9 +306,7 @@ def run_sync_job(services: Services, tenant_id: int) -> str:
 def tenants_to_sync(services: Services, marker: str | None) -> list[int]:
     """Installed tenants whose webhooks were not brought in line with ``marker``
     (``None``: every installed tenant)."""
-    query = select(Tenant.id).where(
-        Tenant.token_encrypted.is_not(None), Tenant.uninstalled_at.is_(None)
-    )
+    query = select(Tenant.id).where(installed())
     if marker is not None:
         query = query.where(or_(Tenant.webhooks_synced.is_(None), Tenant.webhooks_synced != marker))
     with services.sessions() as session:
