@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -48,21 +49,38 @@ class Child:
     #: Its own session: Ctrl-C in the terminal must not stop Redis before the
     #: worker has finished; Redis is stopped last, below.
     own_session: bool = False
+    #: Where its output goes (appended), so that the reason it exited can be shown.
+    log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     restart_delay: float = REDIS_RESTART_FIRST
     restart_at: float | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        if self.log_path is None:
+            self.process = self._popen(None)
+        else:
+            with self.log_path.open("ab") as log:
+                self.process = self._popen(log)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def _popen(self, log: BinaryIO | None) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             self.command,
             env=self.env,
             cwd=ROOT,
-            stdout=subprocess.DEVNULL if self.restart else None,
+            stdout=log,
+            stderr=subprocess.STDOUT if log is not None else None,
             start_new_session=self.own_session,
         )
-        self.started_at = time.monotonic()
-        self.restart_at = None
+
+    def last_words(self, lines: int = 3) -> str:
+        """The end of its log: why a Redis that exited did so (a port in use, a bad AOF...)."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join("    " + line for line in tail)
 
     def exited(self) -> int | None:
         """Its exit code once it has exited (and was not already noted), else None."""
@@ -135,7 +153,8 @@ class Supervisor:
                 print(
                     f"{redis.name} exited with code {code}; starting it again in {delay:g} s "
                     "(web and worker keep running; webhooks are answered 503 meanwhile, "
-                    "so Saleor delivers them again)",
+                    f"so Saleor delivers them again); its log ({redis.log_path}) ends:\n"
+                    f"{redis.last_words()}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -231,6 +250,7 @@ def main() -> int:
             env,
             restart=True,
             own_session=True,
+            log_path=redis_dir / "redis.log",
         )
         redis.start()
         assert redis.process is not None
