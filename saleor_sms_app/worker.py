@@ -15,6 +15,14 @@ It also ticks the durable scheduler every few seconds in a thread
 (:class:`saleor_sms_app.scheduler.tick.SchedulerLoop`; not in burst mode),
 which queues the jobs of due delayed rules.
 
+RQ's scheduler (``--with-scheduler``: the child process that moves delayed
+retries onto the queue) dies when Redis goes away, and RQ restarts it only in
+its maintenance, every ``maintenance_interval`` (10 minutes by default, and an
+idle worker runs it only between waits for a job, up to 17 minutes apart):
+meanwhile every delayed retry waits. :class:`SchedulerWatch` checks the child
+every :data:`SCHEDULER_CHECK_SECONDS` and restarts it (or takes the scheduler
+over from a worker that died, once its lock has expired).
+
 With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
 (:func:`saleor_sms_app.messages.dispatching.release_stale_sends`, after
@@ -37,6 +45,7 @@ job is retried in seconds. With the default timeout (180 s) nothing changes.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from rq import SimpleWorker
@@ -48,6 +57,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY_SECONDS = 10.0
 #: What RQ adds to a non-forking worker's job timeout before the job counts as abandoned.
 RQ_JOB_GRACE_SECONDS = 60
+#: Seconds between checks that RQ's scheduler process is alive.
+SCHEDULER_CHECK_SECONDS = 3.0
 
 
 class SmsWorker(SimpleWorker):
@@ -56,19 +67,56 @@ class SmsWorker(SimpleWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("log_job_description", False)
         super().__init__(*args, **kwargs)
+        # One of the watch and RQ's maintenance at a time starts the scheduler
+        # process, and neither once the worker is stopping it.
+        self._scheduler_guard = threading.Lock()
+        self._scheduler_stopped = False
 
     def work(self, burst: bool = False, *args: Any, **kwargs: Any) -> bool:
         # Imported here: the worker class is loaded by RQ's CLI before the app.
         from saleor_sms_app.scheduler.tick import SchedulerLoop
 
         loop = None if burst else SchedulerLoop()
-        if loop is not None:
-            loop.start()
+        watch = None if burst else SchedulerWatch(self)
+        for thread in (loop, watch):
+            if thread is not None:
+                thread.start()
         try:
             return bool(super().work(burst, *args, **kwargs))
         finally:
-            if loop is not None:
-                loop.stop()
+            for thread in (watch, loop):
+                if thread is not None:
+                    thread.stop()
+
+    def restart_dead_scheduler(self) -> bool:
+        """Start RQ's scheduler process again if it has exited (or was never
+        started here because another worker held the scheduler lock, which may
+        have expired since); whether a new one was started."""
+        with self._scheduler_guard:
+            scheduler = self.scheduler
+            if scheduler is None or self._scheduler_stopped:
+                return False
+            process = scheduler._process
+            if process is not None and process.is_alive():
+                return False
+            scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+            started = scheduler._process is not process
+        if started and process is not None:
+            log.warning(
+                "RQ's scheduler process %s had exited (code %s); started it again",
+                process.pid,
+                process.exitcode,
+            )
+        return started
+
+    def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
+        with self._scheduler_guard:
+            super()._start_scheduler(*args, **kwargs)
+
+    def stop_scheduler(self) -> None:
+        with self._scheduler_guard:
+            self._scheduler_stopped = True
+        super().stop_scheduler()  # type: ignore[no-untyped-call]
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         # Heartbeats inside a pipeline go with a job's own bookkeeping (they set
@@ -97,13 +145,42 @@ class SmsWorker(SimpleWorker):
             return bool(super().perform_job(job, queue, execution))
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        with self._scheduler_guard:  # RQ's maintenance may restart the scheduler too
+            super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         # Imported here: the worker class is loaded by RQ's CLI before the app.
         from saleor_sms_app.services import get_services
 
         services = get_services()
         run_sending_maintenance(services)
         queue_webhook_syncs(services)
+
+
+class SchedulerWatch:
+    """Restarts the worker's RQ scheduler process when it has died, checking
+    every :data:`SCHEDULER_CHECK_SECONDS` in a daemon thread. Redis being still
+    down is only logged; the next check tries again."""
+
+    def __init__(self, worker: SmsWorker) -> None:
+        self._worker = worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name="sms-rq-scheduler-watch", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(SCHEDULER_CHECK_SECONDS):
+            try:
+                self._worker.restart_dead_scheduler()
+            except Exception:  # noqa: BLE001 - Redis still down: the next check tries again
+                log.warning("could not restart RQ's scheduler process; trying again", exc_info=True)
 
 
 #: One worker at a time settles unknown sends (each round asks providers).

@@ -11,6 +11,12 @@ loopback providers that record every request they take
 platform's process manager does, and :meth:`Cluster.kill_worker` kills one
 with SIGKILL (its process group: the worker and its RQ scheduler child, as
 when a container is killed).
+
+When it stops, :meth:`Cluster.stop` looks for every secret the run used (the
+Saleor app token, the provider secrets, the shop's delivery-report secret and
+``SECRET_KEY``) in plain text in every file the run wrote (each process's log,
+the SQLite files, Redis's append-only file), every row of every table and the
+metadata stored in Saleor (issue 11 item 8): :attr:`Cluster.secret_hits`.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +50,7 @@ from saleor_sms_app.services import Services
 from saleor_sms_app.settings import Settings
 from tests.conftest import TEST_SECRET_KEY, free_port, procfile
 from tests.providers.conftest import generic_config
+from tests.security.support import database_rows
 from tests.standin.provider import StandinProvider
 from tests.standin.saleor import SaleorStandin, _QuietHandler
 
@@ -230,6 +238,10 @@ class Cluster:
     restarts: int = 0
     #: Jobs still queued when the scenario stopped waiting (0: it settled).
     stalled: int = 0
+    #: "<secret> in <where>" for every secret found in plain text when it stopped.
+    secret_hits: list[str] = field(default_factory=list)
+    #: Name → value of every secret the run used (filled as they are made).
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.redis = RedisServer(self.workdir)
@@ -295,8 +307,16 @@ class Cluster:
         assert tenant is not None
         store = ConfigStore(self.services)
         current = store.load(tenant, fresh=True)
-        providers = [generic_config("primary", self.primary.url)]
-        providers.append(generic_config("backup", self.backup.url))
+        providers = []
+        for provider in (self.primary, self.backup):
+            secret = f"chaos-{provider.name}-secret-{uuid.uuid4().hex}"
+            self.secrets[f"{provider.name} provider secret"] = secret
+            config = generic_config(provider.name, provider.url)
+            providers.append(config.model_copy(update={"secrets": {"secret": secret}}))
+        assert self.saleor.token is not None and tenant.callback_secret is not None
+        self.secrets["Saleor app token"] = self.saleor.token
+        self.secrets["delivery-report secret"] = tenant.callback_secret
+        self.secrets["SECRET_KEY"] = TEST_SECRET_KEY
         store.save(
             tenant,
             current.model_copy(update={"providers": providers}),
@@ -319,6 +339,7 @@ class Cluster:
         self.primary.stop()
         self.backup.stop()
         if self.services is not None:
+            self.secret_hits = self.secrets_in_plain_text()
             self.services.close()
         self.redis.stop()
         if self.postgres is not None:
@@ -369,6 +390,28 @@ class Cluster:
             process.wait()
             self.kills += 1
             self._start_worker(slot)
+
+    def secrets_in_plain_text(self) -> list[str]:
+        """Where each secret of :attr:`secrets` appears in plain text: the files
+        under the work folder, the database's rows, Saleor's stored metadata."""
+        assert self.services is not None
+        places: dict[str, bytes] = {}
+        for path in sorted(self.workdir.rglob("*")):
+            if path.is_file():
+                places[str(path.relative_to(self.workdir))] = path.read_bytes()
+        try:
+            places["database rows"] = repr(database_rows(self.services)).encode()
+        except Exception as exc:  # noqa: BLE001 - an unreadable database is a finding too
+            places["database rows"] = b""
+            return [f"the database could not be read: {exc}"]
+        metadata = {"private": self.saleor.app_private_metadata, "public": self.saleor.app_metadata}
+        places["Saleor metadata"] = json.dumps(metadata, default=str).encode()
+        return [
+            f"{name} in {where}"
+            for name, secret in self.secrets.items()
+            for where, content in places.items()
+            if secret.encode() in content
+        ]
 
     @contextmanager
     def running(self) -> Iterator[Cluster]:

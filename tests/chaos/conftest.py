@@ -21,7 +21,7 @@ from tests.chaos.scenarios import FULL, RESULTS, SHORT, Row, Size, seed
 
 HEADER = (
     "| scenario | database | orders | texts expected | delivered once | duplicated | lost "
-    "| unknown | p50 / p99 webhook → provider |"
+    "| unknown | p50 / p99 webhook → provider | secrets in plain text |"
 )
 
 
@@ -48,12 +48,12 @@ def _ms(value: float | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    lines = [HEADER, "|" + "---|" * 9]
+    lines = [HEADER, "|" + "---|" * 10]
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.database} | {r.orders:,} | {r.expected:,} | "
             f"{r.delivered_once:,} | {r.duplicated} | {r.lost} | {r.unknown} | "
-            f"{_ms(r.p50_ms)} / {_ms(r.p99_ms)} |"
+            f"{_ms(r.p50_ms)} / {_ms(r.p99_ms)} | {r.secrets_found} of {r.secrets_checked} |"
         )
     notes = [f"- {r.scenario}: {'; '.join(r.notes)}" for r in rows if r.notes]
     return "\n".join(lines + [""] + notes)

@@ -68,6 +68,10 @@ class Row:
     p50_ms: float | None
     p99_ms: float | None
     notes: list[str] = field(default_factory=list)
+    #: Secrets found in plain text in the run's logs, database, Redis files and
+    #: Saleor metadata (issue 11 item 8), out of :attr:`secrets_checked`.
+    secrets_found: int = 0
+    secrets_checked: int = 0
 
 
 RESULTS: list[Row] = []
@@ -213,7 +217,12 @@ def tally(cluster: Cluster, scenario: str, deliveries: dict[str, Delivery]) -> R
     return row
 
 
-def record(row: Row) -> Row:
+def record(row: Row, cluster: Cluster) -> Row:
+    """Add the secret search of the stopped cluster to ``row``, and keep it for the table."""
+    row.secrets_checked = len(cluster.secrets)
+    row.secrets_found = len(cluster.secret_hits)
+    if cluster.secret_hits:
+        row.notes.append("in plain text: " + ", ".join(cluster.secret_hits))
     RESULTS.append(row)
     return row
 
@@ -239,7 +248,7 @@ def worker_kills(workdir: Path, size: Size, database: str = "sqlite") -> Row:
         sender.close()
         row = tally(cluster, f"worker SIGKILL ×{size.kills}", deliveries)
         row.notes.append(f"orders at {size.kill_rate:g}/s, Saleor retry delays ×0.05")
-    return record(row)
+    return record(row, cluster)
 
 
 def redis_outage(workdir: Path, size: Size) -> Row:
@@ -271,7 +280,7 @@ def redis_outage(workdir: Path, size: Size) -> Row:
         )
         assert during, "no webhook arrived while Redis was down"
         assert set(during) == {503}, f"the web answered {dict(during)} while Redis was down"
-    return record(row)
+    return record(row, cluster)
 
 
 def postgres_outage(workdir: Path, size: Size) -> Row:
@@ -292,7 +301,7 @@ def postgres_outage(workdir: Path, size: Size) -> Row:
         sender.close()
         row = tally(cluster, f"PostgreSQL down {size.pg_outage:g} s", deliveries)
         row.notes.append(f"orders at {rate:g}/s, Saleor retry delays ×0.05")
-    return record(row)
+    return record(row, cluster)
 
 
 def provider_errors(workdir: Path, size: Size) -> Row:
@@ -338,7 +347,7 @@ def provider_errors(workdir: Path, size: Size) -> Row:
         )
         if cut:
             row.notes.append(f"{cut} sends cut mid-request as the port closed: unknown")
-    return record(row)
+    return record(row, cluster)
 
 
 def provider_timeouts(workdir: Path, size: Size) -> Row:
@@ -364,7 +373,7 @@ def provider_timeouts(workdir: Path, size: Size) -> Row:
         every_attempt_logged(cluster)
         slow = sum(1 for r in cluster.received if r.mode == "slow")
         row.notes.append(f"{slow} sends reached the provider while it answered after 10.5 s")
-    return record(row)
+    return record(row, cluster)
 
 
 def every_attempt_logged(cluster: Cluster) -> Counter[tuple[str, str]]:

@@ -22,6 +22,8 @@ def no_text_lost_or_doubled(row: Row) -> None:
     assert row.duplicated == 0, f"{row.duplicated} texts sent twice: {row.notes}"
     assert row.lost == 0, f"{row.lost} texts lost: {row.notes}"
     assert row.delivered_once + row.unknown >= row.expected - row.lost
+    assert row.secrets_checked >= 5, "the run did not collect the secrets it used"
+    assert row.secrets_found == 0, f"secrets in plain text: {row.notes}"
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

@@ -5,18 +5,31 @@ store nothing.
 ``FUZZ_EXAMPLES`` sets the examples per target: a few hundred in ``make test``,
 10,000 in ``make chaos``. Examples are not kept between runs (no
 ``.hypothesis`` folder): a failure prints the example and the seed to rerun it.
+
+One example is one request, so everything around it is kept cheap: one app,
+client and tenant per target, one dashboard token per target, and "nothing
+stored" is a :func:`snapshot` of counters rather than a dump of every table
+(which grew with every accepted request and made 10,000 examples take hours):
+the number of database writes committed (:class:`CommittedWrites`, every
+INSERT/UPDATE/DELETE of a transaction that committed), Saleor's stored
+metadata, the sandbox outbox's size, the queue's length and the webhook
+de-duplication keys.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter, defaultdict
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
@@ -32,7 +45,7 @@ from tests.dashboard.conftest import (  # noqa: F401
     tenant_id,
 )
 from tests.providers.conftest import _standin_servers, standin_provider  # noqa: F401
-from tests.security.support import every_provider, state
+from tests.security.support import every_provider
 from tests.standin.provider import StandinProvider
 from tests.standin.saleor import SaleorStandin
 
@@ -107,12 +120,54 @@ def fuzz_tenant(
     return tenant
 
 
+#: A statement that changes rows (a CTE in front of one included).
+_WRITE = re.compile(r"\s*(WITH\b.*?\)\s*)?(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.I | re.S)
+
+
+class CommittedWrites:
+    """Counts the writing statements of every transaction that committed on one
+    engine: a refused request must leave the count where it was. A transaction
+    rolled back stored nothing and is not counted."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._rollback)
+
+    def _statement(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if _WRITE.match(statement):
+            conn.info["fuzz_writes"] = conn.info.get("fuzz_writes", 0) + 1
+
+    def _commit(self, conn: Connection) -> None:
+        self.count += conn.info.pop("fuzz_writes", 0)
+
+    def _rollback(self, conn: Connection) -> None:
+        conn.info.pop("fuzz_writes", None)
+
+
+_WRITES: WeakKeyDictionary[Engine, CommittedWrites] = WeakKeyDictionary()
+
+
+def committed_writes(services: Services) -> int:
+    """Writes committed on the services' engine since the counting began (its first call)."""
+    counter = _WRITES.get(services.engine)
+    if counter is None:
+        counter = _WRITES[services.engine] = CommittedWrites(services.engine)
+    return counter.count
+
+
 def snapshot(services: Services, standin: SaleorStandin) -> dict[str, Any]:
-    """The database, the stored metadata and the queue: what a refusal must not change."""
-    found = state(services, standin)
-    found["queued"] = services.queue.count
-    found["dedupe_keys"] = len(services.redis.keys("sms:webhook:*"))
-    return found
+    """What a refusal must not change: the database (writes committed), the
+    metadata stored in Saleor, the sandbox outbox and the queue."""
+    outbox = services.settings.sandbox_outbox
+    return {
+        "database writes": committed_writes(services),
+        "metadata": dict(standin.app_private_metadata),
+        "outbox bytes": outbox.stat().st_size if outbox.exists() else 0,
+        "queued": services.queue.count,
+        "dedupe_keys": len(services.redis.keys("sms:webhook:*")),
+    }
 
 
 #: Target → answer (status and error code) → examples, printed after the run.
