@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from saleor_sms_app import logcounts, logexport, logsearch
 from saleor_sms_app.db import make_engine, make_session_factory
+from saleor_sms_app.message_log import csv_export, daily_counts, queries
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import Message
 
@@ -137,13 +137,13 @@ def resident_kb() -> int:
     return 0
 
 
-def page_40(sessions: sessionmaker[Session], query: logsearch.LogQuery) -> logsearch.LogQuery:
+def page_40(sessions: sessionmaker[Session], query: queries.LogQuery) -> queries.LogQuery:
     """The query for page 40, reached as the page reaches it: 39 × "Next"."""
     with sessions() as session:
         for _ in range(39):
-            cursor = logsearch.search_messages(session, 1, query).next_cursor
+            cursor = queries.search_messages(session, 1, query).next_cursor
             assert cursor, "fewer than 40 pages"
-            query = replace(query, after=logsearch.Cursor.decode(cursor, query.sort))
+            query = replace(query, after=queries.Cursor.decode(cursor, query.sort))
     return query
 
 
@@ -187,11 +187,11 @@ def main() -> None:
             )
 
         today = datetime.now(UTC).date()
-        month = logsearch.LogQuery(date_from=today - timedelta(days=29), date_to=today)
+        month = queries.LogQuery(date_from=today - timedelta(days=29), date_to=today)
         cases: list[tuple[str, Callable[[], object]]] = [
             ("baseline: COUNT(*) of the shop's rows", run(baseline)),
         ]
-        for sort in logsearch.SORTABLE:
+        for sort in queries.SORTABLE:
             for label, filters in (
                 ("", {}),
                 (", status=failed", {"statuses": ("failed",)}),
@@ -202,13 +202,13 @@ def main() -> None:
                     if sort == "created_at" and not filters
                     else (sort == "created_at",)
                 ):
-                    query = logsearch.LogQuery(sort=sort, descending=descending, **filters)
+                    query = queries.LogQuery(sort=sort, descending=descending, **filters)
                     name = f"{'-' if descending else ''}{sort}{label}"
-                    cases.append((f"page 1: {name}", run(logsearch.search_messages, query)))
+                    cases.append((f"page 1: {name}", run(queries.search_messages, query)))
                     cases.append(
                         (
                             f"page 40: {name}",
-                            run(logsearch.search_messages, page_40(sessions, query)),
+                            run(queries.search_messages, page_40(sessions, query)),
                         )
                     )
         for label, search in (
@@ -219,14 +219,14 @@ def main() -> None:
             cases.append(
                 (
                     f"search: {label}",
-                    run(logsearch.search_messages, logsearch.LogQuery(search=search)),
+                    run(queries.search_messages, queries.LogQuery(search=search)),
                 )
             )
-        cases.append(("chart: 30 days by status with cost", run(logcounts.daily_counts, month)))
+        cases.append(("chart: 30 days by status with cost", run(daily_counts.daily_counts, month)))
         cases.append(
             (
                 "chart: 30 days, status=failed",
-                run(logcounts.daily_counts, replace(month, statuses=("failed",))),
+                run(daily_counts.daily_counts, replace(month, statuses=("failed",))),
             )
         )
 
@@ -243,7 +243,7 @@ def main() -> None:
         started = time.perf_counter()
         size = 0
         with sessions() as session:
-            for chunk in logexport.export_csv(session, 1, logsearch.LogQuery()):
+            for chunk in csv_export.export_csv(session, 1, queries.LogQuery()):
                 size += len(chunk)
                 peak = max(peak, resident_kb())
         elapsed = time.perf_counter() - started

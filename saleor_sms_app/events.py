@@ -21,7 +21,7 @@ class SaleorEvent:
     #: Whether rules can be attached (APP_DELETED is lifecycle only).
     for_rules: bool = True
     #: A customer account deleted in Saleor: its phone numbers are erased from
-    #: the message log (:func:`saleor_sms_app.personaldata.erase_customer`).
+    #: the message log (:func:`saleor_sms_app.message_log.personal_data.erase_customer`).
     erases_customer: bool = False
 
     @property

@@ -318,7 +318,7 @@ class MessageDailyCount(Base):
     month of messages. Never written by the app's code: triggers on
     ``messages`` append :class:`MessageCountChange` rows in the same
     transaction as each insert, status or price change and delete, and
-    ``logsearch.fold_count_changes`` adds them up here. Empty provider and
+    ``message_log.daily_counts.fold_count_changes`` adds them up here. Empty provider and
     currency stand for none.
     """
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.logexport import csv_chunks
+from saleor_sms_app.message_log.csv_export import csv_chunks
 from saleor_sms_app.models import Suppression
 from saleor_sms_app.phones import normalise
 

@@ -30,8 +30,8 @@ also marks messages left ``sending`` by a worker that died as ``unknown``
 message (:mod:`saleor_sms_app.pending_reports`), settles ``unknown`` sends
 where the provider can tell (:mod:`saleor_sms_app.settling`), adds the message
 log's pending count changes into its per-day counts
-(:func:`saleor_sms_app.logcounts.fold_pending_counts`), applies each shop's
-message retention (:func:`saleor_sms_app.personaldata.apply_retention_everywhere`)
+(:func:`saleor_sms_app.message_log.daily_counts.fold_pending_counts`), applies each shop's
+message retention (:func:`saleor_sms_app.message_log.personal_data.apply_retention_everywhere`)
 and queues a webhook sync for every shop whose Saleor webhooks predate this
 version's manifest (:func:`saleor_sms_app.saleor.webhook_sync.enqueue_due_syncs`).
 
@@ -222,7 +222,7 @@ def run_sending_maintenance(services: Any) -> None:
 
 def fold_log_counts(services: Any) -> None:
     """Adds the message log's pending count changes into its per-day counts."""
-    from saleor_sms_app.logcounts import fold_pending_counts
+    from saleor_sms_app.message_log.daily_counts import fold_pending_counts
 
     try:
         folded = fold_pending_counts(services.sessions)
@@ -235,8 +235,8 @@ def fold_log_counts(services: Any) -> None:
 
 def apply_retention(services: Any) -> None:
     """Each shop's message retention (delete or blank old messages, in batches)."""
+    from saleor_sms_app.message_log.personal_data import apply_retention_everywhere
     from saleor_sms_app.models import utcnow
-    from saleor_sms_app.personaldata import apply_retention_everywhere
 
     try:
         apply_retention_everywhere(services, now=utcnow())

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from saleor_sms_app import logcounts, logsearch
+from saleor_sms_app.message_log import daily_counts, queries
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import Message, Tenant
 
@@ -67,7 +67,7 @@ def test_the_phone_search_uses_the_trigram_index(database_url: str) -> None:
             conn.execute(insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/", "app_id": "A"}])
             conn.execute(insert(Message), rows)
         with Session(engine) as session:
-            query = logsearch.filtered(session, 1, logsearch.LogQuery(search="601 234")).limit(50)
+            query = queries.filtered(session, 1, queries.LogQuery(search="601 234")).limit(50)
         compiled = query.compile(
             dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
         )
@@ -186,19 +186,19 @@ def test_0007_upgrades_a_log_full_of_messages_without_losing_one(old_database: s
         assert kept == [(r["dedupe_key"], r["status"], r["phone"]) for r in rows]
         with Session(engine) as session:
             for tenant_id in (1, 2):
-                query = logsearch.LogQuery(date_from=date(2026, 1, 1), date_to=date(2026, 11, 20))
-                counted = logcounts.daily_counts(session, tenant_id, query)
-                recounted = logcounts._from_rows(
+                query = queries.LogQuery(date_from=date(2026, 1, 1), date_to=date(2026, 11, 20))
+                counted = daily_counts.daily_counts(session, tenant_id, query)
+                recounted = daily_counts._from_rows(
                     session, tenant_id, query, date(2026, 1, 1), date(2026, 11, 20)
                 )
                 assert sorted(map(str, counted)) == sorted(map(str, recounted))
                 assert sum(d["count"] for d in counted) == 150
             found = session.scalars(
-                logsearch.filtered(session, 2, logsearch.LogQuery(search="JJD00077"))
+                queries.filtered(session, 2, queries.LogQuery(search="JJD00077"))
             ).all()
             assert [m.dedupe_key for m in found] == ["old-77"]
             by_phone = session.scalars(
-                logsearch.filtered(session, 1, logsearch.LogQuery(search="60 0000 128"))
+                queries.filtered(session, 1, queries.LogQuery(search="60 0000 128"))
             ).all()
             assert [m.dedupe_key for m in by_phone] == ["old-128"]
     finally:

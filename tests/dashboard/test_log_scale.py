@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, insert, select, update
 
-from saleor_sms_app import logcounts, logsearch
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.message_log import daily_counts, queries
 from saleor_sms_app.models import Message, MessageCountChange, MessageDailyCount, MessageStatus
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import Headers
@@ -54,9 +54,9 @@ def _insert(services: Services, rows: list[dict[str, Any]]) -> None:
 def test_the_count_stops_at_the_cap(
     client: FlaskClient, auth: Headers, services: Services, tenant_id: int
 ) -> None:
-    _insert(services, _rows(tenant_id, logsearch.COUNT_CAP + 5))
+    _insert(services, _rows(tenant_id, queries.COUNT_CAP + 5))
     body = client.get("/api/dashboard/messages?per_page=10", headers=auth()).get_json()
-    assert (body["total"], body["total_capped"]) == (logsearch.COUNT_CAP, True)
+    assert (body["total"], body["total_capped"]) == (queries.COUNT_CAP, True)
     assert len(body["rows"]) == 10 and body["next_cursor"]
     small = client.get("/api/dashboard/messages?q=%235003", headers=auth()).get_json()
     assert (small["total"], small["total_capped"], small["next_cursor"]) == (1, False, None)
@@ -144,7 +144,7 @@ def test_search_follows_edits_and_deletes(services: Services, tenant_id: int) ->
         found = [
             m.order_number
             for m in session.scalars(
-                logsearch.filtered(session, tenant_id, logsearch.LogQuery(search="601000"))
+                queries.filtered(session, tenant_id, queries.LogQuery(search="601000"))
             )
         ]
     assert found == ["5000"]
@@ -171,15 +171,15 @@ change = st.one_of(
 
 def _recount(services: Services, tenant_id: int) -> list[dict[str, Any]]:
     """The chart computed from the rows themselves (what the counts must equal)."""
-    query = logsearch.LogQuery(date_from=DAYS[0], date_to=DAYS[-1])
+    query = queries.LogQuery(date_from=DAYS[0], date_to=DAYS[-1])
     with services.sessions() as session:
-        return logcounts._from_rows(session, tenant_id, query, DAYS[0], DAYS[-1])
+        return daily_counts._from_rows(session, tenant_id, query, DAYS[0], DAYS[-1])
 
 
 def _chart(services: Services, tenant_id: int, **filters: Any) -> list[dict[str, Any]]:
-    query = logsearch.LogQuery(date_from=DAYS[0], date_to=DAYS[-1], **filters)
+    query = queries.LogQuery(date_from=DAYS[0], date_to=DAYS[-1], **filters)
     with services.sessions() as session:
-        return logcounts.daily_counts(session, tenant_id, query)
+        return daily_counts.daily_counts(session, tenant_id, query)
 
 
 def _key(days: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -213,7 +213,7 @@ def test_the_daily_counts_equal_a_recount_after_any_changes(
                 )
                 session.execute(insert(Message), [row])
             elif kind == "fold":
-                logcounts.fold_count_changes(session, batch=7)
+                daily_counts.fold_count_changes(session, batch=7)
             elif ids:
                 message = update(Message).where(Message.id == ids[target % len(ids)])
                 if kind == "status":
@@ -228,7 +228,7 @@ def test_the_daily_counts_equal_a_recount_after_any_changes(
     assert _key(_chart(services, tenant_id, providers=("twilio",))) == _key(
         [d for d in _recount_for_provider(services, tenant_id, "twilio")]
     )
-    logcounts.fold_pending_counts(services.sessions)
+    daily_counts.fold_pending_counts(services.sessions)
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(MessageCountChange)) == 0
     assert _key(_chart(services, tenant_id)) == _key(_recount(services, tenant_id))
@@ -237,6 +237,6 @@ def test_the_daily_counts_equal_a_recount_after_any_changes(
 def _recount_for_provider(
     services: Services, tenant_id: int, provider: str
 ) -> list[dict[str, Any]]:
-    query = logsearch.LogQuery(date_from=DAYS[0], date_to=DAYS[-1], providers=(provider,))
+    query = queries.LogQuery(date_from=DAYS[0], date_to=DAYS[-1], providers=(provider,))
     with services.sessions() as session:
-        return logcounts._from_rows(session, tenant_id, query, DAYS[0], DAYS[-1])
+        return daily_counts._from_rows(session, tenant_id, query, DAYS[0], DAYS[-1])

@@ -197,7 +197,7 @@ def test_csv_has_attempt_count_and_provider_name(
     ],
 )
 def test_reason_label_is_short(code: str | None, label: str | None) -> None:
-    from saleor_sms_app.logrows import MAX_LABEL_CHARS, reason_label
+    from saleor_sms_app.message_log.rows import MAX_LABEL_CHARS, reason_label
 
     assert reason_label(code) == label
     assert label is None or len(label) <= MAX_LABEL_CHARS

@@ -14,8 +14,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from saleor_sms_app import personaldata
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.message_log import personal_data
 from saleor_sms_app.models import (
     DeliveryReport,
     Message,
@@ -261,7 +261,7 @@ def test_retention_deletes_or_blanks_old_messages_in_batches(
     services: Services, tenant_id: int
 ) -> None:
     with services.sessions.begin() as session:
-        for i in range(personaldata.RETENTION_BATCH + 20):
+        for i in range(personal_data.RETENTION_BATCH + 20):
             session.add(
                 _message(tenant_id, f"old{i}", NUMBER, TEXT, created_at=NOW - timedelta(days=400))
             )
@@ -270,16 +270,18 @@ def test_retention_deletes_or_blanks_old_messages_in_batches(
     for _ in range(5):
         with session_scope(services.sessions) as session:
             done.append(
-                personaldata.apply_retention(session, tenant_id, days=365, mode="blank", now=NOW)
+                personal_data.apply_retention(session, tenant_id, days=365, mode="blank", now=NOW)
             )
-    assert done == [personaldata.RETENTION_BATCH, 20, 0, 0, 0]
+    assert done == [personal_data.RETENTION_BATCH, 20, 0, 0, 0]
     with services.sessions() as session:
         phones = session.scalars(select(Message.phone).order_by(Message.id)).all()
-    assert phones == [""] * (personaldata.RETENTION_BATCH + 20) + [OTHER]
+    assert phones == [""] * (personal_data.RETENTION_BATCH + 20) + [OTHER]
 
     with session_scope(services.sessions) as session:
-        deleted = personaldata.apply_retention(session, tenant_id, days=365, mode="delete", now=NOW)
-    assert deleted == personaldata.RETENTION_BATCH
+        deleted = personal_data.apply_retention(
+            session, tenant_id, days=365, mode="delete", now=NOW
+        )
+    assert deleted == personal_data.RETENTION_BATCH
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 21
 
@@ -303,9 +305,9 @@ def test_each_shop_keeps_messages_as_long_as_its_settings_say(
         session.add(
             _message(tenant_id, "new", OTHER, OTHER_TEXT, created_at=NOW - timedelta(days=29))
         )
-    assert personaldata.apply_retention_everywhere(services, now=NOW) == {tenant_id: 1}
+    assert personal_data.apply_retention_everywhere(services, now=NOW) == {tenant_id: 1}
     with services.sessions() as session:
         kept = session.execute(select(Message.dedupe_key, Message.phone, Message.body)).all()
     assert sorted(kept) == [("new", OTHER, OTHER_TEXT), ("old", "", "")]
     # Nothing older is left to blank: the next run does nothing.
-    assert personaldata.apply_retention_everywhere(services, now=NOW) == {}
+    assert personal_data.apply_retention_everywhere(services, now=NOW) == {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from saleor_sms_app import logsearch
+from saleor_sms_app.message_log import queries
 from saleor_sms_app.models import Message, Suppression
 from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.saleor.tenants import TenantRecord
@@ -75,7 +75,7 @@ def test_stop_puts_the_number_on_the_list_once(live_app: LiveApp, shop: TenantRe
     assert row.error_hint and "do-not-text list" in row.error_hint
     # The dashboard's log shows it as a text from the customer.
     with services.sessions() as session:
-        [shown] = logsearch.search_messages(session, shop.id, logsearch.LogQuery()).rows
+        [shown] = queries.search_messages(session, shop.id, queries.LogQuery()).rows
         assert (shown["direction"], shown["event"], shown["status"]) == (
             "inbound",
             "INBOUND",

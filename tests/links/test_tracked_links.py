@@ -11,9 +11,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from saleor_sms_app import links, logsearch, rendering
+from saleor_sms_app import links, rendering
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule, ShopSettings
 from saleor_sms_app.errors import TemplateError
+from saleor_sms_app.message_log import queries
 from saleor_sms_app.models import Message, ShortLink
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.settings import Settings
@@ -126,7 +127,7 @@ def test_a_marketing_text_carries_a_tracked_link_and_the_opt_out_line(installed:
         assert click.headers["Location"] == SALE
         assert click.headers["Cache-Control"] == "no-store"
     with services.sessions() as session:
-        page = logsearch.search_messages(session, tenant.id, logsearch.LogQuery())
+        page = queries.search_messages(session, tenant.id, queries.LogQuery())
         assert [row["clicks"] for row in page.rows] == [2]
 
     # Unknown, malformed and guessed codes: 404, no redirect, nothing counted.

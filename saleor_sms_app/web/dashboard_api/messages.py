@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from saleor_sms_app import logcounts, logexport, logsearch, messagedetail, personaldata
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.errors import (
     BadRequest,
@@ -15,7 +14,8 @@ from saleor_sms_app.errors import (
     InvalidPhoneNumber,
     RetryableError,
 )
-from saleor_sms_app.logrows import NO_PROVIDERS, ProviderDirectory
+from saleor_sms_app.message_log import csv_export, daily_counts, detail, personal_data, queries
+from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory
 from saleor_sms_app.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
@@ -48,9 +48,9 @@ def _providers() -> ProviderDirectory:
 @bp.get("/messages")
 @requires(READ_PERMISSION)
 def messages() -> Response:
-    query = logsearch.LogQuery.from_args(request.args)
+    query = queries.LogQuery.from_args(request.args)
     with services().sessions() as session:
-        result = logsearch.search_messages(session, current_user().tenant_id, query, _providers())
+        result = queries.search_messages(session, current_user().tenant_id, query, _providers())
     return jsonify(result.to_json())
 
 
@@ -61,32 +61,32 @@ def message_detail(message_id: int) -> Response:
     user = current_user()
     providers = _providers()
     with services().sessions() as session:
-        detail = messagedetail.message_detail(
+        shown = detail.message_detail(
             session,
             user.tenant_id,
             message_id,
             providers,
             full_phone=FULL_PHONE_PERMISSION in user.permissions,
         )
-    return jsonify(detail)
+    return jsonify(shown)
 
 
 @bp.get("/messages/export.csv")
 @requires(READ_PERMISSION)
 def export_messages() -> Response:
-    query = logsearch.LogQuery.from_args(request.args)
+    query = queries.LogQuery.from_args(request.args)
     tenant_id = current_user().tenant_id
     found = services()
     providers = _providers()
 
     def generate() -> Iterator[str]:
         with found.sessions() as session:
-            yield from logexport.export_csv(session, tenant_id, query, providers)
+            yield from csv_export.export_csv(session, tenant_id, query, providers)
 
     with found.sessions() as session:
         # Exact, once per export (the page's progress bar): a million rows cost
         # tens of milliseconds beside the seconds the export takes.
-        total = logsearch.count_matching(session, tenant_id, query, cap=EXPORT_COUNT_CAP)
+        total = queries.count_matching(session, tenant_id, query, cap=EXPORT_COUNT_CAP)
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["X-Message-Count"] = str(total)
     response.headers["Content-Disposition"] = 'attachment; filename="sms-messages.csv"'
@@ -96,9 +96,9 @@ def export_messages() -> Response:
 @bp.get("/messages/stats")
 @requires(READ_PERMISSION)
 def message_stats() -> Response:
-    query = logsearch.LogQuery.from_args(request.args)
+    query = queries.LogQuery.from_args(request.args)
     with services().sessions() as session:
-        days = logcounts.daily_counts(session, current_user().tenant_id, query)
+        days = daily_counts.daily_counts(session, current_user().tenant_id, query)
     return jsonify({"days": days})
 
 
@@ -124,7 +124,7 @@ def export_personal_data() -> Response:
     """Everything the log holds for one number, as a JSON download (an access request)."""
     phone = _number_from_body()
     with services().sessions() as session:
-        document = personaldata.export_number(session, current_user().tenant_id, phone)
+        document = personal_data.export_number(session, current_user().tenant_id, phone)
     log.info(
         "exported the personal data of one number for tenant %s (%s messages)",
         current_user().tenant_id,
@@ -143,7 +143,7 @@ def erase_personal_data() -> Response:
     phone = _number_from_body()
     user = current_user()
     with services().sessions.begin() as session:
-        erased = personaldata.erase_number(session, user.tenant_id, phone)
+        erased = personal_data.erase_number(session, user.tenant_id, phone)
     log.info(
         "erased the personal data of one number for tenant %s at the request of %s: %s",
         user.tenant_id,

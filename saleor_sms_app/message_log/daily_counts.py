@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest
-from saleor_sms_app.logsearch import LogQuery, matching
+from saleor_sms_app.message_log.queries import LogQuery, matching
 from saleor_sms_app.models import Message, MessageCountChange, MessageDailyCount, Tenant
 
 #: The chart covers at most this many days so one request stays cheap.

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.errors import NotFound
-from saleor_sms_app.logrows import (
+from saleor_sms_app.message_log.rows import (
     ProviderDirectory,
     iso_time,
     message_row,

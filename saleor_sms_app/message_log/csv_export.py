@@ -17,14 +17,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.logrows import (
+from saleor_sms_app.message_log.queries import LogQuery, cursor_after, filtered, sort_keys
+from saleor_sms_app.message_log.rows import (
     NO_PROVIDERS,
     ProviderDirectory,
     attempt_count,
     iso_time,
     price_text,
 )
-from saleor_sms_app.logsearch import LogQuery, cursor_after, filtered, sort_keys
 from saleor_sms_app.models import Message, mask_phone
 
 CSV_COLUMNS = (

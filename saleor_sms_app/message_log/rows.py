@@ -1,8 +1,8 @@
 """How one message-log row is shown: the phone masked, the reason as a short label, the
 provider by the merchant's name, times in ISO 8601 UTC, prices with at least two decimals.
 
-Shared by the log's pages (``logsearch``), its CSV (``logexport``) and the
-detail view (``messagedetail``).
+Shared by the log's pages (``queries``), its CSV (``csv_export``) and the
+detail view (``detail``).
 """
 
 from __future__ import annotations

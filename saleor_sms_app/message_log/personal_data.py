@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, SmsAppError
-from saleor_sms_app.logrows import iso_time
+from saleor_sms_app.message_log.rows import iso_time
 from saleor_sms_app.models import (
     DeliveryReport,
     Message,

@@ -10,8 +10,8 @@ along the index of its sort column (``models.LOG_SORT_COLUMNS``), continuing
 after the last row shown (:class:`Cursor`) instead of counting past every row
 before it; the total stops at :data:`COUNT_CAP` ("1,000+"); a search reads the
 matching ids from the text index (SQLite FTS5 trigram ``messages_search``,
-PostgreSQL pg_trgm) and the order-number index. The CSV is in ``logexport``,
-the chart in ``logcounts``.
+PostgreSQL pg_trgm) and the order-number index. The CSV is in ``csv_export``,
+the chart in ``daily_counts``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_sms_app.errors import BadRequest
 from saleor_sms_app.links import clicks_by_message
-from saleor_sms_app.logrows import (
+from saleor_sms_app.message_log.rows import (
     NO_PROVIDERS,
     ProviderDirectory,
     attempt_count,
