@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
@@ -477,15 +477,37 @@ def _compose(
             phone=raw,
             hint="Check the number, or set the default country for numbers without a prefix.",
         )
+    return compose_text(
+        settings,
+        phone,
+        match.rule.template,
+        context,
+        links,
+        marketing=match.rule.marketing,
+        fix_hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
+    )
+
+
+def compose_text(
+    settings: ShopSettings,
+    phone: str,
+    template: str,
+    context: Mapping[str, Any],
+    links: LinkMaker,
+    *,
+    marketing: bool,
+    fix_hint: str,
+) -> dict[str, Any]:
+    """Body and status of one message to ``phone`` (E.164): rendered, the opt-out line
+    of a marketing text, the dry run's test number; ``queued`` or why it is not sent.
+
+    Shared by rules and the abandoned-checkout reminders.
+    """
     try:
-        body = render(match.rule.template, context, links)
+        body = render(template, context, links)
     except TemplateError as exc:
         return _not_sent(
-            MessageStatus.FAILED,
-            "template_error",
-            exc.message,
-            phone=phone,
-            hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
+            MessageStatus.FAILED, "template_error", exc.message, phone=phone, hint=fix_hint
         )
     if not body:
         return _not_sent(
@@ -494,7 +516,7 @@ def _compose(
             "The template produced no text for this order",
             phone=phone,
         )
-    if match.rule.marketing:
+    if marketing:
         body = with_opt_out(body, settings.opt_out_line)
     hint = None
     if settings.dry_run.enabled:
@@ -538,3 +560,8 @@ def _not_sent(
         "phone": phone[:64],
         "body": body,
     }
+
+
+#: A log row's fields for a message not sent, for the other composers (checkout
+#: reminders, stock digests).
+not_sent = _not_sent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from graphql import (
@@ -41,7 +42,10 @@ def root_resolvers(self: Any) -> dict[str, Any]:
     def orders(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         need_app(info, "MANAGE_ORDERS")
         items = sorted(self.orders.values(), key=lambda o: o["created"], reverse=True)
-        wanted = (args.get("where") or {}).get("ids")
+        where = args.get("where") or {}
+        if set(where) - {"ids"}:
+            items = [o for o in items if order_matches(o, where)]
+        wanted = where.get("ids")
         if wanted is not None:
             # Saleor's ``where: {ids: [...]}``: the orders it has of those, newest first.
             items = [o for o in items if o["id"] in set(wanted)]
@@ -62,6 +66,12 @@ def root_resolvers(self: Any) -> dict[str, Any]:
                 "endCursor": edges[-1]["cursor"] if edges else None,
             },
         }
+
+    def checkout(
+        info: GraphQLResolveInfo, id: str | None = None, token: str | None = None
+    ) -> dict[str, Any] | None:
+        need_app(info, "MANAGE_CHECKOUTS")
+        return self.checkouts.get(id or "")
 
     def current_app(info: GraphQLResolveInfo) -> str:
         need_app(info, "AUTHENTICATED_APP")
@@ -120,6 +130,7 @@ def root_resolvers(self: Any) -> dict[str, Any]:
         "shop": lambda info: self.shop_object(),
         "order": order,
         "orders": orders,
+        "checkout": checkout,
         "me": None,
         "updatePrivateMetadata": metadata_mutation(private=True, delete=False),
         "deletePrivateMetadata": metadata_mutation(private=True, delete=True),
@@ -129,3 +140,35 @@ def root_resolvers(self: Any) -> dict[str, Any]:
             current_app, lambda query: subscription_problems(saleor_schema(), query)
         ),
     }
+
+
+def order_matches(order: dict[str, Any], where: dict[str, Any]) -> bool:
+    """Saleor's ``OrderWhereInput`` for the fields the app uses: AND, OR, createdAt,
+    checkoutId, userEmail, billing/shipping address phoneNumber (``eq``/``oneOf``)."""
+
+    def one_of(value: Any, condition: dict[str, Any]) -> bool:
+        if "eq" in condition and condition["eq"] is not None:
+            return bool(value == condition["eq"])
+        return value in (condition.get("oneOf") or [])
+
+    for name, condition in where.items():
+        if name == "AND" and not all(order_matches(order, w) for w in condition):
+            return False
+        if name == "OR" and not any(order_matches(order, w) for w in condition):
+            return False
+        if name == "createdAt":
+            created = datetime.fromisoformat(order["created"])
+            gte, lte = condition.get("gte"), condition.get("lte")
+            if gte is not None and created < datetime.fromisoformat(str(gte)):
+                return False
+            if lte is not None and created > datetime.fromisoformat(str(lte)):
+                return False
+        if name == "checkoutId" and not one_of(order.get("checkoutId"), condition):
+            return False
+        if name == "userEmail" and not one_of(order.get("userEmail"), condition):
+            return False
+        if name in ("billingAddress", "shippingAddress"):
+            phone = (order.get(name) or {}).get("phone")
+            if not one_of(phone, condition.get("phoneNumber") or {}):
+                return False
+    return True

@@ -18,6 +18,7 @@ from graphql import (
     parse,
     validate,
 )
+from tests.standin.saleor.checkouts import CheckoutActions
 from tests.standin.saleor.data import country, metadata_items
 from tests.standin.saleor.graphql_api import root_resolvers
 from tests.standin.saleor.http import RecordedRequest, _Failure, _json_response, serve_in_thread
@@ -31,16 +32,18 @@ from tests.standin.saleor.schema import (
     global_id,
     saleor_schema,
 )
+from tests.standin.saleor.stock import StockActions
 from tests.standin.saleor_webhooks import WebhookRegistry
 
 
 @dataclass
-class SaleorStandin(SigningKeys, OrderActions, AppProtocol):
+class SaleorStandin(SigningKeys, OrderActions, CheckoutActions, StockActions, AppProtocol):
     """One Saleor with one app slot. Start with :meth:`start`, stop with :meth:`stop`."""
 
     shop_name: str = "Saleor e-commerce"
     version: str = SALEOR_VERSION
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checkouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     #: The installed app's token and id (None before install / after uninstall).
     token: str | None = None
