@@ -36,11 +36,12 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber, RetryableError
 from saleor_sms_app.links import LinkCollector
-from saleor_sms_app.messages.composing import Composed, compose_text, log_rows, not_sent
+from saleor_sms_app.messages.composing import Composed, log_rows
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import checkout_key
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.send_cache import send_cache
+from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, get_tenant_by_id, saleor_client

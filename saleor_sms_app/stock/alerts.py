@@ -28,10 +28,11 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.links import LinkCollector
-from saleor_sms_app.messages.composing import Composed, compose_text, log_rows, not_sent
+from saleor_sms_app.messages.composing import Composed, log_rows
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import stock_digest_key
 from saleor_sms_app.messages.send_cache import send_cache
+from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.phones import staff_phone
