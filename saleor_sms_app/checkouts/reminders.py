@@ -118,7 +118,6 @@ def process_checkout_event(
                 },
             )
             return []
-        phone = skip
         changed = _parse_time(checkout.get("updatedAt"), now)
         steps = settings.steps
         new: list[int] = []
@@ -138,12 +137,9 @@ def process_checkout_event(
                 rule_name=f"Checkout reminder {i + 1} of {len(steps)}",
                 event=event,
                 order_id=checkout_id,
-                payload={
-                    "step": i,
-                    "channel": channel,
-                    "email": checkout_email(checkout).lower(),
-                    "phone": phone,
-                },
+                # No email or phone here: they are read from the checkout at send time,
+                # so a pending run holds no personal data to erase.
+                payload={"step": i, "channel": channel},
             )
             if run_id is None:
                 moved[key] = (due, due + SEND_WINDOW)
@@ -198,11 +194,13 @@ def carry_out(
     return outcomes
 
 
-def _ending_order(run: ScheduledRun, orders: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """An order placed since ``run`` was scheduled from its checkout, email or phone."""
+def _ending_order(
+    run: ScheduledRun, owner: tuple[str, str], orders: list[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """An order placed since ``run`` was scheduled from its checkout, or with the
+    checkout's ``owner`` (email, E.164 phone)."""
     since = as_utc(run.created_at)
-    email = str(run.payload.get("email") or "")
-    phone = str(run.payload.get("phone") or "")
+    email, phone = owner
     for order in orders:
         if _parse_time(order.get("created"), since) < since:
             continue
@@ -217,6 +215,15 @@ def _ending_order(run: ScheduledRun, orders: list[Mapping[str, Any]]) -> Mapping
         ):
             return order
     return None
+
+
+def _owner(checkout: Mapping[str, Any], config: AppConfig) -> tuple[str, str]:
+    """(email, E.164 phone) of the checkout as it is now; "" for what it lacks."""
+    try:
+        phone = checkout_phone(checkout, config.settings) or ""
+    except InvalidPhoneNumber:
+        phone = ""
+    return checkout_email(checkout).lower(), phone
 
 
 def _carry_out_for_tenant(
@@ -247,18 +254,19 @@ def _carry_out_for_tenant(
         return outcomes, []
     client = saleor_client(services, tenant)
     found = fetch_checkouts(client, [r.order_id or "" for r in live])
+    owners = {cid: _owner(c, config) for cid, c in found.by_id.items() if c is not None}
     orders = orders_from_checkouts(
         client,
         min(as_utc(r.created_at) for r in live),
         [r.order_id or "" for r in live],
-        [str(r.payload["email"]) for r in live if r.payload.get("email")],
-        [str(r.payload["phone"]) for r in live if r.payload.get("phone")],
+        [email for email, _ in owners.values() if email],
+        [phone for _, phone in owners.values() if phone],
     )
     rows: list[Composed] = []
     ended: dict[str, str] = {}
     for run in live:
         checkout_id = run.order_id or ""
-        order = _ending_order(run, orders)
+        order = _ending_order(run, owners.get(checkout_id, ("", "")), orders)
         checkout = found.by_id.get(checkout_id)
         if order is not None:
             text = f"Order #{order.get('number')} was placed; the reminders stop"

@@ -155,13 +155,17 @@ def test_a_checkout_without_phone_or_consent_is_logged_skipped(
 
 
 def test_consent_on_the_customer_and_a_billing_phone_are_enough(shop: Shop) -> None:
-    services, saleor, tenant, store, _ = shop.parts()
+    services, saleor, tenant, store, clock = shop.parts()
     switch_on(store, tenant)
     _, created = saleor.start_checkout(
         registered=True, user_metadata=CONSENT, phone=None, billing_phone="+12025550199"
     )
     assert len(deliver(shop, created)) == 2
-    assert runs_of(services)[0].payload["phone"] == "+12025550199"
+    assert runs_of(services)[0].payload == {"step": 0, "channel": "default-channel"}
+    clock.advance(timedelta(hours=1))
+    tick_and_drain(services, clock)
+    (message,) = reminder_messages(services)
+    assert (message.status, message.phone) == ("sent", "+12025550199")
 
 
 def test_due_reminders_are_rechecked_in_two_calls_whatever_their_number(shop: Shop) -> None:
@@ -183,3 +187,55 @@ def test_reminders_switched_off_schedule_nothing(shop: Shop) -> None:
     services, saleor, *_ = shop.parts()
     _, created = saleor.start_checkout(metadata=CONSENT)
     assert deliver(shop, created) == [] and reminder_messages(services) == []
+
+
+def test_an_order_with_the_same_phone_stops_the_reminders(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
+    switch_on(store, tenant)
+    _, created = saleor.start_checkout(metadata=CONSENT, phone="+48601234567", email="a@x.io")
+    deliver(shop, created)
+    saleor.make_order(email="other@x.io", phone="+48601234567", created=clock.now())
+    clock.advance(timedelta(hours=1))
+    tick_and_drain(services, clock)
+    assert runs_of(services)[0].reason_code == "order_placed"
+
+
+def test_an_order_from_before_the_checkout_does_not_stop_it(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
+    switch_on(store, tenant)
+    saleor.make_order(email="ann@example.com", created=clock.now() - timedelta(days=3))
+    _, created = saleor.start_checkout(metadata=CONSENT, email="ann@example.com")
+    deliver(shop, created)
+    clock.advance(timedelta(hours=1))
+    tick_and_drain(services, clock)
+    assert [r.state for r in runs_of(services)] == ["done", "pending"]
+    assert len(reminder_messages(services)) == 1
+
+
+def test_saleor_down_at_send_time_retries_the_reminder_later_and_sends_once(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
+    switch_on(store, tenant)
+    _, created = saleor.start_checkout(metadata=CONSENT)
+    deliver(shop, created)
+    clock.advance(timedelta(hours=1))
+    saleor.fail_next(status=503)
+    tick_and_drain(services, clock)
+    first = runs_of(services)[0]
+    assert first.state == "pending" and first.attempts == 1
+    clock.advance(timedelta(minutes=1))
+    tick_and_drain(services, clock)
+    assert runs_of(services)[0].state == "done"
+    assert len(reminder_messages(services)) == 1
+
+
+def test_a_later_change_moves_the_pending_reminders_on(shop: Shop) -> None:
+    services, saleor, tenant, store, clock = shop.parts()
+    switch_on(store, tenant)
+    checkout, created = saleor.start_checkout(metadata=CONSENT)
+    deliver(shop, created)
+    clock.advance(timedelta(minutes=40))  # the shopper is still typing their address
+    assert deliver(shop, saleor.change_checkout(checkout)) == []
+    clock.advance(timedelta(minutes=30))
+    assert tick_and_drain(services, clock) == 0  # 70 minutes after creation, 30 after the change
+    clock.advance(timedelta(minutes=30))
+    assert tick_and_drain(services, clock) == 1
