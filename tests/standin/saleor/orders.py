@@ -262,3 +262,65 @@ class OrderActions:
         return self._subscribed(
             [("ORDER_FULLY_PAID", {"order": order}), ("ORDER_UPDATED", {"order": order})]
         )
+
+    def pay(self, order: dict[str, Any], amount: float) -> list[tuple[str, bytes]]:
+        """A charge of ``amount`` (a transaction event): ORDER_PAID for every payment, partial
+        or full, ORDER_FULLY_PAID besides once the charges reach the total, and ORDER_UPDATED
+        (Saleor's ``order_charged``; the order of the three as modelled, not captured)."""
+        gross = order["total"]["gross"]
+        charged = round(order["totalCharged"]["amount"] + amount, 2)
+        order["totalCharged"] = money(charged, gross["currency"])
+        full = charged >= gross["amount"]
+        order.update(
+            chargeStatus="FULL" if full else "PARTIAL",
+            paymentStatus="FULLY_CHARGED" if full else "PARTIALLY_CHARGED",
+            isPaid=full,
+        )
+        events: list[tuple[str, dict[str, Any]]] = []
+        if full:
+            events.append(("ORDER_FULLY_PAID", {"order": order}))
+        events += [("ORDER_PAID", {"order": order}), ("ORDER_UPDATED", {"order": order})]
+        return self._subscribed(events)
+
+    def fulfil_awaiting_approval(self, order: dict[str, Any]) -> dict[str, Any]:
+        """``orderFulfill`` in a channel that requires approval: a WAITING_FOR_APPROVAL
+        fulfilment, no shipped webhooks yet."""
+        new = fulfillment(status="WAITING_FOR_APPROVAL", number=len(order["fulfillments"]) + 1)
+        order["fulfillments"].append(new)
+        return new
+
+    def approve_fulfillment(
+        self, order: dict[str, Any], found: dict[str, Any], *, notify_customer: bool = True
+    ) -> list[tuple[str, bytes]]:
+        """``orderFulfillmentApprove``: FULFILLMENT_APPROVED (with the staff's "notify
+        customer" tick) and ORDER_UPDATED."""
+        found.update(status="FULFILLED", statusDisplay="Fulfilled")
+        return self._subscribed(
+            [
+                (
+                    "FULFILLMENT_APPROVED",
+                    {"order": order, "fulfillment": found, "notifyCustomer": notify_customer},
+                ),
+                ("ORDER_UPDATED", {"order": order}),
+            ]
+        )
+
+    def cancel_fulfillment(
+        self, order: dict[str, Any], found: dict[str, Any]
+    ) -> list[tuple[str, bytes]]:
+        """``orderFulfillmentCancel``: FULFILLMENT_CANCELED and ORDER_UPDATED."""
+        found.update(status="CANCELED", statusDisplay="Canceled")
+        order["status"] = "UNFULFILLED"
+        return self._subscribed(
+            [
+                ("FULFILLMENT_CANCELED", {"order": order, "fulfillment": found}),
+                ("ORDER_UPDATED", {"order": order}),
+            ]
+        )
+
+    def expire(self, order: dict[str, Any]) -> list[tuple[str, bytes]]:
+        """Saleor's expiry of an unconfirmed, unpaid order: ORDER_EXPIRED and ORDER_UPDATED."""
+        order["status"] = "EXPIRED"
+        return self._subscribed(
+            [("ORDER_EXPIRED", {"order": order}), ("ORDER_UPDATED", {"order": order})]
+        )
