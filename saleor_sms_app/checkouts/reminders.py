@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
 from saleor_sms_app.checkouts.fetching import fetch_checkouts, orders_from_checkouts
 from saleor_sms_app.checkouts.texts import (
     checkout_context,
@@ -34,20 +35,17 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.reminders import MAX_REMINDER_STEPS
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import InvalidPhoneNumber, RetryableError
+from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.links import LinkCollector
 from saleor_sms_app.messages.composing import Composed, log_rows
-from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import checkout_key
 from saleor_sms_app.messages.log import insert_message
-from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
 from saleor_sms_app.observability.logs import bind
-from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, get_tenant_by_id, saleor_client
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock, as_utc
-from saleor_sms_app.scheduler.runner import retry_outcome
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -171,27 +169,7 @@ def carry_out(
     services: Services, due: Sequence[ScheduledRun], now: datetime
 ) -> dict[int, runs.RunOutcome]:
     """Re-check and text a batch of due reminder steps; an outcome per run id."""
-    by_tenant: dict[int, list[ScheduledRun]] = {}
-    for run in due:
-        by_tenant.setdefault(run.tenant_id, []).append(run)
-    outcomes: dict[int, runs.RunOutcome] = {}
-    to_send: list[int] = []
-    for tenant_id, batch in by_tenant.items():
-        tenant = get_tenant_by_id(services, tenant_id)
-        if tenant is None or not tenant.is_installed:
-            gone = _closed("app_uninstalled", "The app was removed from this Saleor")
-            outcomes.update({r.id: gone for r in batch})
-            continue
-        try:
-            config = send_cache(services).config(services, tenant)
-            done, queued = _carry_out_for_tenant(services, tenant, config, batch, now)
-        except RetryableError as exc:
-            outcomes.update({r.id: retry_outcome(r, now, exc.code, exc.message) for r in batch})
-            continue
-        outcomes.update(done)
-        to_send += queued
-    send_event_messages(services, to_send)
-    return outcomes
+    return carry_out_per_tenant(services, due, now, _carry_out_for_tenant)
 
 
 def _ending_order(

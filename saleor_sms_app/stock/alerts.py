@@ -23,20 +23,19 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import func
 
+from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.links import LinkCollector
 from saleor_sms_app.messages.composing import Composed, log_rows
-from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import stock_digest_key
-from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.phones import staff_phone
-from saleor_sms_app.saleor.tenants import get_tenant, get_tenant_by_id
+from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.services import Services
@@ -214,30 +213,31 @@ def digest_text(alerts: Sequence[StockAlert]) -> str:
 def carry_out(
     services: Services, due: Sequence[ScheduledRun], now: datetime
 ) -> dict[int, runs.RunOutcome]:
-    """Gather each tenant's waiting alerts into one text per staff number."""
+    """Gather each shop's waiting alerts into one text per staff number."""
+    return carry_out_per_tenant(services, due, now, _digests_for_tenant)
+
+
+def _digests_for_tenant(
+    services: Services,
+    tenant: TenantRecord,
+    config: AppConfig,
+    due: list[ScheduledRun],
+    now: datetime,
+) -> tuple[dict[int, runs.RunOutcome], list[int]]:
     outcomes: dict[int, runs.RunOutcome] = {}
     to_send: list[int] = []
-    for run in due:
-        tenant = get_tenant_by_id(services, run.tenant_id)
-        if tenant is None or not tenant.is_installed:
-            outcomes[run.id] = runs.RunOutcome(
-                RunState.CLOSED, "app_uninstalled", "The app was removed from this Saleor"
-            )
-            continue
-        config = send_cache(services).config(services, tenant)
-        with session_scope(services.sessions) as session:
-            alerts = _take_alerts(session, run.tenant_id, run.id)
+    with session_scope(services.sessions) as session:
+        for run in due:
+            alerts = _take_alerts(session, tenant.id, run.id)
             if not alerts:
                 outcomes[run.id] = runs.RunOutcome(
                     RunState.CLOSED, "nothing_to_send", "Another digest sent these alerts"
                 )
                 continue
             rows = _digest_rows(config, run, alerts, services.settings.short_link_base)
-            _, queued = log_rows(session, run.tenant_id, rows)
-        to_send += queued
-        outcomes[run.id] = runs.RunOutcome(RunState.DONE)
-    send_event_messages(services, to_send)
-    return outcomes
+            to_send += log_rows(session, tenant.id, rows)[1]
+            outcomes[run.id] = runs.RunOutcome(RunState.DONE)
+    return outcomes, to_send
 
 
 def _take_alerts(session: Session, tenant_id: int, run_id: int) -> list[StockAlert]:
