@@ -6,6 +6,7 @@ from alembic import context
 
 from saleor_sms_app import models  # noqa: F401 - registers every table on Base.metadata
 from saleor_sms_app.db import Base, make_engine
+from saleor_sms_app.stock import models as stock_models  # noqa: F401 - and the stock tables
 
 config = context.config
 url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")

@@ -23,6 +23,10 @@ class SaleorEvent:
     #: A customer account deleted in Saleor: its phone numbers are erased from
     #: the message log (:func:`saleor_sms_app.message_log.personal_data.erase_customer`).
     erases_customer: bool = False
+    #: What the webhook is about, which picks the job's path: ``order`` (rules),
+    #: ``checkout`` (abandoned-checkout reminders, :mod:`saleor_sms_app.checkouts`),
+    #: ``stock`` (staff stock alerts, :mod:`saleor_sms_app.stock`), ``app``, ``customer``.
+    subject: str = "order"
 
     @property
     def header_value(self) -> str:
@@ -35,6 +39,10 @@ EVENTS: tuple[SaleorEvent, ...] = (
     SaleorEvent("ORDER_CONFIRMED", "OrderConfirmed", "Order confirmed"),
     SaleorEvent("ORDER_UPDATED", "OrderUpdated", "Order updated"),
     SaleorEvent("ORDER_FULLY_PAID", "OrderFullyPaid", "Order fully paid"),
+    # Saleor 3.23 sends ORDER_PAID for every payment, partial or full (and
+    # ORDER_FULLY_PAID besides once the order is fully paid).
+    SaleorEvent("ORDER_PAID", "OrderPaid", "Payment received (partly or fully paid)"),
+    SaleorEvent("ORDER_EXPIRED", "OrderExpired", "Order expired (never paid)"),
     SaleorEvent("ORDER_CANCELLED", "OrderCancelled", "Order cancelled"),
     SaleorEvent("ORDER_FULFILLED", "OrderFulfilled", "Order fulfilled"),
     SaleorEvent("ORDER_REFUNDED", "OrderRefunded", "Order refunded (partly or fully)"),
@@ -45,7 +53,47 @@ EVENTS: tuple[SaleorEvent, ...] = (
         "FulfillmentTrackingNumberUpdated",
         "Tracking number added or changed",
     ),
-    SaleorEvent("APP_DELETED", "AppDeleted", "App uninstalled", for_rules=False),
+    SaleorEvent("FULFILLMENT_CANCELED", "FulfillmentCanceled", "Shipment cancelled"),
+    SaleorEvent("FULFILLMENT_APPROVED", "FulfillmentApproved", "Shipment approved"),
+    # Abandoned-checkout reminders (need MANAGE_CHECKOUTS); not for rules: the
+    # reminder steps are set in Settings.
+    SaleorEvent(
+        "CHECKOUT_CREATED",
+        "CheckoutCreated",
+        "Checkout started",
+        for_rules=False,
+        subject="checkout",
+    ),
+    SaleorEvent(
+        "CHECKOUT_UPDATED",
+        "CheckoutUpdated",
+        "Checkout changed",
+        for_rules=False,
+        subject="checkout",
+    ),
+    # Staff stock alerts (need MANAGE_PRODUCTS), set in Settings.
+    SaleorEvent(
+        "PRODUCT_VARIANT_OUT_OF_STOCK",
+        "ProductVariantOutOfStock",
+        "Product out of stock",
+        for_rules=False,
+        subject="stock",
+    ),
+    SaleorEvent(
+        "PRODUCT_VARIANT_BACK_IN_STOCK",
+        "ProductVariantBackInStock",
+        "Product back in stock",
+        for_rules=False,
+        subject="stock",
+    ),
+    SaleorEvent(
+        "PRODUCT_VARIANT_STOCK_UPDATED",
+        "ProductVariantStockUpdated",
+        "Stock changed (low-stock alerts)",
+        for_rules=False,
+        subject="stock",
+    ),
+    SaleorEvent("APP_DELETED", "AppDeleted", "App uninstalled", for_rules=False, subject="app"),
     # Staff deleted a customer / a customer deleted their own account (both need
     # MANAGE_USERS, in the manifest's permissions).
     SaleorEvent(
@@ -54,6 +102,7 @@ EVENTS: tuple[SaleorEvent, ...] = (
         "Customer deleted",
         for_rules=False,
         erases_customer=True,
+        subject="customer",
     ),
     SaleorEvent(
         "ACCOUNT_DELETED",
@@ -61,6 +110,7 @@ EVENTS: tuple[SaleorEvent, ...] = (
         "Customer deleted their account",
         for_rules=False,
         erases_customer=True,
+        subject="customer",
     ),
 )
 

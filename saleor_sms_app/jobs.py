@@ -10,6 +10,7 @@ process's services with :func:`get_services`, so a job can be run by hand
 from __future__ import annotations
 
 from saleor_sms_app.balance import check_tenant_balances
+from saleor_sms_app.checkouts import reminders
 from saleor_sms_app.events import BY_NAME
 from saleor_sms_app.message_log.personal_data import erase_customer
 from saleor_sms_app.messages import composing, dispatching
@@ -17,6 +18,7 @@ from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.saleor import webhook_sync
 from saleor_sms_app.scheduler import runner
 from saleor_sms_app.services import get_services
+from saleor_sms_app.stock import alerts
 
 
 def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: str) -> list[int]:
@@ -26,8 +28,15 @@ def handle_webhook(saleor_api_url: str, event: str, payload: str, dedupe_key: st
     be reached, so RQ retries the job with the ``Retry`` it was enqueued with.
     """
     bind(event=event)
-    if BY_NAME[event].erases_customer if event in BY_NAME else False:
+    subject = BY_NAME[event].subject if event in BY_NAME else ""
+    if subject == "customer":
         erase_customer(get_services(), saleor_api_url, payload)
+        return []
+    if subject == "checkout":
+        reminders.process_checkout_event(get_services(), saleor_api_url, event, payload)
+        return []
+    if subject == "stock":
+        alerts.process_stock_event(get_services(), saleor_api_url, event, payload)
         return []
     return composing.process_event(
         get_services(), saleor_api_url, event, payload, dedupe_key

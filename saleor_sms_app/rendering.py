@@ -149,14 +149,15 @@ def _check_names(names: tuple[str, ...], context: Mapping[str, Any]) -> None:
             walked.append(part)
 
 
-def check_template(source: str) -> None:
+def check_template(source: str, context: Mapping[str, Any] | None = None) -> None:
     """Raise :class:`TemplateError` for a template that cannot work on any order.
 
     Syntax and token names only: whether ``order.metadata.x`` exists depends
     on the order, so that is left to rendering. Used when configuration is saved.
+    ``context`` is a sample of another kind of text (a checkout reminder's).
     """
     _, names = _compile(source)
-    _check_names(names, _SAMPLE_CONTEXT)
+    _check_names(names, _SAMPLE_CONTEXT if context is None else context)
 
 
 def render(source: str, context: Mapping[str, Any], links: LinkMaker | None = None) -> str:

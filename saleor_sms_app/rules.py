@@ -102,8 +102,8 @@ def recipients(rule: Rule, config: AppConfig, *, notify_customer: bool = True) -
 
 
 def customer_allowed(event: str, notify_customer: bool | None) -> bool:
-    """False when staff unticked "notify customer" on a shipment (FULFILLMENT_CREATED only)."""
-    return not (event == FULFILLMENT_CREATED and notify_customer is False)
+    """False when staff unticked "notify customer" on a shipment (created or approved)."""
+    return not (event in (FULFILLMENT_CREATED, "FULFILLMENT_APPROVED") and notify_customer is False)
 
 
 def matching_rules(

@@ -92,6 +92,22 @@ export interface ShopSettings {
   retention_mode: "delete" | "blank";
   help_reply: string;
   opt_out_line: string;
+  checkout_reminders: CheckoutReminders;
+  stock_alerts: StockAlerts;
+}
+/** Abandoned-checkout reminders (Settings): marketing texts, only with consent. */
+export interface CheckoutReminders {
+  enabled: boolean;
+  consent_metadata_key: string;
+  /** Channel slug → URL template holding {checkout.token}. */
+  storefront_urls: Record<string, string>;
+  steps: { delay_minutes: number; template: string }[];
+}
+/** Staff texts about stock, gathered 10 minutes into one SMS. */
+export interface StockAlerts {
+  out_of_stock: boolean;
+  back_in_stock: boolean;
+  low_stock_threshold: number | null;
 }
 export interface AppConfig {
   schema_version: number;

@@ -22,18 +22,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from saleor_sms_app.automations.conditions import failing_condition
+from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import RetryableError
 from saleor_sms_app.messages.composing import Composed, Occasion, compose_rows, log_rows
-from saleor_sms_app.messages.dispatching import send_event_messages
-from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.orders import OrderSnapshot, fetch_orders
 from saleor_sms_app.rules import Match, Recipient, customer_allowed, recipients
-from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
+from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.scheduler.clock import as_utc
-from saleor_sms_app.scheduler.runner import retry_outcome
 from saleor_sms_app.scheduler.runs import RunOutcome
 from saleor_sms_app.services import Services
 
@@ -46,27 +43,7 @@ def carry_out(
     services: Services, runs: Sequence[ScheduledRun], now: datetime
 ) -> dict[int, RunOutcome]:
     """Re-check and send a batch of due ``rule`` runs; an outcome per run id."""
-    by_tenant: dict[int, list[ScheduledRun]] = {}
-    for run in runs:
-        by_tenant.setdefault(run.tenant_id, []).append(run)
-    outcomes: dict[int, RunOutcome] = {}
-    to_send: list[int] = []
-    for tenant_id, batch in by_tenant.items():
-        tenant = get_tenant_by_id(services, tenant_id)
-        if tenant is None or not tenant.is_installed:
-            gone = _closed("app_uninstalled", "The app was removed from this Saleor")
-            outcomes.update({r.id: gone for r in batch})
-            continue
-        try:
-            config = send_cache(services).config(services, tenant)
-            done, queued = _carry_out_for_tenant(services, tenant, config, batch, now)
-        except RetryableError as exc:
-            outcomes.update({r.id: retry_outcome(r, now, exc.code, exc.message) for r in batch})
-            continue
-        outcomes.update(done)
-        to_send += queued
-    send_event_messages(services, to_send)
-    return outcomes
+    return carry_out_per_tenant(services, runs, now, _carry_out_for_tenant)
 
 
 def _carry_out_for_tenant(

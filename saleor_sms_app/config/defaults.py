@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from saleor_sms_app.automations.ready_made import ready_made_automations
-from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule
+from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule, SendOnlyIf
 
 SANDBOX_PROVIDER_ID = "sandbox"
 
@@ -98,8 +98,56 @@ def default_config() -> AppConfig:
                 template=STAFF_NEW_ORDER,
             ),
             *ready_made_automations(),
+            *more_event_rules(),
         ],
     )
+
+
+ORDER_PARTLY_PAID = (
+    "{{ shop.name }}: we have received a payment for order {{ order.number }}. "
+    "The rest of {{ order.total }} is still to be paid."
+)
+ORDER_EXPIRED = (
+    "{{ shop.name }}: your order {{ order.number }} was not paid in time and has expired. "
+    "You are welcome to order again."
+)
+SHIPMENT_CANCELLED = (
+    "{{ shop.name }}: a shipment of your order {{ order.number }} was cancelled. "
+    "We will text you when it ships again."
+)
+SHIPMENT_APPROVED = (
+    "{{ shop.name }}: your order {{ order.number }} is approved for shipping and being packed."
+)
+
+
+def more_event_rules() -> list[Rule]:
+    """Customer texts for ORDER_PAID (partly paid only: a full payment has its own rule),
+    ORDER_EXPIRED, FULFILLMENT_CANCELED and FULFILLMENT_APPROVED, installed switched off."""
+    rules = [
+        _customer_rule(
+            "customer-order-partly-paid",
+            "Customer: payment received (partly paid)",
+            "ORDER_PAID",
+            ORDER_PARTLY_PAID,
+        ),
+        _customer_rule(
+            "customer-order-expired", "Customer: order expired", "ORDER_EXPIRED", ORDER_EXPIRED
+        ),
+        _customer_rule(
+            "customer-shipment-cancelled",
+            "Customer: shipment cancelled",
+            "FULFILLMENT_CANCELED",
+            SHIPMENT_CANCELLED,
+        ),
+        _customer_rule(
+            "customer-shipment-approved",
+            "Customer: shipment approved",
+            "FULFILLMENT_APPROVED",
+            SHIPMENT_APPROVED,
+        ),
+    ]
+    rules[0].send_only_if = SendOnlyIf(charge_statuses=["PARTIAL"])
+    return [r.model_copy(update={"enabled": False}) for r in rules]
 
 
 def _customer_rule(rule_id: str, name: str, event: str, template: str) -> Rule:

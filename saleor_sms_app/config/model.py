@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from saleor_sms_app.config.reminders import CheckoutReminders, StockAlerts
 from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
 
 #: 2 added the paid, tracking-number and refunded default rules, 3 the ready-made
@@ -65,6 +66,10 @@ class ShopSettings(_Model):
     )
     #: Appended on a new line to every marketing text (counted in its segments).
     opt_out_line: str = Field(default="Reply STOP to opt out", max_length=160)
+    #: Abandoned-checkout reminders (off until ticked).
+    checkout_reminders: CheckoutReminders = Field(default_factory=CheckoutReminders)
+    #: Staff texts about stock (off until ticked).
+    stock_alerts: StockAlerts = Field(default_factory=StockAlerts)
 
     @field_validator("default_country", "staff_country")
     @classmethod

@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import InvalidPhoneNumber, NotFound, TemplateError
+from saleor_sms_app.errors import InvalidPhoneNumber, NotFound
 from saleor_sms_app.events import RULE_EVENTS
 from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
-from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import (
     message_dedupe_key,
@@ -46,16 +45,17 @@ from saleor_sms_app.messages.notices import (
     Notices,
 )
 from saleor_sms_app.messages.send_jobs import enqueue_send
+from saleor_sms_app.messages.texts import compose_text
+from saleor_sms_app.messages.texts import not_sent as _not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.orders import OrderSnapshot, fetch_order
 from saleor_sms_app.phones import customer_phone, staff_phone
-from saleor_sms_app.rendering import order_context, render
+from saleor_sms_app.rendering import order_context
 from saleor_sms_app.rules import Match, Recipient, matching_rules
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
-from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import is_suppressed, suppressed_numbers
 
@@ -477,64 +477,12 @@ def _compose(
             phone=raw,
             hint="Check the number, or set the default country for numbers without a prefix.",
         )
-    try:
-        body = render(match.rule.template, context, links)
-    except TemplateError as exc:
-        return _not_sent(
-            MessageStatus.FAILED,
-            "template_error",
-            exc.message,
-            phone=phone,
-            hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
-        )
-    if not body:
-        return _not_sent(
-            MessageStatus.SKIPPED,
-            "empty_message",
-            "The template produced no text for this order",
-            phone=phone,
-        )
-    if match.rule.marketing:
-        body = with_opt_out(body, settings.opt_out_line)
-    hint = None
-    if settings.dry_run.enabled:
-        try:
-            test_number = staff_phone(settings.dry_run.number, settings)
-        except InvalidPhoneNumber as exc:
-            return _not_sent(
-                MessageStatus.FAILED,
-                "dry_run_number_invalid",
-                f"Dry run is on but its test number is unusable: {exc.message}",
-                phone=phone,
-                body=body,
-            )
-        hint = f"Dry run: sent to the test number instead of {phone}"
-        phone = test_number
-    info = count_segments(body)
-    return {
-        "phone": phone,
-        "body": body,
-        "segments": info.segments,
-        "encoding": info.encoding,
-        "status": MessageStatus.QUEUED.value,
-        "error_hint": hint,
-    }
-
-
-def _not_sent(
-    status: MessageStatus,
-    code: str,
-    text: str,
-    *,
-    phone: str = "",
-    body: str = "",
-    hint: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "status": status.value,
-        "error_code": code,
-        "error_text": text,
-        "error_hint": hint,
-        "phone": phone[:64],
-        "body": body,
-    }
+    return compose_text(
+        settings,
+        phone,
+        match.rule.template,
+        context,
+        links,
+        marketing=match.rule.marketing,
+        fix_hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
+    )

@@ -75,3 +75,15 @@ def shipment_key(fulfillment_id: str, number: str, recipient: Recipient) -> str:
 def refund_key(order_id: str, refunded: str, recipient: Recipient) -> str:
     """The key of "the order's refunds now total ``refunded``" for one recipient."""
     return "refund:" + _digest(f"{order_id}\n{refunded}\n{recipient.key}")
+
+
+def checkout_key(kind: str, checkout_id: str, step: int | str) -> str:
+    """An abandoned-checkout reminder's run and message (``kind`` ``run``/``text``), or
+    the one "not reminded" row (``kind`` ``skip``, ``step`` the reason code), per checkout."""
+    return _digest(f"checkout-{kind}\n{checkout_id}\n{step}")
+
+
+def stock_digest_key(part: str, ident: int) -> str:
+    """A stock digest run (``part`` ``run``, the first alert's id) or its text to one staff
+    number (``part`` the number, ``ident`` the run id)."""
+    return _digest(f"stock-digest\n{part}\n{ident}")

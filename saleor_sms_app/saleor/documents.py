@@ -58,3 +58,9 @@ def all_documents() -> dict[str, str]:
     """Every operation document by name (tests validate each against the schema)."""
     names = sorted(p.stem for kind in _KINDS for p in (GRAPHQL_DIR / kind).glob("*.graphql"))
     return {name: load(name) for name in names}
+
+
+def with_fragments(text: str) -> str:
+    """A document written in code (e.g. one field repeated under aliases) with the
+    fragments it uses appended, as :func:`load` does for files."""
+    return _with_fragments(text)

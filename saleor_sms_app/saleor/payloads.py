@@ -34,12 +34,17 @@ def parse_payload(event: SaleorEvent, body: bytes) -> dict[str, Any]:
         _optional_object_with_id(payload, "app")
     elif event.erases_customer:
         _optional_object_with_id(payload, "user")
+    elif event.subject == "checkout":
+        _object_with_id(payload, "checkout")
+    elif event.subject == "stock":
+        _object_with_id(payload, "productVariant")
+        _optional_object_with_id(payload, "warehouse")
     else:
         _object_with_id(payload, "order")
         number = payload["order"].get("number")
         if number is not None and not isinstance(number, str):
             raise BadRequest("order.number must be a string", code="unexpected_payload")
-        if event.name in ("FULFILLMENT_CREATED", "FULFILLMENT_TRACKING_NUMBER_UPDATED"):
+        if event.name.startswith("FULFILLMENT_"):
             _optional_object_with_id(payload, "fulfillment")
     return payload
 

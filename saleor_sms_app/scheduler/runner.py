@@ -30,6 +30,8 @@ Handler = Callable[[Services, Sequence[ScheduledRun], datetime], dict[int, runs.
 #: kind → the function that carries out runs of that kind.
 HANDLERS: dict[str, str] = {
     "rule": "saleor_sms_app.automations.delayed.carry_out",
+    "checkout": "saleor_sms_app.checkouts.reminders.carry_out",
+    "stock_digest": "saleor_sms_app.stock.alerts.carry_out",
 }
 
 #: Waits before a run whose handler could not finish is tried again (by attempt).

@@ -198,6 +198,60 @@ def cancel(session: Session, tenant_id: int, run_id: int, now: datetime) -> bool
     return bool(getattr(result, "rowcount", 0))
 
 
+def close_pending(
+    session: Session,
+    tenant_id: int,
+    dedupe_keys: list[str],
+    code: str,
+    text: str,
+    now: datetime,
+) -> int:
+    """Close a tenant's ``pending`` runs with these keys and the reason; how many.
+
+    For a sequence that ends early (the checkout became an order): its later
+    steps are closed now, with the reason the Scheduled screen shows.
+    """
+    if not dedupe_keys:
+        return 0
+    result = session.execute(
+        _RUNS.update()
+        .where(
+            _RUNS.c.tenant_id == tenant_id,
+            _RUNS.c.dedupe_key.in_(dedupe_keys),
+            _RUNS.c.state == RunState.PENDING.value,
+        )
+        .values(
+            state=RunState.CLOSED.value,
+            reason_code=code,
+            reason_text=text,
+            finished_at=now,
+            updated_at=now,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def reschedule_pending(
+    session: Session, tenant_id: int, due_by_key: dict[str, tuple[datetime, datetime | None]]
+) -> None:
+    """Move a tenant's still-``pending`` runs to new due times (key → (due, send_before)).
+
+    A run already claimed or finished is left alone (conditional ``UPDATE``).
+    """
+    if not due_by_key:
+        return
+    session.connection().execute(
+        _RUNS.update()
+        .where(
+            _RUNS.c.tenant_id == tenant_id,
+            _RUNS.c.dedupe_key == bindparam("key"),
+            _RUNS.c.state == RunState.PENDING.value,
+        )
+        .values(due_at=bindparam("due"), send_before=bindparam("before")),
+        [{"key": key, "due": due, "before": before} for key, (due, before) in due_by_key.items()],
+    )
+
+
 def release_stale(session: Session, now: datetime, *, older_than: timedelta = CLAIM_TIMEOUT) -> int:
     """Hand back runs claimed longer than ``older_than`` ago; how many.
 

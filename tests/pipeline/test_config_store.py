@@ -48,6 +48,10 @@ def test_a_new_install_gets_the_standard_templates_without_writing(
         ("Automation: remind to pay", "ORDER_CREATED", False),
         ("Automation: review request", "FULFILLMENT_CREATED", False),
         ("Automation: come-back promo (type your code into the text)", "ORDER_FULFILLED", False),
+        ("Customer: payment received (partly paid)", "ORDER_PAID", False),
+        ("Customer: order expired", "ORDER_EXPIRED", False),
+        ("Customer: shipment cancelled", "FULFILLMENT_CANCELED", False),
+        ("Customer: shipment approved", "FULFILLMENT_APPROVED", False),
     ]
     # The ready-made automations come switched off: the merchant ticks the ones wanted.
     assert [r.enabled for r in config.rules if r.delay_minutes] == [False, False, False]

@@ -24,7 +24,12 @@ def test_manifest_over_http(live_app: Any) -> None:
     assert manifest["homepageUrl"].startswith("https://")
     assert manifest["supportUrl"].startswith("https://")
     assert manifest["requiredSaleorVersion"] == ">=3.20"
-    assert manifest["permissions"] == ["MANAGE_ORDERS", "MANAGE_USERS"]
+    assert manifest["permissions"] == [
+        "MANAGE_ORDERS",
+        "MANAGE_USERS",
+        "MANAGE_CHECKOUTS",
+        "MANAGE_PRODUCTS",
+    ]
     assert manifest["appUrl"] == base + "/app"
     assert manifest["tokenTargetUrl"] == base + "/api/register"
     assert manifest["brand"] == {"logo": {"default": base + "/logo.png"}}

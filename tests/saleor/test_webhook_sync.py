@@ -33,6 +33,7 @@ from saleor_sms_app.services import Services
 from tests.conftest import TEST_SECRET_KEY, drain_queue
 from tests.pipeline.test_notices import deliver, run_jobs_due_in, shipped, texts, tracking
 from tests.standin.fixtures import Installed
+from tests.standin.saleor.stock import make_variant, warehouse
 
 APP = "https://sms.example.com"
 TRACKING = "FULFILLMENT_TRACKING_NUMBER_UPDATED"
@@ -123,10 +124,10 @@ def old_manifest(app_url: str) -> dict[str, Any]:
             assert "totalRefunded {" not in webhook["query"]
     webhooks.append(
         {
-            "name": "SMS: Order expired",
-            "asyncEvents": ["ORDER_EXPIRED"],
-            "query": "subscription { event { ... on OrderExpired { order { id } } } }",
-            "targetUrl": app_url + "/api/webhooks/order_expired",
+            "name": "SMS: Order metadata updated",
+            "asyncEvents": ["ORDER_METADATA_UPDATED"],
+            "query": "subscription { event { ... on OrderMetadataUpdated { order { id } } } }",
+            "targetUrl": app_url + "/api/webhooks/order_metadata_updated",
             "isActive": True,
         }
     )
@@ -235,6 +236,49 @@ def test_an_event_added_by_a_new_version_reaches_an_old_install_after_the_sync(
     assert b"totalRefunded" in saleor.event_payload("ORDER_REFUNDED", order)
 
 
+#: What this version subscribes to that the one before did not.
+CHECKOUT_AND_STOCK_VERSION_EVENTS = {
+    "ORDER_PAID",
+    "ORDER_EXPIRED",
+    "FULFILLMENT_CANCELED",
+    "FULFILLMENT_APPROVED",
+    "CHECKOUT_CREATED",
+    "CHECKOUT_UPDATED",
+    "PRODUCT_VARIANT_OUT_OF_STOCK",
+    "PRODUCT_VARIANT_BACK_IN_STOCK",
+    "PRODUCT_VARIANT_STOCK_UPDATED",
+}
+
+
+def test_checkout_stock_and_new_order_events_reach_an_install_from_before_them(
+    installed: Installed,
+) -> None:
+    saleor, services = installed.saleor, installed.app.services
+    manifest = build_manifest(installed.app.url)
+    before = [
+        w
+        for w in manifest["webhooks"]
+        if w["asyncEvents"][0] not in CHECKOUT_AND_STOCK_VERSION_EVENTS
+    ]
+    saleor.manifest = {**manifest, "webhooks": before}
+    with services.sessions.begin() as session:
+        row = session.get(Tenant, installed.tenant.id)
+        assert row is not None
+        row.webhooks_synced = OLD_MARKER
+    assert saleor.start_checkout()[1] == []  # Saleor has no checkout webhook for the app yet
+
+    drain_queue(services)  # the worker's maintenance queues the sync and runs it
+
+    assert saleor.webhook_registry.events_of(saleor.app_id) >= CHECKOUT_AND_STOCK_VERSION_EVENTS
+    assert [e for e, _ in saleor.start_checkout()[1]] == ["CHECKOUT_CREATED"]
+    variant, where = make_variant(), warehouse()
+    assert [e for e, _ in saleor.set_stock(variant, where, 0)] == [
+        "PRODUCT_VARIANT_STOCK_UPDATED",
+        "PRODUCT_VARIANT_OUT_OF_STOCK",
+    ]
+    assert synced_marker(services, installed.tenant.id) == webhooks_marker(installed.app.url)
+
+
 def test_a_second_run_changes_nothing_and_is_not_even_queued(installed: Installed) -> None:
     saleor, services = installed.saleor, installed.app.services
     installed_by_old_version(installed)
@@ -271,7 +315,7 @@ def test_a_dry_run_reports_the_plan_and_changes_nothing(installed: Installed) ->
     report = sync_tenant(services, installed.tenant, dry_run=True)
     assert sorted(c.describe() for c in report.plan) == [
         "create 'SMS: Tracking number added or changed'",
-        "delete 'SMS: Order expired'",
+        "delete 'SMS: Order metadata updated'",
         "update 'SMS: Order fully refunded' (query)",
         "update 'SMS: Order refunded (partly or fully)' (query)",
     ]

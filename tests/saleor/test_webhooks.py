@@ -18,6 +18,8 @@ from saleor_sms_app.saleor.tenants import get_tenant
 from saleor_sms_app.services import QUEUE_NAME, Services
 from tests.conftest import free_port
 from tests.standin.saleor import SaleorStandin, fulfillment
+from tests.standin.saleor.checkouts import make_checkout
+from tests.standin.saleor.stock import make_variant, warehouse
 
 
 def _order_created(saleor: SaleorStandin) -> bytes:
@@ -64,11 +66,15 @@ def test_every_subscribed_order_event_is_accepted(installed: Any) -> None:
         if event == "APP_DELETED":
             continue
         fields: dict[str, Any] = {"order": order}
-        if event == "FULFILLMENT_CREATED":
+        if event in ("FULFILLMENT_CREATED", "FULFILLMENT_APPROVED"):
             fields |= {
                 "fulfillment": fulfillment(tracking_number="TRACK-1"),
                 "notifyCustomer": True,
             }
+        if event.startswith("CHECKOUT_"):
+            fields = {"checkout": make_checkout()}
+        if event.startswith("PRODUCT_VARIANT_"):
+            fields = {"productVariant": make_variant(), "warehouse": warehouse()}
         response = saleor.send_webhook(app.url, event, fields)
         assert response.status_code == 200, (event, response.text)
     assert app.services.queue.count == len(saleor.manifest["webhooks"]) - 1
@@ -210,7 +216,7 @@ def test_oversized_body_is_413(installed: Any) -> None:
 
 def test_unknown_event_route_is_404(installed: Any) -> None:
     app = installed.app
-    response = requests.post(app.url + "/api/webhooks/checkout_created", data=b"{}", timeout=5)
+    response = requests.post(app.url + "/api/webhooks/page_created", data=b"{}", timeout=5)
     assert response.status_code == 404
     assert response.json()["success"] is False
 

@@ -51,7 +51,7 @@ export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
     setBusy(run.id);
     try {
       await sendJson("POST", `/scheduled/${run.id}/cancel`, {});
-      notify("success", "Scheduled text cancelled", `${run.rule_name ?? "Rule"} for order #${run.order_number ?? "?"}`);
+      notify("success", "Scheduled text cancelled", run.kind === "checkout" ? `${run.rule_name ?? "Reminder"} for a checkout` : `${run.rule_name ?? "Rule"} for order #${run.order_number ?? "?"}`);
     } catch (e) {
       notify("error", "Could not cancel", e instanceof ApiError ? e.message : String(e));
     } finally {
@@ -71,22 +71,25 @@ export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
       }
     >
       <Text as="p" size={2} color="default2" marginBottom={3}>
-        Texts of rules with a delay wait here until they are due. At that time the app fetches the order again and sends only
-        if it still meets the rule's "send only if" conditions.
+        Texts of rules with a delay, abandoned-checkout reminders and stock-alert digests wait here until they are due. At that
+        time the app fetches the order (or checkout) again and sends only if it still meets the rule's "send only if" conditions
+        (a checkout: still there, no order placed from it or by the same email or phone).
       </Text>
       {error && <ErrorBanner message={error} onRetry={() => void load()} />}
       {!data && !error && <Spinner label="Loading scheduled texts…" />}
       {data && (
         <table className="grid" data-testid="scheduled-table">
           <thead>
-            <tr><th>Rule</th><th>Order</th><th>Due (UTC)</th><th>State</th><th>Why</th><th /></tr>
+            <tr><th>Rule</th><th>Order or checkout</th><th>Due (UTC)</th><th>State</th><th>Why</th><th /></tr>
           </thead>
           <tbody>
             {data.runs.map((run) => (
               <tr key={run.id} data-testid="scheduled-row">
                 <td><Text fontWeight="medium">{run.rule_name ?? run.kind}</Text></td>
                 <td>
-                  {run.order_id ? (
+                  {run.kind === "checkout" ? (
+                    <span title={run.order_id ?? ""}>Checkout</span>
+                  ) : run.order_id ? (
                     <a href="#" onClick={(e) => { e.preventDefault(); openOrder(run.order_id!); }}>#{run.order_number ?? "?"}</a>
                   ) : "—"}
                 </td>

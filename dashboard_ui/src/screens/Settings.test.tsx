@@ -25,6 +25,13 @@ const CONFIG: AppConfig = {
     retention_mode: "delete",
     help_reply: "Reply STOP to opt out.",
     opt_out_line: "Reply STOP to opt out",
+    checkout_reminders: {
+      enabled: false,
+      consent_metadata_key: "sms_marketing_consent",
+      storefront_urls: {},
+      steps: [{ delay_minutes: 60, template: "{{ checkout.url }}" }],
+    },
+    stock_alerts: { out_of_stock: false, back_in_stock: false, low_stock_threshold: null },
   },
 };
 

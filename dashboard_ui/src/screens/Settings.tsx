@@ -4,6 +4,7 @@ import { fieldErrors, same } from "../format";
 import type { ShopSettings } from "../types";
 import { ErrorBanner, Labeled, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
+import { CheckoutStockSettings } from "./CheckoutStockSettings";
 
 export function Settings({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
   const [draft, setDraft, reloadKeeping] = useDraft(state, (c) => c.settings);
@@ -103,6 +104,7 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
           </Labeled>
         </Box>
       </Box>
+      <CheckoutStockSettings draft={draft} set={set} errors={errors} />
     </Section>
   );
 }

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
 from saleor_sms_app import delivery
+from saleor_sms_app.checkouts.texts import template_problems
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore, redacted
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
@@ -99,6 +100,9 @@ def parse_config(document: Any) -> AppConfig:
     found = _country_problems(config)
     if found:
         raise InvalidConfiguration("Some countries are not valid.", details=found)
+    found = template_problems(config)
+    if found:
+        raise InvalidConfiguration("Some reminder texts are not valid.", details=found)
     return config
 
 

@@ -1,0 +1,1 @@
+"""Abandoned-checkout reminders: a checkout → scheduled runs → texts, re-checked at send time."""
