@@ -25,8 +25,8 @@ from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError
-from saleor_sms_app.messages.composing import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.messages.dispatching import send_event_messages
+from saleor_sms_app.messages.rows import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.orders import OrderSnapshot, fetch_orders
