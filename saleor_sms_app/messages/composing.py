@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.automations.quiet_hours import quiet_until
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
@@ -139,10 +140,13 @@ def process_event(
         fulfillment_id=fulfillment_id or None,
         phone_metadata_key=config.settings.phone_metadata_key,
     )
+    now = clock.now()
     base = {
         "tenant_id": tenant.id,
         "event": event,
         **order_columns(snapshot.order, order_id),
+        # The clock's time, which the marketing caps count back from.
+        "created_at": now,
     }
     created: list[int] = []
     to_send: list[int] = []
@@ -164,12 +168,24 @@ def process_event(
         if later:
             occasion = Occasion(event, occurrence, fulfillment_id or None, notify_customer)
             schedule_rule_runs(session, tenant.id, snapshot.order, later, occasion, clock.now())
-        compose = partial(compose_checked, session, tenant.id, config, snapshot.order, context)
+        compose = partial(compose_checked, session, tenant.id, config, now, snapshot.order, context)
         for match in (m for m in matches if m not in later):
             for recipient in match.recipients:
                 own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
                 links = LinkCollector(services.settings.short_link_base)
                 row = {**rule_columns(match, recipient), **compose(match, recipient, links)}
+                if row["status"] == MessageStatus.QUEUED.value and row["marketing"]:
+                    quiet_end = quiet_until(row["phone"], config.settings, now)
+                    if quiet_end is not None:
+                        # Not now: a run for the rule, due when the recipient's
+                        # quiet hours end, composes it then (the same key).
+                        occasion = Occasion(
+                            event, occurrence, fulfillment_id or None, notify_customer
+                        )
+                        schedule_rule_runs(
+                            session, tenant.id, snapshot.order, [match], occasion, now, quiet_end
+                        )
+                        continue
                 if notices.number_removed():
                     row.update(
                         not_sent(
@@ -250,10 +266,12 @@ def schedule_rule_runs(
     matches: list[Match],
     occasion: Occasion,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> list[int]:
     """A pending run per delayed rule instead of messages now; ids of the new runs.
 
-    The run is due ``delay_minutes`` after now; with a "send no later than"
+    The run is due ``delay_minutes`` after now (or at ``due_at``: when the
+    recipient's quiet hours end, for a rule held by them); with a "send no later than"
     window it expires that long after its due time. Its messages are composed
     when it runs, on the order as it is then, with the same de-duplication
     keys an instant rule would have used.
@@ -261,7 +279,7 @@ def schedule_rule_runs(
     new: list[int] = []
     for match in matches:
         rule = match.rule
-        due = now + timedelta(minutes=rule.delay_minutes)
+        due = due_at or now + timedelta(minutes=rule.delay_minutes)
         window = rule.send_no_later_than_minutes
         run_id = runs.schedule(
             session,

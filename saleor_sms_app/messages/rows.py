@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.automations.caps import over_cap
+from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.errors import InvalidPhoneNumber, TemplateError
 from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
 from saleor_sms_app.marketing import with_opt_out
@@ -28,7 +30,7 @@ from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.orders import OrderSnapshot
 from saleor_sms_app.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context, render
-from saleor_sms_app.rules import Match, Recipient
+from saleor_sms_app.rules import Match, Recipient, is_marketing, template_for
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.suppressions import is_suppressed, suppressed_numbers
@@ -49,6 +51,7 @@ def rule_columns(match: Match, recipient: Recipient) -> dict[str, Any]:
         "rule_id": match.rule.id,
         "rule_name": match.rule.name,
         "recipient_type": recipient.type.value,
+        "marketing": is_marketing(match.rule),
     }
 
 
@@ -126,11 +129,16 @@ def compose_rows(
 
 
 def log_rows(
-    session: Session, tenant_id: int, composed: list[Composed]
+    session: Session,
+    tenant_id: int,
+    composed: list[Composed],
+    settings: ShopSettings,
+    now: datetime,
 ) -> tuple[list[int], list[int]]:
     """Write composed rows: (ids of new rows, ids of rows to send), in few statements.
 
-    A ``queued`` row to a number on the do-not-text list is logged ``skipped``.
+    A ``queued`` row to a number on the do-not-text list is logged ``skipped``,
+    and so is a marketing one past the number's caps (counting the batch's own).
     A row already logged by an earlier run of the same occasion is not logged
     again; if it is still ``queued`` (that run died before sending it), it is
     sent now, and only a ``queued`` row can be claimed, so never twice.
@@ -138,13 +146,22 @@ def log_rows(
     if not composed:
         return [], []
     rows = [c.row for c in composed]
+    for row in rows:
+        row["created_at"] = now  # the clock's time, which the marketing caps count back from
     queued = MessageStatus.QUEUED.value
     blocked = suppressed_numbers(
         session, tenant_id, {r["phone"] for r in rows if r["status"] == queued}
     )
+    batch: dict[str, int] = {}
     for row in rows:
         if row["status"] == queued and row["phone"] in blocked:
             row.update(OPTED_OUT)
+        elif row["status"] == queued and row.get("marketing"):
+            reason = over_cap(session, tenant_id, row["phone"], settings, now, batch)
+            if reason is not None:
+                row.update(capped(reason))
+            else:
+                batch[row["phone"]] = batch.get(row["phone"], 0) + 1
     new = insert_messages(session, rows)
     for item in composed:
         new_id = new.get(item.row["dedupe_key"])
@@ -174,22 +191,38 @@ OPTED_OUT = {
 }
 
 
+def capped(reason: str) -> dict[str, Any]:
+    """What a ``queued`` marketing message past the number's caps becomes."""
+    return {
+        "status": MessageStatus.SKIPPED.value,
+        "error_code": "marketing_cap",
+        "error_text": reason,
+        "error_hint": "Raise or clear the marketing caps in Settings to text a number more often.",
+    }
+
+
 def compose_checked(
     session: Session,
     tenant_id: int,
     config: AppConfig,
+    now: datetime,
     order: Mapping[str, Any],
     context: Mapping[str, Any],
     match: Match,
     recipient: Recipient,
     links: LinkMaker,
 ) -> dict[str, Any]:
-    """:func:`_compose` for one message logged on its own: the do-not-text list checked now."""
+    """:func:`compose_message` for one message logged on its own: the do-not-text list
+    and, for a marketing text, the number's caps checked now."""
     fields = compose_message(config, order, context, match, recipient, links)
-    if fields["status"] == MessageStatus.QUEUED.value and is_suppressed(
-        session, tenant_id, fields["phone"]
-    ):
+    if fields["status"] != MessageStatus.QUEUED.value:
+        return fields
+    if is_suppressed(session, tenant_id, fields["phone"]):
         fields.update(OPTED_OUT)
+    elif is_marketing(match.rule):
+        reason = over_cap(session, tenant_id, fields["phone"], config.settings, now)
+        if reason is not None:
+            fields.update(capped(reason))
     return fields
 
 
@@ -232,7 +265,8 @@ def compose_message(
             hint="Check the number, or set the default country for numbers without a prefix.",
         )
     try:
-        body = render(match.rule.template, context, links)
+        template, _ = template_for(match.rule, order.get("languageCodeEnum"))
+        body = render(template, context, links)
     except TemplateError as exc:
         return not_sent(
             MessageStatus.FAILED,

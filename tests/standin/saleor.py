@@ -248,6 +248,7 @@ def make_order(
     first_name: str = "Jane",
     last_name: str = "Doe",
     registered: bool = True,
+    customer_id: int | None = None,
     user_metadata: Mapping[str, str] | None = None,
     lines: Iterable[tuple[str, int, float]] = (("Apple Juice", 2, 3.0), ("Monospace Tee", 1, 21.0)),
     shipping: float = 5.0,
@@ -263,6 +264,8 @@ def make_order(
 
     ``phone`` goes on the billing address, ``shipping_phone`` (default: the same)
     on the shipping address; pass ``None`` for an order without a phone.
+    Orders made with the same ``customer_id`` belong to one registered customer
+    (``User.orders`` lists them); without one every order has its own customer.
     """
     created = created or datetime.now(UTC) - timedelta(minutes=1)
     order_uuid = uuid.uuid4()
@@ -298,7 +301,9 @@ def make_order(
     if registered:
         user = {
             "__typename": "User",
-            "id": global_id("User", uuid.uuid4().int % 100000),
+            "id": global_id(
+                "User", customer_id if customer_id is not None else uuid.uuid4().int % 100000
+            ),
             "email": email,
             "firstName": first_name,
             "lastName": last_name,
@@ -400,6 +405,10 @@ def _field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             items = source.get("metadata" if name == "metafields" else "privateMetadata", [])
             keys = args.get("keys")
             return {i["key"]: i["value"] for i in items if keys is None or i["key"] in keys}
+        if name == "orders" and source.get("__typename") == "User":
+            # ``User.orders``: the stand-in's orders of this customer, where-filtered
+            # by status as Saleor's CustomerOrderWhereInput does.
+            return info.root_value["_user_orders"](source["id"], args)
     return default_field_resolver(source, info, **args)
 
 
@@ -915,7 +924,29 @@ class SaleorStandin:
 
             return resolve
 
+        def user_orders(user_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+            status = ((args.get("where") or {}).get("status")) or {}
+            allowed = status.get("oneOf") or ([status["eq"]] if status.get("eq") else None)
+            mine = [
+                o
+                for o in self.orders.values()
+                if (o.get("user") or {}).get("id") == user_id
+                and (allowed is None or o["status"] in allowed)
+            ]
+            first = args.get("first") or 100
+            return {
+                "totalCount": len(mine),
+                "edges": [{"cursor": str(i), "node": o} for i, o in enumerate(mine[:first])],
+                "pageInfo": {
+                    "hasNextPage": len(mine) > first,
+                    "hasPreviousPage": False,
+                    "startCursor": None,
+                    "endCursor": None,
+                },
+            }
+
         return {
+            "_user_orders": user_orders,
             "app": app,
             "shop": lambda info: self.shop_object(),
             "order": order,
