@@ -25,6 +25,10 @@ const CONFIG: AppConfig = {
     retention_mode: "delete",
     help_reply: "Reply STOP to opt out.",
     opt_out_line: "Reply STOP to opt out",
+    quiet_hours: { enabled: true, start: "21:00", end: "08:00" },
+    shop_time_zone: "Europe/Warsaw",
+    marketing_cap_per_day: null,
+    marketing_cap_per_week: null,
   },
 };
 

@@ -4,6 +4,7 @@ import { fieldErrors, same } from "../format";
 import type { ShopSettings } from "../types";
 import { ErrorBanner, Labeled, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
+import { QuietHoursAndCaps } from "./QuietHours";
 
 export function Settings({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
   const [draft, setDraft, reloadKeeping] = useDraft(state, (c) => c.settings);
@@ -101,6 +102,7 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
             <input style={controlStyle} name="opt_out_line" value={draft.opt_out_line ?? ""}
               onChange={(e) => set({ opt_out_line: e.target.value })} />
           </Labeled>
+          <QuietHoursAndCaps draft={draft} errors={errors} set={set} />
         </Box>
       </Box>
     </Section>
