@@ -76,7 +76,7 @@ class EventResult:
 
 #: Why a webhook logged no message (one ``skipped`` row per order and event).
 NO_RULE = "No rule for this event"
-NO_RULE_MATCHES = "No rule for this event matches this order (its status or channel)"
+NO_RULE_MATCHES = "No rule for this event matches this order (its conditions)"
 
 
 def process_event(
