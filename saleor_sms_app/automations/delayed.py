@@ -30,7 +30,7 @@ from saleor_sms_app.config.model import AppConfig, Rule
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError
 from saleor_sms_app.messages.dispatching import send_event_messages
-from saleor_sms_app.messages.rows import Composed, Occasion, compose_rows, log_rows
+from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import MessageStatus, RunState, ScheduledRun
 from saleor_sms_app.orders import OrderSnapshot, fetch_orders

@@ -10,7 +10,7 @@ a logged ``queued`` row is ever sent. Messages that must not go out (no phone,
 invalid number, opted out, template error, rule switched off) are logged
 ``skipped``/``failed`` with the reason. The ``queued`` ones are handed to
 :func:`~saleor_sms_app.messages.dispatching.send_event_messages`. One message's
-row is composed in :mod:`saleor_sms_app.messages.rows`.
+row is composed in :mod:`saleor_sms_app.messages.rule_messages`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from saleor_sms_app.messages.notices import (
     SHIPPED_TEXT_WAIT_SECONDS,
     Notices,
 )
-from saleor_sms_app.messages.rows import (
+from saleor_sms_app.messages.rule_messages import (
     Occasion,
     compose_checked,
     not_sent,
