@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     literal_column,
     text,
@@ -119,6 +120,15 @@ class Message(Base):
         Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
         # Finding sends a dead worker left behind (status "sending", old).
         Index("ix_messages_status_updated", "status", "updated_at"),
+        # A number's marketing texts of the last week, for the caps (migration 0008).
+        Index(
+            "ix_messages_marketing_phone",
+            "tenant_id",
+            "phone",
+            "created_at",
+            sqlite_where=text("marketing"),
+            postgresql_where=text("marketing"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -152,6 +162,10 @@ class Message(Base):
     provider: Mapped[str | None] = mapped_column(String(32), nullable=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED.value)
+    #: Logged by a rule that is not transactional (automation, delayed or marketing
+    #: rule): counted towards the number's marketing caps. Only a server default, so
+    #: an insert that does not name it also works on a database before migration 0008.
+    marketing: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
     #: Normalised reason (invalid_number, opted_out, no_phone ...) or the provider's code.
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error_text: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -50,6 +50,28 @@ class Match:
     recipients: tuple[Recipient, ...]
 
 
+def is_marketing(rule: Rule) -> bool:
+    """Whether the rule's texts are marketing: held by quiet hours, counted and capped.
+
+    Every rule that is not transactional ("send at any hour") is: automations,
+    delayed and marketing rules unless the merchant ticked transactional.
+    """
+    return not rule.transactional
+
+
+def template_for(rule: Rule, language: object) -> tuple[str, str | None]:
+    """The rule's text for an order's ``languageCodeEnum`` and the language it is in.
+
+    The exact code first (``PT_BR``), then its language alone (``PT``), else the
+    rule's default text (language None).
+    """
+    code = str(language or "").upper()
+    for key in (code, code.split("_")[0]):
+        if key and key in rule.templates:
+            return rule.templates[key], key
+    return rule.template, None
+
+
 def conditions_met(rule: Rule, event: str, order: Mapping[str, Any]) -> bool:
     """Whether ``rule`` is for this event and the order meets its conditions (on or off)."""
     return rule.event == event and failing_rule_condition(rule, order) is None

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.automations import caps
 from saleor_sms_app.message_log import daily_counts, queries
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import Message, Tenant
@@ -201,5 +202,53 @@ def test_0007_upgrades_a_log_full_of_messages_without_losing_one(old_database: s
                 queries.filtered(session, 1, queries.LogQuery(search="60 0000 128"))
             ).all()
             assert [m.dedupe_key for m in by_phone] == ["old-128"]
+    finally:
+        engine.dispose()
+
+
+def test_0008_adds_the_marketing_flag_without_touching_a_row(old_database: str) -> None:
+    """The caps' column on a log written before it: every row kept, none counted as marketing,
+    and a number's marketing texts are read from the partial index, not by a scan."""
+    upgrade(old_database, "0007_message_log_speed")
+    engine = create_engine(old_database)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"}]
+        )
+        conn.execute(
+            insert(Message),
+            [
+                {
+                    "tenant_id": 1,
+                    "dedupe_key": f"old-{i}",
+                    "created_at": now - timedelta(hours=i),
+                    "updated_at": now,
+                    "event": "ORDER_CREATED",
+                    "recipient_type": "customer",
+                    "phone": "+48601234567",
+                    "status": "sent",
+                }
+                for i in range(50)
+            ],
+        )
+    engine.dispose()
+
+    upgrade(old_database)
+
+    engine = create_engine(old_database)
+    try:
+        with Session(engine) as session:
+            kept = session.execute(select(Message.dedupe_key, Message.marketing)).all()
+            assert sorted(kept) == sorted((f"old-{i}", False) for i in range(50))
+            assert caps.marketing_counts(session, 1, "+48601234567", now) == (0, 0)
+            if engine.dialect.name == "sqlite":
+                plan = session.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT count(*) FROM messages WHERE tenant_id = 1 "
+                        "AND phone = '+48601234567' AND marketing AND created_at > '2026-11-01'"
+                    )
+                ).all()
+                assert "ix_messages_marketing_phone" in " ".join(str(r) for r in plan)
     finally:
         engine.dispose()

@@ -42,7 +42,7 @@ export interface Rule {
   name: string;
   enabled: boolean;
   event: string;
-  conditions: { statuses: string[]; channels: string[] };
+  conditions: RuleConditions;
   recipients: { customer: boolean; staff: boolean; numbers: string[] };
   template: string;
   delay_minutes: number;
@@ -50,6 +50,25 @@ export interface Rule {
   send_no_later_than_minutes: number | null;
   /** Marketing texts end with the opt-out line of Settings; transactional ones do not. */
   marketing?: boolean;
+  /** Texts per language code (DE, PT_BR ...); the order's language picks one, else `template`. */
+  templates?: Record<string, string>;
+  /** "Send at any hour": quiet hours and the marketing caps do not hold it back. */
+  transactional?: boolean;
+}
+/** What the order must be like when the rule's event happens; empty checks nothing. */
+export interface RuleConditions {
+  statuses: string[];
+  channels: string[];
+  shipping_countries?: string[];
+  billing_countries?: string[];
+  total_min?: number | null;
+  total_max?: number | null;
+  shipping_methods?: string[];
+  charge_statuses?: string[];
+  customer?: "any" | "guest" | "registered";
+  order_of_customer?: "any" | "first" | "repeat";
+  metadata_key?: string;
+  metadata_value?: string;
 }
 export interface SendOnlyIf {
   statuses: string[];
@@ -94,6 +113,12 @@ export interface ShopSettings {
   opt_out_line: string;
   checkout_reminders: CheckoutReminders;
   stock_alerts: StockAlerts;
+  /** No automation, delayed or marketing text between start and end of the recipient's local time. */
+  quiet_hours: { enabled: boolean; start: string; end: string };
+  /** IANA zone: quiet hours for numbers of countries with several zones. */
+  shop_time_zone: string;
+  marketing_cap_per_day: number | null;
+  marketing_cap_per_week: number | null;
 }
 /** Abandoned-checkout reminders (Settings): marketing texts, only with consent. */
 export interface CheckoutReminders {

@@ -13,20 +13,24 @@ then ends one way:
 - ``done``: its messages were logged (and the sendable ones sent) exactly as an
   instant rule's, with the same de-duplication keys, so a run carried out
   twice logs and sends nothing twice;
-- back to ``pending`` with backoff when Saleor cannot be reached.
+- back to ``pending`` with backoff when Saleor cannot be reached, or due when
+  the recipient's quiet hours end (:mod:`~saleor_sms_app.automations.quiet_hours`:
+  a rule that is not transactional texts nobody inside them; the recipients
+  outside them are texted now).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
-from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.automations.quiet_hours import quiet_until
+from saleor_sms_app.config.model import AppConfig, Rule
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.messages.composing import Composed, Occasion, compose_rows, log_rows
-from saleor_sms_app.models import RunState, ScheduledRun
+from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
+from saleor_sms_app.models import MessageStatus, RunState, ScheduledRun
 from saleor_sms_app.orders import OrderSnapshot, fetch_orders
 from saleor_sms_app.rules import Match, Recipient, customer_allowed, recipients
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
@@ -37,6 +41,45 @@ from saleor_sms_app.services import Services
 
 def _closed(code: str, text: str) -> RunOutcome:
     return RunOutcome(RunState.CLOSED, code, text)
+
+
+#: The reason code of a run waiting for its recipient's quiet hours to end.
+QUIET_HOURS = "quiet_hours"
+
+
+def _expired(run: ScheduledRun, rule: Rule, now: datetime) -> bool:
+    """Past the rule's "send no later than" window. A run moved on by quiet hours
+    counts its window from the end of the quiet hours (its new due time): the
+    wait was the shop's choice, not the app being down."""
+    if run.send_before is None:
+        return False
+    if run.reason_code == QUIET_HOURS and rule.send_no_later_than_minutes:
+        window = timedelta(minutes=rule.send_no_later_than_minutes)
+        return now > as_utc(run.due_at) + window
+    return now > as_utc(run.send_before)
+
+
+def _outside_quiet_hours(
+    composed: list[Composed], config: AppConfig, now: datetime
+) -> tuple[list[Composed], datetime | None]:
+    """The rows to log now, and when the first held recipient's quiet hours end.
+
+    A marketing text (the rule is not transactional) to a recipient inside
+    quiet hours is not logged now; the run comes back when they end and
+    composes it again, under the same key, while rows already logged are not
+    logged twice.
+    """
+    now_rows: list[Composed] = []
+    ends: list[datetime] = []
+    for item in composed:
+        row = item.row
+        if row["status"] == MessageStatus.QUEUED.value and row["marketing"]:
+            end = quiet_until(row["phone"], config.settings, now)
+            if end is not None:
+                ends.append(end)
+                continue
+        now_rows.append(item)
+    return now_rows, min(ends) if ends else None
 
 
 def carry_out(
@@ -62,7 +105,7 @@ def _carry_out_for_tenant(
             outcomes[run.id] = _closed("rule_removed", "The rule was deleted before it was due")
         elif not rule.enabled:
             outcomes[run.id] = _closed("rule_disabled", f"The rule {rule.name!r} is switched off")
-        elif run.send_before is not None and now > as_utc(run.send_before):
+        elif _expired(run, rule, now):
             expired.append(run)
         else:
             live.append(run)
@@ -116,7 +159,7 @@ def _carry_out_for_tenant(
             occasion = Occasion.from_payload(run.event or "", run.payload)
             allow = customer_allowed(occasion.event, occasion.notify_customer)
             people = tuple(recipients(rule, config, notify_customer=allow))
-            rows += compose_rows(
+            composed = compose_rows(
                 tenant,
                 config,
                 snapshot,
@@ -124,7 +167,19 @@ def _carry_out_for_tenant(
                 occasion,
                 services.settings.short_link_base,
             )
-            outcomes[run.id] = RunOutcome(RunState.DONE)
+            now_rows, quiet_end = _outside_quiet_hours(composed, config, now)
+            rows += now_rows
+            outcomes[run.id] = (
+                RunOutcome(RunState.DONE)
+                if quiet_end is None
+                else RunOutcome(
+                    RunState.PENDING,
+                    QUIET_HOURS,
+                    f"Waiting for the recipient's quiet hours to end "
+                    f"({quiet_end:%Y-%m-%d %H:%M} UTC)",
+                    retry_at=quiet_end,
+                )
+            )
         # Every run's messages in a few statements: the batch's one transaction.
-        _, to_send = log_rows(session, tenant.id, rows)
+        _, to_send = log_rows(session, tenant.id, rows, config.settings, now)
     return outcomes, to_send

@@ -37,9 +37,9 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.links import LinkCollector
-from saleor_sms_app.messages.composing import Composed, log_rows
 from saleor_sms_app.messages.keys import checkout_key
 from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
 from saleor_sms_app.observability.logs import bind
@@ -285,6 +285,7 @@ def _carry_out_for_tenant(
             "rule_id": run.rule_id,
             "rule_name": run.rule_name,
             "recipient_type": RecipientType.CUSTOMER.value,
+            "marketing": True,  # counted towards the number's marketing caps
             **fields,
         }
         rows.append(Composed(row, links))
@@ -293,5 +294,5 @@ def _carry_out_for_tenant(
         for checkout_id, text in ended.items():
             keys = [checkout_key("run", checkout_id, i) for i in range(MAX_REMINDER_STEPS)]
             runs.close_pending(session, tenant.id, keys, "order_placed", text, now)
-        _, to_send = log_rows(session, tenant.id, rows)
+        _, to_send = log_rows(session, tenant.id, rows, config.settings, now)
     return outcomes, to_send

@@ -226,3 +226,21 @@ def add_ready_made_automations(doc: dict[str, Any]) -> dict[str, Any]:
     doc["rules"] = rules
     doc["schema_version"] = 3
     return doc
+
+
+def add_transactional_flags(doc: dict[str, Any]) -> dict[str, Any]:
+    """Configuration format 3 → 4: every rule says whether it is transactional.
+
+    Written out, not left to the model's default, so the flag a merchant sees
+    is the one the upgrade chose: an instant rule about the order (not
+    marketing, no delay) sends at any hour; automations, delayed and marketing
+    rules wait for quiet hours to end and count towards the marketing caps.
+    The new conditions, texts per language and settings start empty or at
+    their defaults (quiet hours 21:00-08:00, shop time zone UTC, no caps).
+    """
+    rules = doc.get("rules")
+    for rule in rules if isinstance(rules, list) else []:
+        if isinstance(rule, dict) and "transactional" not in rule:
+            rule["transactional"] = not rule.get("marketing") and not rule.get("delay_minutes")
+    doc["schema_version"] = 4
+    return doc

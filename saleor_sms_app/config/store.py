@@ -34,6 +34,7 @@ from redis.exceptions import LockError, RedisError
 from saleor_sms_app.config.defaults import (
     add_new_default_rules,
     add_ready_made_automations,
+    add_transactional_flags,
     default_config,
 )
 from saleor_sms_app.config.model import CONFIG_SCHEMA_VERSION, AppConfig, ProviderConfig
@@ -71,6 +72,7 @@ CURRENT_SCHEMA_VERSION = CONFIG_SCHEMA_VERSION
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: add_new_default_rules,
     2: add_ready_made_automations,
+    3: add_transactional_flags,
 }
 
 
@@ -129,6 +131,11 @@ def problems(config: AppConfig, egress: EgressPolicy | None = None) -> dict[str,
             check_template(rule.template)
         except TemplateError as exc:
             found[f"rules.{i}.template"] = exc.message
+        for language, text in rule.templates.items():
+            try:
+                check_template(text)
+            except TemplateError as exc:
+                found[f"rules.{i}.templates.{language}"] = exc.message
         numbers.extend(
             (f"rules.{i}.recipients.numbers.{j}", n) for j, n in enumerate(rule.recipients.numbers)
         )

@@ -27,6 +27,7 @@ REASON_LABELS: dict[str, str] = {
     "invalid_number": "Invalid number",
     "not_mobile": "Not a mobile",
     "opted_out": "Opted out",
+    "marketing_cap": "Marketing cap",
     "customer_not_notified": "Customer not notified",
     "no_staff_numbers": "No staff numbers",
     "template_error": "Template error",

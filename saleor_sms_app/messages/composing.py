@@ -9,7 +9,8 @@ a re-run job, or two workers at once can never log a message twice, and only
 a logged ``queued`` row is ever sent. Messages that must not go out (no phone,
 invalid number, opted out, template error, rule switched off) are logged
 ``skipped``/``failed`` with the reason. The ``queued`` ones are handed to
-:func:`~saleor_sms_app.messages.dispatching.send_event_messages`.
+:func:`~saleor_sms_app.messages.dispatching.send_event_messages`. One message's
+row is composed in :mod:`saleor_sms_app.messages.rule_messages`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.automations.quiet_hours import quiet_until
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import InvalidPhoneNumber, NotFound
+from saleor_sms_app.errors import NotFound
 from saleor_sms_app.events import RULE_EVENTS
-from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.links import LinkCollector, store_links
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import (
     message_dedupe_key,
@@ -38,26 +39,29 @@ from saleor_sms_app.messages.keys import (
     occurrence_key,
     run_dedupe_key,
 )
-from saleor_sms_app.messages.log import insert_message, insert_messages
+from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.notices import (
     FULFILLMENT_CREATED,
     SHIPPED_TEXT_WAIT_SECONDS,
     Notices,
 )
+from saleor_sms_app.messages.rule_messages import (
+    Occasion,
+    compose_checked,
+    order_columns,
+    rule_columns,
+)
 from saleor_sms_app.messages.send_jobs import enqueue_send
-from saleor_sms_app.messages.texts import compose_text
-from saleor_sms_app.messages.texts import not_sent as _not_sent
+from saleor_sms_app.messages.texts import not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
-from saleor_sms_app.orders import OrderSnapshot, fetch_order
-from saleor_sms_app.phones import customer_phone, staff_phone
+from saleor_sms_app.orders import fetch_order
 from saleor_sms_app.rendering import order_context
-from saleor_sms_app.rules import Match, Recipient, matching_rules
+from saleor_sms_app.rules import Match, matching_rules
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import is_suppressed, suppressed_numbers
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ class EventResult:
 
 #: Why a webhook logged no message (one ``skipped`` row per order and event).
 NO_RULE = "No rule for this event"
-NO_RULE_MATCHES = "No rule for this event matches this order (its status or channel)"
+NO_RULE_MATCHES = "No rule for this event matches this order (its conditions)"
 
 
 def process_event(
@@ -136,10 +140,13 @@ def process_event(
         fulfillment_id=fulfillment_id or None,
         phone_metadata_key=config.settings.phone_metadata_key,
     )
+    now = clock.now()
     base = {
         "tenant_id": tenant.id,
         "event": event,
-        **_order_columns(snapshot.order, order_id),
+        **order_columns(snapshot.order, order_id),
+        # The clock's time, which the marketing caps count back from.
+        "created_at": now,
     }
     created: list[int] = []
     to_send: list[int] = []
@@ -161,15 +168,27 @@ def process_event(
         if later:
             occasion = Occasion(event, occurrence, fulfillment_id or None, notify_customer)
             schedule_rule_runs(session, tenant.id, snapshot.order, later, occasion, clock.now())
-        compose = partial(_compose_checked, session, tenant.id, config, snapshot.order, context)
+        compose = partial(compose_checked, session, tenant.id, config, now, snapshot.order, context)
         for match in (m for m in matches if m not in later):
             for recipient in match.recipients:
                 own_key = message_dedupe_key(occurrence, match.rule.id, recipient)
                 links = LinkCollector(services.settings.short_link_base)
-                row = {**_rule_columns(match, recipient), **compose(match, recipient, links)}
+                row = {**rule_columns(match, recipient), **compose(match, recipient, links)}
+                if row["status"] == MessageStatus.QUEUED.value and row["marketing"]:
+                    quiet_end = quiet_until(row["phone"], config.settings, now)
+                    if quiet_end is not None:
+                        # Not now: a run for the rule, due when the recipient's
+                        # quiet hours end, composes it then (the same key).
+                        occasion = Occasion(
+                            event, occurrence, fulfillment_id or None, notify_customer
+                        )
+                        schedule_rule_runs(
+                            session, tenant.id, snapshot.order, [match], occasion, now, quiet_end
+                        )
+                        continue
                 if notices.number_removed():
                     row.update(
-                        _not_sent(
+                        not_sent(
                             MessageStatus.SKIPPED,
                             "no_tracking_number",
                             "The fulfilment has no tracking number now (it was removed)",
@@ -179,7 +198,7 @@ def process_event(
                 if stand_in is not None:
                     shipped_links = LinkCollector(services.settings.short_link_base)
                     shipped = {
-                        **_rule_columns(stand_in, recipient),
+                        **rule_columns(stand_in, recipient),
                         **compose(stand_in, recipient, shipped_links),
                     }
                     if shipped["status"] == MessageStatus.QUEUED.value:
@@ -222,67 +241,22 @@ def process_event(
     return EventResult(created, to_send + held)
 
 
-def _order_columns(order: Mapping[str, Any], order_id: object) -> dict[str, Any]:
-    """The order's columns of a log row, from the fetched order or the webhook's fields."""
-    channel = order.get("channel")
-    return {
-        "order_id": str(order.get("id") or order_id),
-        "order_number": str(order.get("number") or "") or None,
-        "channel": str(channel.get("slug") or "") or None if isinstance(channel, Mapping) else None,
-    }
-
-
 def _log_no_rule(
     services: Services, tenant: TenantRecord, event: str, order: Mapping[str, Any], reason: str
 ) -> EventResult:
     """One ``skipped`` row per order and event saying why the webhook texted nobody."""
-    columns = _order_columns(order, order.get("id"))
+    columns = order_columns(order, order.get("id"))
     row = {
         "tenant_id": tenant.id,
         "event": event,
         **columns,
         "dedupe_key": no_rule_key(event, columns["order_id"]),
         "recipient_type": RecipientType.NOBODY.value,
-        **_not_sent(MessageStatus.SKIPPED, "no_rule", reason),
+        **not_sent(MessageStatus.SKIPPED, "no_rule", reason),
     }
     with session_scope(services.sessions) as session:
         new_id = insert_message(session, row)
     return EventResult([new_id] if new_id is not None else [], [])
-
-
-def _rule_columns(match: Match, recipient: Recipient) -> dict[str, Any]:
-    return {
-        "rule_id": match.rule.id,
-        "rule_name": match.rule.name,
-        "recipient_type": recipient.type.value,
-    }
-
-
-@dataclass(frozen=True)
-class Occasion:
-    """The happening of an event that rules answer: what a delayed run keeps to answer it later."""
-
-    event: str
-    occurrence: str
-    fulfillment_id: str | None = None
-    notify_customer: bool | None = None
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "occurrence": self.occurrence,
-            "fulfillment_id": self.fulfillment_id,
-            "notify_customer": self.notify_customer,
-        }
-
-    @classmethod
-    def from_payload(cls, event: str, payload: Mapping[str, Any]) -> Occasion:
-        notify = payload.get("notify_customer")
-        return cls(
-            event,
-            str(payload.get("occurrence") or ""),
-            str(payload.get("fulfillment_id") or "") or None,
-            notify if isinstance(notify, bool) else None,
-        )
 
 
 def schedule_rule_runs(
@@ -292,10 +266,12 @@ def schedule_rule_runs(
     matches: list[Match],
     occasion: Occasion,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> list[int]:
     """A pending run per delayed rule instead of messages now; ids of the new runs.
 
-    The run is due ``delay_minutes`` after now; with a "send no later than"
+    The run is due ``delay_minutes`` after now (or at ``due_at``: when the
+    recipient's quiet hours end, for a rule held by them); with a "send no later than"
     window it expires that long after its due time. Its messages are composed
     when it runs, on the order as it is then, with the same de-duplication
     keys an instant rule would have used.
@@ -303,7 +279,7 @@ def schedule_rule_runs(
     new: list[int] = []
     for match in matches:
         rule = match.rule
-        due = now + timedelta(minutes=rule.delay_minutes)
+        due = due_at or now + timedelta(minutes=rule.delay_minutes)
         window = rule.send_no_later_than_minutes
         run_id = runs.schedule(
             session,
@@ -318,171 +294,8 @@ def schedule_rule_runs(
             event=occasion.event,
             order_id=str(order.get("id") or ""),
             order_number=str(order.get("number") or "") or None,
-            payload={**occasion.as_payload(), "channel": _order_columns(order, "")["channel"]},
+            payload={**occasion.as_payload(), "channel": order_columns(order, "")["channel"]},
         )
         if run_id is not None:
             new.append(run_id)
     return new
-
-
-@dataclass(frozen=True)
-class Composed:
-    """A log row not yet written, with the short links its text made (stored with the row)."""
-
-    row: dict[str, Any]
-    links: LinkCollector
-
-
-def compose_rows(
-    tenant: TenantRecord,
-    config: AppConfig,
-    snapshot: OrderSnapshot,
-    matches: list[Match],
-    occasion: Occasion,
-    short_link_base: str,
-) -> list[Composed]:
-    """The log rows (not yet written) of one order's matching rules × recipients."""
-    if not matches:
-        return []
-    order = snapshot.order
-    needs_context = any(not r.skip_code for m in matches for r in m.recipients)
-    context = (
-        order_context(
-            order,
-            shop_name=snapshot.shop_name,
-            fulfillment_id=occasion.fulfillment_id,
-            phone_metadata_key=config.settings.phone_metadata_key,
-        )
-        if needs_context
-        else {}
-    )
-    base = {"tenant_id": tenant.id, "event": occasion.event, **_order_columns(order, "")}
-    composed: list[Composed] = []
-    for match in matches:
-        for recipient in match.recipients:
-            links = LinkCollector(short_link_base)
-            row = {
-                **base,
-                "dedupe_key": message_dedupe_key(occasion.occurrence, match.rule.id, recipient),
-                **_rule_columns(match, recipient),
-                **_compose(config, order, context, match, recipient, links),
-            }
-            composed.append(Composed(row, links))
-    return composed
-
-
-def log_rows(
-    session: Session, tenant_id: int, composed: list[Composed]
-) -> tuple[list[int], list[int]]:
-    """Write composed rows: (ids of new rows, ids of rows to send), in few statements.
-
-    A ``queued`` row to a number on the do-not-text list is logged ``skipped``.
-    A row already logged by an earlier run of the same occasion is not logged
-    again; if it is still ``queued`` (that run died before sending it), it is
-    sent now, and only a ``queued`` row can be claimed, so never twice.
-    """
-    if not composed:
-        return [], []
-    rows = [c.row for c in composed]
-    queued = MessageStatus.QUEUED.value
-    blocked = suppressed_numbers(
-        session, tenant_id, {r["phone"] for r in rows if r["status"] == queued}
-    )
-    for row in rows:
-        if row["status"] == queued and row["phone"] in blocked:
-            row.update(_OPTED_OUT)
-    new = insert_messages(session, rows)
-    for item in composed:
-        new_id = new.get(item.row["dedupe_key"])
-        if new_id is not None:
-            store_links(session, tenant_id, new_id, item.links.made)
-    created = [new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new]
-    to_send = [
-        new[r["dedupe_key"]] for r in rows if r["dedupe_key"] in new and r["status"] == queued
-    ]
-    earlier = [r["dedupe_key"] for r in rows if r["dedupe_key"] not in new]
-    if earlier:
-        to_send += session.scalars(
-            select(Message.id).where(
-                Message.tenant_id == tenant_id,
-                Message.dedupe_key.in_(earlier),
-                Message.status == queued,
-            )
-        ).all()
-    return created, to_send
-
-
-#: What a ``queued`` message to a number on the do-not-text list becomes.
-_OPTED_OUT = {
-    "status": MessageStatus.SKIPPED.value,
-    "error_code": "opted_out",
-    "error_text": "The number is on the do-not-text list",
-}
-
-
-def _compose_checked(
-    session: Session,
-    tenant_id: int,
-    config: AppConfig,
-    order: Mapping[str, Any],
-    context: Mapping[str, Any],
-    match: Match,
-    recipient: Recipient,
-    links: LinkMaker,
-) -> dict[str, Any]:
-    """:func:`_compose` for one message logged on its own: the do-not-text list checked now."""
-    fields = _compose(config, order, context, match, recipient, links)
-    if fields["status"] == MessageStatus.QUEUED.value and is_suppressed(
-        session, tenant_id, fields["phone"]
-    ):
-        fields.update(_OPTED_OUT)
-    return fields
-
-
-def _compose(
-    config: AppConfig,
-    order: Mapping[str, Any],
-    context: Mapping[str, Any],
-    match: Match,
-    recipient: Recipient,
-    links: LinkMaker,
-) -> dict[str, Any]:
-    """Phone, body and status of one message: ``queued``, or why it is not sent.
-
-    A marketing rule's text ends with the shop's opt-out line.
-    """
-    settings = config.settings
-    if recipient.skip_code:
-        return _not_sent(MessageStatus.SKIPPED, recipient.skip_code, recipient.skip_reason or "")
-    try:
-        if recipient.type == RecipientType.CUSTOMER:
-            found = customer_phone(order, settings)
-            if found is None:
-                return _not_sent(
-                    MessageStatus.SKIPPED,
-                    "no_phone",
-                    "The order has no phone number (shipping, billing or customer metadata "
-                    f"key {settings.phone_metadata_key!r})",
-                    hint="Make the phone field required at checkout to reach every customer.",
-                )
-            phone = found[1]
-        else:
-            phone = staff_phone(recipient.number, settings)
-    except InvalidPhoneNumber as exc:
-        raw = str((exc.details or {}).get("raw", ""))
-        return _not_sent(
-            MessageStatus.SKIPPED,
-            "invalid_number",
-            exc.message,
-            phone=raw,
-            hint="Check the number, or set the default country for numbers without a prefix.",
-        )
-    return compose_text(
-        settings,
-        phone,
-        match.rule.template,
-        context,
-        links,
-        marketing=match.rule.marketing,
-        fix_hint=f"Fix the template of the rule {match.rule.name!r} in the app.",
-    )

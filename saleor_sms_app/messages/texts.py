@@ -1,6 +1,6 @@
 """One message's text and status: the part every composer shares.
 
-Rules (:mod:`~saleor_sms_app.messages.composing`), abandoned-checkout reminders
+Rules (:mod:`~saleor_sms_app.messages.rule_messages`), abandoned-checkout reminders
 (:mod:`saleor_sms_app.checkouts.reminders`) and stock digests
 (:mod:`saleor_sms_app.stock.alerts`) all render a template to a number with
 :func:`compose_text` and describe what was not sent with :func:`not_sent`.

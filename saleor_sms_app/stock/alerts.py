@@ -29,8 +29,8 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.links import LinkCollector
-from saleor_sms_app.messages.composing import Composed, log_rows
 from saleor_sms_app.messages.keys import stock_digest_key
+from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
 from saleor_sms_app.observability.logs import bind
@@ -235,7 +235,7 @@ def _digests_for_tenant(
                 )
                 continue
             rows = _digest_rows(config, run, alerts, services.settings.short_link_base)
-            to_send += log_rows(session, tenant.id, rows)[1]
+            to_send += log_rows(session, tenant.id, rows, config.settings, now)[1]
             outcomes[run.id] = runs.RunOutcome(RunState.DONE)
     return outcomes, to_send
 

@@ -132,6 +132,44 @@ def test_two_people_saving_at_once(
             lambda c: c["rules"][0]["send_only_if"].update(statuses_not=["SHIPPED"]),
             "rules.0.send_only_if.statuses_not",
         ),
+        # Conditions, texts per language, transactional (issue 9 items 4, 6-8).
+        (
+            lambda c: c["rules"][0]["conditions"].update(shipping_countries=["Germany"]),
+            "rules.0.conditions.shipping_countries",
+        ),
+        (
+            lambda c: c["rules"][0]["conditions"].update(total_min=100, total_max=5),
+            "rules.0.conditions.total_max",
+        ),
+        (
+            lambda c: c["rules"][0]["conditions"].update(order_of_customer="second"),
+            "rules.0.conditions.order_of_customer",
+        ),
+        (
+            lambda c: c["rules"][0]["conditions"].update(metadata_value="x"),
+            "rules.0.conditions.metadata_value",
+        ),
+        (lambda c: c["rules"][0].update(templates={"german": "Hallo"}), "rules.0.templates"),
+        (
+            lambda c: c["rules"][0].update(templates={"DE": "Hallo {{ order.numbr }}"}),
+            "rules.0.templates.DE",
+        ),
+        (
+            lambda c: c["rules"][0].update(marketing=True, transactional=True),
+            "rules.0.transactional",
+        ),
+        (
+            lambda c: c["settings"]["quiet_hours"].update(start="25:00"),
+            "settings.quiet_hours.start",
+        ),
+        (
+            lambda c: c["settings"].update(shop_time_zone="Europe/Atlantis"),
+            "settings.shop_time_zone",
+        ),
+        (
+            lambda c: c["settings"].update(marketing_cap_per_week=0),
+            "settings.marketing_cap_per_week",
+        ),
         (lambda c: c["providers"][0].update(type="pigeon"), "providers.0.type"),
     ],
 )
@@ -219,6 +257,13 @@ def test_preview_says_which_condition_the_picked_order_fails(
         check(unfulfilled, conditions={"statuses": ["FULFILLED"], "channels": []})["failing"]
         == "the order's status is UNFULFILLED, not one of FULFILLED"
     )
+    # The new conditions are checked the same way, and the answer names the order's
+    # language and which text it gets (the order is EN_US: no German text for it).
+    shipped = check(unfulfilled, conditions={"shipping_countries": ["DE"]})
+    assert shipped["failing"] == "the order ships to US, not DE"
+    assert (shipped["order_language"], shipped["text_language"]) == ("EN_US", None)
+    english = check(unfulfilled, templates={"EN": "Hello", "DE": "Hallo"})
+    assert english["text_language"] == "EN"
     # Without a real order there is nothing to check.
     assert check("")["matches"] is None
     bad = client.post(

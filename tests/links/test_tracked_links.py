@@ -12,7 +12,14 @@ import requests
 from sqlalchemy import select
 
 from saleor_sms_app import links, rendering
-from saleor_sms_app.config.model import AppConfig, ProviderConfig, Recipients, Rule, ShopSettings
+from saleor_sms_app.config.model import (
+    AppConfig,
+    ProviderConfig,
+    QuietHours,
+    Recipients,
+    Rule,
+    ShopSettings,
+)
 from saleor_sms_app.errors import TemplateError
 from saleor_sms_app.message_log import queries
 from saleor_sms_app.models import Message, ShortLink
@@ -78,7 +85,10 @@ def test_a_marketing_text_carries_a_tracked_link_and_the_opt_out_line(installed:
         services,
         tenant,
         AppConfig(
-            settings=ShopSettings(default_country="PL", opt_out_line=OPT_OUT),
+            # Quiet hours off: this test runs on the real clock (they have their own tests).
+            settings=ShopSettings(
+                default_country="PL", opt_out_line=OPT_OUT, quiet_hours=QuietHours(enabled=False)
+            ),
             providers=[ProviderConfig(id="sb", type="sandbox")],
             rules=[
                 Rule(

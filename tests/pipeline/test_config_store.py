@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -233,12 +234,12 @@ def test_a_saved_format_1_configuration_keeps_its_rules_and_gets_the_new_ones_sw
     saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
 
     config = store.load(tenant, fresh=True)
-    assert config.schema_version == 3 and config.revision == 4
+    assert config.schema_version == 4 and config.revision == 4
     kept = [r.model_dump(mode="json") for r in config.rules[:3]]
     # Every field the merchant saved is kept; fields added since take their defaults.
-    assert [
-        {k: rule[k] for k in saved} for rule, saved in zip(kept, FORMAT_1_RULES, strict=True)
-    ] == (FORMAT_1_RULES)
+    assert [kept_part(rule, saved) for rule, saved in zip(kept, FORMAT_1_RULES, strict=True)] == (
+        FORMAT_1_RULES
+    )
     assert all(rule["marketing"] is False for rule in kept)
     added = [(r.id, r.event, r.enabled) for r in config.rules[3:]]
     assert added == [
@@ -252,7 +253,14 @@ def test_a_saved_format_1_configuration_keeps_its_rules_and_gets_the_new_ones_sw
     # Nothing is written until the merchant saves; then the new format is stored.
     assert json.loads(saleor.app_private_metadata[CONFIG_KEY]) == document
     store.save(tenant, config, expected_revision=4)
-    assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == 3
+    assert json.loads(saleor.app_private_metadata[CONFIG_KEY])["schema_version"] == 4
+
+
+def kept_part(dumped: Any, saved: Any) -> Any:
+    """The part of ``dumped`` that ``saved`` had (fields added since left out, at any depth)."""
+    if isinstance(saved, dict) and isinstance(dumped, dict):
+        return {k: kept_part(dumped.get(k), v) for k, v in saved.items()}
+    return dumped
 
 
 #: The ready-made automations as a saved configuration of format 1 or 2 gets them.
@@ -272,7 +280,7 @@ def test_a_saved_format_2_configuration_gets_the_automations_switched_off_once(
     saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
 
     config = store.load(tenant, fresh=True)
-    assert config.schema_version == 3
+    assert config.schema_version == 4
     assert [(r.id, r.event, r.enabled) for r in config.rules[3:]] == [
         ("automation-review-request", "ORDER_CREATED", True),
         READY_MADE_SWITCHED_OFF[0],
@@ -280,6 +288,54 @@ def test_a_saved_format_2_configuration_gets_the_automations_switched_off_once(
     ]
     assert config.rules[3].template == "Review?"
     assert all(r.delay_minutes > 0 for r in config.rules[4:])
+
+
+def test_a_saved_format_3_configuration_gets_transactional_flags_and_new_settings(
+    store: ConfigStore, tenant: TenantRecord, saleor: SaleorStandin
+) -> None:
+    """Format 3 → 4: instant order rules send at any hour; delayed and marketing rules
+    wait for quiet hours and count towards the caps; the new settings take their
+    defaults and nothing the merchant saved changes."""
+    instant = {**FORMAT_1_RULES[0], "id": "instant"}
+    delayed = {**FORMAT_1_RULES[0], "id": "later", "delay_minutes": 120}
+    offer = {**FORMAT_1_RULES[0], "id": "offer", "marketing": True}
+    settings = {"default_country": "PL", "opt_out_line": "STOP = no more"}
+    document = {
+        "schema_version": 3,
+        "revision": 9,
+        "settings": settings,
+        "rules": [instant, delayed, offer],
+    }
+    saleor.app_private_metadata[CONFIG_KEY] = json.dumps(document)
+
+    config = store.load(tenant, fresh=True)
+    assert (config.schema_version, config.revision) == (4, 9)
+    assert [(r.id, r.transactional) for r in config.rules] == [
+        ("instant", True),
+        ("later", False),
+        ("offer", False),
+    ]
+    for rule, saved in zip(config.rules, [instant, delayed, offer], strict=True):
+        dumped = rule.model_dump(mode="json")
+        assert kept_part(dumped, saved) == saved
+        assert dumped["templates"] == {} and dumped["conditions"]["customer"] == "any"
+    assert (config.settings.default_country, config.settings.opt_out_line) == (
+        "PL",
+        "STOP = no more",
+    )
+    quiet = config.settings.quiet_hours
+    assert (quiet.enabled, quiet.start, quiet.end) == (True, "21:00", "08:00")
+    assert config.settings.shop_time_zone == "UTC"
+    assert (config.settings.marketing_cap_per_day, config.settings.marketing_cap_per_week) == (
+        None,
+        None,
+    )
+    # Stored in the new format only when the merchant saves, with the flags written out.
+    assert json.loads(saleor.app_private_metadata[CONFIG_KEY]) == document
+    store.save(tenant, config, expected_revision=9)
+    stored = json.loads(saleor.app_private_metadata[CONFIG_KEY])
+    assert stored["schema_version"] == 4
+    assert [r["transactional"] for r in stored["rules"]] == [True, False, False]
 
 
 def test_the_migration_adds_no_rule_for_an_event_the_merchant_already_texts_on(

@@ -324,5 +324,5 @@ def test_rules_whose_conditions_the_order_misses_are_logged_as_such(installed: A
     deliver(installed, [("ORDER_CANCELLED", saleor.event_payload("ORDER_CANCELLED", order))])
     (row,) = rows(services, "ORDER_CANCELLED")
     assert (row.status, row.error_code) == ("skipped", "no_rule")
-    assert row.error_text == "No rule for this event matches this order (its status or channel)"
+    assert row.error_text == "No rule for this event matches this order (its conditions)"
     assert texts(services) == []

@@ -8,6 +8,8 @@ import { filterTokens, groupTokens, insertToken } from "../tokens";
 import type { Metadata, OrderSummary, Rule } from "../types";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
+import { LanguageTabs } from "./LanguageTabs";
+import { CHARGE_STATUSES, ConditionFields, conditionsText } from "./RuleConditions";
 
 interface PreviewAnswer {
   text: string;
@@ -16,6 +18,9 @@ interface PreviewAnswer {
   /** Whether the picked order meets the rule's conditions (null for the sample order). */
   matches: boolean | null;
   failing: string | null;
+  /** The picked order's language, and which of the rule's texts it gets (null: the default). */
+  order_language: string | null;
+  text_language: string | null;
 }
 
 function TokenPicker({ metadata, onPick }: { metadata: Metadata; onPick: (name: string) => void }) {
@@ -60,12 +65,6 @@ function SegmentMeter({ text }: { text: string }) {
   );
 }
 
-const CHARGE_STATUSES: [string, string][] = [
-  ["NONE", "unpaid"],
-  ["PARTIAL", "partly paid"],
-  ["FULL", "paid"],
-  ["OVERCHARGED", "overpaid"],
-];
 const UNITS: [string, number][] = [
   ["minutes", 1],
   ["hours", 60],
@@ -151,6 +150,14 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
   const [preview, setPreview] = useState<PreviewAnswer | null>(null);
   const [previewing, setPreviewing] = useState(false);
   const [previewError, setPreviewError] = useState("");
+  // The text being edited: "" is the default one, else a language code.
+  const [language, setLanguage] = useState("");
+  // Set when another order is picked: the next preview opens the text that order gets.
+  const followOrder = useRef(false);
+  const templates = rule.templates ?? {};
+  const text = language ? templates[language] ?? "" : rule.template;
+  const setText = (next: string) =>
+    onChange(language ? { ...rule, templates: { ...templates, [language]: next } } : { ...rule, template: next });
 
   useEffect(() => {
     getJson<{ orders: OrderSummary[] }>("/orders/recent")
@@ -165,8 +172,14 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
     const timer = window.setTimeout(async () => {
       setPreviewing(true);
       try {
-        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: rule.template, order_id: orderId || null, rule, marketing: !!rule.marketing, opt_out_line: optOutLine }));
+        const answer = await sendJson<PreviewAnswer>("POST", "/preview", { template: text, order_id: orderId || null, rule, marketing: !!rule.marketing, opt_out_line: optOutLine });
+        setPreview(answer);
         setPreviewError("");
+        if (followOrder.current) {
+          followOrder.current = false;
+          const picked = answer.text_language ?? "";
+          if (picked !== language) setLanguage(picked);
+        }
       } catch (e) {
         setPreviewError(e instanceof ApiError ? e.message : String(e));
       } finally {
@@ -174,12 +187,13 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
       }
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [rule.template, orderId, JSON.stringify(rule.conditions), JSON.stringify(rule.send_only_if), rule.delay_minutes, rule.send_no_later_than_minutes, rule.marketing, optOutLine]);
+  }, [text, language, orderId, JSON.stringify(rule.conditions), JSON.stringify(rule.templates), JSON.stringify(rule.send_only_if), rule.delay_minutes, rule.send_no_later_than_minutes, rule.marketing, optOutLine]);
 
   const pick = (name: string) => {
     const el = area.current;
-    const { text, cursor } = insertToken(rule.template, el?.selectionStart ?? rule.template.length, el?.selectionEnd ?? rule.template.length, name);
-    onChange({ ...rule, template: text });
+    const inserted = insertToken(text, el?.selectionStart ?? text.length, el?.selectionEnd ?? text.length, name);
+    setText(inserted.text);
+    const cursor = inserted.cursor;
     window.requestAnimationFrame(() => {
       el?.focus();
       el?.setSelectionRange(cursor, cursor);
@@ -192,7 +206,7 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
     onChange({ ...rule, conditions: { ...rule.conditions, statuses } });
   };
   const shown = preview?.text ?? "";
-  const templateInfo = countSegments(rule.template);
+  const templateInfo = countSegments(text);
 
   return (
     <Box display="grid" gridTemplateColumns={{ mobile: 1, desktop: 2 }} gap={5} marginTop={4} data-testid="rule-editor">
@@ -219,6 +233,7 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
           <input style={controlStyle} value={rule.conditions.channels.join(", ")}
             onChange={(e) => onChange({ ...rule, conditions: { ...rule.conditions, channels: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) } })} />
         </Labeled>
+        <ConditionFields rule={rule} errors={errors} onChange={onChange} />
         <Box borderStyle="solid" borderWidth={1} borderColor="default1" borderRadius={4} padding={3} marginBottom={3} data-testid="delay-fields">
           <DurationInput label="Wait before sending" name="rule_delay" minutes={rule.delay_minutes} error={errors.delay_minutes}
             help="0 sends at once. Up to 90 days; the order is fetched again when the wait is over."
@@ -264,21 +279,34 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
             onChange={(e) => onChange({ ...rule, recipients: { ...rule.recipients, numbers: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) } })} />
         </Labeled>
         <Box as="label" display="flex" gap={1} alignItems="center" marginBottom={3}>
-          <input type="checkbox" name="rule_marketing" checked={!!rule.marketing} onChange={(e) => onChange({ ...rule, marketing: e.target.checked })} />
+          <input type="checkbox" name="rule_marketing" checked={!!rule.marketing}
+            onChange={(e) => onChange({ ...rule, marketing: e.target.checked, transactional: e.target.checked ? false : rule.transactional })} />
           <Text size={2}>Marketing text (an offer, not news about the order): ends with the opt-out line of Settings</Text>
         </Box>
+        <Box as="label" display="flex" gap={1} alignItems="center" marginBottom={1}>
+          <input type="checkbox" name="rule_transactional" checked={!!rule.transactional} disabled={!!rule.marketing}
+            onChange={(e) => onChange({ ...rule, transactional: e.target.checked })} />
+          <Text size={2}>Transactional: send at any hour</Text>
+        </Box>
+        <Text as="p" size={1} color="default2" marginBottom={3}>
+          Otherwise the text waits for the recipient's quiet hours to end and counts towards the marketing caps (Settings).
+        </Text>
+        <FieldError message={errors.transactional} />
       </Box>
       <Box>
-        <Labeled label="Message" error={errors.template}>
-          <textarea ref={area} name="rule_template" style={{ ...controlStyle, minHeight: 110, fontFamily: "inherit" }} value={rule.template}
-            onChange={(e) => onChange({ ...rule, template: e.target.value })} />
+        <LanguageTabs languages={Object.keys(templates)} active={language} onPick={setLanguage}
+          onAdd={(code) => { onChange({ ...rule, templates: { ...templates, [code]: rule.template } }); setLanguage(code); }}
+          onRemove={(code) => { onChange({ ...rule, templates: Object.fromEntries(Object.entries(templates).filter(([k]) => k !== code)) }); setLanguage(""); }} />
+        <Labeled label={language ? `Message in ${language}` : "Message"} error={language ? errors[`templates.${language}`] ?? errors.templates : errors.template ?? errors.templates}>
+          <textarea ref={area} name="rule_template" style={{ ...controlStyle, minHeight: 110, fontFamily: "inherit" }} value={text}
+            onChange={(e) => setText(e.target.value)} />
         </Labeled>
         {templateInfo.unicodeCharacters.length > 0 && (
           <Box display="flex" gap={2} alignItems="center" marginBottom={3} flexWrap="wrap">
             <Text size={2}>
               {templateInfo.unicodeCharacters.map((c) => <mark key={c} className="ucs">{c}</mark>)} make this a Unicode SMS (70 characters per SMS instead of 160).
             </Text>
-            <Button size="small" variant="secondary" onClick={() => onChange({ ...rule, template: transliterate(rule.template) })}>
+            <Button size="small" variant="secondary" onClick={() => setText(transliterate(text))}>
               Replace with plain letters
             </Button>
           </Box>
@@ -287,7 +315,7 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
         <Box marginTop={4} padding={3} borderRadius={4} backgroundColor="default2">
           <Box display="flex" justifyContent="space-between" alignItems="center" gap={2} marginBottom={2}>
             <Text size={2} fontWeight="bold">Preview</Text>
-            <select style={controlStyle} aria-label="Preview with order" value={orderId} onChange={(e) => setOrderId(e.target.value)}>
+            <select style={controlStyle} aria-label="Preview with order" value={orderId} onChange={(e) => { followOrder.current = true; setOrderId(e.target.value); }}>
               <option value="">Sample order #1042</option>
               {orders.map((o) => (
                 <option key={o.id} value={o.id}>#{o.number} · {o.customer_name || "guest"} · {o.total} · {o.created ? shortTime(o.created) : ""}</option>
@@ -302,6 +330,11 @@ function RuleEditor({ rule, metadata, errors, optOutLine, onChange }: { rule: Ru
           )}
           {preview?.matches === false && (
             <Text as="p" size={2} color="warning1" data-testid="preview-match">This order would not get the text: {preview.failing}.</Text>
+          )}
+          {preview?.order_language && (
+            <Text as="p" size={2} color="default2" data-testid="preview-language">
+              The order is in {preview.order_language}: it gets the {preview.text_language ?? "default"} text.
+            </Text>
           )}
           <Box className="sms-bubble" data-testid="preview-text">
             {unicodeRuns(shown).map((run, i) => (run.unicode ? <mark key={i} className="ucs">{run.text}</mark> : <span key={i}>{run.text}</span>))}
@@ -330,7 +363,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
   const update = (index: number, rule: Rule) => setRules(rules.map((r, i) => (i === index ? rule : r)));
   const add = () => {
     const id = Math.random().toString(16).slice(2, 14);
-    setRules([...rules, { id, name: "New rule", enabled: true, event: metadata.events[0].name, conditions: { statuses: [], channels: [] }, recipients: { customer: true, staff: false, numbers: [] }, template: "Hi {{ customer.first_name }}, your order {{ order.number }} ...", delay_minutes: 0, send_only_if: { statuses: [], statuses_not: [], charge_statuses: [], not_cancelled: false, not_fulfilled: false, not_refunded: false }, send_no_later_than_minutes: null }]);
+    setRules([...rules, { id, name: "New rule", enabled: true, event: metadata.events[0].name, conditions: { statuses: [], channels: [] }, recipients: { customer: true, staff: false, numbers: [] }, template: "Hi {{ customer.first_name }}, your order {{ order.number }} ...", delay_minutes: 0, send_only_if: { statuses: [], statuses_not: [], charge_statuses: [], not_cancelled: false, not_fulfilled: false, not_refunded: false }, send_no_later_than_minutes: null, templates: {}, transactional: true }]);
     setEditing(id);
   };
   const save = async () => {
@@ -364,7 +397,7 @@ export function Rules({ state, metadata, canConfigure }: { state: ConfigState; m
                   {Object.keys(errors).length > 0 && editing !== rule.id && <FieldError message={Object.values(errors).join("; ")} />}
                 </td>
                 <td>{eventLabel[rule.event] ?? rule.event}{whenText(rule) && <Text as="p" size={2} color="default2" data-testid="rule-when">{whenText(rule)}</Text>}</td>
-                <td>{[rule.conditions.statuses.map((s) => s.toLowerCase()).join(", "), rule.conditions.channels.join(", ")].filter(Boolean).join(" · ") || "any order"}</td>
+                <td data-testid="rule-conditions">{conditionsText(rule.conditions)}</td>
                 <td>{[r.customer && "customer", r.staff && "staff", ...r.numbers].filter(Boolean).join(", ") || "nobody"}</td>
                 <td>{lastSent[rule.id] ? shortTime(lastSent[rule.id]) : "never"}</td>
                 <td className="actions">

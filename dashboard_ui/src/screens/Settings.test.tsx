@@ -32,6 +32,10 @@ const CONFIG: AppConfig = {
       steps: [{ delay_minutes: 60, template: "{{ checkout.url }}" }],
     },
     stock_alerts: { out_of_stock: false, back_in_stock: false, low_stock_threshold: null },
+    quiet_hours: { enabled: true, start: "21:00", end: "08:00" },
+    shop_time_zone: "Europe/Warsaw",
+    marketing_cap_per_day: null,
+    marketing_cap_per_week: null,
   },
 };
 

@@ -5,6 +5,7 @@ import type { ShopSettings } from "../types";
 import { ErrorBanner, Labeled, Section, Spinner, controlStyle } from "../ui";
 import { useDraft, type ConfigState } from "../useConfig";
 import { CheckoutStockSettings } from "./CheckoutStockSettings";
+import { QuietHoursAndCaps } from "./QuietHours";
 
 export function Settings({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
   const [draft, setDraft, reloadKeeping] = useDraft(state, (c) => c.settings);
@@ -102,6 +103,7 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
             <input style={controlStyle} name="opt_out_line" value={draft.opt_out_line ?? ""}
               onChange={(e) => set({ opt_out_line: e.target.value })} />
           </Labeled>
+          <QuietHoursAndCaps draft={draft} errors={errors} set={set} />
         </Box>
       </Box>
       <CheckoutStockSettings draft={draft} set={set} errors={errors} />

@@ -14,6 +14,7 @@ from saleor_sms_app.config.model import Rule
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.message_log import queries
+from saleor_sms_app.rules import template_for
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
@@ -42,6 +43,7 @@ def preview() -> Response:
     order_id = body.get("order_id")
     context = None
     failing = None
+    order_language: str | None = None
     if isinstance(order_id, str) and order_id:
         client = saleor_client(services(), current_user().tenant)
         snapshot = orders.fetch_order(client, order_id)
@@ -49,6 +51,7 @@ def preview() -> Response:
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
         failing = failing_rule_condition(rule, snapshot.order) if rule else None
+        order_language = str(snapshot.order.get("languageCodeEnum") or "") or None
     opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
     result = rendering.preview(
         template,
@@ -70,6 +73,12 @@ def preview() -> Response:
             # Whether the picked order meets the rule's conditions, and if not, which fails.
             "matches": None if rule is None or context is None else failing is None,
             "failing": failing,
+            # The picked order's language and which of the rule's texts it gets
+            # (None: the default text), so the editor can open that tab.
+            "order_language": order_language,
+            "text_language": (
+                template_for(rule, order_language)[1] if rule and order_language else None
+            ),
         }
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -125,7 +125,29 @@ def root_resolvers(self: Any) -> dict[str, Any]:
 
         return resolve
 
+    def user_orders(user_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        status = ((args.get("where") or {}).get("status")) or {}
+        allowed = status.get("oneOf") or ([status["eq"]] if status.get("eq") else None)
+        mine = [
+            o
+            for o in self.orders.values()
+            if (o.get("user") or {}).get("id") == user_id
+            and (allowed is None or o["status"] in allowed)
+        ]
+        first = args.get("first") or 100
+        return {
+            "totalCount": len(mine),
+            "edges": [{"cursor": str(i), "node": o} for i, o in enumerate(mine[:first])],
+            "pageInfo": {
+                "hasNextPage": len(mine) > first,
+                "hasPreviousPage": False,
+                "startCursor": None,
+                "endCursor": None,
+            },
+        }
+
     return {
+        "_user_orders": user_orders,
         "app": app,
         "shop": lambda info: self.shop_object(),
         "order": order,

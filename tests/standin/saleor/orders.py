@@ -53,6 +53,7 @@ def make_order(
     first_name: str = "Jane",
     last_name: str = "Doe",
     registered: bool = True,
+    customer_id: int | None = None,
     user_metadata: Mapping[str, str] | None = None,
     lines: Iterable[tuple[str, int, float]] = (("Apple Juice", 2, 3.0), ("Monospace Tee", 1, 21.0)),
     shipping: float = 5.0,
@@ -68,6 +69,8 @@ def make_order(
 
     ``phone`` goes on the billing address, ``shipping_phone`` (default: the same)
     on the shipping address; pass ``None`` for an order without a phone.
+    Orders made with the same ``customer_id`` belong to one registered customer
+    (``User.orders`` lists them); without one every order has its own customer.
     """
     created = created or datetime.now(UTC) - timedelta(minutes=1)
     order_uuid = uuid.uuid4()
@@ -103,7 +106,9 @@ def make_order(
     if registered:
         user = {
             "__typename": "User",
-            "id": global_id("User", uuid.uuid4().int % 100000),
+            "id": global_id(
+                "User", customer_id if customer_id is not None else uuid.uuid4().int % 100000
+            ),
             "email": email,
             "firstName": first_name,
             "lastName": last_name,

@@ -74,4 +74,8 @@ def _field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             items = source.get("metadata" if name == "metafields" else "privateMetadata", [])
             keys = args.get("keys")
             return {i["key"]: i["value"] for i in items if keys is None or i["key"] in keys}
+        if name == "orders" and source.get("__typename") == "User":
+            # ``User.orders``: the stand-in's orders of this customer, where-filtered
+            # by status as Saleor's CustomerOrderWhereInput does.
+            return info.root_value["_user_orders"](source["id"], args)
     return default_field_resolver(source, info, **args)
