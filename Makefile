@@ -65,6 +65,11 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'
+	@# phonenumberslite (before 2026-11-29) and phonenumbers share one package folder: a venv that
+	@# had the lite one gets the full one (with time zones) freshly written over it.
+	@if $(BIN)/pip show -q phonenumberslite 2>/dev/null; then \
+	  $(BIN)/pip uninstall -q -y phonenumberslite && \
+	  $(BIN)/pip install -q --disable-pip-version-check --force-reinstall --no-deps -c requirements.lock phonenumbers; fi
 	@touch $(STAMP)
 
 # Rebuilt only when the page's sources change; Flask serves dashboard_ui/dist.

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
-from saleor_sms_app.automations.quiet_hours import quiet_until
+from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, quiet_until
 from saleor_sms_app.config.model import AppConfig, Rule
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
@@ -41,10 +41,6 @@ from saleor_sms_app.services import Services
 
 def _closed(code: str, text: str) -> RunOutcome:
     return RunOutcome(RunState.CLOSED, code, text)
-
-
-#: The reason code of a run waiting for its recipient's quiet hours to end.
-QUIET_HOURS = "quiet_hours"
 
 
 def _expired(run: ScheduledRun, rule: Rule, now: datetime) -> bool:

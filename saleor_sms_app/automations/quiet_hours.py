@@ -11,7 +11,8 @@ or Australian mobile) falls back to the shop's time zone from Settings.
 Transactional rules ("send at any hour") are never held back. Automations,
 delayed and marketing rules whose recipient is inside the window wait for
 its end on the durable scheduler (see :mod:`saleor_sms_app.automations.delayed`
-and :mod:`saleor_sms_app.messages.composing`).
+and :mod:`saleor_sms_app.messages.composing`), and so do abandoned-checkout
+reminders (:mod:`saleor_sms_app.checkouts.reminders`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
 from saleor_sms_app.config.model import QuietHours, ShopSettings
+
+#: The reason code of a scheduled run waiting for its recipient's quiet hours to end.
+QUIET_HOURS = "quiet_hours"
 
 #: What ``phonenumbers.timezone`` answers for a number it cannot place.
 _UNKNOWN_ZONE = "Etc/Unknown"

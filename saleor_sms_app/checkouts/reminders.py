@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
+from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, quiet_until
 from saleor_sms_app.checkouts.fetching import fetch_checkouts, orders_from_checkouts
 from saleor_sms_app.checkouts.texts import (
     checkout_context,
@@ -204,6 +205,17 @@ def _owner(checkout: Mapping[str, Any], config: AppConfig) -> tuple[str, str]:
     return checkout_email(checkout).lower(), phone
 
 
+def _expired(run: ScheduledRun, now: datetime) -> bool:
+    """Past the reminder's window. One moved on by quiet hours counts the window
+    from the end of the quiet hours (its new due time): the wait was the shop's
+    choice, not the app being down."""
+    if run.send_before is None:
+        return False
+    if run.reason_code == QUIET_HOURS:
+        return now > as_utc(run.due_at) + SEND_WINDOW
+    return now > as_utc(run.send_before)
+
+
 def _carry_out_for_tenant(
     services: Services,
     tenant: TenantRecord,
@@ -220,7 +232,7 @@ def _carry_out_for_tenant(
             outcomes[run.id] = _closed("reminders_off", "Checkout reminders are switched off")
         elif step >= len(settings.steps):
             outcomes[run.id] = _closed("step_removed", "This reminder step was removed")
-        elif run.send_before is not None and now > as_utc(run.send_before):
+        elif _expired(run, now):
             outcomes[run.id] = runs.RunOutcome(
                 RunState.EXPIRED,
                 "expired",
@@ -262,6 +274,17 @@ def _carry_out_for_tenant(
             continue
         if not checkout.get("lines"):
             outcomes[run.id] = _closed("empty_checkout", "The checkout is empty now")
+            continue
+        quiet_end = quiet_until(skip, config.settings, now)
+        if quiet_end is not None:
+            # A reminder is marketing: it waits for the recipient's quiet hours to end.
+            outcomes[run.id] = runs.RunOutcome(
+                RunState.PENDING,
+                QUIET_HOURS,
+                "Waiting for the recipient's quiet hours to end "
+                f"({quiet_end:%Y-%m-%d %H:%M} UTC)",
+                retry_at=quiet_end,
+            )
             continue
         step = int(str(run.payload.get("step") or 0))
         links = LinkCollector(services.settings.short_link_base)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from saleor_sms_app.checkouts import reminders
 from saleor_sms_app.config.model import ShopSettings
-from saleor_sms_app.config.reminders import CheckoutReminders
+from saleor_sms_app.config.reminders import CheckoutReminders, ReminderStep
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.manifest import build_manifest
@@ -239,3 +239,25 @@ def test_a_later_change_moves_the_pending_reminders_on(shop: Shop) -> None:
     assert tick_and_drain(services, clock) == 0  # 70 minutes after creation, 30 after the change
     clock.advance(timedelta(minutes=30))
     assert tick_and_drain(services, clock) == 1
+
+
+def test_a_reminder_due_in_quiet_hours_waits_for_their_end(shop: Shop) -> None:
+    """A reminder is a marketing text: at 22:00 in Warsaw it waits until 08:00 there."""
+    services, saleor, tenant, store, clock = shop.parts()
+    template = "Your cart is waiting: {{ checkout.url }}"
+    # START is 12:00 UTC; 9 hours later is 21:00 UTC, 22:00 in Warsaw (quiet until 07:00 UTC).
+    switch_on(store, tenant, steps=[ReminderStep(delay_minutes=9 * 60, template=template)])
+    _, created = saleor.start_checkout(metadata=CONSENT, phone="+48601234567")
+    assert len(deliver(shop, created)) == 1
+    clock.advance(timedelta(hours=9))
+    assert tick_and_drain(services, clock) == 1
+    (run,) = runs_of(services)
+    assert (run.state, run.reason_code) == ("pending", "quiet_hours")
+    assert reminder_messages(services) == []
+    clock.advance(timedelta(hours=9, minutes=59))  # 06:59 UTC: still quiet
+    assert tick_and_drain(services, clock) == 0
+    clock.advance(timedelta(minutes=1))
+    assert tick_and_drain(services, clock) == 1
+    (message,) = reminder_messages(services)
+    assert message.status == "sent"
+    assert runs_of(services)[0].state == "done"
