@@ -43,5 +43,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_messages_marketing_phone", table_name="messages")
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("marketing")
+    # In place on both databases (SQLite 3.35+ drops a column itself): a batch
+    # copy of ``messages`` on SQLite would recreate the table, and dropping the
+    # old one cascades to its attempts and reports.
+    op.drop_column("messages", "marketing")
