@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_SOURCES := $(shell find dashboard_ui/src dashboard_ui/index.html dashboard_ui/package.json dashboard_ui/package-lock.json dashboard_ui/vite.config.ts dashboard_ui/tsconfig.json -type f 2>/dev/null)
 PYTEST_ARGS ?=
+# Processes for the 10,000-example fuzz targets of `make chaos` (pytest-xdist).
+FUZZ_PROCESSES ?= 2
 
 .PHONY: run test check lint format deps ui bench test-postgres clean schema chaos
 
@@ -30,14 +32,15 @@ test-postgres: deps ui
 check: lint test
 
 # The full chaos suite (tests/chaos: real processes, faults injected; the short version runs in
-# `make test`) and, when present, the fuzzing targets with 10,000 cases each. The chaos table is
-# printed at the end and kept in .data/chaos-table.md, every process's log in .data/chaos/.
+# `make test`) and, when present, the fuzzing targets with 10,000 cases each, in FUZZ_PROCESSES
+# processes. The chaos table is printed at the end and kept in .data/chaos-table.md, every
+# process's log in .data/chaos/.
 chaos: deps
 	@export REDIS_SERVER_BIN=$$(scripts/ensure-system-package.sh redis-server) || exit 1; \
 	export PG_BIN=$$(scripts/ensure-system-package.sh postgres) || exit 1; \
 	mkdir -p .data; status=0; \
 	CHAOS_SIZE=full CHAOS_TABLE=.data/chaos-table.md CHAOS_LOGS=.data/chaos $(BIN)/pytest tests/chaos -m chaos $(PYTEST_ARGS) || status=1; \
-	if [ -d tests/fuzz ]; then FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/fuzz $(PYTEST_ARGS) || status=1; fi; \
+	if [ -d tests/fuzz ]; then FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/fuzz -n $(FUZZ_PROCESSES) $(PYTEST_ARGS) || status=1; fi; \
 	exit $$status
 
 # Refresh graphql/schema.graphql from a running Saleor: make schema SALEOR_API_URL=http://localhost:8001/graphql/

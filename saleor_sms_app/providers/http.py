@@ -29,7 +29,13 @@ from urllib3.exceptions import MaxRetryError
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.egress import EgressRefused
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
-from saleor_sms_app.providers.models import Balance, FailureReason, InboundSms, ProviderError
+from saleor_sms_app.providers.models import (
+    Balance,
+    FailureReason,
+    InboundSms,
+    ProviderError,
+    without_nul,
+)
 
 log = logging.getLogger(__name__)
 
@@ -152,19 +158,25 @@ def inbound_from(params: Mapping[str, Any], fields: InboundFields) -> list[Inbou
     An empty text is kept (a customer can send one), but the text field must be
     there: a delivery report has a sender and an id too, never a text.
     """
-    sender = str(params.get(fields.sender) or "").strip()
-    message_id = str(params.get(fields.message_id) or "").strip()
+    sender = _inbound_value(params, fields.sender).strip()
+    message_id = _inbound_value(params, fields.message_id).strip()
     if not sender or not message_id or fields.text not in params:
         return []
     return [
         InboundSms(
             sender=sender,
-            to=str(params.get(fields.to) or "").strip(),
-            text=str(params.get(fields.text) or ""),
+            to=_inbound_value(params, fields.to).strip(),
+            text=_inbound_value(params, fields.text),
             provider_message_id=message_id,
             raw={str(k): v for k, v in params.items()},
         )
     ]
+
+
+def _inbound_value(params: Mapping[str, Any], name: str) -> str:
+    """A field of an inbound text without NUL characters (:func:`.models.without_nul`:
+    refusing it would lose a STOP; "STOP\x00" is STOP)."""
+    return str(without_nul(str(params.get(name) or "")))
 
 
 def header(request: CallbackRequest, name: str) -> str:

@@ -7,7 +7,7 @@ Every adapter turns its provider's answers into these; nothing outside
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -97,6 +97,19 @@ class Balance:
     raw: str = ""
 
 
+def without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from every text in it (dict keys and
+    values, list items). No provider or phone means one, and PostgreSQL refuses
+    to store one, so callback text is stored without them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class DeliveryEvent:
     """One delivery report, normalised."""
@@ -113,6 +126,19 @@ class DeliveryEvent:
     #: Our own reference echoed back (SMSAPI ``idx``, Vonage ``client-ref``): matches
     #: the report to its message even when the send answer was lost.
     reference: str | None = None
+
+    def without_nul(self) -> DeliveryEvent:
+        """The report with NUL characters removed from what is stored of it
+        (PostgreSQL refuses them: a 500). The id is left alone: an id holding one
+        names no message we recorded."""
+        return replace(
+            self,
+            provider_code=without_nul(self.provider_code),
+            description=without_nul(self.description),
+            to=without_nul(self.to),
+            raw=without_nul(self.raw),
+            reference=without_nul(self.reference),
+        )
 
 
 @dataclass(frozen=True)

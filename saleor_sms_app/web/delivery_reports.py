@@ -46,9 +46,12 @@ def delivery_report(tenant_id: int, provider_id: str, secret: str) -> Response:
         DELIVERY_REPORTS.labels("unknown", "refused").inc()
         raise
     config, adapter = call.provider, call.adapter
-    # No id we recorded holds a NUL byte, and PostgreSQL refuses one in a query (a 500).
+    # No id we recorded holds a NUL byte, and PostgreSQL refuses one in a query (a 500);
+    # nor does it store one in the rest of a report.
     events = [
-        e for e in adapter.parse_callback(call.request) if "\x00" not in e.provider_message_id
+        e.without_nul()
+        for e in adapter.parse_callback(call.request)
+        if "\x00" not in e.provider_message_id
     ]
     if not events:
         raise BadRequest("no delivery report found in this request")

@@ -37,14 +37,19 @@ SECRETS = {config.id: config.secrets for config in every_provider("http://127.0.
 PLIVO_NONCE = "31415926535897932384"
 
 
-def callback_requests(field_names: list[str], values: list[str]) -> st.SearchStrategy[Any]:
+def callback_requests(
+    field_names: list[str], values: list[str], shapes: list[list[str]] | None = None
+) -> st.SearchStrategy[Any]:
     """Callback requests whose parameters are mostly ``field_names`` (the
-    providers' own) with ``values`` now and then (ids of stored messages, keywords)."""
-    params = st.dictionaries(
-        st.sampled_from(field_names) | st.text(max_size=10),
-        st.sampled_from(values) | st.text(max_size=30),
-        max_size=6,
-    )
+    providers' own) with ``values`` now and then (ids of stored messages, keywords).
+    With ``shapes`` (each a provider's complete set of fields), a share of them has
+    every field of one shape, so what is stored behind the parser is reached too."""
+    value = st.sampled_from(values) | st.text(max_size=30)
+    params = st.dictionaries(st.sampled_from(field_names) | st.text(max_size=10), value, max_size=6)
+    if shapes:
+        params = params | st.sampled_from(shapes).flatmap(
+            lambda names: st.fixed_dictionaries({name: value for name in names})
+        )
     return st.fixed_dictionaries(
         {
             "provider": st.sampled_from(list(PROVIDERS)) | segment,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections import Counter, defaultdict
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -161,12 +162,14 @@ def snapshot(services: Services, standin: SaleorStandin) -> dict[str, Any]:
     """What a refusal must not change: the database (writes committed), the
     metadata stored in Saleor, the sandbox outbox and the queue."""
     outbox = services.settings.sandbox_outbox
+    with services.redis.pipeline(transaction=False) as redis:  # one round trip
+        queued, dedupe_keys = redis.llen(services.queue.key).keys("sms:webhook:*").execute()
     return {
         "database writes": committed_writes(services),
         "metadata": dict(standin.app_private_metadata),
         "outbox bytes": outbox.stat().st_size if outbox.exists() else 0,
-        "queued": services.queue.count,
-        "dedupe_keys": len(services.redis.keys("sms:webhook:*")),
+        "queued": queued,
+        "dedupe_keys": len(dedupe_keys),
     }
 
 
@@ -191,14 +194,68 @@ def assert_handled(
         assert after == before, f"{what}: refused with {answer.status_code} but changed state"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Per target: its answers, wall and CPU seconds, kept on the test's report so
+    the summary adds them up under pytest-xdist too (``make chaos`` runs -n 2)."""
+    if "fuzz" not in item.path.parts:
+        return (yield)
+    counts_before = {target: Counter(answers) for target, answers in OUTCOMES.items()}
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        return (yield)
+    finally:
+        for target, answers in OUTCOMES.items():
+            new = answers - counts_before.get(target, Counter())
+            if new:
+                item.user_properties.append(
+                    (
+                        "fuzz",
+                        {
+                            "target": target,
+                            "answers": dict(new),
+                            "wall": time.perf_counter() - wall,
+                            "cpu": time.process_time() - cpu,
+                        },
+                    )
+                )
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Examples per target and the answers they reached (the README's fuzzing figures)."""
-    if not OUTCOMES:
+    """Examples per target, the answers they reached, and the time they took
+    (the README's fuzzing figures)."""
+    targets: dict[str, dict[str, Any]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue  # the setup and teardown reports carry the same properties
+            for name, value in getattr(report, "user_properties", []):
+                if name != "fuzz":
+                    continue
+                found = targets.setdefault(
+                    value["target"], {"answers": Counter(), "wall": 0.0, "cpu": 0.0}
+                )
+                found["answers"].update(value["answers"])
+                found["wall"] += value["wall"]
+                found["cpu"] += value["cpu"]
+    if not targets:
         return
     terminalreporter.section(f"fuzzing: examples per target (FUZZ_EXAMPLES={FUZZ_EXAMPLES})")
-    for target, answers in sorted(OUTCOMES.items()):
+    total_wall = total_cpu = 0.0
+    for target, found in sorted(targets.items()):
+        answers: Counter[str] = found["answers"]
+        fives = sum(n for answer, n in answers.items() if answer.startswith("5"))
+        # (The generic provider's descriptions are not requests: "valid" or "field error".)
         spread = ", ".join(f"{k}: {n}" for k, n in answers.most_common())
-        terminalreporter.write_line(f"{target}: {sum(answers.values())} requests ({spread})")
+        terminalreporter.write_line(
+            f"{target}: {sum(answers.values())} requests, {fives} of 5xx, "
+            f"{found['wall']:.0f} s wall, {found['cpu']:.0f} s CPU ({spread})"
+        )
+        total_wall += found["wall"]
+        total_cpu += found["cpu"]
+    terminalreporter.write_line(
+        f"all targets: {total_wall:.0f} s wall in the test processes, {total_cpu:.0f} s CPU"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -36,7 +36,9 @@ REPORT_FIELDS = [
     "mocean-dlr-status",
     "idx",
 ]
+#: (PostgreSQL refuses NUL characters: reports are stored without them.)
 STATUSES = ["delivered", "DELIVERED", "failed", "undelivered", "sent", "expired", "1", "2"]
+STATUSES += ["delivered\x00", "30007\x00", "SM1\x00"]
 reports = callback_requests(REPORT_FIELDS, KNOWN_IDS + STATUSES)
 
 

@@ -17,7 +17,9 @@ from saleor_sms_app.egress import EgressPolicy
 from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
 from saleor_sms_app.providers.generic import PLACEHOLDERS, GenericProvider, parse_spec
 from saleor_sms_app.providers.models import ProviderConfigError
-from tests.fuzz.conftest import FUZZ, json_values
+from tests.fuzz.conftest import FUZZ, OUTCOMES, json_values
+
+TARGET = "generic provider descriptions"
 
 placeholder_text = st.lists(
     st.sampled_from([f"{{{p}}}" for p in PLACEHOLDERS] + ["{nope}", "{", "}"])
@@ -90,6 +92,7 @@ def test_any_description_is_valid_or_names_its_fields(document: dict[str, Any]) 
         assert exc.fields and all(k.startswith("spec") for k in exc.fields), exc.fields
         found = problems(AppConfig(providers=[config]), EgressPolicy())
         assert any(k.startswith("providers.0.spec") for k in found), found
+        OUTCOMES[TARGET]["field error"] += 1
         return
     assert spec.url
     # The save-time checks never raise either, whatever the URL.
@@ -99,3 +102,4 @@ def test_any_description_is_valid_or_names_its_fields(document: dict[str, Any]) 
         request = CallbackRequest("POST", "https://app.example/cb", {}, body, form=document["form"])
         for event in adapter.parse_callback(request):
             assert event.provider_message_id
+    OUTCOMES[TARGET]["valid"] += 1

@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import given
 
+from saleor_sms_app.providers import infobip, mocean, plivo, smsapi, twilio, vonage
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 from tests.fuzz.callbacks import callback_requests, send_callback
@@ -49,13 +50,29 @@ VALUES = [
     "HELP",
     "info",
     "STOP ALL",
+    # PostgreSQL refuses NUL characters: texts are stored without them.
+    "STOP\x00",
+    "+4860\x001234567",
     "+48500100200",
     "48500100200",
     "+15005550006",
     "",
     "0A0000000123ABCD1",
 ]
-texts = callback_requests(INBOUND_FIELDS, VALUES)
+#: Every provider's complete inbound text (sender, recipient, text, id).
+SHAPES = [
+    [f.sender, f.to, f.text, f.message_id]
+    for f in (
+        infobip.INBOUND,
+        mocean.INBOUND,
+        plivo.INBOUND,
+        smsapi.INBOUND,
+        twilio.INBOUND,
+        vonage.INBOUND,
+        vonage.INBOUND_MESSAGES_API,
+    )
+]
+texts = callback_requests(INBOUND_FIELDS, VALUES, SHAPES)
 
 
 @FUZZ

@@ -56,6 +56,20 @@ def _suppressed(services: Services) -> list[tuple[str, str, str]]:
         return [(s.phone, s.reason, s.source) for s in session.scalars(select(Suppression))]
 
 
+def test_a_nul_character_in_a_text_is_dropped_and_the_stop_honoured(
+    live_app: LiveApp, shop: TenantRecord
+) -> None:
+    """PostgreSQL refuses NUL characters (the fuzzing found a 500 there, and a STOP
+    lost with it): a text is stored without them, so "STOP\x00" is a STOP."""
+    services = live_app.services
+    form = _twilio_text("STOP\x00", "SM\x00101", To="+1500\x005550006")
+    answer = _post_twilio(live_app, inbound_path(shop, "tw"), form)
+    assert answer.status_code == 200, answer.text
+    assert _suppressed(services) == [(CUSTOMER, "replied STOP", "twilio")]
+    [row] = _inbound(services)
+    assert (row.body, row.provider_message_id, row.sender) == ("STOP", "SM101", "+15005550006")
+
+
 def test_stop_puts_the_number_on_the_list_once(live_app: LiveApp, shop: TenantRecord) -> None:
     services = live_app.services
     form = _twilio_text("Stop", "SM100")

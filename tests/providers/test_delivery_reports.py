@@ -88,6 +88,26 @@ def test_failed_report_keeps_code_and_hint(
     assert hint and "spam" in hint
 
 
+def test_a_report_with_nul_characters_is_stored_without_them(
+    client: Any, services: Services, settings: Settings, shop: TenantRecord
+) -> None:
+    """PostgreSQL refuses NUL characters (the fuzzing found a 500 there): a report
+    is stored without them; an id holding one names no message."""
+    message_id = _sent(services, shop, "tw", "SM4")
+    form = {"MessageSid": "SM4", "MessageStatus": "undelivered", "ErrorCode": "30007\x00"}
+    form["Note\x00"] = "a\x00b"
+    response = _post_twilio(client, settings, _path(shop), form)
+    assert response.status_code == 200, response.json
+    assert _status(services, message_id)[:2] == ("failed", "30007")
+    with services.sessions() as session:
+        [report] = session.scalars(select(DeliveryReport)).all()
+        assert report.provider_code == "30007"
+        assert report.raw is not None and "\x00" not in repr(report.raw)
+        assert report.raw["Note"] == "ab"
+    unknown = {"MessageSid": "SM4\x00", "MessageStatus": "delivered"}
+    assert _post_twilio(client, settings, _path(shop), unknown).status_code == 400
+
+
 def test_forged_or_unsigned_report_changes_nothing(
     client: Any, services: Services, settings: Settings, shop: TenantRecord
 ) -> None:
