@@ -95,14 +95,16 @@ def fill(engine: Engine, rows: int) -> None:
             cursor.execute("PRAGMA cache_size = -400000")
         for tenant_id in (1, 2):
             if engine.dialect.name == "postgresql":
-                with cursor.copy(f"COPY messages ({COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cursor.copy(f"COPY messages ({COLUMNS}) FROM STDIN") as copy:
                     for row in _rows(tenant_id, rows, now):
                         copy.write_row(row)
             else:
                 marks = ", ".join("?" * len(COLUMNS.split(",")))
+                # sqlite3 takes any iterable of rows (SQLAlchemy's DB-API protocol says
+                # Sequence); a list would hold every generated row in memory at once.
                 cursor.executemany(
                     f"INSERT INTO messages ({COLUMNS}) VALUES ({marks})",
-                    (
+                    (  # type: ignore[arg-type]
                         (*r[:2], _sqlite_time(r[2]), _sqlite_time(r[3]), *r[4:])
                         for r in _rows(tenant_id, rows, now)
                     ),

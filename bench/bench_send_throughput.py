@@ -27,6 +27,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Barrier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +61,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _work(env: dict[str, str], ready: multiprocessing.synchronize.Barrier, stock: bool) -> None:  # type: ignore[name-defined]
+def _work(env: dict[str, str], ready: Barrier, stock: bool) -> None:
     os.environ.update(env)
     services = Services.build(Settings.from_env())
     set_services(services)
@@ -237,11 +241,11 @@ def main() -> int:
             "(messages per second against jobs per second)"
         )
         default_concurrency = Settings.from_env().send_concurrency
-        for label, concurrency in (("1", 1), ("default", default_concurrency)):
+        for label, at_a_time in (("1", 1), ("default", default_concurrency)):
             seconds = far_seconds[label]
             print(
                 f"send_messages to a provider answering in {args.latency_ms:.0f} ms, "
-                f"{concurrency} at a time per worker: {args.slow_messages / seconds:6.0f} SMS/s  "
+                f"{at_a_time} at a time per worker: {args.slow_messages / seconds:6.0f} SMS/s  "
                 f"({seconds:.2f} s)"
             )
         expected = 2 * args.messages + 2 * args.slow_messages

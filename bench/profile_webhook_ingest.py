@@ -54,7 +54,7 @@ def environs(
     built = []
     for headers, body in items:
         env = EnvironBuilder(
-            path=path, base_url=app_url, method="POST", headers=headers, data=body
+            path=path, base_url=app_url, method="POST", headers=headers.items(), data=body
         ).get_environ()
         env["bench.body"] = body
         built.append(env)

@@ -99,7 +99,7 @@ class SmsWorker(SimpleWorker):
             process = scheduler._process
             if process is not None and process.is_alive():
                 return False
-            scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+            scheduler.acquire_locks(auto_start=True)
             started = scheduler._process is not process
         if started and process is not None:
             log.warning(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 
 from saleor_sms_app.db import Base
 from saleor_sms_app.migrate import upgrade
@@ -176,7 +176,7 @@ def services(settings: Settings) -> Iterator[Services]:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
         # Deleting messages appended their -1 rows (the log's count triggers).
-        conn.execute(MessageCountChange.__table__.delete())
+        conn.execute(delete(MessageCountChange))
     set_services(services)
     yield services
     set_services(None)

@@ -70,7 +70,9 @@ def test_the_phone_search_uses_the_trigram_index(database_url: str) -> None:
         with Session(engine) as session:
             query = queries.filtered(session, 1, queries.LogQuery(search="601 234")).limit(50)
         compiled = query.compile(
-            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+            # SQLAlchemy leaves its dialects' __init__ unannotated.
+            dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+            compile_kwargs={"literal_binds": True},
         )
         with engine.connect() as conn:
             conn.execute(text("ANALYZE messages"))

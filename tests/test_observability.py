@@ -173,7 +173,8 @@ def test_json_lines_carry_bound_ids_and_never_a_report_secret() -> None:
     logger = logging.getLogger("saleor_sms_app.test")
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    # Keep the records themselves (mypy reads the bound method as the unbound one).
+    handler.emit = records.append  # type: ignore[method-assign,assignment]
     logger.addHandler(handler)
     try:
         with log_scope(job_id="webhook-abc"):

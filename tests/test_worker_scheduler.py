@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import pytest
 from redis import Redis
@@ -72,7 +73,8 @@ def wait_for(condition: Callable[[], object], seconds: float, what: str) -> None
 def scheduler_pid(client: Redis) -> int | None:
     """The pid of the scheduler process holding the lock, once it has registered."""
     try:
-        name = client.get(LOCK_KEY)
+        # Clients here do not decode responses: values are bytes.
+        name = cast(bytes | None, client.get(LOCK_KEY))
         pid = client.hget(SCHEDULER_KEY_TEMPLATE % name.decode(), "pid") if name else None
     except RedisError:
         return None
@@ -81,7 +83,7 @@ def scheduler_pid(client: Redis) -> int | None:
 
 def idle(client: Redis, pid: int) -> bool:
     """Whether the worker with ``pid`` has registered and waits for a job."""
-    for key in client.smembers(WORKERS_KEY):
+    for key in cast(set[bytes], client.smembers(WORKERS_KEY)):
         state, worker_pid = client.hmget(key.decode(), "state", "pid")
         if worker_pid and int(worker_pid) == pid:
             return state == b"idle"

@@ -156,7 +156,7 @@ class BacklogCollector(Collector):
                     at = job.enqueued_at
                     at = at if at.tzinfo else at.replace(tzinfo=UTC)
                     oldest = max(0.0, (datetime.now(UTC) - at).total_seconds())
-            scheduled = ScheduledJobRegistry(queue=queue).count  # type: ignore[no-untyped-call]
+            scheduled = ScheduledJobRegistry(queue=queue).count
             failed = FailedJobRegistry(queue=queue).count
         except Exception:  # noqa: BLE001 - a scrape must answer even with Redis down
             log.warning("metrics: cannot read the queue", exc_info=True)

@@ -163,7 +163,9 @@ def snapshot(services: Services, standin: SaleorStandin) -> dict[str, Any]:
     metadata stored in Saleor, the sandbox outbox and the queue."""
     outbox = services.settings.sandbox_outbox
     with services.redis.pipeline(transaction=False) as redis:  # one round trip
-        queued, dedupe_keys = redis.llen(services.queue.key).keys("sms:webhook:*").execute()
+        redis.llen(services.queue.key)
+        redis.keys("sms:webhook:*")
+        queued, dedupe_keys = redis.execute()
     return {
         "database writes": committed_writes(services),
         "metadata": dict(standin.app_private_metadata),

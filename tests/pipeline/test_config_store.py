@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from saleor_sms_app.config import store as store_module
-from saleor_sms_app.config.defaults import SANDBOX_PROVIDER_ID
+from saleor_sms_app.config.defaults import SANDBOX_PROVIDER_ID, default_config
 from saleor_sms_app.config.model import DryRun, ProviderConfig, Recipients, Rule, ShopSettings
 from saleor_sms_app.config.store import (
     CONFIG_KEY,
@@ -134,7 +134,7 @@ def test_a_newer_document_is_refused_and_never_overwritten(
         store.load(tenant)
     assert "newer version" in info.value.message
     with pytest.raises(NewerConfiguration):
-        store.save(tenant, store_module.default_config(), expected_revision=7)
+        store.save(tenant, default_config(), expected_revision=7)
     assert saleor.app_private_metadata[CONFIG_KEY] == newer
 
 
@@ -164,7 +164,7 @@ def test_an_unreadable_document_is_a_clear_error_and_stays(
         store.load(tenant)
     assert info.value.code == code
     with pytest.raises(UnreadableConfiguration):
-        store.save(tenant, store_module.default_config(), expected_revision=0)
+        store.save(tenant, default_config(), expected_revision=0)
     assert saleor.app_private_metadata[CONFIG_KEY] == blob
 
 

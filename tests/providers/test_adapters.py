@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 
 import jwt
 
-from saleor_sms_app.providers.base import CallbackRequest
+from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
 from saleor_sms_app.providers.plivo import plivo_signature_v3
 from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.providers.vonage import vonage_signature
 from tests.providers.contract import CALLBACK_URL, ProviderContract
-from tests.standin.provider import standin_spec
+from tests.standin.provider import StandinProvider, standin_spec
 
 R = FailureReason
 D = DeliveryStatus
@@ -132,7 +133,9 @@ class TestTwilio(ProviderContract):
         signature = twilio_signature(self.secrets["auth_token"], request.url, dict(request.form))
         return replace(request, headers={"X-Twilio-Signature": signature})
 
-    def test_messaging_service_replaces_from(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_messaging_service_replaces_from(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         from saleor_sms_app.providers import build_provider
 
         config = self.config(standin_provider.url)
@@ -145,7 +148,9 @@ class TestTwilio(ProviderContract):
             "/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
         )
 
-    def test_opt_out_report(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_opt_out_report(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         report = form_callback(
             {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "21610"}
         )
@@ -232,19 +237,25 @@ class TestVonage(ProviderContract):
         query["sig"] = vonage_signature(query, self.secrets["signature_secret"])
         return replace(request, query=query)
 
-    def test_unicode_type_and_client_ref(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_unicode_type_and_client_ref(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         standin_provider.answer(*self.success)
         self.adapter(standin_provider, provider_context).send(self.sms(body="Zamówienie wysłane"))
         form = standin_provider.last.form
         assert form["type"] == "unicode" and form["client-ref"] == "1042"
         assert form["to"] == "48500100200"
 
-    def test_opt_out_receipt(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_opt_out_receipt(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         report = form_callback({"messageId": "X1", "status": "failed", "err-code": "9"}, "GET")
         events = self.adapter(standin_provider, provider_context).parse_callback(report)
         assert events[0].opted_out and events[0].status == D.FAILED
 
-    def test_jwt_signed_callback(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_jwt_signed_callback(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         import hashlib
 
         body = {"messageId": "X1", "status": "delivered"}
@@ -352,9 +363,7 @@ class TestSmsapi(ProviderContract):
     inbound_expected = ("48500100200", "48799000111", "nie", "6A7B8C9D0E1F2A3B4C5D6E7F")
 
     def test_idx_and_check_idx_make_the_provider_refuse_duplicates(
-        self,
-        standin_provider,
-        provider_context,  # type: ignore[no-untyped-def]
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
     ) -> None:
         standin_provider.answer(*self.success)
         result = self.adapter(standin_provider, provider_context).send(self.sms())
@@ -368,7 +377,9 @@ class TestSmsapi(ProviderContract):
         # Sent before under this idx: neither retried nor sent elsewhere.
         assert error.accepted and not error.temporary and not error.should_fail_over
 
-    def test_merchant_hints_from_the_seed(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_merchant_hints_from_the_seed(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         standin_provider.answer(*smsapi_error(14, "Invalid from field"))
         assert "Sender names" in (self.refused(standin_provider, provider_context).hint or "")
         standin_provider.answer(*smsapi_error(11, "Short links disabled on account"))
@@ -666,7 +677,9 @@ class TestInfobip(ProviderContract):
     )
     inbound_expected = ("385916242493", "385921004026", "STOP ALL", "817790313235066447")
 
-    def test_our_reference_is_the_message_id(self, standin_provider, provider_context) -> None:  # type: ignore[no-untyped-def]
+    def test_our_reference_is_the_message_id(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
         standin_provider.answer(*self.success)
         self.adapter(standin_provider, provider_context).send(self.sms())
         sent = standin_provider.last
@@ -701,7 +714,7 @@ class TestGeneric(ProviderContract):
     callback = json_callback({"id": "g-1", "status": "delivered"})
     callback_events = [("g-1", D.DELIVERED, False)]
 
-    def config(self, base_url: str):  # type: ignore[no-untyped-def]
+    def config(self, base_url: str) -> ProviderConfig:
         spec = json.loads(standin_spec(base_url))
         spec["body"]["callback"] = "{callback_url}"
         config = super().config(base_url)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.messages import dispatching, send_jobs
 from saleor_sms_app.models import Message, MessageAttempt
+from saleor_sms_app.providers import failover
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
@@ -139,7 +140,7 @@ def test_a_permanent_failure_in_a_batch_is_recorded_and_the_rest_are_sent(
 def _count_in_flight(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Wrap the provider call; returns a list whose max is the most sends in flight at once."""
     lock, in_flight, seen = threading.Lock(), [0], [0]
-    real = dispatching.send_with_failover
+    real = failover.send_with_failover
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         with lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import cast
 
 from rq import Retry
 from rq.job import Job
@@ -24,7 +25,8 @@ AWKWARD_BODY = (
 
 
 def _hash_without_timestamps(services: Services, job_id: str) -> dict[bytes, bytes]:
-    fields = services.redis.hgetall(f"rq:job:{job_id}")
+    # The services' client does not decode responses: keys and values are bytes.
+    fields = cast(dict[bytes, bytes], services.redis.hgetall(f"rq:job:{job_id}"))
     for name in (b"created_at", b"enqueued_at"):
         assert fields.pop(name, b"").endswith(b"Z")
     fields[b"data"] = _plain(fields[b"data"])

@@ -31,7 +31,8 @@ def captured_jwks() -> dict[str, Any]:
 
 
 def header(data: dict[str, Any], name: str) -> str:
-    return next(v for k, v in data["headers"] if k == name)
+    value: str = next(v for k, v in data["headers"] if k == name)
+    return value
 
 
 @pytest.mark.parametrize("name", CAPTURES)

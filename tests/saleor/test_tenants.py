@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from saleor_sms_app.models import Message, Tenant
 from saleor_sms_app.saleor import tenants
@@ -79,7 +79,7 @@ def test_cache_serves_without_the_database(services: Services) -> None:
     assert tenants.get_tenant(services, API_URL) is not None
     # Deleted behind the cache's back: the cached record still answers (TTL) ...
     with services.sessions.begin() as session:
-        session.execute(Tenant.__table__.delete())
+        session.execute(delete(Tenant))
     assert tenants.get_tenant(services, API_URL) is not None
     # ... until this process is told.
     tenants.clear_cache(services)

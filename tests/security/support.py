@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from saleor_sms_app.config.model import ProviderConfig
-from saleor_sms_app.models import Base
+from saleor_sms_app.db import Base
 from saleor_sms_app.providers import PROVIDERS, provider_class
 from saleor_sms_app.services import Services
 from tests.standin.provider import standin_spec

@@ -306,8 +306,10 @@ def test_provider_callbacks_with_another_tenants_secret_are_refused(
     tenants: tuple[int, int],
 ) -> None:
     a, b = tenants
-    secret_a = get_tenant_by_id(services, a).callback_secret  # type: ignore[union-attr]
-    secret_b = get_tenant_by_id(services, b).callback_secret  # type: ignore[union-attr]
+    tenant_a, tenant_b = get_tenant_by_id(services, a), get_tenant_by_id(services, b)
+    assert tenant_a is not None and tenant_b is not None
+    secret_a, secret_b = tenant_a.callback_secret, tenant_b.callback_secret
+    assert secret_a is not None and secret_b is not None
     before = state(services, saleor, other_saleor)
     for path in [
         f"/api/{kind}/{a}/{PROVIDER_ID}/{secret_b}",

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
+from requests import Response as HTTPResponse
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -115,7 +116,7 @@ class StandinProvider:
         json_body: Any = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> HTTPResponse:
         """Forward a customer's text to the app as a provider does: over real HTTP,
         a form or JSON POST, or a GET with the fields in the query (Vonage)."""
         if form is None and json_body is None:

@@ -21,16 +21,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     GraphQLError,
-    GraphQLResolveInfo,
     OperationDefinitionNode,
     OperationType,
     parse,
     validate,
 )
+
+if TYPE_CHECKING:
+    from tests.standin.saleor.schema import ResolveInfo
 
 
 def _event_objects(events: Iterable[str]) -> list[dict[str, Any]]:
@@ -125,7 +127,7 @@ class WebhookRegistry:
 
     def resolvers(
         self,
-        current_app: Callable[[GraphQLResolveInfo], str],
+        current_app: Callable[[ResolveInfo], str],
         is_valid_subscription: Callable[[str], list[str]],
     ) -> dict[str, Callable[..., Any]]:
         """``webhookCreate`` / ``webhookUpdate`` / ``webhookDelete`` for the root value.
@@ -134,7 +136,7 @@ class WebhookRegistry:
         error for a call without a valid app token).
         """
 
-        def own(info: GraphQLResolveInfo, id: str | None) -> dict[str, Any] | None:
+        def own(info: ResolveInfo, id: str | None) -> dict[str, Any] | None:
             """The caller's webhook with this id; another app's is as good as missing."""
             app_id = current_app(info)
             webhook = self.webhooks.get(id or "")
@@ -159,7 +161,7 @@ class WebhookRegistry:
                 errors.append(_error("targetUrl", "INVALID", "Enter a valid URL."))
             return errors
 
-        def create(info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+        def create(info: ResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
             app_id = current_app(info)
             errors = checked(input, creating=True)
             if errors:
@@ -175,7 +177,7 @@ class WebhookRegistry:
             return {"webhook": webhook, "errors": []}
 
         def update(
-            info: GraphQLResolveInfo, input: dict[str, Any], id: str | None = None, **_: Any
+            info: ResolveInfo, input: dict[str, Any], id: str | None = None, **_: Any
         ) -> dict[str, Any]:
             webhook = own(info, id)
             if webhook is None:
@@ -195,7 +197,7 @@ class WebhookRegistry:
                 webhook["asyncEvents"] = _event_objects(input["asyncEvents"])
             return {"webhook": webhook, "errors": []}
 
-        def delete(info: GraphQLResolveInfo, id: str | None = None, **_: Any) -> dict[str, Any]:
+        def delete(info: ResolveInfo, id: str | None = None, **_: Any) -> dict[str, Any]:
             webhook = own(info, id)
             if webhook is None:
                 return missing(id, "GRAPHQL_ERROR")

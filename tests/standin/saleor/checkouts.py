@@ -15,6 +15,7 @@ from typing import Any
 from tests.standin.saleor.data import address, channel, metadata_items, money, taxed_money
 from tests.standin.saleor.orders import make_order
 from tests.standin.saleor.schema import global_id
+from tests.standin.saleor.state import StandinState
 
 
 def make_checkout(
@@ -92,7 +93,7 @@ def make_checkout(
     }
 
 
-class CheckoutActions:
+class CheckoutActions(StandinState):
     """The checkout methods of :class:`~tests.standin.saleor.server.SaleorStandin`."""
 
     def start_checkout(self, **kwargs: Any) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:

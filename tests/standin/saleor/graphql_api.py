@@ -5,31 +5,31 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphql import (
-    GraphQLResolveInfo,
-)
 from tests.standin.saleor.data import metadata_items
-from tests.standin.saleor.schema import _permission_denied, saleor_schema
+from tests.standin.saleor.schema import ResolveInfo, _permission_denied, saleor_schema
 from tests.standin.saleor_webhooks import subscription_problems
 
+if TYPE_CHECKING:
+    from tests.standin.saleor.server import SaleorStandin
 
-def root_resolvers(self: Any) -> dict[str, Any]:
+
+def root_resolvers(self: SaleorStandin) -> dict[str, Any]:
     """The root value for one request to ``self`` (a :class:`SaleorStandin`)."""
 
-    def need_app(info: GraphQLResolveInfo, permission: str) -> None:
+    def need_app(info: ResolveInfo, permission: str) -> None:
         if not info.context["app"]:
             raise _permission_denied(permission)
 
-    def app(info: GraphQLResolveInfo, id: str | None = None) -> dict[str, Any] | None:
+    def app(info: ResolveInfo, id: str | None = None) -> dict[str, Any] | None:
         need_app(info, "AUTHENTICATED_APP")
         if id is not None and id != self.app_id:
             return None
         return self.app_object()
 
     def order(
-        info: GraphQLResolveInfo, id: str | None = None, externalReference: str | None = None
+        info: ResolveInfo, id: str | None = None, externalReference: str | None = None
     ) -> dict[str, Any] | None:
         need_app(info, "MANAGE_ORDERS")
         if id is not None:
@@ -39,7 +39,7 @@ def root_resolvers(self: Any) -> dict[str, Any]:
                 return candidate
         return None
 
-    def orders(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    def orders(info: ResolveInfo, **args: Any) -> dict[str, Any]:
         need_app(info, "MANAGE_ORDERS")
         items = sorted(self.orders.values(), key=lambda o: o["created"], reverse=True)
         where = args.get("where") or {}
@@ -68,12 +68,12 @@ def root_resolvers(self: Any) -> dict[str, Any]:
         }
 
     def checkout(
-        info: GraphQLResolveInfo, id: str | None = None, token: str | None = None
+        info: ResolveInfo, id: str | None = None, token: str | None = None
     ) -> dict[str, Any] | None:
         need_app(info, "MANAGE_CHECKOUTS")
         return self.checkouts.get(id or "")
 
-    def current_app(info: GraphQLResolveInfo) -> str:
+    def current_app(info: ResolveInfo) -> str:
         need_app(info, "AUTHENTICATED_APP")
         assert self.app_id is not None
         return self.app_id
@@ -87,7 +87,7 @@ def root_resolvers(self: Any) -> dict[str, Any]:
     def metadata_mutation(private: bool, delete: bool) -> Callable[..., dict[str, Any]]:
         mutation = ("delete" if delete else "update") + ("Private" if private else "") + "Metadata"
 
-        def resolve(info: GraphQLResolveInfo, id: str, **args: Any) -> dict[str, Any]:
+        def resolve(info: ResolveInfo, id: str, **args: Any) -> dict[str, Any]:
             need_app(info, "MANAGE_ORDERS")
             obj, is_app = target(id)
             if obj is None:

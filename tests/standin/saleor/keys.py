@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.standin.saleor.schema import global_id
+from tests.standin.saleor.state import StandinState
 
 
 def _b64url(data: bytes) -> str:
@@ -34,7 +35,7 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-class SigningKeys:
+class SigningKeys(StandinState):
     """The key methods of :class:`~tests.standin.saleor.server.SaleorStandin`."""
 
     @property

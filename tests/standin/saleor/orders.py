@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.standin.saleor.data import address, channel, metadata_items, money, taxed_money
 from tests.standin.saleor.schema import global_id
+from tests.standin.saleor.state import StandinState
 
 
 def fulfillment(
@@ -182,7 +183,7 @@ def make_order(
     }
 
 
-class OrderActions:
+class OrderActions(StandinState):
     """The order methods of :class:`~tests.standin.saleor.server.SaleorStandin`."""
 
     def make_order(self, **kwargs: Any) -> dict[str, Any]:

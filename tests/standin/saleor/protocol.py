@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from graphql import (
+    ExecutionResult,
     execute,
     parse,
 )
@@ -28,6 +29,7 @@ from tests.standin.saleor.schema import (
     saleor_schema,
     validate_document,
 )
+from tests.standin.saleor.state import StandinState
 
 
 class InstallationFailed(Exception):
@@ -46,7 +48,7 @@ class Installation:
     response: requests.Response
 
 
-class AppProtocol:
+class AppProtocol(StandinState):
     """The App-protocol methods of :class:`~tests.standin.saleor.server.SaleorStandin`."""
 
     def _subscribed(self, events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
@@ -199,6 +201,8 @@ class AppProtocol:
             root_value={"event": data},
             field_resolver=_field_resolver,
         )
+        # Every resolver of the stand-in is synchronous: the result is never awaitable.
+        assert isinstance(result, ExecutionResult)
         if result.errors or not result.data:
             raise ValueError(f"the subscription for {event} did not run: {result.errors}")
         return json.dumps(result.data["event"]).encode()

@@ -19,6 +19,12 @@ from graphql import (
 )
 from tests.conftest import SCHEMA_PATH
 
+#: The context of a request to ``/graphql/``: ``{"app": <it carries the app's token>}``
+#: (a webhook's subscription runs without one).
+AppContext = dict[str, bool]
+#: The ``info`` the resolvers of ``/graphql/`` get.
+ResolveInfo = GraphQLResolveInfo[AppContext]
+
 SALEOR_VERSION = "3.23.28"
 SCHEMA_VERSION = "3.23"
 USER_AGENT = f"Saleor/{SCHEMA_VERSION}"
@@ -63,7 +69,7 @@ def _metadata_value(items: list[dict[str, str]], key: str) -> str | None:
     return None
 
 
-def _field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+def _field_resolver(source: Any, info: GraphQLResolveInfo[AppContext | None], **args: Any) -> Any:
     """Dict data plus the metadata lookups every ``ObjectWithMetadata`` offers."""
     name = info.field_name
     if isinstance(source, dict) and name not in source:

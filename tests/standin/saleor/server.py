@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     execute,
     parse,
@@ -204,6 +205,8 @@ class SaleorStandin(SigningKeys, OrderActions, CheckoutActions, StockActions, Ap
             operation_name=operation_name,
             field_resolver=_field_resolver,
         )
+        # Every resolver of the stand-in is synchronous: the result is never awaitable.
+        assert isinstance(result, ExecutionResult)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from tests.standin.saleor.schema import global_id
+from tests.standin.saleor.state import StandinState
 
 
 def warehouse(name: str = "Main warehouse") -> dict[str, Any]:
@@ -29,7 +30,7 @@ def make_variant(
     }
 
 
-class StockActions:
+class StockActions(StandinState):
     """The stock methods of :class:`~tests.standin.saleor.server.SaleorStandin`."""
 
     def set_stock(
