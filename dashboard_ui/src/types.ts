@@ -34,6 +34,8 @@ export interface ProviderConfig {
   options: Record<string, string | number | boolean | null>;
   secrets: Record<string, string>;
   secrets_set?: Record<string, boolean>;
+  /** Campaign messages per second through this provider (null: no limit). */
+  messages_per_second?: number | null;
   delivery_report_url?: string | null;
   inbound_url?: string | null;
 }

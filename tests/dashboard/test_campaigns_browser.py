@@ -70,7 +70,9 @@ def test_campaigns_screen(
 
     # The text: segments with the opt-out line, the estimate.
     frame.get_by_label("Campaign name").fill("Black Friday")
-    frame.get_by_label("Campaign text").fill("Hi {{ customer.first_name }}, -30% today at {{ shop.name }}")
+    frame.get_by_label("Campaign text").fill(
+        "Hi {{ customer.first_name }}, -30% today at {{ shop.name }}"
+    )
     frame.get_by_text("1 segment per message").wait_for()
     frame.get_by_role("button", name="Estimate cost").click()
     assert "× 14 recipients" in frame.get_by_test_id("estimate").inner_text()
