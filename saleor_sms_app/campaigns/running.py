@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,7 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
 from saleor_sms_app.links import LinkCollector
 from saleor_sms_app.messages.composing import Composed, log_rows
-from saleor_sms_app.messages.dispatching import providers_for
+from saleor_sms_app.messages.dispatching import providers_for, send_messages
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.messages.send_jobs import SEND_BATCH_SIZE, enqueue_sends
 from saleor_sms_app.models import Message, MessageStatus, RecipientType, RunState, ScheduledRun
@@ -53,15 +53,17 @@ from saleor_sms_app.scheduler.runs import RunOutcome
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
 
-#: The longest one job works on a campaign before handing it back to the scheduler.
-STRETCH_SECONDS = 20.0
+#: The longest one job works on a campaign before handing it back to the scheduler
+#: (at most a third of ``JOB_TIMEOUT``).
+STRETCH_SECONDS = 60.0
 #: Most logged, unsent rows reading may be ahead of the senders.
 MAX_AHEAD = 500
 #: A ``queued`` row older than this was not taken by its job: hand it on again.
 RESEND_AFTER = timedelta(seconds=60)
 #: Numbers read per stretch step from a typed list.
 NUMBERS_PAGE = 100
-#: How long to wait for senders to catch up before looking again.
+#: How long to wait for senders to catch up before looking again (when there was
+#: nothing this job could send itself).
 CATCH_UP_SECONDS = 0.2
 #: When Saleor cannot be reached, try again after this long (a campaign never gives up;
 #: the merchant can cancel it).
@@ -86,8 +88,10 @@ def carry_out(
     services: Services, runs: Sequence[ScheduledRun], now: datetime
 ) -> dict[int, RunOutcome]:
     """The scheduler's handler: one stretch of each campaign run."""
+    longest = min(TIMING.stretch_seconds, services.settings.job_timeout / 3)
+    timing = replace(TIMING, stretch_seconds=longest)
     return {
-        run.id: advance(services, run.id, int(str(run.payload["campaign_id"])), TIMING)
+        run.id: advance(services, run.id, int(str(run.payload["campaign_id"])), timing)
         for run in runs
     }
 
@@ -207,7 +211,10 @@ class _Stretch:
                 wait = "Waiting for the last texts to go out"
                 return RunOutcome(RunState.PENDING, "sending", wait, retry_at=clock.now())
             if unsent > MAX_AHEAD:
-                self.timing.sleep(CATCH_UP_SECONDS)
+                # Ahead of the senders: send some of what waits from this job too
+                # (claimed like any send, so never twice) rather than sit idle.
+                if not self._help_send():
+                    self.timing.sleep(CATCH_UP_SECONDS)
             else:
                 self._read_step()
             if (clock.now() - began).total_seconds() >= self.timing.stretch_seconds:
@@ -306,6 +313,22 @@ class _Stretch:
             if wait > 0:
                 self.timing.sleep(wait)
             enqueue_sends(self.services, chunk)
+
+    def _help_send(self) -> int:
+        """Send the oldest waiting rows of the campaign in this job; how many it took."""
+        with self.services.sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(Message.id)
+                    .where(*self._where(), Message.status == MessageStatus.QUEUED.value)
+                    .order_by(Message.id)
+                    .limit(SEND_BATCH_SIZE)
+                )
+            )
+        if not ids:
+            return 0
+        counts = send_messages(self.services, ids)
+        return sum(n for status, n in counts.items() if status != "missing")
 
     def _where(self) -> list[Any]:
         return [Message.tenant_id == self.tenant.id, Message.rule_id == self.rule_id]

@@ -40,7 +40,10 @@ def _stored(services: Services) -> list[Campaign]:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_campaigns_screen(
-    browser: Any, dashboard: dict[str, Any], services: Services, theme: str
+    browser: Any,
+    dashboard: dict[str, Any],
+    services: Services,
+    theme: str,
 ) -> None:
     _customers(dashboard["saleor"])
     page, frame = open_dashboard(browser, dashboard, theme)
@@ -107,7 +110,3 @@ def test_campaigns_screen(
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Campaign)) == 1
     page.close()
-
-
-# The page's browser fixtures (one Chromium per session for every browser test).
-from tests.dashboard.browser import browser, dashboard, served_app  # noqa: E402, F401
