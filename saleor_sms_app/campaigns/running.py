@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
 from saleor_sms_app.campaigns.pacing import Pacer
-from saleor_sms_app.campaigns.store import campaign_text
+from saleor_sms_app.campaigns.store import campaign_text, settle_unsent
 from saleor_sms_app.campaigns.tables import (
     CAMPAIGN_EVENT,
     Campaign,
@@ -250,6 +250,12 @@ class _Stretch:
         composed = [self._compose(template, person, shop_name) for person in people]
         with session_scope(self.services.sessions) as session:
             _, to_send = log_rows(session, self.tenant.id, _unique(composed))
+            # Paused or cancelled while this page was read: its rows wait or are
+            # skipped like the others, and nothing is handed on.
+            now = self.timing.clock.now()
+            current = session.get(Campaign, self.campaign_id, populate_existing=True)
+            if current is not None and settle_unsent(session, current, now):
+                to_send = []
         self._hand_on(to_send)
         with session_scope(self.services.sessions) as session:
             campaign = session.get(Campaign, self.campaign_id)
@@ -293,6 +299,12 @@ class _Stretch:
             row.update(status=MessageStatus.FAILED.value, error_code="template_error")
             return Composed({**row, "error_text": exc.message, "body": ""}, links)
         info = count_segments(body)
+        if self.config.settings.dry_run.enabled:
+            # Dry run sends an order's text to the test number; a campaign's
+            # thousands are logged, not sent.
+            row.update(status=MessageStatus.SKIPPED.value, error_code="dry_run")
+            text = "Dry run is on (Settings): campaign texts are logged, not sent"
+            return Composed({**row, "error_text": text, "body": body}, links)
         row.update(
             status=MessageStatus.QUEUED.value,
             body=body,

@@ -308,6 +308,26 @@ _PAUSED_ROW = {
 }
 
 
+_CANCELLED_ROW = {
+    "status": MessageStatus.SKIPPED.value,
+    "error_code": "campaign_cancelled",
+    "error_text": "The campaign was cancelled before this text went out",
+}
+
+
+def settle_unsent(session: Session, campaign: Campaign, now: datetime) -> bool:
+    """Rows logged while the campaign was being paused or cancelled get what the others
+    got; whether the campaign is stopped (nothing more is to be handed on)."""
+    if campaign.state == CampaignState.PAUSED.value:
+        row = _PAUSED_ROW
+    elif campaign.state == CampaignState.CANCELLED.value:
+        row = _CANCELLED_ROW
+    else:
+        return False
+    _set_rows(session, campaign, [MessageStatus.QUEUED.value], {**row, "updated_at": now})
+    return True
+
+
 def pause(session: Session, campaign: Campaign, now: datetime) -> bool:
     """Stop sending; texts not handed to a provider yet wait (logged as paused)."""
     if campaign.state not in (CampaignState.SCHEDULED.value, CampaignState.SENDING.value):
@@ -354,18 +374,7 @@ def cancel(session: Session, campaign: Campaign, now: datetime) -> bool:
         ([MessageStatus.QUEUED.value], None),
         ([MessageStatus.SKIPPED.value], "campaign_paused"),
     ):
-        _set_rows(
-            session,
-            campaign,
-            statuses,
-            {
-                "status": MessageStatus.SKIPPED.value,
-                "error_code": "campaign_cancelled",
-                "error_text": "The campaign was cancelled before this text went out",
-                "updated_at": now,
-            },
-            code=code,
-        )
+        _set_rows(session, campaign, statuses, {**_CANCELLED_ROW, "updated_at": now}, code=code)
     if campaign.run_id is not None:
         runs.cancel(session, campaign.tenant_id, campaign.run_id, now)
     return True

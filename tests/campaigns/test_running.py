@@ -390,3 +390,49 @@ def test_the_estimate_counts_segments_with_the_opt_out_line_and_recent_prices(
 
 def test_runner_names_the_campaign_handler() -> None:
     assert runner.handler_for("campaign") is running.carry_out
+
+
+def test_paused_while_a_page_is_read_hands_nothing_on(
+    services: Services,
+    tenant: TenantRecord,
+    store: ConfigStore,
+    scripted: type[ScriptedProvider],
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_provider(store, tenant)
+    numbers = [f"+4860170{n:04d}" for n in range(80)]
+    campaign_id = new_campaign(services, tenant, clock, numbers=numbers)
+    real = running.log_rows
+
+    def paused_meanwhile(session: Any, tenant_id: int, composed: Any) -> Any:
+        with session_scope(services.sessions) as other:
+            campaign = other.get(Campaign, campaign_id)
+            assert campaign is not None and campaigns.pause(other, campaign, clock.now())
+        return real(session, tenant_id, composed)
+
+    monkeypatch.setattr(running, "log_rows", paused_meanwhile)
+    tick.tick(services, clock)
+    drain_queue(services)
+    assert scripted.calls == []
+    logged = rows(services, campaign_id)
+    assert Counter((m.status, m.error_code) for m in logged) == {("skipped", "campaign_paused"): 80}
+
+
+def test_dry_run_logs_campaign_texts_without_sending_them(
+    services: Services,
+    tenant: TenantRecord,
+    store: ConfigStore,
+    scripted: type[ScriptedProvider],
+    clock: ManualClock,
+) -> None:
+    use_provider(store, tenant)
+    config = store.load(tenant, fresh=True)
+    dry = config.settings.dry_run.model_copy(update={"enabled": True, "number": "+48601000000"})
+    configure(store, tenant, settings=config.settings.model_copy(update={"dry_run": dry}))
+    campaign_id = new_campaign(services, tenant, clock, numbers=["+48601700001", "+48601700002"])
+    assert run_until_done(services, clock, campaign_id) == "done"
+    assert scripted.calls == []
+    assert {(m.status, m.error_code) for m in rows(services, campaign_id)} == {
+        ("skipped", "dry_run")
+    }
