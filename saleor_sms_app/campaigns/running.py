@@ -65,6 +65,8 @@ NUMBERS_PAGE = 100
 #: How long to wait for senders to catch up before looking again (when there was
 #: nothing this job could send itself).
 CATCH_UP_SECONDS = 0.2
+#: When everything is read but texts still wait (being sent, or a retry), look again then.
+LOOK_AGAIN = timedelta(seconds=5)
 #: When Saleor cannot be reached, try again after this long (a campaign never gives up;
 #: the merchant can cancel it).
 SALEOR_WAIT = timedelta(minutes=1)
@@ -209,7 +211,8 @@ class _Stretch:
                     _finish(self.services, self.campaign_id, CampaignState.DONE, None)
                     return RunOutcome(RunState.DONE)
                 wait = "Waiting for the last texts to go out"
-                return RunOutcome(RunState.PENDING, "sending", wait, retry_at=clock.now())
+                later = clock.now() + LOOK_AGAIN
+                return RunOutcome(RunState.PENDING, "sending", wait, retry_at=later)
             if unsent > MAX_AHEAD:
                 # Ahead of the senders: send some of what waits from this job too
                 # (claimed like any send, so never twice) rather than sit idle.
