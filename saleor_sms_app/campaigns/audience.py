@@ -294,7 +294,9 @@ def judge(customer: Mapping[str, Any], settings: ShopSettings) -> Person:
         phone = normalise(found.raw, _default_country(customer) or settings.default_country)
     except InvalidPhoneNumber:
         return Person(**base, phone="", left_out="invalid_number", raw_phone=found.raw)
-    consent = metadata_dict(customer.get("metadata")).get(settings.checkout_reminders.consent_metadata_key)
+    consent = metadata_dict(customer.get("metadata")).get(
+        settings.checkout_reminders.consent_metadata_key
+    )
     if not consent_given(consent):
         return Person(**base, phone=phone, left_out="no_consent")
     return Person(**base, phone=phone)

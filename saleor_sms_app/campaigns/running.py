@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.automations.quiet_hours import quiet_until
 from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
 from saleor_sms_app.campaigns.pacing import Pacer
 from saleor_sms_app.campaigns.store import campaign_text, settle_unsent
@@ -42,8 +43,8 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
 from saleor_sms_app.links import LinkCollector
-from saleor_sms_app.messages.composing import Composed, log_rows
 from saleor_sms_app.messages.dispatching import providers_for, send_messages
+from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.messages.send_jobs import SEND_BATCH_SIZE, enqueue_sends
 from saleor_sms_app.models import Message, MessageStatus, RecipientType, RunState, ScheduledRun
@@ -217,6 +218,11 @@ class _Stretch:
                 # Ahead of the senders: send some of what waits from this job too
                 # (claimed like any send, so never twice) rather than sit idle.
                 if not self._help_send():
+                    if not self._sendable_soon():
+                        # All that waits is held by quiet hours: look again later.
+                        held = "Waiting for the recipients' quiet hours to end"
+                        later = clock.now() + LOOK_AGAIN
+                        return RunOutcome(RunState.PENDING, "quiet_hours", held, retry_at=later)
                     self.timing.sleep(CATCH_UP_SECONDS)
             else:
                 self._read_step()
@@ -252,10 +258,13 @@ class _Stretch:
             read, done, total = len(page.people), not page.has_next, page.total
         composed = [self._compose(template, person, shop_name) for person in people]
         with session_scope(self.services.sessions) as session:
-            _, to_send = log_rows(session, self.tenant.id, _unique(composed))
+            now = self.timing.clock.now()
+            _, to_send = log_rows(
+                session, self.tenant.id, _unique(composed), self.config.settings, now
+            )
+            to_send = self._not_quiet(session, to_send, now)
             # Paused or cancelled while this page was read: its rows wait or are
             # skipped like the others, and nothing is handed on.
-            now = self.timing.clock.now()
             current = session.get(Campaign, self.campaign_id, populate_existing=True)
             if current is not None and settle_unsent(session, current, now):
                 to_send = []
@@ -282,6 +291,8 @@ class _Stretch:
             "order_id": None,
             "order_number": None,
             "channel": None,
+            # A marketing text: the shop's marketing caps count it and apply to it.
+            "marketing": True,
         }
         links = LinkCollector(self.services.settings.short_link_base)
         if person.left_out is not None:
@@ -329,17 +340,37 @@ class _Stretch:
                 self.timing.sleep(wait)
             enqueue_sends(self.services, chunk)
 
+    def _not_quiet(self, session: Session, ids: list[int], now: datetime) -> list[int]:
+        """Those of ``ids`` whose recipient may be texted now: quiet hours hold the others
+        (they stay ``queued`` and are handed on once their quiet hours end)."""
+        settings = self.config.settings
+        if not ids or not settings.quiet_hours.enabled:
+            return ids
+        rows = session.execute(select(Message.id, Message.phone).where(Message.id.in_(ids)))
+        return [r.id for r in rows if quiet_until(r.phone, settings, now) is None]
+
+    def _sendable_soon(self) -> bool:
+        """Whether any waiting row of the campaign may be texted now."""
+        with self.services.sessions() as session:
+            ids = self._waiting(session, MAX_AHEAD)
+            return bool(self._not_quiet(session, ids, self.timing.clock.now()))
+
+    def _waiting(self, session: Session, limit: int) -> list[int]:
+        return list(
+            session.scalars(
+                select(Message.id)
+                .where(*self._where(), Message.status == MessageStatus.QUEUED.value)
+                .order_by(Message.id)
+                .limit(limit)
+            )
+        )
+
     def _help_send(self) -> int:
         """Send the oldest waiting rows of the campaign in this job; how many it took."""
         with self.services.sessions() as session:
-            ids = list(
-                session.scalars(
-                    select(Message.id)
-                    .where(*self._where(), Message.status == MessageStatus.QUEUED.value)
-                    .order_by(Message.id)
-                    .limit(SEND_BATCH_SIZE)
-                )
-            )
+            now = self.timing.clock.now()
+            ids = self._not_quiet(session, self._waiting(session, MAX_AHEAD), now)
+            ids = ids[:SEND_BATCH_SIZE]
         if not ids:
             return 0
         counts = send_messages(self.services, ids)
@@ -367,6 +398,9 @@ class _Stretch:
         )
 
     def _stale_queued(self, session: Session, now: datetime) -> list[int]:
+        return self._not_quiet(session, self._stale(session, now), now)
+
+    def _stale(self, session: Session, now: datetime) -> list[int]:
         return list(
             session.scalars(
                 select(Message.id)

@@ -281,8 +281,7 @@ def _carry_out_for_tenant(
             outcomes[run.id] = runs.RunOutcome(
                 RunState.PENDING,
                 QUIET_HOURS,
-                "Waiting for the recipient's quiet hours to end "
-                f"({quiet_end:%Y-%m-%d %H:%M} UTC)",
+                f"Waiting for the recipient's quiet hours to end ({quiet_end:%Y-%m-%d %H:%M} UTC)",
                 retry_at=quiet_end,
             )
             continue

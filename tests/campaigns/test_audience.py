@@ -163,17 +163,12 @@ def test_the_standin_refuses_more_than_100_a_page_as_saleor_does(saleor: SaleorS
     assert "exceeds the `first` limit of 100" in answer["errors"][0]["message"]
 
 
-def test_settings_hold_the_consent_key_the_time_zone_and_a_providers_pace() -> None:
+def test_a_provider_has_a_campaign_pace() -> None:
     from pydantic import ValidationError
 
     from saleor_sms_app.config.model import ProviderConfig
 
-    settings = ShopSettings()
-    assert settings.marketing_consent_key == "sms_marketing_consent"
-    assert settings.time_zone == "UTC"
-    assert ShopSettings(time_zone="Europe/Warsaw").time_zone == "Europe/Warsaw"
-    with pytest.raises(ValidationError, match="time zone"):
-        ShopSettings(time_zone="Mars/Olympus")
     assert ProviderConfig(type="sandbox").messages_per_second is None
+    assert ProviderConfig(type="sandbox", messages_per_second=2.5).messages_per_second == 2.5
     with pytest.raises(ValidationError):
         ProviderConfig(type="sandbox", messages_per_second=0)

@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from saleor_sms_app.campaigns import store as campaigns
 from saleor_sms_app.campaigns.audience import Audience
 from saleor_sms_app.campaigns.pacing import Pacer
 from saleor_sms_app.campaigns.tables import Campaign, campaign_rule_id
-from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.config.model import ProviderConfig, QuietHours
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages import send_jobs
@@ -56,7 +57,12 @@ def use_provider(
         tenant,
         providers=[ProviderConfig(id="main", type=kind, messages_per_second=rate)],
         settings=store_.load(tenant, fresh=True).settings.model_copy(
-            update={"default_country": "PL", "opt_out_line": "STOP? Reply STOP"}
+            update={
+                "default_country": "PL",
+                "opt_out_line": "STOP? Reply STOP",
+                # Quiet hours have their own test below; the others run at any hour.
+                "quiet_hours": QuietHours(enabled=False),
+            }
         ),
     )
 
@@ -405,11 +411,11 @@ def test_paused_while_a_page_is_read_hands_nothing_on(
     campaign_id = new_campaign(services, tenant, clock, numbers=numbers)
     real = running.log_rows
 
-    def paused_meanwhile(session: Any, tenant_id: int, composed: Any) -> Any:
+    def paused_meanwhile(session: Any, *args: Any) -> Any:
         with session_scope(services.sessions) as other:
             campaign = other.get(Campaign, campaign_id)
             assert campaign is not None and campaigns.pause(other, campaign, clock.now())
-        return real(session, tenant_id, composed)
+        return real(session, *args)
 
     monkeypatch.setattr(running, "log_rows", paused_meanwhile)
     tick.tick(services, clock)
@@ -436,3 +442,33 @@ def test_dry_run_logs_campaign_texts_without_sending_them(
     assert {(m.status, m.error_code) for m in rows(services, campaign_id)} == {
         ("skipped", "dry_run")
     }
+
+
+def test_quiet_hours_hold_campaign_texts_until_they_end(
+    services: Services,
+    tenant: TenantRecord,
+    store: ConfigStore,
+    scripted: type[ScriptedProvider],
+    clock: ManualClock,
+) -> None:
+    use_provider(store, tenant)
+    local = clock.now().astimezone(ZoneInfo("Europe/Warsaw"))  # Polish numbers' zone
+    window = QuietHours(
+        enabled=True,
+        start=f"{(local - timedelta(hours=1)):%H:%M}",
+        end=f"{(local + timedelta(hours=1)):%H:%M}",
+    )
+    config = store.load(tenant, fresh=True)
+    configure(store, tenant, settings=config.settings.model_copy(update={"quiet_hours": window}))
+    numbers = [f"+4860190{n:04d}" for n in range(30)]
+    campaign_id = new_campaign(services, tenant, clock, numbers=numbers)
+    for _ in range(3):
+        tick.tick(services, clock)
+        drain_queue(services)
+        clock.advance(timedelta(seconds=5))
+    assert scripted.calls == []
+    assert campaign_state(services, campaign_id) == "sending"
+
+    clock.advance(timedelta(hours=1, minutes=5))
+    assert run_until_done(services, clock, campaign_id) == "done"
+    assert Counter(sms.to for sms in scripted.calls) == Counter(numbers)

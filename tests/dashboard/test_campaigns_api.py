@@ -53,7 +53,7 @@ def warsaw(services: Services, tenant_id: int) -> None:
     store = ConfigStore(services)
     config = store.load(tenant, fresh=True)
     settings = config.settings.model_copy(
-        update={"time_zone": "Europe/Warsaw", "default_country": "PL"}
+        update={"shop_time_zone": "Europe/Warsaw", "default_country": "PL"}
     )
     store.save(
         tenant, config.model_copy(update={"settings": settings}), expected_revision=config.revision

@@ -62,16 +62,6 @@ export function Settings({ state, canConfigure }: { state: ConfigState; canConfi
             <input style={controlStyle} name="phone_metadata_key" value={draft.phone_metadata_key}
               onChange={(e) => set({ phone_metadata_key: e.target.value })} />
           </Labeled>
-          <Labeled label="Customer metadata key holding marketing consent" error={errors.marketing_consent_key}
-            help="Campaigns text only customers whose value under this key is true or a date.">
-            <input style={controlStyle} name="marketing_consent_key" value={draft.marketing_consent_key ?? "sms_marketing_consent"}
-              onChange={(e) => set({ marketing_consent_key: e.target.value })} />
-          </Labeled>
-          <Labeled label="Shop's time zone" error={errors.time_zone}
-            help="Campaign dates and times are read in it, e.g. Europe/Warsaw.">
-            <input style={controlStyle} name="time_zone" value={draft.time_zone ?? "UTC"}
-              onChange={(e) => set({ time_zone: e.target.value })} />
-          </Labeled>
           <Labeled label="Low-balance alert below" error={errors.low_balance_threshold}
             help="Staff get one SMS when a provider's balance drops below this (provider's currency). Empty: no alert.">
             <input style={controlStyle} name="low_balance_threshold" type="number" min={0} step="0.01"

@@ -6,8 +6,8 @@ message-log rows whose ``rule_id`` is ``campaign:<id>``, and
 ``ix_messages_rule_status`` (tenant, rule id, status) makes its progress one
 indexed count. A new table and an index only: no existing row is touched.
 
-Revision ID: 0009_campaigns_table
-Revises: 0007_message_log_speed
+Revision ID: 0011_campaigns_table
+Revises: 0010_rule_conditions_marketing
 Create Date: 2026-11-29 23:00:00
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_campaigns_table"
-down_revision = "0007_message_log_speed"
+revision = "0011_campaigns_table"
+down_revision = "0010_rule_conditions_marketing"
 branch_labels = None
 depends_on = None
 
