@@ -8,8 +8,6 @@ from where. Every message to a listed number is logged ``skipped``.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -19,9 +17,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.message_log.csv_export import csv_chunks
 from saleor_sms_app.models import Suppression
+from saleor_sms_app.numberlists import read_numbers
 from saleor_sms_app.phones import normalise
 
 #: Source of numbers the merchant added (by hand or by import).
@@ -141,26 +139,12 @@ def import_csv(session: Session, tenant_id: int, text: str, country: str) -> Imp
     never silently dropped. A ``'`` in front of a number (our own export's
     guard against spreadsheet formulas) is removed.
     """
-    result = ImportResult()
-    seen: set[str] = set()
-    rows = list(csv.reader(io.StringIO(text)))
-    for number, cells in enumerate(rows, start=1):
-        raw = (cells[0] if cells else "").strip().lstrip("'")
-        if not raw or (number == 1 and not any(c.isdigit() for c in raw)):
-            continue
-        try:
-            phone = normalise(raw, country)
-        except InvalidPhoneNumber as exc:
-            result.problems.append(
-                {"line": number, "text": ",".join(cells)[:200], "reason": exc.message}
-            )
-            continue
-        if phone in seen:
-            result.already += 1
-            continue
-        seen.add(phone)
+    listed = read_numbers(text, country)
+    result = ImportResult(already=listed.duplicates, problems=listed.problems)
+    for line in listed.lines:
+        cells = line.cells
         reason = (cells[1].strip() if len(cells) > 1 else "") or "imported"
-        if suppress(session, tenant_id, phone, reason=reason[:64], source=MANUAL):
+        if suppress(session, tenant_id, line.phone, reason=reason[:64], source=MANUAL):
             result.added += 1
         else:
             result.already += 1

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { getJson } from "./api";
 import { appBridge, notify, waitForToken } from "./bridge";
 import { HANDSHAKE_GRACE_MS, isFramed, manifestUrlFor } from "./outside";
+import { Campaigns } from "./screens/Campaigns";
 import { MessageLog } from "./screens/MessageLog";
 import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
@@ -13,7 +14,7 @@ import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-const TABS = ["Providers", "Rules", "Scheduled", "Message log", "Suppressions", "Settings"] as const;
+const TABS = ["Providers", "Rules", "Campaigns", "Scheduled", "Message log", "Suppressions", "Settings"] as const;
 type Tab = (typeof TABS)[number];
 
 // Storage can be denied to a third-party iframe (browser privacy settings): the
@@ -101,6 +102,7 @@ function Screens({ me, metadata }: { me: { email: string; can_configure: boolean
       {config.error && !config.config && <ErrorBanner message={config.error} onRetry={config.reload} />}
       {tab === "Providers" && <Providers state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Rules" && <Rules state={config} metadata={metadata} canConfigure={me.can_configure} />}
+      {tab === "Campaigns" && <Campaigns state={config} canConfigure={me.can_configure} />}
       {tab === "Scheduled" && <Scheduled canConfigure={me.can_configure} />}
       {tab === "Message log" && <MessageLog metadata={metadata} />}
       {tab === "Suppressions" && <Suppressions canConfigure={me.can_configure} />}

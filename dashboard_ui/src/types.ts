@@ -34,6 +34,8 @@ export interface ProviderConfig {
   options: Record<string, string | number | boolean | null>;
   secrets: Record<string, string>;
   secrets_set?: Record<string, boolean>;
+  /** Campaign messages per second through this provider (null: no limit). */
+  messages_per_second?: number | null;
   delivery_report_url?: string | null;
   inbound_url?: string | null;
 }
@@ -244,4 +246,57 @@ export interface ImportAnswer {
   added: number;
   already: number;
   problems: { line: number; text: string; reason: string }[];
+}
+
+export interface AudiencePreview {
+  would_get: number;
+  left_out: { reason: string; label: string; count: number }[];
+  examples: { name: string; phone: string }[];
+  customers: number;
+  counted: number;
+  complete: boolean;
+}
+
+export interface NumbersCheck {
+  valid: number;
+  duplicates: number;
+  problems: { line: number; text: string; reason: string }[];
+  problem_count: number;
+  numbers: string;
+}
+
+export interface CampaignEstimate {
+  text: string;
+  segments: number;
+  encoding: string;
+  recipients: number;
+  cost: { currency: string; per_segment: string; total: string }[];
+}
+
+export interface CampaignProgress {
+  queued: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  skipped: number;
+  total: number;
+  read: number;
+  time_left_seconds: number | null;
+  clicks: number;
+  slowed: boolean;
+}
+
+export interface Campaign {
+  id: number;
+  name: string;
+  state: "scheduled" | "sending" | "paused" | "cancelled" | "done";
+  template: string;
+  audience: Record<string, unknown> | null;
+  numbers: number | null;
+  send_at: string;
+  created_at: string;
+  created_by: string;
+  finished_at: string | null;
+  reason: string | null;
+  progress: CampaignProgress;
 }

@@ -152,6 +152,9 @@ class ProviderConfig(_Model):
     options: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     #: Secret options (API keys, tokens). Plain here, encrypted at rest, never sent to browsers.
     secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    #: Most campaign messages a second through this provider, kept across every
+    #: worker (:mod:`saleor_sms_app.campaigns.pacing`); None: as fast as it takes them.
+    messages_per_second: float | None = Field(default=None, gt=0, le=10_000)
 
 
 class RuleConditions(_Model):

@@ -6,7 +6,8 @@ up to a batch of ``running`` runs of its kind; it returns a
 :class:`~.runs.RunOutcome` per run id. A handler that raises a
 :class:`~saleor_sms_app.errors.RetryableError` (Saleor down) puts its runs back
 to ``pending`` with backoff: not lost, and not doubled, since a run's
-messages are de-duplicated by the run's own keys.
+messages are de-duplicated by the run's own keys. A run handed back due at
+once (a campaign's next stretch) is queued again by a tick right away.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from redis.exceptions import RedisError
+
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError
 from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
+from saleor_sms_app.scheduler.tick import tick
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ HANDLERS: dict[str, str] = {
     "rule": "saleor_sms_app.automations.delayed.carry_out",
     "checkout": "saleor_sms_app.checkouts.reminders.carry_out",
     "stock_digest": "saleor_sms_app.stock.alerts.carry_out",
+    "campaign": "saleor_sms_app.campaigns.running.carry_out",
 }
 
 #: Waits before a run whose handler could not finish is tried again (by attempt).
@@ -90,6 +95,13 @@ def run_scheduled(
                 outcomes[run.id] = retry_outcome(run, now, "internal_error", text)
     with session_scope(services.sessions) as session:
         runs.finish(session, outcomes, now)
+    if any(o.retry_at is not None and o.retry_at <= clock.now() for o in outcomes.values()):
+        # A run handed back due at once (a campaign's next stretch) goes on now,
+        # not at the next tick up to TICK_SECONDS later; if Redis refuses, the tick will.
+        try:
+            tick(services, clock)
+        except RedisError:
+            log.warning("could not queue the next stretch at once; the next tick will")
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         state = RunState.PENDING.value if outcome.retry_at else outcome.state.value

@@ -14,6 +14,7 @@ from flask import Blueprint, Response
 
 from saleor_sms_app.errors import NotFound, RetryableError
 from saleor_sms_app.web.dashboard_api import (
+    campaigns,
     configuration,
     messages,
     metadata,
@@ -25,7 +26,7 @@ from saleor_sms_app.web.dashboard_api.access import services
 
 page = Blueprint("dashboard_page", __name__)
 api = Blueprint("dashboard_api", __name__, url_prefix="/api/dashboard")
-for screen in (metadata, configuration, rules, providers, messages, scheduled):
+for screen in (metadata, configuration, rules, providers, messages, scheduled, campaigns):
     api.register_blueprint(screen.bp)
 
 

@@ -114,6 +114,7 @@ PATH_VALUES: dict[str, st.SearchStrategy[str]] = {
     "<provider_id>": provider_ids,
     "<id:message_id>": st.integers(0, 2**70).map(str),
     "<id:run_id>": st.integers(0, 2**70).map(str),
+    "<id:campaign_id>": st.integers(0, 2**70).map(str),
     "<path:phone>": phones | segment,
 }
 query_strings = st.dictionaries(

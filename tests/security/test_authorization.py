@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
@@ -58,6 +59,15 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/dashboard/suppressions/export.csv"): READ_PERMISSION,
     ("GET", "/api/dashboard/scheduled"): READ_PERMISSION,
     ("POST", "/api/dashboard/scheduled/<id:run_id>/cancel"): WRITE_PERMISSION,
+    ("POST", "/api/dashboard/campaigns/audience"): WRITE_PERMISSION,
+    ("POST", "/api/dashboard/campaigns/numbers"): READ_PERMISSION,
+    ("POST", "/api/dashboard/campaigns/estimate"): READ_PERMISSION,
+    ("POST", "/api/dashboard/campaigns"): WRITE_PERMISSION,
+    ("GET", "/api/dashboard/campaigns"): READ_PERMISSION,
+    ("GET", "/api/dashboard/campaigns/<id:campaign_id>"): READ_PERMISSION,
+    ("POST", "/api/dashboard/campaigns/<id:campaign_id>/pause"): WRITE_PERMISSION,
+    ("POST", "/api/dashboard/campaigns/<id:campaign_id>/resume"): WRITE_PERMISSION,
+    ("POST", "/api/dashboard/campaigns/<id:campaign_id>/cancel"): WRITE_PERMISSION,
 }
 #: The provider of tenant A that paths and bodies name.
 PROVIDER_ID = "victim-sandbox"
@@ -65,8 +75,14 @@ PROVIDER_ID = "victim-sandbox"
 VICTIM_PHONE = "+48601234567"
 #: A message of tenant A that paths name (the message detail).
 VICTIM_MESSAGE_ID = 4242
+#: A campaign of tenant A that paths name (its progress, pause, resume, cancel).
+VICTIM_CAMPAIGN_ID = 4343
 #: What a route's path parameter is replaced with (any other: PROVIDER_ID).
-PATH_VALUES = {"phone": VICTIM_PHONE, "message_id": str(VICTIM_MESSAGE_ID)}
+PATH_VALUES = {
+    "phone": VICTIM_PHONE,
+    "message_id": str(VICTIM_MESSAGE_ID),
+    "campaign_id": str(VICTIM_CAMPAIGN_ID),
+}
 
 
 def dashboard_routes(app: Any) -> list[tuple[str, str]]:
@@ -150,6 +166,18 @@ def tenants(
                 phone=VICTIM_PHONE,
                 body="Order 1042 is confirmed",
                 status="delivered",
+            )
+        )
+        session.add(
+            Campaign(
+                id=VICTIM_CAMPAIGN_ID,
+                tenant_id=tenant_id,
+                idempotency_key="victim-campaign",
+                name="Black Friday",
+                state="paused",
+                template="20% off today",
+                numbers=[VICTIM_PHONE],
+                send_at=datetime.now(UTC),
             )
         )
     assert other_saleor.app_id is not None

@@ -224,6 +224,10 @@ export function Providers({ state, metadata, canConfigure }: { state: ConfigStat
                 <Labeled label="Sender name or number" error={errors.sender} help="What recipients see as the sender (if the provider allows it).">
                   <input style={controlStyle} name="provider_sender" value={p.sender} onChange={(e) => update(index, { sender: e.target.value })} />
                 </Labeled>
+                <Labeled label="Campaign messages per second (optional)" error={errors.messages_per_second} help="Kept across every worker; empty: as fast as the provider takes them.">
+                  <input style={controlStyle} name="provider_rate" type="number" min={0} step="any" value={p.messages_per_second ?? ""}
+                    onChange={(e) => update(index, { messages_per_second: e.target.value === "" ? null : Number(e.target.value) })} />
+                </Labeled>
                 {type?.fields.map((f) =>
                   f.secret ? (
                     <Labeled key={f.name} label={f.label + (f.required ? "" : " (optional)")} error={errors[f.name]} help={f.help}>

@@ -158,6 +158,7 @@ def root_resolvers(self: SaleorStandin) -> dict[str, Any]:
         "deletePrivateMetadata": metadata_mutation(private=True, delete=True),
         "updateMetadata": metadata_mutation(private=False, delete=False),
         "deleteMetadata": metadata_mutation(private=False, delete=True),
+        **self.customers.resolvers(need_app),
         **self.webhook_registry.resolvers(
             current_app, lambda query: subscription_problems(saleor_schema(), query)
         ),

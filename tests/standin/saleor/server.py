@@ -21,6 +21,7 @@ from graphql import (
     parse,
     validate,
 )
+from tests.standin.customers import CustomerBook
 from tests.standin.saleor.checkouts import CheckoutActions
 from tests.standin.saleor.data import country, metadata_items
 from tests.standin.saleor.graphql_api import root_resolvers
@@ -54,6 +55,8 @@ class SaleorStandin(SigningKeys, OrderActions, CheckoutActions, StockActions, Ap
     app_private_metadata: dict[str, str] = field(default_factory=dict)
     app_metadata: dict[str, str] = field(default_factory=dict)
     app_permissions: list[str] = field(default_factory=list)
+    #: The shop's customers (``customers(...)``, tests/standin/customers.py).
+    customers: CustomerBook = field(default_factory=CustomerBook)
 
     def __post_init__(self) -> None:
         self._key = _fresh_key()

@@ -1,0 +1,284 @@
+"""A campaign to N customers read from the loopback Saleor 100 a call, sent to a loopback provider.
+
+Everything real and on loopback: ``redis-server``; SQLite (or the PostgreSQL
+named by ``TEST_DATABASE_URL``); the Saleor stand-in in its own process (real
+HTTP, the real schema, ``customers(where: …)`` paged like Saleor) holding N
+customers with a phone and consent; the lean loopback provider
+(``tests/standin/fast_provider.py``) behind the generic adapter; ``--workers``
+``SmsWorker`` processes as the Procfile runs them (not burst: their scheduler
+thread ticks every 5 s and carries the campaign on, stretch after stretch).
+
+Printed, all measured in this run: the campaign's wall time from Send to the
+last text accepted by the provider, texts per second, the longest time the
+campaign's progress (its sent count, as the screen reads it) stood still, the
+peak resident memory of each app process (workers; the stand-ins are listed
+apart, since a real Saleor and provider run elsewhere), and beside them rq's
+own empty-job rate (``SimpleWorker``, same workers, same Redis).
+
+    REDIS_SERVER_BIN=$(which redis-server) .venv/bin/python bench/bench_campaign.py \
+        [--customers 100000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redis import Redis  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from saleor_sms_app.campaigns import store as campaigns  # noqa: E402
+from saleor_sms_app.campaigns.audience import Audience  # noqa: E402
+from saleor_sms_app.campaigns.tables import Campaign, campaign_rule_id  # noqa: E402
+from saleor_sms_app.config.model import AppConfig  # noqa: E402
+from saleor_sms_app.config.store import ConfigStore  # noqa: E402
+from saleor_sms_app.db import session_scope  # noqa: E402
+from saleor_sms_app.migrate import upgrade  # noqa: E402
+from saleor_sms_app.models import Message  # noqa: E402
+from saleor_sms_app.saleor.tenants import get_tenant  # noqa: E402
+from saleor_sms_app.scheduler import tick  # noqa: E402
+from saleor_sms_app.services import Services, set_services  # noqa: E402
+from saleor_sms_app.settings import Settings  # noqa: E402
+from tests.providers.conftest import generic_config  # noqa: E402
+from tests.standin import fast_provider  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _serve_saleor(conn: Any, env: dict[str, str], customers: int) -> None:
+    """The loopback Saleor in its own process (as a real one is), with the customers."""
+    os.environ.update(env)
+    from tests.standin.customers import make_customer
+    from tests.standin.saleor import SaleorStandin, address, saleor_schema
+
+    services = Services.build(Settings.from_env())
+    saleor_schema()
+    saleor = SaleorStandin(shop_name="Bench Shop").start()
+    saleor.store_installation(services, token="bench-token")
+    consent = {"sms_marketing_consent": "true"}
+    shipping = [address(phone=f"+48{600000000 + n}", country_code="PL") for n in range(customers)]
+    saleor.customers.extend(
+        make_customer(n + 1, first_name=f"C{n}", shipping=shipping[n], metadata=consent)
+        for n in range(customers)
+    )
+    conn.send(saleor.api_url)
+    conn.recv()  # until the parent is done
+    conn.send(saleor.customers.pages_served)
+    saleor.stop()
+    services.close()
+
+
+def _work(env: dict[str, str], stock: bool, burst: bool) -> None:
+    os.environ.update(env)
+    services = Services.build(Settings.from_env())
+    set_services(services)
+    from rq import SimpleWorker
+
+    from saleor_sms_app.worker import SmsWorker
+
+    cls = SimpleWorker if stock else SmsWorker
+    worker = cls([services.queue], connection=services.redis)
+    worker.work(burst=burst, logging_level="WARNING")
+
+
+def _empty_job_rate(env: dict[str, str], services: Services, workers: int, jobs: int) -> float:
+    for _ in range(jobs):
+        services.queue.enqueue("operator.truth", 1)
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_work, args=(env, True, True)) for _ in range(workers)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return jobs / (time.perf_counter() - started)
+
+
+def _counts(services: Services, campaign_id: int, tenant_id: int) -> dict[str, int]:
+    with services.sessions() as session:
+        rows = session.execute(
+            select(Message.status, func.count())
+            .where(Message.tenant_id == tenant_id, Message.rule_id == campaign_rule_id(campaign_id))
+            .group_by(Message.status)
+        ).all()
+    return {str(s): int(n) for s, n in rows}
+
+
+def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--empty-jobs", type=int, default=3000)
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    args = parser.parse_args()
+    redis_bin = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not redis_bin:
+        print("redis-server not found", file=sys.stderr)
+        return 1
+    tmp = Path(tempfile.mkdtemp(prefix="bench-campaign-"))
+    port = _free_port()
+    redis_proc = subprocess.Popen(
+        [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp)],
+        stdout=subprocess.DEVNULL,
+    )
+    ctx = multiprocessing.get_context("fork")
+    provider_port = _free_port()
+    provider = ctx.Process(target=fast_provider.serve, args=(provider_port,), daemon=True)
+    provider.start()
+    env = {
+        "APP_URL": "http://localhost:8000",
+        "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
+        "DATA_DIR": str(tmp),
+        "LOG_LEVEL": "WARNING",
+        "ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.0/8",
+    }
+    workers: list[Any] = []
+    saleor_proc = None
+    parent_end = None
+    try:
+        for _ in range(100):
+            try:
+                Redis.from_url(env["REDIS_URL"]).ping()
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.05)
+        os.environ.update(env)
+        settings = Settings.from_env()
+        upgrade(settings.database_url)
+        services = Services.build(settings)
+        set_services(services)
+
+        empty_rate = _empty_job_rate(env, services, args.workers, args.empty_jobs)
+
+        parent_end, child_end = ctx.Pipe()
+        started = time.perf_counter()
+        saleor_proc = ctx.Process(target=_serve_saleor, args=(child_end, env, args.customers))
+        saleor_proc.start()
+        api_url = parent_end.recv()
+        print(
+            f"stand-in Saleor with {args.customers:,} customers up in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+        tenant = get_tenant(services, api_url, fresh=True)
+        assert tenant is not None
+        store = ConfigStore(services)
+        config = AppConfig(
+            providers=[generic_config("loopback", f"http://127.0.0.1:{provider_port}")]
+        )
+        config.settings.default_country = "PL"
+        store.save(tenant, config, expected_revision=store.load(tenant).revision)
+
+        workers = [ctx.Process(target=_work, args=(env, False, False)) for _ in range(args.workers)]
+        for p in workers:
+            p.start()
+        time.sleep(1.0)  # the workers connect before the clock starts
+        now = datetime.now(UTC)
+        with session_scope(services.sessions) as session:
+            campaign, _ = campaigns.store(
+                session,
+                tenant.id,
+                key="bench-campaign-0001",
+                name="Bench",
+                template="Hi {{ customer.first_name }}, -30% today at {{ shop.name }}",
+                recipients=campaigns.Recipients(Audience(), None, [], 0),
+                send_at=now,
+                created_by="bench",
+                expected=args.customers,
+                now=now,
+            )
+            campaign_id = campaign.id
+        started = time.perf_counter()
+        tick.tick(services)  # as the Send button does: no wait for the next tick
+        last_sent, last_change, longest_still = -1, started, 0.0
+        peak = dict.fromkeys([p.pid for p in workers], 0.0)
+        standins = {"saleor": saleor_proc.pid, "provider": provider.pid}
+        standin_peak = dict.fromkeys(standins, 0.0)
+        state = "scheduled"
+        while time.perf_counter() - started < args.timeout:
+            time.sleep(0.25)
+            counts = _counts(services, campaign_id, tenant.id)
+            sent = counts.get("sent", 0)
+            moment = time.perf_counter()
+            if sent != last_sent:
+                if last_sent > 0:  # from the first text on: a schedule tick may come first
+                    longest_still = max(longest_still, moment - last_change)
+                last_sent, last_change = sent, moment
+            for pid in peak:
+                peak[pid] = max(peak[pid], _rss_mb(pid))
+            for name, pid in standins.items():
+                standin_peak[name] = max(standin_peak[name], _rss_mb(pid or 0))
+            with services.sessions() as session:
+                state = (
+                    session.scalar(select(Campaign.state).where(Campaign.id == campaign_id)) or ""
+                )
+            if state == "done":
+                break
+        wall = time.perf_counter() - started
+        counts = _counts(services, campaign_id, tenant.id)
+        parent_end.send("stop")
+        pages = parent_end.recv()
+        print(f"campaign {state}: {counts}")
+        print(
+            f"{args.customers:,} customers -> {counts.get('sent', 0):,} texts in {wall:.1f} s "
+            f"({counts.get('sent', 0) / wall:.0f} texts/s), {pages:,} pages of customers read, "
+            f"{args.workers} workers"
+        )
+        print(f"progress (sent count) stood still at most {longest_still:.2f} s")
+        print(
+            "peak RSS of the workers: "
+            + ", ".join(f"{mb:.0f} MB" for mb in peak.values())
+            + "; stand-ins (not the app): "
+            + ", ".join(f"{k} {v:.0f} MB" for k, v in standin_peak.items())
+        )
+        print(
+            f"baseline: rq SimpleWorker empty jobs {empty_rate:8.0f} jobs/s "
+            f"({args.workers} workers)"
+        )
+        return 0 if state == "done" else 1
+    finally:
+        for p in workers:
+            if p.pid:
+                os.kill(p.pid, signal.SIGTERM)
+        for p in workers:
+            p.join(timeout=30)
+        if saleor_proc is not None:
+            saleor_proc.join(timeout=30)
+        provider.kill()
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

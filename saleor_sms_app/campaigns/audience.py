@@ -1,0 +1,427 @@
+"""A campaign's audience: the shop's customers, read from Saleor 100 at a time.
+
+Who can be texted is decided here, the same way for the preview and for the
+send: the phone is the default shipping address's, else the default billing
+address's, else the phone metadata key of Settings
+(:func:`~saleor_sms_app.phones.find_customer_phone`, the order lookup applied to the
+customer); consent is a metadata key of Settings whose value is ``true`` or a date.
+The filters (date joined, number of
+orders, last order, country of the default address, a metadata key equal to a
+value) are sent to Saleor as ``customers(where: …)`` (3.22+) to read fewer
+pages, and checked again here on every customer, because Saleor's filters are
+wider than the merchant's words: ``addresses.country`` matches any address,
+not the default one, and ``placedOrdersAt`` any order, not the last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from saleor_sms_app.config.model import ShopSettings
+from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber
+from saleor_sms_app.models import mask_phone
+from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise
+from saleor_sms_app.saleor.client import SaleorClient
+
+#: Customers per GraphQL call (Saleor's most).
+PAGE_SIZE = 100
+#: Most pages the preview reads; beyond them it says it counted part of the audience.
+PREVIEW_PAGES = 50
+#: Examples the preview shows.
+EXAMPLES = 10
+
+#: Why a customer of the audience is left out, in the merchant's words.
+LEFT_OUT_REASONS: dict[str, str] = {
+    "no_phone": "No phone number (default shipping or billing address, or the metadata key)",
+    "invalid_number": "The phone number is not a valid number",
+    "no_consent": "Did not agree to marketing texts",
+    "opted_out": "On the do-not-text list (replied STOP or added by hand)",
+    "duplicate": "Same number as another customer of this campaign",
+}
+
+_CONSENT_WORDS = frozenset({"true", "yes", "1"})
+
+
+def _day(body: Mapping[str, Any], name: str) -> date | None:
+    value = body.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BadRequest(
+            f"audience.{name} must be a date (YYYY-MM-DD)", details={f"audience.{name}": "a date"}
+        ) from None
+
+
+def _count(body: Mapping[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadRequest(
+            f"audience.{name} must be a whole number", details={f"audience.{name}": "a number"}
+        )
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(
+            f"audience.{name} must be a whole number", details={f"audience.{name}": "a number"}
+        ) from None
+    if number < 0:
+        raise BadRequest(f"audience.{name} must be 0 or more", details={f"audience.{name}": ">= 0"})
+    return number
+
+
+def _text(body: Mapping[str, Any], name: str, limit: int = 255) -> str:
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadRequest(
+            f"audience.{name} must be text of at most {limit} characters",
+            details={f"audience.{name}": "text"},
+        )
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The merchant's filters; each empty one lets everybody through."""
+
+    joined_from: date | None = None
+    joined_to: date | None = None
+    orders_min: int | None = None
+    orders_max: int | None = None
+    last_order_from: date | None = None
+    last_order_to: date | None = None
+    #: Two-letter code of the default (shipping, else billing) address's country.
+    country: str = ""
+    metadata_key: str = ""
+    metadata_value: str = ""
+
+    @classmethod
+    def from_json(cls, body: object) -> Audience:
+        """The filters of a request body; :class:`BadRequest` naming the field that is wrong."""
+        if body is None:
+            return cls()
+        if not isinstance(body, Mapping):
+            raise BadRequest("audience must be an object", details={"audience": "an object"})
+        country = _text(body, "country", 2).upper()
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise BadRequest(
+                "audience.country must be a two-letter country code",
+                details={"audience.country": "a code such as PL"},
+            )
+        found = cls(
+            joined_from=_day(body, "joined_from"),
+            joined_to=_day(body, "joined_to"),
+            orders_min=_count(body, "orders_min"),
+            orders_max=_count(body, "orders_max"),
+            last_order_from=_day(body, "last_order_from"),
+            last_order_to=_day(body, "last_order_to"),
+            country=country,
+            metadata_key=_text(body, "metadata_key"),
+            metadata_value=_text(body, "metadata_value"),
+        )
+        for low, high in (
+            ("joined_from", "joined_to"),
+            ("orders_min", "orders_max"),
+            ("last_order_from", "last_order_to"),
+        ):
+            a, b = getattr(found, low), getattr(found, high)
+            if a is not None and b is not None and a > b:
+                raise BadRequest(
+                    f"audience.{low} is after audience.{high}",
+                    details={f"audience.{high}": f"not before {low}"},
+                )
+        if found.metadata_value and not found.metadata_key:
+            raise BadRequest(
+                "audience.metadata_key is needed with a metadata value",
+                details={"audience.metadata_key": "required"},
+            )
+        return found
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "joined_from": self.joined_from.isoformat() if self.joined_from else None,
+            "joined_to": self.joined_to.isoformat() if self.joined_to else None,
+            "orders_min": self.orders_min,
+            "orders_max": self.orders_max,
+            "last_order_from": self.last_order_from.isoformat() if self.last_order_from else None,
+            "last_order_to": self.last_order_to.isoformat() if self.last_order_to else None,
+            "country": self.country,
+            "metadata_key": self.metadata_key,
+            "metadata_value": self.metadata_value,
+        }
+
+    def where(self, zone: ZoneInfo) -> dict[str, Any]:
+        """Saleor's ``CustomerWhereInput`` for these filters (a superset of the audience)."""
+        where: dict[str, Any] = {}
+        joined = _range(self.joined_from, self.joined_to, zone)
+        if joined:
+            where["dateJoined"] = joined
+        if self.orders_min is not None or self.orders_max is not None:
+            bounds = {"gte": self.orders_min, "lte": self.orders_max}
+            where["numberOfOrders"] = {"range": {k: v for k, v in bounds.items() if v is not None}}
+        placed = _range(self.last_order_from, self.last_order_to, zone)
+        if placed:
+            where["placedOrdersAt"] = placed
+        if self.country:
+            where["addresses"] = {"country": {"eq": self.country}}
+        if self.metadata_key:
+            value = {"value": {"eq": self.metadata_value}} if self.metadata_value else {}
+            where["metadata"] = {"key": self.metadata_key, **value}
+        return where
+
+    def admits(self, customer: Mapping[str, Any], zone: ZoneInfo) -> bool:
+        """Whether a customer Saleor returned meets every filter as the merchant meant it."""
+        if not _within(_when(customer.get("dateJoined")), self.joined_from, self.joined_to, zone):
+            return False
+        orders = customer.get("orders") if isinstance(customer.get("orders"), Mapping) else {}
+        assert isinstance(orders, Mapping)
+        count = int(orders.get("totalCount") or 0)
+        if self.orders_min is not None and count < self.orders_min:
+            return False
+        if self.orders_max is not None and count > self.orders_max:
+            return False
+        if self.last_order_from or self.last_order_to:
+            edges = orders.get("edges") or []
+            newest = edges[0].get("node", {}).get("created") if edges else None
+            last = _when(newest)
+            if last is None or not _within(last, self.last_order_from, self.last_order_to, zone):
+                return False
+        if self.country and _default_country(customer) != self.country:
+            return False
+        if self.metadata_key:
+            meta = metadata_dict(customer.get("metadata"))
+            if self.metadata_key not in meta:
+                return False
+            if self.metadata_value and meta[self.metadata_key] != self.metadata_value:
+                return False
+        return True
+
+
+def _range(low: date | None, high: date | None, zone: ZoneInfo) -> dict[str, str]:
+    found = {}
+    if low is not None:
+        found["gte"] = datetime.combine(low, time.min, zone).isoformat()
+    if high is not None:
+        found["lte"] = datetime.combine(high + timedelta(days=1), time.min, zone).isoformat()
+    return found
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _within(when: datetime | None, low: date | None, high: date | None, zone: ZoneInfo) -> bool:
+    """Whether ``when`` is on a day from ``low`` to ``high`` (both included) in the shop's zone."""
+    if low is None and high is None:
+        return True
+    if when is None:
+        return False
+    day = when.astimezone(zone).date() if when.tzinfo else when.date()
+    return (low is None or day >= low) and (high is None or day <= high)
+
+
+def _address(customer: Mapping[str, Any]) -> Mapping[str, Any]:
+    for name in ("defaultShippingAddress", "defaultBillingAddress"):
+        found = customer.get(name)
+        if isinstance(found, Mapping):
+            return found
+    return {}
+
+
+def _default_country(customer: Mapping[str, Any]) -> str:
+    country = _address(customer).get("country")
+    return str(country.get("code") or "").upper() if isinstance(country, Mapping) else ""
+
+
+def consent_given(value: str | None) -> bool:
+    """``true`` (or yes/1) or a date (``2026-11-02``, with or without a time) counts as given."""
+    text = (value or "").strip()
+    if text.lower() in _CONSENT_WORDS:
+        return True
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Person:
+    """One customer of the audience: their number (E.164), or why they are left out."""
+
+    customer_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    #: A key of :data:`LEFT_OUT_REASONS`, or None: this customer gets the text.
+    left_out: str | None = None
+    #: The number as written (an invalid one), for the log.
+    raw_phone: str = ""
+
+
+def judge(customer: Mapping[str, Any], settings: ShopSettings) -> Person:
+    """Phone and consent of one customer who met the filters (the do-not-text list aside)."""
+    as_order = {
+        "shippingAddress": customer.get("defaultShippingAddress"),
+        "billingAddress": customer.get("defaultBillingAddress"),
+        "user": {"metadata": customer.get("metadata")},
+    }
+    base = {
+        "customer_id": str(customer.get("id") or ""),
+        "first_name": str(customer.get("firstName") or ""),
+        "last_name": str(customer.get("lastName") or ""),
+        "email": str(customer.get("email") or ""),
+    }
+    found = find_customer_phone(as_order, settings.phone_metadata_key)
+    if found is None:
+        return Person(**base, phone="", left_out="no_phone")
+    try:
+        phone = normalise(found.raw, _default_country(customer) or settings.default_country)
+    except InvalidPhoneNumber:
+        return Person(**base, phone="", left_out="invalid_number", raw_phone=found.raw)
+    consent = metadata_dict(customer.get("metadata")).get(
+        settings.checkout_reminders.consent_metadata_key
+    )
+    if not consent_given(consent):
+        return Person(**base, phone=phone, left_out="no_consent")
+    return Person(**base, phone=phone)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of customers that met the filters, and where the next one starts."""
+
+    people: list[Person]
+    shop_name: str
+    end_cursor: str | None
+    has_next: bool
+    #: Customers Saleor's own ``where`` matched (before the app's checks).
+    total: int
+
+
+def read_page(
+    client: SaleorClient,
+    audience: Audience,
+    settings: ShopSettings,
+    after: str | None,
+    *,
+    first: int = PAGE_SIZE,
+) -> Page:
+    """One ``CustomersForSms`` call: the customers after ``after`` that meet the filters."""
+    zone = ZoneInfo(settings.shop_time_zone)
+    data = client.execute(
+        "CustomersForSms", {"first": first, "after": after, "where": audience.where(zone) or None}
+    )
+    connection = data.get("customers") or {}
+    info = connection.get("pageInfo") or {}
+    nodes = [e.get("node") or {} for e in connection.get("edges") or []]
+    people = [judge(node, settings) for node in nodes if audience.admits(node, zone)]
+    shop = data.get("shop") or {}
+    return Page(
+        people=people,
+        shop_name=str(shop.get("name") or ""),
+        end_cursor=info.get("endCursor"),
+        has_next=bool(info.get("hasNextPage")),
+        total=int(connection.get("totalCount") or 0),
+    )
+
+
+@dataclass
+class Tally:
+    """Who would get the text and who is left out, as the preview and progress show it."""
+
+    would_get: int = 0
+    left_out: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEFT_OUT_REASONS, 0))
+    examples: list[dict[str, str]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, person: Person, suppressed: set[str]) -> str | None:
+        """Count one person; the reason they are left out (None: they get it)."""
+        reason = person.left_out
+        if reason is None and person.phone in suppressed:
+            reason = "opted_out"
+        if reason is None and person.phone in self.seen:
+            reason = "duplicate"
+        if reason is not None:
+            self.left_out[reason] += 1
+            return reason
+        self.seen.add(person.phone)
+        self.would_get += 1
+        if len(self.examples) < EXAMPLES:
+            name = f"{person.first_name} {person.last_name}".strip()
+            self.examples.append({"name": name or person.email, "phone": mask_phone(person.phone)})
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "would_get": self.would_get,
+            "left_out": [
+                {"reason": code, "label": LEFT_OUT_REASONS[code], "count": n}
+                for code, n in self.left_out.items()
+                if n
+            ],
+            "examples": self.examples,
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    tally: Tally
+    #: Customers Saleor's ``where`` matched, and how many of them were looked at.
+    total: int
+    read: int
+    complete: bool
+    shop_name: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.tally.as_json(),
+            "customers": self.total,
+            "counted": self.read,
+            "complete": self.complete,
+        }
+
+
+def preview(
+    client: SaleorClient,
+    audience: Audience,
+    settings: ShopSettings,
+    suppressed: Callable[[set[str]], set[str]],
+    *,
+    pages: int = PREVIEW_PAGES,
+) -> Preview:
+    """Who would get the text: counts, :data:`EXAMPLES` masked examples, who is left out and why.
+
+    Reads at most ``pages`` pages; beyond them the answer says how many of
+    Saleor's matches it counted (``complete`` false).
+    """
+    tally = Tally()
+    after: str | None = None
+    read = total = 0
+    shop_name = ""
+    for _ in range(pages):
+        page = read_page(client, audience, settings, after)
+        total, shop_name = page.total, page.shop_name
+        blocked = suppressed({p.phone for p in page.people if p.phone and p.left_out is None})
+        for person in page.people:
+            tally.add(person, blocked)
+        read += PAGE_SIZE if page.has_next else max(total - read, 0)
+        after = page.end_cursor
+        if not page.has_next:
+            return Preview(tally, total, total, True, shop_name)
+    return Preview(tally, total, min(read, total), False, shop_name)
