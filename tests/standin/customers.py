@@ -16,9 +16,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError
+
+if TYPE_CHECKING:
+    from tests.standin.saleor.schema import ResolveInfo
 
 #: Saleor's most objects a connection returns at once.
 MAX_FIRST = 100
@@ -60,7 +63,7 @@ def make_customer(
 
 
 def _orders_field(placed: list[datetime]) -> Callable[..., dict[str, Any]]:
-    def resolve(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    def resolve(info: ResolveInfo, **args: Any) -> dict[str, Any]:
         first = min(int(args.get("first") or MAX_FIRST), MAX_FIRST)
         return {
             "totalCount": len(placed),
@@ -163,8 +166,8 @@ class CustomerBook:
             self._matching[key] = [c for c in self.customers if _matches(c, where or {})]
         return self._matching[key]
 
-    def resolvers(self, need_app: Callable[[GraphQLResolveInfo, str], None]) -> dict[str, Any]:
-        def customers(info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    def resolvers(self, need_app: Callable[[ResolveInfo, str], None]) -> dict[str, Any]:
+        def customers(info: ResolveInfo, **args: Any) -> dict[str, Any]:
             need_app(info, "MANAGE_USERS")
             first = args.get("first")
             if first is None or first > MAX_FIRST:
