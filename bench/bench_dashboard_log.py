@@ -4,9 +4,11 @@ Fills a fresh database (SQLite, or the empty PostgreSQL named by
 ``TEST_DATABASE_URL``, e.g. under ``scripts/with-postgres.sh``) with ROWS
 messages for the shop being looked at and as many for another shop, the way an
 upgrade finds them: rows written under the previous schema (migration 0003, by
-``executemany`` on SQLite and ``COPY`` on PostgreSQL), then ``alembic upgrade
-head``, whose 0004 builds the sort indexes, the per-day counts and the text
-index from them (timed: that is what an upgrade costs). Then times every query
+``executemany`` on SQLite and ``COPY`` on PostgreSQL, with a provider attempt
+for each message of the shop that reached a provider, two for failed ones), then
+``alembic upgrade head``, whose ``0007_message_log_speed`` builds the sort
+indexes, the per-day counts and the text index from them (timed: that is what
+an upgrade costs). Then times every query
 the log screen makes, REPEAT times each, printing the median and the p95 beside
 a baseline measured in the same run: an indexed ``COUNT(*)`` of the shop's
 rows. Last, the CSV of every row: time, rows/s and how much the process's
@@ -34,9 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from saleor_sms_app.db import make_engine, make_session_factory
 from saleor_sms_app.message_log import csv_export, daily_counts, queries
+from saleor_sms_app.message_log.rows import ProviderDirectory
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import Message
 
+#: The merchant's names for the providers, as the CSV's provider_name column shows them.
+PROVIDERS = ProviderDirectory(names={"twilio": "Twilio (main)", "smsapi": "SMSAPI backup"})
 STATUSES = ["delivered"] * 6 + ["sent"] * 2 + ["failed", "skipped"]
 EVENTS = ["ORDER_CREATED", "ORDER_FULFILLED", "ORDER_FULLY_PAID"]
 COLUMNS = (
@@ -107,6 +112,19 @@ def fill(engine: Engine, rows: int) -> None:
                         for r in _rows(tenant_id, rows, now)
                     ),
                 )
+        # One provider attempt per message that reached a provider (and a second,
+        # failed-over one for every failed message) of the shop looked at, so the
+        # CSV's attempt_count column reads real rows.
+        cursor.execute(
+            "INSERT INTO message_attempts (message_id, created_at, provider_id, provider, status) "
+            "SELECT id, created_at, provider_id, provider, 'sent' FROM messages "
+            "WHERE tenant_id = 1 AND provider IS NOT NULL"
+        )
+        cursor.execute(
+            "INSERT INTO message_attempts (message_id, created_at, provider_id, provider, status) "
+            "SELECT id, created_at, 'backup', 'smsapi', 'failed' FROM messages "
+            "WHERE tenant_id = 1 AND status = 'failed'"
+        )
         raw.commit()
     finally:
         raw.close()
@@ -165,7 +183,7 @@ def main() -> None:
         started = time.perf_counter()
         upgrade(url)
         print(
-            f"migration 0007 (indexes, per-day counts, text index) on them: "
+            f"migrations 0004 to head (indexes, per-day counts, text index) on them: "
             f"{time.perf_counter() - started:.1f} s"
         )
         engine = make_engine(url)
@@ -243,7 +261,7 @@ def main() -> None:
         started = time.perf_counter()
         size = 0
         with sessions() as session:
-            for chunk in csv_export.export_csv(session, 1, queries.LogQuery()):
+            for chunk in csv_export.export_csv(session, 1, queries.LogQuery(), PROVIDERS):
                 size += len(chunk)
                 peak = max(peak, resident_kb())
         elapsed = time.perf_counter() - started
