@@ -247,3 +247,18 @@ def test_every_id_in_a_url_is_a_database_id(app: Any, client: Any) -> None:
         path = re.sub(r"<id:[^>]+>", str(2**31), re.sub(r"<[^:>]+>", "x", rule))
         for method in ("GET", "POST"):
             assert client.open(path, method=method).status_code in (404, 405), (method, path)
+
+
+def test_postgres_plans_every_query_for_its_values(services: Any) -> None:
+    """psycopg would prepare a statement on the server after its fifth run, and PostgreSQL
+    would then plan it once for any LIMIT, keyset bound or LIKE pattern (the message log
+    ran 2-3x slower on those plans): the engine turns that off."""
+    from sqlalchemy import text
+
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (CI's `make test-postgres` sets TEST_DATABASE_URL)")
+    with services.engine.connect() as connection:
+        for limit in range(8):
+            connection.execute(text("SELECT 1 FROM tenants LIMIT :n"), {"n": limit})
+        prepared = connection.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+    assert prepared == 0

@@ -3,7 +3,8 @@
 A million rows must leave in seconds with the web process's memory flat: rows
 are read :data:`EXPORT_BATCH` at a time along the sort's index (each batch its
 own short read, so the export never holds a transaction open for its whole
-length), as plain tuples rather than ORM objects, and each batch is yielded as
+length), every cell already formatted and made formula-safe by the database
+(:mod:`saleor_sms_app.message_log.csv_cells`), and each batch is yielded as
 text before the next is read.
 """
 
@@ -13,19 +14,25 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
-from saleor_sms_app.message_log.queries import LogQuery, cursor_after, filtered, sort_keys
-from saleor_sms_app.message_log.rows import (
-    NO_PROVIDERS,
-    ProviderDirectory,
-    attempt_count,
-    iso_time,
-    price_text,
+from saleor_sms_app.message_log.csv_cells import (
+    formula_safe,
+    iso_utc,
+    masked_phone,
+    neutralise_cell,
+    price_cell,
+    provider_name_cell,
 )
-from saleor_sms_app.models import Message, mask_phone
+from saleor_sms_app.message_log.queries import LogQuery, cursor_after, filtered, sort_keys
+from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory, attempt_count
+from saleor_sms_app.models import Message
 
 CSV_COLUMNS = (
     "created_at",
@@ -50,44 +57,7 @@ CSV_COLUMNS = (
     "currency",
     "direction",
 )
-#: What each CSV row is read from, in :data:`CSV_COLUMNS` order (provider_id
-#: stands in for provider_name, which is looked up).
-_SOURCE = (
-    Message.created_at,
-    Message.event,
-    Message.order_number,
-    Message.rule_name,
-    Message.recipient_type,
-    Message.phone,
-    Message.sender,
-    Message.body,
-    Message.segments,
-    Message.encoding,
-    Message.provider,
-    Message.provider_id,
-)
-_TAIL = (
-    Message.status,
-    Message.delivery_code,
-    Message.error_code,
-    Message.error_text,
-    Message.error_hint,
-    Message.price,
-    Message.currency,
-    Message.direction,
-)
 EXPORT_BATCH = 5000
-
-#: A spreadsheet treats a cell starting with these as a formula (CSV injection).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will show as text, never run as a formula (OWASP advice)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def csv_chunks(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
@@ -106,36 +76,45 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Ite
     yield buffer.getvalue()
 
 
-def _cells(row: Any, providers: ProviderDirectory) -> list[str]:
-    (created_at, event, order_number, rule_name, recipient_type, phone, sender, body) = row[:8]
-    (segments, encoding, provider, provider_id, attempts) = row[8:13]
-    (status, delivery_code, error_code, error_text, error_hint, price, currency, direction) = row[
-        13:21
-    ]
-    values: tuple[object, ...] = (
-        iso_time(created_at),
-        event,
-        order_number,
-        rule_name,
-        recipient_type,
-        mask_phone(phone),
-        sender,
-        body,
-        segments,
-        encoding,
-        provider,
-        providers.name(provider_id),
-        attempts,
-        status,
-        delivery_code,
-        error_code,
-        error_text,
-        error_hint,
-        price_text(price),
-        currency,
-        direction,
+def csv_cells(dialect: str, providers: ProviderDirectory) -> tuple[ColumnElement[Any], ...]:
+    """The SQL expressions of one CSV row's cells, in :data:`CSV_COLUMNS` order."""
+    return (
+        iso_utc(Message.created_at, dialect),
+        *(formula_safe(c) for c in (Message.event, Message.order_number, Message.rule_name)),
+        formula_safe(Message.recipient_type),
+        formula_safe(masked_phone(Message.phone)),
+        formula_safe(Message.sender),
+        formula_safe(Message.body),
+        Message.segments.expression,
+        formula_safe(Message.encoding),
+        formula_safe(Message.provider),
+        provider_name_cell(Message.provider_id, providers.names),
+        attempt_count(),
+        *(
+            formula_safe(c)
+            for c in (
+                Message.status,
+                Message.delivery_code,
+                Message.error_code,
+                Message.error_text,
+                Message.error_hint,
+            )
+        ),
+        formula_safe(price_cell(Message.price, dialect)),
+        formula_safe(Message.currency),
+        formula_safe(Message.direction),
     )
-    return [neutralise_cell(v) for v in values]
+
+
+def _cursor_keys(sort: str) -> list[ColumnElement[Any]]:
+    """The sort's keyset columns, the time as stored (only the last row's is parsed)."""
+    *head, when, row_id = sort_keys(sort)
+    return [*head, type_coerce(when, NullType()), row_id]
+
+
+def _stored_time(value: Any) -> datetime:
+    """A time as the driver hands it back untyped: a datetime, or SQLite's text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def export_csv(
@@ -144,23 +123,29 @@ def export_csv(
     query: LogQuery,
     providers: ProviderDirectory = NO_PROVIDERS,
 ) -> Iterator[str]:
-    """Every matching row (not only one page) as CSV text, a chunk per batch of rows."""
+    """Every matching row (not only one page) as CSV text, a chunk per batch of rows.
+
+    Each batch is one keyset read on the session's connection whose cells the
+    database has already formatted (:mod:`csv_cells`); Python only writes them.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     batch = replace(query, after=None, page=1)
-    keys = sort_keys(query.sort)
-    columns = (*_SOURCE, attempt_count(), *_TAIL, *keys)
+    cells = csv_cells(session.get_bind().dialect.name, providers)
+    width = len(cells)
+    columns = (*cells, *_cursor_keys(query.sort))
     while True:
         statement = filtered(session, tenant_id, batch, *columns).limit(EXPORT_BATCH)
-        rows = session.execute(statement).all()
+        rows = session.connection().execute(statement).all()
         # End the read: the next batch starts a fresh one, so a long export
         # never pins old row versions (PostgreSQL) or the WAL (SQLite).
         session.rollback()
-        writer.writerows(_cells(row, providers) for row in rows)
+        writer.writerows(row[:width] for row in rows)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
         if len(rows) < EXPORT_BATCH:
             return
-        batch = replace(batch, after=cursor_after(query.sort, rows[-1][21:]))
+        *head, when, row_id = rows[-1][width:]
+        batch = replace(batch, after=cursor_after(query.sort, (*head, _stored_time(when), row_id)))

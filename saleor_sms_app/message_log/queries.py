@@ -199,12 +199,19 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _conditions(session: Session, tenant_id: int, query: LogQuery) -> list[ColumnElement[bool]]:
+def _conditions(
+    session: Session, tenant_id: int, query: LogQuery, *, walk: bool = False
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Message.tenant_id == tenant_id]
+    created: ColumnElement[Any] = Message.created_at.expression
+    if walk:
+        # A sorted walk filters the dates as it goes; as an index range SQLite
+        # would skip-scan the sort index by them and then sort every match.
+        created = func.coalesce(created, created)
     if query.date_from:
-        conditions.append(Message.created_at >= _day_start(query.date_from))
+        conditions.append(created >= _day_start(query.date_from))
     if query.date_to:
-        conditions.append(Message.created_at < _day_start(query.date_to + timedelta(days=1)))
+        conditions.append(created < _day_start(query.date_to + timedelta(days=1)))
     if query.statuses:
         conditions.append(log_sort_key("status").in_(query.statuses))
     if query.events:
@@ -317,7 +324,9 @@ def filtered(
     statistics to choose it.
     """
     keys = sort_keys(query.sort)
-    conditions = _conditions(session, tenant_id, query)
+    few = few or bool(query.search)
+    walk = not few and session.get_bind().dialect.name == "sqlite"
+    conditions = _conditions(session, tenant_id, query, walk=walk)
     if query.after is not None:
         bound = tuple_(*keys)
         values = tuple_(
@@ -325,7 +334,6 @@ def filtered(
         )
         conditions.append(bound < values if query.descending else bound > values)
     ordering: list[ColumnElement[Any]] = keys
-    few = few or bool(query.search)
     if few:
         # Ordering by an expression keeps the planner from walking the whole
         # tenant in index order to find a handful of rows.
