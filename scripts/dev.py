@@ -9,8 +9,11 @@ platform runs. Differences from production, on purpose:
   doubling up to 30 s while it keeps failing), and web and worker keep running
   meanwhile. Webhooks are answered 503 while Redis is away, so Saleor retries
   them, exactly as in production when Redis has a hiccup;
-* any other process that exits stops the whole app, and the message names the
-  process that exited, not whichever was stopped after it.
+* a worker that exits while Redis is away or just back (RQ gives up when Redis
+  vanishes outside its wait for a job) is started again too, as a platform's
+  process manager would;
+* any other exit stops the whole app, and the message names the process that
+  exited, not whichever was stopped after it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ REDIS_RESTART_FIRST = 1.0
 REDIS_RESTART_LONGEST = 30.0
 #: A Redis that stayed up this long counts as healthy again: the next restart is quick.
 REDIS_HEALTHY_AFTER = 60.0
+#: A worker that exits this soon after Redis went away or came back exited because of it.
+REDIS_AFTERMATH = 30.0
 
 
 @dataclass
@@ -46,6 +51,9 @@ class Child:
     env: dict[str, str]
     #: Started again when it exits (Redis) instead of stopping the app.
     restart: bool = False
+    #: Started again when it exits while Redis is away or just back (the RQ worker:
+    #: RQ gives up when Redis vanishes outside its wait for a job).
+    restart_after_redis: bool = False
     #: Its own session: Ctrl-C in the terminal must not stop Redis before the
     #: worker has finished; Redis is stopped last, below.
     own_session: bool = False
@@ -117,6 +125,8 @@ class Supervisor:
     redis: Child | None
     app: list[Child] = field(default_factory=list)
     stopping: bool = False
+    #: When Redis was last seen exiting or started again (monotonic seconds).
+    redis_trouble_at: float | None = None
 
     def run(self) -> int:
         """Watch the children until Ctrl-C or one of web/worker exits; 0 or 1."""
@@ -143,12 +153,25 @@ class Supervisor:
             return 1
         return 0
 
+    def redis_troubled(self) -> bool:
+        """Redis is away, or came back less than :data:`REDIS_AFTERMATH` seconds ago."""
+        if self.redis is None:
+            return False
+        if self.redis.restart_at is not None:
+            return True
+        return (
+            self.redis_trouble_at is not None
+            and time.monotonic() - self.redis_trouble_at < REDIS_AFTERMATH
+        )
+
     def step(self) -> tuple[Child, int] | None:
-        """One look at the children: restart Redis when due; the web/worker that exited."""
+        """One look at the children: restart Redis (and a worker it took down) when due;
+        the web/worker that exited on its own."""
         redis = self.redis
         if redis is not None:
             code = redis.exited()
             if code is not None:
+                self.redis_trouble_at = time.monotonic()
                 delay = redis.schedule_restart()
                 print(
                     f"{redis.name} exited with code {code}; starting it again in {delay:g} s "
@@ -160,11 +183,27 @@ class Supervisor:
                 )
             elif redis.restart_at is not None and time.monotonic() >= redis.restart_at:
                 redis.start()
+                self.redis_trouble_at = time.monotonic()
                 print(f"{redis.name} started again", file=sys.stderr, flush=True)
         for child in self.app:
+            if child.restart_at is not None:
+                if time.monotonic() >= child.restart_at:
+                    child.start()
+                    print(f"{child.name} started again", file=sys.stderr, flush=True)
+                continue
             code = child.exited()
-            if code is not None:
-                return child, code
+            if code is None:
+                continue
+            if child.restart_after_redis and self.redis_troubled():
+                delay = child.schedule_restart()
+                print(
+                    f"{child.name} exited with code {code} while Redis was away; "
+                    f"starting it again in {delay:g} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                continue
+            return child, code
         return None
 
 
@@ -276,7 +315,7 @@ def main() -> int:
         redis,
         [
             Child("web", procfile_command("web"), env),
-            Child("worker", procfile_command("worker"), env),
+            Child("worker", procfile_command("worker"), env, restart_after_redis=True),
         ],
     )
     for child in supervisor.app:

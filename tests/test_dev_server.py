@@ -1,10 +1,11 @@
 """`make run` (scripts/dev.py) as a developer runs it: real Redis, web, worker, on loopback.
 
 dev.py starts in a throwaway DATA_DIR on free ports. Its Redis is killed
-while it runs: web and worker stay up, a webhook is answered 503 (so Saleor
+while it runs: the web stays up, a webhook is answered 503 (so Saleor
 delivers it again) and ``/healthz`` reports Redis down; Redis comes back by
-itself and the next webhook is texted. A worker that exits stops the app,
-and the message names the worker.
+itself (and the worker, if RQ gave up meanwhile) and the next webhook is
+texted. A worker that exits on its own stops the app, and the message names
+the worker.
 """
 
 from __future__ import annotations
@@ -199,8 +200,17 @@ def test_redis_dying_is_survived_and_restarted(
             f"{exc}\n--- dev.py output:\n{dev_run.log()[-5000:]}\n--- redis.log:\n{redis_tail}"
         ) from None
     after = dev_run.children()
-    assert after["granian"] == before["granian"] and after["rq"] == before["rq"]
+    assert after["granian"] == before["granian"]  # the web process was never restarted
     assert after["redis-server"] != before["redis-server"]
+    # RQ's worker gives up when Redis vanishes outside its wait for a job (its state
+    # update fails); dev.py then starts it again, as a platform's process manager does.
+    log = dev_run.log()
+    assert (
+        after["rq"] == before["rq"]
+        or "rq" in after
+        and ("worker exited with code 1 while Redis was away" in log)
+    ), log[-3000:]
+    assert "stopped because" not in log
     # Saleor delivers the refused webhook again: it is taken and the SMS goes out.
     accepted = saleor_standin.send_webhook(url, "ORDER_CREATED", {"order": order}, timeout=10)
     assert accepted.status_code == 200, accepted.text
@@ -220,3 +230,48 @@ def test_the_process_that_exited_is_named(dev_run: DevRun) -> None:
     log = dev_run.log()
     assert "stopped because worker exited with code -9: rq worker" in log, log
     assert "stopped because redis-server" not in log and "stopped because web" not in log
+
+
+def test_a_worker_that_exits_with_redis_away_is_started_again_and_otherwise_stops_the_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The supervisor's rule on real child processes: the worker's exit while Redis is
+    away is Redis's doing (restart it), the same exit later is the worker's own (stop)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import dev  # scripts/dev.py: a script, not a package
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    monkeypatch.setattr(dev, "REDIS_AFTERMATH", 1.0)
+    env = dict(os.environ)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    gives_up = [sys.executable, "-c", "import time, sys; time.sleep(0.3); sys.exit(1)"]
+    redis = dev.Child("redis-server", sleeper, env, restart=True, own_session=True)
+    worker = dev.Child("worker", gives_up, env, restart_after_redis=True)
+    supervisor = dev.Supervisor(redis, [worker])
+    redis.start()
+    worker.start()
+    first = worker.process
+    assert redis.process is not None and first is not None
+    try:
+        redis.process.kill()
+        redis.process.wait()
+        deadline = time.monotonic() + 10
+        while worker.process is first or worker.process is None:
+            assert supervisor.step() is None  # the worker's exit does not stop the app
+            assert time.monotonic() < deadline, "the worker was not started again"
+            time.sleep(0.05)
+        assert redis.process.poll() is None or redis.restart_at is not None
+        # Redis is back and stays up; past the aftermath the worker's exit is its own.
+        deadline = time.monotonic() + 10
+        culprit = None
+        while culprit is None:
+            culprit = supervisor.step()
+            assert time.monotonic() < deadline, "the worker's own exit went unnoticed"
+            time.sleep(0.05)
+        assert culprit == (worker, 1)
+    finally:
+        for child in (worker, redis):
+            if child.process is not None and child.process.poll() is None:
+                child.process.kill()
+                child.process.wait()
