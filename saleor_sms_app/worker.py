@@ -51,6 +51,8 @@ from typing import Any
 from rq import SimpleWorker
 from rq.utils import now
 
+from saleor_sms_app.periodic import PeriodicThread
+
 log = logging.getLogger(__name__)
 
 #: Seconds between the worker's stand-alone heartbeats (RQ sends ~3 per job).
@@ -155,32 +157,19 @@ class SmsWorker(SimpleWorker):
         queue_webhook_syncs(services)
 
 
-class SchedulerWatch:
+class SchedulerWatch(PeriodicThread):
     """Restarts the worker's RQ scheduler process when it has died, checking
     every :data:`SCHEDULER_CHECK_SECONDS` in a daemon thread. Redis being still
     down is only logged; the next check tries again."""
 
     def __init__(self, worker: SmsWorker) -> None:
-        self._worker = worker
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._loop, name="sms-rq-scheduler-watch", daemon=True
+        super().__init__(
+            "sms-rq-scheduler-watch",
+            SCHEDULER_CHECK_SECONDS,
+            worker.restart_dead_scheduler,
+            "could not restart RQ's scheduler process; trying again",
+            at_once=False,
         )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(SCHEDULER_CHECK_SECONDS):
-            try:
-                self._worker.restart_dead_scheduler()
-            except Exception:  # noqa: BLE001 - Redis still down: the next check tries again
-                log.warning("could not restart RQ's scheduler process; trying again", exc_info=True)
 
 
 #: One worker at a time settles unknown sends (each round asks providers).

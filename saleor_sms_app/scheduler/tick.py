@@ -12,13 +12,13 @@ have each run, so there is no leader to elect and none to lose.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from rq import Retry
 
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.periodic import PeriodicThread
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
 from saleor_sms_app.services import Services
@@ -98,7 +98,7 @@ def sweep(services: Services, clock: Clock = SYSTEM_CLOCK) -> int:
         return runs.release_stale(session, clock.now())
 
 
-class SchedulerLoop:
+class SchedulerLoop(PeriodicThread):
     """Ticks every :data:`TICK_SECONDS` in a daemon thread of the worker process.
 
     A thread, not RQ's scheduler process: ticking is a short query and a few
@@ -109,33 +109,27 @@ class SchedulerLoop:
 
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sms-scheduler", daemon=True)
+        self._since_sweep = SWEEP_SECONDS
+        super().__init__(
+            "sms-scheduler",
+            TICK_SECONDS,
+            self._tick_once,
+            "scheduler tick failed; trying again",
+            at_once=True,
+        )
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
+    def _tick_once(self) -> None:
         from saleor_sms_app.services import get_services
 
-        since_sweep = SWEEP_SECONDS
-        while not self._stop.is_set():
-            try:
-                services = get_services()
-                if since_sweep >= SWEEP_SECONDS:
-                    released = sweep(services, self._clock)
-                    if released:
-                        log.warning("%s scheduled runs were interrupted; due again", released)
-                    since_sweep = 0.0
-                result = tick(services, self._clock)
-                if result.claimed:
-                    log.info("scheduler: %s runs due, %s jobs queued", result.claimed, result.jobs)
-            except Exception:  # noqa: BLE001 - the loop must outlive a database or Redis hiccup
-                log.warning("scheduler tick failed; trying again", exc_info=True)
-            since_sweep += TICK_SECONDS
-            self._stop.wait(TICK_SECONDS)
+        try:
+            services = get_services()
+            if self._since_sweep >= SWEEP_SECONDS:
+                released = sweep(services, self._clock)
+                if released:
+                    log.warning("%s scheduled runs were interrupted; due again", released)
+                self._since_sweep = 0.0
+            result = tick(services, self._clock)
+            if result.claimed:
+                log.info("scheduler: %s runs due, %s jobs queued", result.claimed, result.jobs)
+        finally:
+            self._since_sweep += TICK_SECONDS
