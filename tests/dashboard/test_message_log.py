@@ -174,6 +174,21 @@ def test_bad_filters_name_the_field(
     assert field in error["details"]
 
 
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [("event=%00", "event"), ("q=07%0012", "q"), ("status=sent&x%00=1", "x\\x00")],
+)
+def test_a_nul_character_in_the_query_is_refused_by_name(
+    client: FlaskClient, auth: Headers, log: dict[str, int], args: str, name: str
+) -> None:
+    """PostgreSQL refuses NUL inside a query: a 500 the fuzz suite found, now a 400."""
+    response = client.get(f"/api/dashboard/messages?{args}", headers=auth())
+    assert response.status_code == 400, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_query"
+    assert list(error["details"]) == [name]
+
+
 def test_csv_export_streams_filtered_rows_neutralised(
     client: FlaskClient, auth: Headers, log: dict[str, int]
 ) -> None:
