@@ -116,6 +116,11 @@ def import_numbers() -> Response:
         raise BadRequest(
             "the file is not UTF-8 text", details={"file": "save it as CSV (UTF-8)"}
         ) from None
+    if "\x00" in text:
+        raise BadRequest(
+            "the file holds NUL characters: it is not a CSV",
+            details={"file": "save it as CSV (UTF-8)"},
+        )
     if text.count("\n") > suppressions.MAX_IMPORT_LINES:
         raise BadRequest(
             f"the file has more than {suppressions.MAX_IMPORT_LINES} lines; split it",

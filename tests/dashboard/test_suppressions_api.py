@@ -65,11 +65,26 @@ def test_bad_input_names_the_field(
         ({}, "phone"),
         ({"phone": "call me"}, "phone"),
         ({"phone": "+48601234567", "reason": 5}, "reason"),
+        # PostgreSQL refuses a NUL in a row: refused before, naming the field.
+        ({"phone": "+48601234567", "reason": "spam\x00"}, "reason"),
+        ({"phone": "+48601234567", "tags": [{"x\x00": 1}]}, "tags[0].x\\x00"),
     ):
         answer = client.post(BASE, json=body, headers=auth())
         assert answer.status_code == 400, body
         assert field in answer.get_json()["error"]["details"], body
     assert client.get(BASE + "?page=x", headers=auth()).status_code == 400
+    assert _numbers(services, tenant_id) == {}
+
+
+def test_an_import_holding_nul_characters_is_refused_whole(
+    client: FlaskClient, auth: Headers, services: Services, tenant_id: int
+) -> None:
+    text = "+48601234567,complaint\x00\n+12025550123,ok\n"
+    answer = client.post(
+        BASE + "/import", data=text.encode(), headers={**auth(), "Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 400, answer.get_json()
+    assert "file" in answer.get_json()["error"]["details"]
     assert _numbers(services, tenant_id) == {}
 
 

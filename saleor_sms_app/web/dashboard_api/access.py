@@ -53,7 +53,38 @@ def requires(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def json_body() -> dict[str, Any]:
+    """The request's JSON object. A NUL character anywhere in it is refused, naming
+    the field: it means nothing to any screen, and PostgreSQL refuses it in a row."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
+    where = _nul_in(body)
+    if where is not None:
+        raise BadRequest(
+            f"{where} holds a NUL character",
+            code="invalid_body",
+            details={where: "holds a NUL character"},
+        )
     return body
+
+
+def _nul_in(body: dict[str, Any]) -> str | None:
+    """The path of the first key or string holding a NUL character, or None.
+
+    Iterative, not recursive: a deeply nested body must not exhaust the stack.
+    """
+    pending: list[tuple[str, object]] = [("", body)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if "\x00" in name:
+                    return name.replace("\x00", "\\x00")
+                pending.append((name, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None

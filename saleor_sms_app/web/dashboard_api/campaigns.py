@@ -83,9 +83,12 @@ def _numbers_text() -> str:
     if len(data) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge("the list is larger than 4 MB", details={"numbers": "too large"})
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("the file is not UTF-8 text", details={"file": "not UTF-8"}) from None
+    if "\x00" in text:
+        raise BadRequest("the file holds NUL characters: it is not a CSV", details={"file": "NUL"})
+    return text
 
 
 @bp.post("/campaigns/numbers")
