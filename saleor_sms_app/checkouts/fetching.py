@@ -60,6 +60,24 @@ def fetch_checkouts(client: SaleorClient, checkout_ids: list[str]) -> Checkouts:
     return Checkouts(shop_name, found)
 
 
+def email_spellings(email: str) -> list[str]:
+    """The ways Saleor may have stored ``email`` on an order, for its case-sensitive filter.
+
+    Saleor keeps a checkout's (and so its order's) email as the shopper typed it, and
+    ``OrderWhereInput.userEmail`` matches exactly (seen on a real 3.23), so the email
+    is asked for as typed, lowercased, and with only the domain lowercased (Django's
+    ``normalize_email``, used for customer accounts). A shopper typing it in another
+    case on the other checkout is still missed.
+    """
+    if not email:
+        return []
+    local, _, domain = email.rpartition("@")
+    spellings = [email, email.lower()]
+    if local:
+        spellings.append(f"{local}@{domain.lower()}")
+    return list(dict.fromkeys(spellings))
+
+
 def orders_from_checkouts(
     client: SaleorClient,
     since: datetime,

@@ -25,7 +25,11 @@ from typing import Any
 
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
 from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, quiet_until
-from saleor_sms_app.checkouts.fetching import fetch_checkouts, orders_from_checkouts
+from saleor_sms_app.checkouts.fetching import (
+    email_spellings,
+    fetch_checkouts,
+    orders_from_checkouts,
+)
 from saleor_sms_app.checkouts.texts import (
     checkout_context,
     checkout_email,
@@ -189,7 +193,7 @@ def _ending_order(
         }
         if (
             order.get("checkoutId") == run.order_id
-            or (email and str(order.get("userEmail") or "").lower() == email)
+            or (email and str(order.get("userEmail") or "").lower() == email.lower())
             or (phone and phone in phones)
         ):
             return order
@@ -197,12 +201,12 @@ def _ending_order(
 
 
 def _owner(checkout: Mapping[str, Any], config: AppConfig) -> tuple[str, str]:
-    """(email, E.164 phone) of the checkout as it is now; "" for what it lacks."""
+    """(email as typed, E.164 phone) of the checkout as it is now; "" for what it lacks."""
     try:
         phone = checkout_phone(checkout, config.settings) or ""
     except InvalidPhoneNumber:
         phone = ""
-    return checkout_email(checkout).lower(), phone
+    return checkout_email(checkout), phone
 
 
 def _expired(run: ScheduledRun, now: datetime) -> bool:
@@ -249,7 +253,7 @@ def _carry_out_for_tenant(
         client,
         min(as_utc(r.created_at) for r in live),
         [r.order_id or "" for r in live],
-        [email for email, _ in owners.values() if email],
+        [spelling for email, _ in owners.values() for spelling in email_spellings(email)],
         [phone for _, phone in owners.values() if phone],
     )
     rows: list[Composed] = []

@@ -123,6 +123,21 @@ def test_an_order_with_the_same_email_elsewhere_stops_the_reminders(shop: Shop) 
     assert reminder_messages(services) == []
 
 
+def test_an_email_typed_with_capitals_still_finds_the_order(shop: Shop) -> None:
+    """Found walking a real Saleor 3.23: it keeps a checkout's and an order's email as typed
+    and its ``userEmail`` filter is case-sensitive, so asking with the email lowercased missed
+    the order Eve placed from another checkout and she was reminded of a cart she had bought."""
+    services, saleor, tenant, store, clock = shop.parts()
+    switch_on(store, tenant)
+    _, created = saleor.start_checkout(metadata=CONSENT, email="Eve.Walk@Example.COM")
+    deliver(shop, created)
+    saleor.make_order(email="Eve.Walk@Example.COM", phone=None, created=clock.now())
+    clock.advance(timedelta(hours=1))
+    tick_and_drain(services, clock)
+    assert [r.reason_code for r in runs_of(services)] == ["order_placed", "order_placed"]
+    assert reminder_messages(services) == []
+
+
 def test_a_deleted_checkout_closes_the_run(shop: Shop) -> None:
     services, saleor, tenant, store, clock = shop.parts()
     switch_on(store, tenant)
