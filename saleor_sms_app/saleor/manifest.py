@@ -26,11 +26,21 @@ LOGO = MANIFEST_DIR / "logo.png"
 
 #: Paths of the app, relative to APP_URL; the web layer routes the same ones.
 APP_PAGE_PATH = "/app"
+#: The "Send SMS" popup Saleor's order page opens (the same page, told apart by its path).
+POPUP_PATH = "/app/send-sms"
 REGISTER_PATH = "/api/register"
 LOGO_PATH = "/logo.png"
 WEBHOOK_PATH_PREFIX = "/api/webhooks/"
 #: Every webhook of the manifest is named so; webhook_sync.py tells the app's own by it.
 WEBHOOK_NAME_PREFIX = "SMS: "
+
+#: The actions the app adds to Saleor's own pages (label, mount, permissions). The
+#: Dashboard opens each one's URL in a popup with ``orderId`` (or ``customerId``)
+#: appended, then hands it a token as it does the main page. Saleor 3.23 stores
+#: mount and target as free strings and checks that the permissions are the app's.
+EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("Send SMS", "ORDER_DETAILS_MORE_ACTIONS", "MANAGE_ORDERS"),
+)
 
 
 def webhook_path(event: SaleorEvent) -> str:
@@ -61,6 +71,17 @@ def build_manifest(app_url: str) -> dict[str, Any]:
             "isActive": True,
         }
         for event in EVENTS
+    ]
+    manifest["extensions"] = [
+        {
+            "label": label,
+            "mount": mount,
+            "target": "POPUP",
+            "permissions": [permission],
+            # Absolute: how Saleor resolves a relative URL against appUrl differs by version.
+            "url": base + POPUP_PATH,
+        }
+        for label, mount, permission in EXTENSIONS
     ]
     return manifest
 

@@ -13,9 +13,11 @@ from pathlib import Path
 from flask import Blueprint, Response, request
 
 from saleor_sms_app.errors import BadRequest, NotFound, RetryableError
+from saleor_sms_app.saleor.manifest import POPUP_PATH
 from saleor_sms_app.web.dashboard_api import (
     campaigns,
     configuration,
+    manual,
     messages,
     metadata,
     providers,
@@ -26,7 +28,7 @@ from saleor_sms_app.web.dashboard_api.access import services
 
 page = Blueprint("dashboard_page", __name__)
 api = Blueprint("dashboard_api", __name__, url_prefix="/api/dashboard")
-for screen in (metadata, configuration, rules, providers, messages, scheduled, campaigns):
+for screen in (metadata, configuration, rules, providers, messages, scheduled, campaigns, manual):
     api.register_blueprint(screen.bp)
 
 
@@ -51,8 +53,10 @@ def _dist() -> Path:
 
 @page.get("/app")
 @page.get("/app/")
+@page.get(POPUP_PATH)
 def index() -> Response:
-    """The built page; the same document for every deep link inside the app."""
+    """The built page; the same document for every deep link inside the app
+    (the "Send SMS" popup is the same page: it tells itself apart by its path)."""
     path = _dist() / "index.html"
     if not path.is_file():
         raise RetryableError(

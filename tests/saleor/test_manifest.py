@@ -47,6 +47,22 @@ def test_manifest_over_http(live_app: Any) -> None:
     assert "fragment WebhookOrder on Order" in by_event["ORDER_CREATED"]["query"]
     assert "app {" in by_event["APP_DELETED"]["query"]
 
+    # The "Send SMS" action on Saleor's order page: a popup of the app's page whose
+    # permission the app itself holds (Saleor refuses OUT_OF_SCOPE_PERMISSION).
+    assert manifest["extensions"] == [
+        {
+            "label": "Send SMS",
+            "mount": "ORDER_DETAILS_MORE_ACTIONS",
+            "target": "POPUP",
+            "permissions": ["MANAGE_ORDERS"],
+            "url": base + "/app/send-sms",
+        }
+    ]
+    for extension in manifest["extensions"]:
+        assert set(extension["permissions"]) <= set(manifest["permissions"])
+    page = requests.get(base + "/app/send-sms?orderId=T3JkZXI6MQ%3D%3D", timeout=5)
+    assert page.status_code in (200, 503)  # the built page, or "run make ui" when not built
+
 
 def test_logo_is_a_square_png_of_at_least_256px(live_app: Any) -> None:
     response = requests.get(live_app.url + "/logo.png", timeout=5)
