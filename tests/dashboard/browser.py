@@ -105,12 +105,25 @@ def dashboard(
         }
 
 
-def open_dashboard(browser: Any, dashboard: dict[str, Any], theme: str) -> tuple[Any, Any]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+def open_dashboard(
+    browser: Any,
+    dashboard: dict[str, Any],
+    theme: str,
+    *,
+    path: str = "/app",
+    params: dict[str, str] | None = None,
+    ready: Callable[[Any], Any] | None = None,
+    viewport: tuple[int, int] = (1280, 900),
+) -> tuple[Any, Any]:
+    """The host page with the app in its iframe; ``path`` and ``params`` open an extension
+    (``/app/send-sms`` with ``orderId``) the way the Dashboard opens a popup."""
+    width, height = viewport
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     config = {
-        "appUrl": dashboard["app_url"],
+        "appUrl": dashboard["app_url"].removesuffix("/app") + path,
+        "params": params or {},
         "saleorApiUrl": dashboard["saleor"].api_url,
         "appId": dashboard["saleor"].app_id,
         "theme": theme,
@@ -119,7 +132,9 @@ def open_dashboard(browser: Any, dashboard: dict[str, Any], theme: str) -> tuple
     frame = page.frame_locator("#app")
     page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}"))
     try:
-        frame.get_by_role("tab", name="Providers").wait_for(timeout=15000)
+        (ready or (lambda f: f.get_by_role("tab", name="Providers")))(frame).wait_for(
+            timeout=15000
+        )
     except Exception:
         page.screenshot(path="/tmp/dashboard-failed.png")
         raise AssertionError("the page did not start: " + "\n".join(errors)) from None

@@ -18,7 +18,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saleor_sms_app.saleor.tenants import save_tenant
+from saleor_sms_app.config.model import ProviderConfig, Rule
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.saleor.tenants import get_tenant_by_id, save_tenant
 from saleor_sms_app.services import Services
 from tests.conftest import capture_path
 from tests.standin.saleor import SaleorStandin, global_id
@@ -83,6 +85,26 @@ def tenant_id(services: Services, saleor: SaleorStandin) -> int:
         token=saleor.token,
         jwks=saleor.jwks(),
     )
+
+
+@pytest.fixture
+def sandbox_shop(services: Services, tenant_id: int) -> None:
+    """The shop sends through the sandbox provider (it writes the outbox file) and has
+    one rule whose template the "Send SMS" popup offers."""
+    tenant = get_tenant_by_id(services, tenant_id)
+    assert tenant is not None
+    store = ConfigStore(services)
+    config = store.load(tenant, fresh=True)
+    rule = Rule.model_validate(
+        {
+            "id": "shipped",
+            "name": "Order shipped",
+            "event": "ORDER_FULFILLED",
+            "template": "Order {{ order.number }} is on its way, {{ customer.first_name }}",
+        }
+    )
+    changes = {"providers": [ProviderConfig(id="p1", type="sandbox")], "rules": [rule]}
+    store.save(tenant, config.model_copy(update=changes), expected_revision=config.revision)
 
 
 TokenFactory = Callable[..., str]

@@ -13,11 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from saleor_sms_app.config.model import ProviderConfig
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Message
-from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
@@ -25,20 +22,6 @@ from tests.dashboard.conftest import USER_EMAIL, Headers
 from tests.standin.saleor import SaleorStandin
 
 API = "/api/dashboard/manual/order"
-
-
-@pytest.fixture
-def sandbox(services: Services, tenant_id: int) -> None:
-    """The shop sends through the sandbox provider (it writes the outbox file)."""
-    tenant = get_tenant_by_id(services, tenant_id)
-    assert tenant is not None
-    store = ConfigStore(services)
-    config = store.load(tenant, fresh=True)
-    store.save(
-        tenant,
-        config.model_copy(update={"providers": [ProviderConfig(id="p1", type="sandbox")]}),
-        expected_revision=config.revision,
-    )
 
 
 def order_of(saleor: SaleorStandin, number: int) -> dict[str, Any]:
@@ -58,7 +41,7 @@ def outbox(services: Services) -> list[dict[str, Any]]:
 
 
 def test_a_text_to_the_orders_customer_is_logged_by_hand_and_sent(
-    client: Any, auth: Headers, services: Services, saleor: SaleorStandin, sandbox: None
+    client: Any, auth: Headers, services: Services, saleor: SaleorStandin, sandbox_shop: None
 ) -> None:
     order = order_of(saleor, 1041)
     answer = client.post(
@@ -91,7 +74,7 @@ def test_a_text_to_the_orders_customer_is_logged_by_hand_and_sent(
 
 
 def test_a_double_click_sends_one_message(
-    client: Any, auth: Headers, services: Services, saleor: SaleorStandin, sandbox: None
+    client: Any, auth: Headers, services: Services, saleor: SaleorStandin, sandbox_shop: None
 ) -> None:
     body = {
         "order_id": order_of(saleor, 1042)["id"],
@@ -115,7 +98,7 @@ def test_a_number_on_the_do_not_text_list_is_logged_skipped_not_sent(
     services: Services,
     saleor: SaleorStandin,
     tenant_id: int,
-    sandbox: None,
+    sandbox_shop: None,
 ) -> None:
     with session_scope(services.sessions) as session:
         suppress(session, tenant_id, "+12025550123", reason="replied STOP", source="twilio")

@@ -48,7 +48,7 @@ function TokenPicker({ metadata, onPick }: { metadata: Metadata; onPick: (name: 
   );
 }
 
-function SegmentMeter({ text }: { text: string }) {
+export function SegmentMeter({ text }: { text: string }) {
   const info = countSegments(text);
   return (
     <Box display="flex" gap={3} alignItems="center" flexWrap="wrap" data-testid="segment-meter">

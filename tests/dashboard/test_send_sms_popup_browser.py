@@ -1,0 +1,74 @@
+"""The order page's "Send SMS" popup in headless Chromium, light and dark.
+
+Opened the way the Dashboard opens a POPUP extension: the manifest extension's
+URL (``/app/send-sms``) in the host page's iframe with ``orderId`` among the
+iframe's parameters, then the handshake. The message goes through the real API,
+database, Redis queue (a burst worker in the test) and the sandbox provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from saleor_sms_app.models import Message
+from saleor_sms_app.saleor.manifest import POPUP_PATH
+from saleor_sms_app.services import Services
+from tests.conftest import drain_queue
+from tests.dashboard.browser import open_dashboard, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_send_sms_from_the_order_page(
+    browser: Any,
+    dashboard: dict[str, Any],
+    services: Services,
+    sandbox_shop: None,
+    theme: str,
+) -> None:
+    saleor = dashboard["saleor"]
+    order = next(o for o in saleor.orders.values() if str(o["number"]) == "1041")
+    page, frame = open_dashboard(
+        browser,
+        dashboard,
+        theme,
+        path=POPUP_PATH,
+        params={"orderId": order["id"]},
+        ready=lambda f: f.get_by_test_id("send-sms"),
+        viewport=(760, 720),
+    )
+    text = frame.get_by_label("Text", exact=True)
+    preview = frame.get_by_test_id("send-preview")
+    send = frame.get_by_role("button", name="Send")
+
+    # A broken template is named under the preview and cannot be sent.
+    text.fill("Order {{ order.number ")
+    frame.get_by_text("unexpected end of template", exact=False).wait_for()
+    assert send.is_disabled()
+
+    # A rule's template, rendered with this order's tokens, and its segments.
+    frame.get_by_label("Start from").select_option(label="Template of “Order shipped”")
+    preview.filter(has_text="Order 1041 is on its way, Żaneta").wait_for()
+    assert "1 SMS" in frame.get_by_test_id("segment-count").inner_text()
+    text.fill("Hi {{ customer.first_name }}, order {{ order.number }} is packed")
+    preview.filter(has_text="Hi Żaneta, order 1041 is packed").wait_for()
+    shot(page, f"send-sms-popup-{theme}")
+
+    # A double click is one message; the popup then follows the log row's status.
+    send.dblclick()
+    status = frame.get_by_test_id("send-status")
+    status.filter(has_text="queued").wait_for()
+    drain_queue(services)
+    status.filter(has_text="sent").wait_for()
+    with services.sessions() as session:
+        rows = list(session.scalars(select(Message)))
+    assert len(rows) == 1
+    assert rows[0].event == "MANUAL" and rows[0].order_id == order["id"]
+    assert rows[0].body == "Hi Żaneta, order 1041 is packed"
+    assert rows[0].rule_name == "Sent by hand by owner@example.com"
+    assert send.is_disabled()
+    page.close()
