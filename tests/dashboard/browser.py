@@ -132,9 +132,7 @@ def open_dashboard(
     frame = page.frame_locator("#app")
     page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}"))
     try:
-        (ready or (lambda f: f.get_by_role("tab", name="Providers")))(frame).wait_for(
-            timeout=15000
-        )
+        (ready or (lambda f: f.get_by_role("tab", name="Providers")))(frame).wait_for(timeout=15000)
     except Exception:
         page.screenshot(path="/tmp/dashboard-failed.png")
         raise AssertionError("the page did not start: " + "\n".join(errors)) from None

@@ -43,9 +43,7 @@ def send_to_order() -> Response:
     snapshot = orders.fetch_order(saleor_client(svc, user.tenant), order_id.strip())
     config = ConfigStore(svc).load(user.tenant)
     links = LinkCollector(svc.settings.short_link_base)
-    fields = by_hand.compose_for_order(
-        config, snapshot, template, links, user.tenant.saleor_domain
-    )
+    fields = by_hand.compose_for_order(config, snapshot, template, links, user.tenant.saleor_domain)
     with session_scope(svc.sessions) as session:
         sent = by_hand.log_hand_sent(
             session, user.tenant_id, snapshot, fields, links, key=key, sent_by=user.email
