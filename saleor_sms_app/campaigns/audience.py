@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from saleor_sms_app.config.model import ShopSettings
-from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber
+from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.models import mask_phone
 from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise
 from saleor_sms_app.saleor.client import SaleorClient
@@ -300,6 +300,21 @@ def judge(customer: Mapping[str, Any], settings: ShopSettings) -> Person:
     if not consent_given(consent):
         return Person(**base, phone=phone, left_out="no_consent")
     return Person(**base, phone=phone)
+
+
+def fetch_customer(
+    client: SaleorClient, customer_id: str, settings: ShopSettings
+) -> tuple[Person, str]:
+    """One customer judged as for a campaign, and the shop's name; :class:`NotFound`
+    when Saleor has no such customer (the customer page's "Send SMS" popup)."""
+    data = client.execute(
+        "CustomersForSms", {"first": 1, "after": None, "where": {"ids": [customer_id]}}
+    )
+    edges = (data.get("customers") or {}).get("edges") or []
+    if not edges or not (edges[0].get("node") or {}).get("id"):
+        raise NotFound(f"Saleor has no customer {customer_id!r}", code="customer_not_found")
+    shop = data.get("shop") or {}
+    return judge(edges[0]["node"], settings), str(shop.get("name") or "")
 
 
 @dataclass(frozen=True)

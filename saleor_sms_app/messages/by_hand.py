@@ -1,8 +1,9 @@
-"""A text a staff member sends by hand from Saleor's order page (the "Send SMS" popup).
+"""A text a staff member sends by hand from Saleor's order or customer page ("Send SMS").
 
-The popup (a manifest extension on ``ORDER_DETAILS_MORE_ACTIONS``) sends free
-text or a rule's template; here it becomes one row of the message log like any
-other message: rendered in the sandbox with this order's tokens, checked
+The popup (a manifest extension on ``ORDER_DETAILS_MORE_ACTIONS`` or
+``CUSTOMER_DETAILS_MORE_ACTIONS``) sends free text or a rule's template; here it
+becomes one row of the message log like any other message: rendered in the
+sandbox with this order's (or customer's) tokens, checked
 against the do-not-text list, logged with event ``MANUAL`` and who sent it, and
 handed to the same send job as a rule's message. Logged at most once per
 idempotency key the popup made, so a double click on Send texts the customer once.
@@ -20,16 +21,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Person
+from saleor_sms_app.campaigns.store import campaign_context
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, TemplateError
-from saleor_sms_app.links import LinkCollector, store_links
+from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.rule_messages import OPTED_OUT, order_columns
 from saleor_sms_app.messages.texts import compose_text
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.orders import OrderSnapshot
 from saleor_sms_app.phones import customer_phone
-from saleor_sms_app.rendering import order_context, render
+from saleor_sms_app.rendering import Preview, order_context, preview, render
 from saleor_sms_app.suppressions import is_suppressed
 
 #: The log's event for a text sent by hand from Saleor's pages.
@@ -85,14 +88,20 @@ def checked_key(key: object) -> str:
     return key
 
 
-def compose_for_order(
-    config: AppConfig, snapshot: OrderSnapshot, template: str, links: LinkCollector, shop: str
-) -> dict[str, Any]:
-    """Phone, body, segments and status of the text to the order's customer; 400 per field."""
+@dataclass(frozen=True)
+class HandRecipient:
+    """Who the popup texts: the number (E.164), what templates see, the log's columns."""
+
+    phone: str
+    context: dict[str, Any]
+    columns: dict[str, Any]
+
+
+def order_recipient(config: AppConfig, snapshot: OrderSnapshot, shop: str) -> HandRecipient:
+    """The order's customer (the phone found as for rules); 400 naming ``order_id``."""
     order = snapshot.order
-    settings = config.settings
     try:
-        found = customer_phone(order, settings)
+        found = customer_phone(order, config.settings)
     except InvalidPhoneNumber as exc:
         raise BadRequest(
             f"the order's phone number is not usable: {exc.message}",
@@ -104,21 +113,52 @@ def compose_for_order(
             details={"order_id": "the order has no phone number (shipping, billing or metadata)"},
         )
     context = order_context(order, shop_name=snapshot.shop_name or shop)
+    return HandRecipient(found[1], context, order_columns(order, order.get("id")))
+
+
+def customer_recipient(person: Person, shop_name: str) -> HandRecipient:
+    """A customer of the customer page (phone as for campaigns; consent is for
+    marketing and not asked here); 400 naming ``customer_id`` without a usable phone."""
+    if not person.phone:
+        reason = LEFT_OUT_REASONS.get(person.left_out or "no_phone", "no phone number")
+        raise BadRequest(
+            f"the customer cannot be texted: {reason}", details={"customer_id": reason}
+        )
+    return HandRecipient(person.phone, campaign_context(person, shop_name), {})
+
+
+def preview_text(recipient: HandRecipient, template: str, links: LinkMaker) -> Preview:
+    """The text as this recipient would get it, with its problems (never raises)."""
+    return preview(template, recipient.context, links=links)
+
+
+def compose_for(
+    config: AppConfig, recipient: HandRecipient, template: str, links: LinkCollector
+) -> dict[str, Any]:
+    """Phone, body, segments and status of the text; 400 naming ``text`` when it cannot render."""
     try:
-        rendered = render(template, context)
+        rendered = render(template, recipient.context)
     except TemplateError as exc:
         raise BadRequest(
             f"the text is not valid: {exc.message}", details={"text": exc.message}
         ) from None
     if not rendered:
-        raise BadRequest("the text is empty for this order", details={"text": "renders to no text"})
-    return compose_text(settings, found[1], template, context, links, marketing=False, fix_hint="")
+        raise BadRequest("the text is empty here", details={"text": "renders to no text"})
+    return compose_text(
+        config.settings,
+        recipient.phone,
+        template,
+        recipient.context,
+        links,
+        marketing=False,
+        fix_hint="",
+    )
 
 
 def log_hand_sent(
     session: Session,
     tenant_id: int,
-    snapshot: OrderSnapshot,
+    recipient: HandRecipient,
     fields: dict[str, Any],
     links: LinkCollector,
     *,
@@ -132,7 +172,7 @@ def log_hand_sent(
     ):
         fields = {**fields, **OPTED_OUT}
     row = {
-        **order_columns(snapshot.order, snapshot.order.get("id")),
+        **recipient.columns,
         **fields,
         "tenant_id": tenant_id,
         "dedupe_key": dedupe_key,

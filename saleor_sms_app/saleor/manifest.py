@@ -26,7 +26,8 @@ LOGO = MANIFEST_DIR / "logo.png"
 
 #: Paths of the app, relative to APP_URL; the web layer routes the same ones.
 APP_PAGE_PATH = "/app"
-#: The "Send SMS" popup Saleor's order page opens (the same page, told apart by its path).
+#: The "Send SMS" popup Saleor's order and customer pages open (the same page, told
+#: apart by its path; the Dashboard adds ``orderId`` or ``customerId``).
 POPUP_PATH = "/app/send-sms"
 REGISTER_PATH = "/api/register"
 LOGO_PATH = "/logo.png"
@@ -40,6 +41,7 @@ WEBHOOK_NAME_PREFIX = "SMS: "
 #: mount and target as free strings and checks that the permissions are the app's.
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("Send SMS", "ORDER_DETAILS_MORE_ACTIONS", "MANAGE_ORDERS"),
+    ("Send SMS", "CUSTOMER_DETAILS_MORE_ACTIONS", "MANAGE_USERS"),
 )
 
 

@@ -26,7 +26,7 @@ from tests.conftest import capture_path
 from tests.standin.saleor import SaleorStandin, global_id
 
 #: What the captured shop owner holds (a subset is enough for the checks).
-ALL_PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_APPS", "MANAGE_CHANNELS"]
+ALL_PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_APPS", "MANAGE_CHANNELS", "MANAGE_USERS"]
 #: The staff user the tokens name (the page shows it).
 USER_EMAIL = "owner@example.com"
 

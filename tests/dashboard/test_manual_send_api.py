@@ -19,7 +19,8 @@ from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
 from tests.dashboard.conftest import USER_EMAIL, Headers
-from tests.standin.saleor import SaleorStandin
+from tests.standin.customers import make_customer
+from tests.standin.saleor import SaleorStandin, address
 
 API = "/api/dashboard/manual/order"
 
@@ -157,4 +158,86 @@ def test_staff_without_manage_orders_cannot_send(
     answer = client.post(API, headers=auth(permissions=["MANAGE_USERS"]), json=body)
     assert answer.status_code == 403
     assert answer.get_json()["error"]["details"] == {"required": "MANAGE_ORDERS"}
+    assert logged(services) == []
+
+
+# ---------------------------------------------------------------- the customer page
+
+CUSTOMER_API = "/api/dashboard/manual/customer"
+
+
+@pytest.fixture
+def customer(saleor: SaleorStandin) -> dict[str, Any]:
+    """A customer with a Polish number and no marketing consent (not needed by hand)."""
+    phone = address(phone="+48601200300", country_code="PL")
+    saleor.customers.add(make_customer(7, first_name="Zofia", shipping=phone))
+    saleor.customers.add(make_customer(8, shipping=address(phone=None)))
+    return saleor.customers.customers[0]
+
+
+def test_a_text_to_a_customer_is_previewed_logged_and_sent(
+    client: Any,
+    auth: Headers,
+    services: Services,
+    customer: dict[str, Any],
+    sandbox_shop: None,
+) -> None:
+    text = "Hi {{ customer.first_name }}, your voucher is ready at {{ shop.name }}"
+    shown = client.post(
+        CUSTOMER_API + "/preview",
+        headers=auth(),
+        json={"customer_id": customer["id"], "text": text},
+    ).get_json()
+    assert shown["text"].startswith("Hi Zofia, your voucher is ready at ")
+    assert shown["problems"] == [] and shown["segments"] == 1
+    body = {"customer_id": customer["id"], "text": text, "idempotency_key": "k-customer-1"}
+    first = client.post(CUSTOMER_API, headers=auth(), json=body).get_json()
+    again = client.post(CUSTOMER_API, headers=auth(), json=body).get_json()
+    assert first["status"] == "queued" and again["messageId"] == first["messageId"]
+    drain_queue(services)
+    [row] = logged(services)
+    assert row.event == "MANUAL" and row.order_id is None
+    assert row.rule_name == f"Sent by hand by {USER_EMAIL}"
+    assert row.phone == "+48601200300" and row.status == "sent"
+    [line] = outbox(services)
+    assert line["body"] == shown["text"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        ({"customer_id": "VXNlcjo5OTk="}, 404, None),
+        ({"customer_id": None}, 400, "customer_id"),
+        ({"customer_id": "no-phone"}, 400, "customer_id"),
+        ({"text": "{{ order.number }}"}, 400, "text"),
+        ({"idempotency_key": 3}, 400, "idempotency_key"),
+    ],
+)
+def test_bad_customer_input_is_refused_and_stores_nothing(
+    client: Any,
+    auth: Headers,
+    services: Services,
+    customer: dict[str, Any],
+    change: dict[str, Any],
+    status: int,
+    field: str | None,
+) -> None:
+    if change.get("customer_id") == "no-phone":
+        change = {"customer_id": "VXNlcjo4"}  # User:8, who has no phone
+    body = {"customer_id": customer["id"], "text": "Hi", "idempotency_key": "k-customer-2"}
+    answer = client.post(CUSTOMER_API, headers=auth(), json={**body, **change})
+    assert answer.status_code == status, answer.get_json()
+    if field is not None:
+        assert field in answer.get_json()["error"]["details"]
+    assert logged(services) == []
+    assert services.queue.count == 0
+
+
+def test_texting_a_customer_needs_manage_users(
+    client: Any, auth: Headers, services: Services, customer: dict[str, Any]
+) -> None:
+    body = {"customer_id": customer["id"], "text": "Hi", "idempotency_key": "k-customer-3"}
+    answer = client.post(CUSTOMER_API, headers=auth(permissions=["MANAGE_ORDERS"]), json=body)
+    assert answer.status_code == 403
+    assert answer.get_json()["error"]["details"] == {"required": "MANAGE_USERS"}
     assert logged(services) == []

@@ -100,6 +100,7 @@ action_body = st.fixed_dictionaries(
         "template": st.text(max_size=200) | json_values,
         "order_id": st.just(global_id("Order", 1)) | st.text(max_size=30) | json_values,
         "idempotency_key": st.just("popup-click-0001") | st.text(max_size=70) | json_values,
+        "customer_id": st.just(global_id("User", 1)) | st.text(max_size=30) | json_values,
         "phone": phones | json_values,
         "text": st.text(max_size=200) | json_values,
         "provider": provider_like | json_values,

@@ -70,6 +70,8 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/dashboard/campaigns/<id:campaign_id>/cancel"): WRITE_PERMISSION,
     # The "Send SMS" popup on Saleor's order page: texting an order's customer.
     ("POST", "/api/dashboard/manual/order"): READ_PERMISSION,
+    ("POST", "/api/dashboard/manual/customer/preview"): "MANAGE_USERS",
+    ("POST", "/api/dashboard/manual/customer"): "MANAGE_USERS",
 }
 #: The provider of tenant A that paths and bodies name.
 PROVIDER_ID = "victim-sandbox"
