@@ -8,17 +8,16 @@ import { MessageLog } from "./screens/MessageLog";
 import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
 import { Scheduled } from "./screens/Scheduled";
-import { SendSms } from "./screens/SendSms";
+import { SendSms, popupTarget } from "./screens/SendSms";
 import { Settings } from "./screens/Settings";
 import { Suppressions } from "./screens/Suppressions";
 import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-/** The order page's "Send SMS" popup: the same page at /app/send-sms, the order in `orderId`. */
-const popupOrderId = window.location.pathname.replace(/\/+$/, "").endsWith("/send-sms")
-  ? new URLSearchParams(window.location.search).get("orderId") ?? ""
-  : null;
+/** The order and customer pages' "Send SMS" popup: the same page at /app/send-sms. */
+const isPopup = window.location.pathname.replace(/\/+$/, "").endsWith("/send-sms");
+const target = isPopup ? popupTarget(window.location.search) : null;
 
 const TABS = ["Providers", "Rules", "Campaigns", "Scheduled", "Message log", "Suppressions", "Settings"] as const;
 type Tab = (typeof TABS)[number];
@@ -152,9 +151,9 @@ export function App() {
     <Box paddingX={6} paddingY={4} backgroundColor="default1" className="app" style={{ minHeight: "100vh" }}>
       {error && <ErrorBanner message={error} onRetry={() => window.location.reload()} />}
       {!error && (!me || !metadata) && (overdue ? <OutsideDashboard /> : <Spinner label="Connecting to your Saleor…" />)}
-      {me && metadata && popupOrderId === null && <Screens me={me} metadata={metadata} />}
-      {me && metadata && popupOrderId === "" && <ErrorBanner message="Saleor did not say which order: open Send SMS from an order's page." />}
-      {me && metadata && popupOrderId && <SendSms orderId={popupOrderId} />}
+      {me && metadata && !isPopup && <Screens me={me} metadata={metadata} />}
+      {me && metadata && isPopup && !target && <ErrorBanner message="Saleor did not say whom to text: open Send SMS from an order's or a customer's page." />}
+      {me && metadata && target && <SendSms target={target} />}
     </Box>
   );
 }

@@ -1,8 +1,8 @@
-"""The order page's "Send SMS" popup in headless Chromium, light and dark.
+"""The order and customer pages' "Send SMS" popup in headless Chromium, light and dark.
 
 Opened the way the Dashboard opens a POPUP extension: the manifest extension's
 URL (``/app/send-sms``) in the host page's iframe with ``orderId`` among the
-iframe's parameters, then the handshake. The message goes through the real API,
+iframe's parameters (``customerId`` for a customer), then the handshake. The message goes through the real API,
 database, Redis queue (a burst worker in the test) and the sandbox provider.
 """
 
@@ -18,6 +18,8 @@ from saleor_sms_app.saleor.manifest import POPUP_PATH
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.dashboard.browser import open_dashboard, shot
+from tests.standin.customers import make_customer
+from tests.standin.saleor import address
 
 pytestmark = pytest.mark.browser
 
@@ -71,4 +73,41 @@ def test_send_sms_from_the_order_page(
     assert rows[0].body == "Hi Żaneta, order 1041 is packed"
     assert rows[0].rule_name == "Sent by hand by owner@example.com"
     assert send.is_disabled()
+    page.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_send_sms_from_the_customer_page(
+    browser: Any,
+    dashboard: dict[str, Any],
+    services: Services,
+    sandbox_shop: None,
+    theme: str,
+) -> None:
+    saleor = dashboard["saleor"]
+    customer = saleor.customers.add(
+        make_customer(7, first_name="Zofia", shipping=address(phone="+48601200300"))
+    )
+    page, frame = open_dashboard(
+        browser,
+        dashboard,
+        theme,
+        path=POPUP_PATH,
+        params={"customerId": customer["id"]},
+        ready=lambda f: f.get_by_test_id("send-sms"),
+        viewport=(760, 720),
+    )
+    frame.get_by_text("Send SMS to the customer").wait_for()
+    frame.get_by_label("Text", exact=True).fill("Hi {{ customer.first_name }}, your voucher waits")
+    frame.get_by_test_id("send-preview").filter(has_text="Hi Zofia, your voucher waits").wait_for()
+    shot(page, f"send-sms-customer-popup-{theme}")
+    frame.get_by_role("button", name="Send").click()
+    status = frame.get_by_test_id("send-status")
+    status.filter(has_text="queued").wait_for()
+    drain_queue(services)
+    status.filter(has_text="sent").wait_for()
+    with services.sessions() as session:
+        [row] = list(session.scalars(select(Message)))
+    assert row.phone == "+48601200300" and row.body == "Hi Zofia, your voucher waits"
+    assert row.event == "MANUAL" and row.order_id is None
     page.close()

@@ -1,6 +1,6 @@
-// The "Send SMS" popup Saleor's order page opens (a manifest extension): free text
-// or a rule's template, previewed with this order's tokens, sent to the order's
-// customer once however often Send is clicked, then the log row's status.
+// The "Send SMS" popup Saleor's order and customer pages open (manifest extensions):
+// free text or a rule's template, previewed with this order's (customer's) tokens,
+// sent once however often Send is clicked, then the log row's status.
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useRef, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
@@ -31,7 +31,23 @@ function clickKey(): string {
   return "popup-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function SendSms({ orderId }: { orderId: string }) {
+/** What the popup was opened for: the Dashboard's `orderId` or `customerId`. */
+export interface PopupTarget {
+  kind: "order" | "customer";
+  id: string;
+}
+
+/** The target from the popup's URL, or null when it names neither. */
+export function popupTarget(search: string): PopupTarget | null {
+  const params = new URLSearchParams(search);
+  const orderId = params.get("orderId");
+  if (orderId) return { kind: "order", id: orderId };
+  const customerId = params.get("customerId");
+  if (customerId) return { kind: "customer", id: customerId };
+  return null;
+}
+
+export function SendSms({ target }: { target: PopupTarget }) {
   const [rules, setRules] = useState<AppConfig["rules"]>([]);
   const [ruleId, setRuleId] = useState("");
   const [text, setText] = useState("");
@@ -57,7 +73,11 @@ export function SendSms({ orderId }: { orderId: string }) {
     const timer = window.setTimeout(async () => {
       setPreviewing(true);
       try {
-        setPreview(await sendJson<PreviewAnswer>("POST", "/preview", { template: text, order_id: orderId }));
+        setPreview(
+          target.kind === "order"
+            ? await sendJson<PreviewAnswer>("POST", "/preview", { template: text, order_id: target.id })
+            : await sendJson<PreviewAnswer>("POST", "/manual/customer/preview", { text, customer_id: target.id }),
+        );
         setError("");
       } catch (e) {
         setError(e instanceof Error ? e.message : String(e));
@@ -66,7 +86,7 @@ export function SendSms({ orderId }: { orderId: string }) {
       }
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [text, orderId]);
+  }, [text, target.kind, target.id]);
 
   // After sending: the log row's status until the provider has answered.
   useEffect(() => {
@@ -93,7 +113,8 @@ export function SendSms({ orderId }: { orderId: string }) {
     setErrors({});
     setError("");
     try {
-      const answer = await sendJson<SendAnswer>("POST", "/manual/order", { order_id: orderId, text, idempotency_key: key.current });
+      const where = target.kind === "order" ? { order_id: target.id } : { customer_id: target.id };
+      const answer = await sendJson<SendAnswer>("POST", `/manual/${target.kind}`, { ...where, text, idempotency_key: key.current });
       setSent(answer);
       notify(answer.status === "queued" ? "success" : "warning", "SMS", answer.status === "queued" ? "The text is on its way." : answer.errorText ?? answer.status);
     } catch (e) {
@@ -111,7 +132,7 @@ export function SendSms({ orderId }: { orderId: string }) {
   const problems = preview?.problems ?? [];
   return (
     <Box display="flex" flexDirection="column" gap={4} data-testid="send-sms" style={{ maxWidth: 640 }}>
-      <Text as="h2" size={7} fontWeight="bold">Send SMS to the order's customer</Text>
+      <Text as="h2" size={7} fontWeight="bold">{target.kind === "order" ? "Send SMS to the order's customer" : "Send SMS to the customer"}</Text>
       {error && <ErrorBanner message={error} />}
       <Labeled label="Start from">
         <select style={controlStyle} aria-label="Start from" value={ruleId} disabled={!!sent} onChange={(e) => chooseRule(e.target.value)}>
@@ -126,13 +147,14 @@ export function SendSms({ orderId }: { orderId: string }) {
           placeholder="Hi {{ customer.first_name }}, …" onChange={(e) => setText(e.target.value)} />
       </Labeled>
       <Box>
-        <Text size={2} fontWeight="bold">Preview with this order</Text>
+        <Text size={2} fontWeight="bold">{target.kind === "order" ? "Preview with this order" : "Preview for this customer"}</Text>
         {previewing && <Spinner label="Rendering…" />}
         {problems.map((p) => <FieldError key={p} message={p} />)}
         <div className="sms-bubble" data-testid="send-preview">{preview?.text ?? ""}</div>
         <SegmentMeter text={preview?.text ?? ""} />
       </Box>
       {errors.order_id && <FieldError message={errors.order_id} />}
+      {errors.customer_id && <FieldError message={errors.customer_id} />}
       <Box display="flex" gap={3} alignItems="center">
         <Button variant="primary" onClick={() => void send()} disabled={sending || !!sent || !text.trim() || problems.length > 0}>
           {sending ? "Sending…" : "Send"}
