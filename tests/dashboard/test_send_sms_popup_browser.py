@@ -1,9 +1,10 @@
 """The order and customer pages' "Send SMS" popup in headless Chromium, light and dark.
 
 Opened the way the Dashboard opens a POPUP extension: the manifest extension's
-URL (``/app/send-sms``) in the host page's iframe with ``orderId`` among the
-iframe's parameters (``customerId`` for a customer), then the handshake. The message goes through the real API,
-database, Redis queue (a burst worker in the test) and the sandbox provider.
+URL (``/app/send-sms``) in the host page's iframe with ``orderId`` (``customerId``
+for a customer) among the iframe's parameters, then the handshake. The message
+goes through the real API, database, Redis queue (a burst worker in the test)
+and the sandbox provider.
 """
 
 from __future__ import annotations
