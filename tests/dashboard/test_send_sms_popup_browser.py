@@ -25,6 +25,19 @@ from tests.standin.saleor import address
 pytestmark = pytest.mark.browser
 
 
+def open_popup(browser: Any, dashboard: dict[str, Any], theme: str, **params: str) -> Any:
+    """The popup as the Dashboard opens it: the extension URL with the page's id."""
+    return open_dashboard(
+        browser,
+        dashboard,
+        theme,
+        path=POPUP_PATH,
+        params=params,
+        ready=lambda f: f.get_by_test_id("send-sms"),
+        viewport=(760, 720),
+    )
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_send_sms_from_the_order_page(
     browser: Any,
@@ -35,15 +48,7 @@ def test_send_sms_from_the_order_page(
 ) -> None:
     saleor = dashboard["saleor"]
     order = next(o for o in saleor.orders.values() if str(o["number"]) == "1041")
-    page, frame = open_dashboard(
-        browser,
-        dashboard,
-        theme,
-        path=POPUP_PATH,
-        params={"orderId": order["id"]},
-        ready=lambda f: f.get_by_test_id("send-sms"),
-        viewport=(760, 720),
-    )
+    page, frame = open_popup(browser, dashboard, theme, orderId=order["id"])
     text = frame.get_by_label("Text", exact=True)
     preview = frame.get_by_test_id("send-preview")
     send = frame.get_by_role("button", name="Send")
@@ -89,15 +94,7 @@ def test_send_sms_from_the_customer_page(
     customer = saleor.customers.add(
         make_customer(7, first_name="Zofia", shipping=address(phone="+48601200300"))
     )
-    page, frame = open_dashboard(
-        browser,
-        dashboard,
-        theme,
-        path=POPUP_PATH,
-        params={"customerId": customer["id"]},
-        ready=lambda f: f.get_by_test_id("send-sms"),
-        viewport=(760, 720),
-    )
+    page, frame = open_popup(browser, dashboard, theme, customerId=customer["id"])
     frame.get_by_text("Send SMS to the customer").wait_for()
     frame.get_by_label("Text", exact=True).fill("Hi {{ customer.first_name }}, your voucher waits")
     frame.get_by_test_id("send-preview").filter(has_text="Hi Zofia, your voucher waits").wait_for()

@@ -52,10 +52,16 @@ def _customer(body: dict[str, Any], config: AppConfig) -> by_hand.HandRecipient:
     return by_hand.customer_recipient(person, shop_name or current_user().tenant.saleor_domain)
 
 
-def _send(body: dict[str, Any], config: AppConfig, recipient: by_hand.HandRecipient) -> Response:
+def _checked(body: dict[str, Any]) -> tuple[str, str]:
+    """The text and the popup's key, checked before Saleor is asked anything."""
+    return by_hand.checked_text(body.get("text")), by_hand.checked_key(body.get("idempotency_key"))
+
+
+def _send(
+    checked: tuple[str, str], config: AppConfig, recipient: by_hand.HandRecipient
+) -> Response:
     """Log the text once per key and queue it; the same key answers the same message."""
-    template = by_hand.checked_text(body.get("text"))
-    key = by_hand.checked_key(body.get("idempotency_key"))
+    template, key = checked
     svc = services()
     user = current_user()
     links = LinkCollector(svc.settings.short_link_base)
@@ -73,14 +79,13 @@ def _send(body: dict[str, Any], config: AppConfig, recipient: by_hand.HandRecipi
 @requires(ORDER_PERMISSION)
 def send_to_order() -> Response:
     body = json_body()
-    by_hand.checked_text(body.get("text"))
-    by_hand.checked_key(body.get("idempotency_key"))
+    checked = _checked(body)
     order_id = _id(body, "order_id")
     user = current_user()
     snapshot = orders.fetch_order(saleor_client(services(), user.tenant), order_id)
     config = _config()
     recipient = by_hand.order_recipient(config, snapshot, user.tenant.saleor_domain)
-    return _send(body, config, recipient)
+    return _send(checked, config, recipient)
 
 
 @bp.post("/manual/customer/preview")
@@ -109,7 +114,6 @@ def preview_for_customer() -> Response:
 @requires(CUSTOMER_PERMISSION)
 def send_to_customer() -> Response:
     body = json_body()
-    by_hand.checked_text(body.get("text"))
-    by_hand.checked_key(body.get("idempotency_key"))
+    checked = _checked(body)
     config = _config()
-    return _send(body, config, _customer(body, config))
+    return _send(checked, config, _customer(body, config))
