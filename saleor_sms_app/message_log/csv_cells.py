@@ -11,16 +11,15 @@ both databases):
 * :func:`iso_utc` is :func:`saleor_sms_app.message_log.rows.iso_time`,
 * :func:`masked_phone` is :func:`saleor_sms_app.models.mask_phone`,
 * :func:`price_cell` is :func:`saleor_sms_app.message_log.rows.price_text`,
-* :func:`formula_safe` is :func:`neutralise_cell`,
-* :func:`csv_line` (PostgreSQL) is what :func:`csv.writer` writes for a row of them.
+* :func:`formula_safe` is :func:`neutralise_cell`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Integer, String, case, func, literal, literal_column, type_coerce
+from sqlalchemy import Integer, String, case, func, literal, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 #: A spreadsheet treats a cell starting with these as a formula (CSV injection).
@@ -110,40 +109,3 @@ def provider_name_cell(column: Any, names: Mapping[str, str]) -> ColumnElement[s
             else_=formula_safe(column),
         )
     )
-
-
-#: What makes :func:`csv.writer` (the default, "excel" dialect) quote a cell.
-_NEEDS_QUOTES = '[",\r\n]'
-
-
-def csv_line(cells: Sequence[Any], *, quoted: Sequence[bool]) -> ColumnElement[str]:
-    """The row's CSV line, ``\r\n`` included, byte for byte what ``csv.writer`` writes
-    for these cells (PostgreSQL only: its regular expressions).
-
-    A million rows as 21 cells each cost PostgreSQL's driver and the csv writer
-    about 9 µs a row in Python; as one finished line per row the web process
-    only joins them (issue 12's 30-second CSV). A cell is quoted, its quotes
-    doubled, when it holds a comma, a quote or a line break, as the writer does;
-    NULL is an empty cell. ``quoted`` says which cells can hold such characters
-    (a time, a count or a price cannot, so they skip the test).
-    """
-    parts: list[ColumnElement[str]] = []
-    for cell, may_need_quotes in zip(cells, quoted, strict=True):
-        value = _text(func.coalesce(_text(cell.cast(String)), literal_column("''")))
-        if may_need_quotes:
-            value = _text(
-                case(
-                    (
-                        _text(cell).op("~")(literal(_NEEDS_QUOTES, String)),
-                        _text(literal_column("'\"'"))
-                        + _text(func.replace(_text(cell), '"', '""'))
-                        + _text(literal_column("'\"'")),
-                    ),
-                    else_=value,
-                )
-            )
-        parts.append(value)
-    line = parts[0]
-    for part in parts[1:]:
-        line = _text(line + _text(literal_column("','")) + part)
-    return _text(line + _text(literal_column("E'\\r\\n'")))

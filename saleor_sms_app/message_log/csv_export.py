@@ -17,13 +17,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, type_coerce
+from sqlalchemy import type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
 from saleor_sms_app.message_log.csv_cells import (
-    csv_line,
     formula_safe,
     iso_utc,
     masked_phone,
@@ -58,8 +57,6 @@ CSV_COLUMNS = (
     "currency",
     "direction",
 )
-#: Cells that can never hold a comma, a quote or a line break (time, counts, price).
-_NEVER_QUOTED = frozenset({"created_at", "segments", "attempt_count", "price"})
 EXPORT_BATCH = 5000
 
 
@@ -135,19 +132,16 @@ def export_csv(
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     batch = replace(query, after=None, page=1)
-    dialect = session.get_bind().dialect.name
-    cells = csv_cells(dialect, providers)
-    width = 1 if dialect == "postgresql" else len(cells)
+    cells = csv_cells(session.get_bind().dialect.name, providers)
+    width = len(cells)
+    columns = (*cells, *_cursor_keys(query.sort))
     while True:
-        statement = _batch(session, tenant_id, batch, cells)
+        statement = filtered(session, tenant_id, batch, *columns).limit(EXPORT_BATCH)
         rows = session.connection().execute(statement).all()
         # End the read: the next batch starts a fresh one, so a long export
         # never pins old row versions (PostgreSQL) or the WAL (SQLite).
         session.rollback()
-        if width == 1:
-            buffer.write("".join(row[0] for row in rows))
-        else:
-            writer.writerows(row[:width] for row in rows)
+        writer.writerows(row[:width] for row in rows)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -155,24 +149,3 @@ def export_csv(
             return
         *head, when, row_id = rows[-1][width:]
         batch = replace(batch, after=cursor_after(query.sort, (*head, _stored_time(when), row_id)))
-
-
-def _batch(
-    session: Session, tenant_id: int, batch: LogQuery, cells: Sequence[ColumnElement[Any]]
-) -> Select[Any]:
-    """The next :data:`EXPORT_BATCH` rows' cells and keyset columns, in the sort's order.
-
-    On PostgreSQL the cells come as one finished CSV line per row
-    (:func:`csv_line`), the database formatting them while Python only joins.
-    """
-    statement = filtered(session, tenant_id, batch, *cells, *_cursor_keys(batch.sort))
-    statement = statement.limit(EXPORT_BATCH)
-    if session.get_bind().dialect.name != "postgresql":
-        return statement
-    page = statement.subquery()
-    columns = list(page.c)
-    keys = columns[len(cells) :]
-    line = csv_line(
-        columns[: len(cells)], quoted=[name not in _NEVER_QUOTED for name in CSV_COLUMNS]
-    )
-    return select(line, *keys).order_by(*[k.desc() if batch.descending else k.asc() for k in keys])

@@ -163,8 +163,8 @@ def test_every_cell_is_what_the_python_formatters_make(
     services: Services, tenant_id: int, rows: list[dict[str, Any]]
 ) -> None:
     _write(services, tenant_id, rows)
-    # Byte for byte what csv.writer makes of the Python formatters' cells (on
-    # PostgreSQL the database writes whole lines, quoting included: csv_line).
+    # Byte for byte what csv.writer makes of the Python formatters' cells, quoting
+    # (commas, quotes, line breaks) included.
     expected = io.StringIO()
     csv.writer(expected).writerows([csv_export.CSV_COLUMNS, *_expected(services, tenant_id)])
     assert _export_text(services, tenant_id) == expected.getvalue()
