@@ -25,7 +25,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, literal_column, select, text, tuple_, union_all
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -200,7 +214,12 @@ def _day_start(day: date) -> datetime:
 
 
 def _conditions(
-    session: Session, tenant_id: int, query: LogQuery, *, walk: bool = False
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    *,
+    walk: bool = False,
+    ids: Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Message.tenant_id == tenant_id]
     created: ColumnElement[Any] = Message.created_at.expression
@@ -218,7 +237,13 @@ def _conditions(
         conditions.append(log_sort_key("event").in_(query.events))
     if query.providers:
         conditions.append(log_sort_key("provider").in_(query.providers))
-    if query.search:
+    if ids is not None and session.get_bind().dialect.name == "postgresql":
+        # One array parameter: a thousand-value IN list costs PostgreSQL more to
+        # parse and plan than the page's read.
+        conditions.append(Message.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer))))
+    elif ids is not None:
+        conditions.append(Message.id.in_(ids))
+    elif query.search:
         conditions.append(Message.id.in_(_search_ids(session, tenant_id, query.search)))
     return conditions
 
@@ -313,6 +338,7 @@ def filtered(
     query: LogQuery,
     *columns: Any,
     few: bool = False,
+    ids: Sequence[int] | None = None,
 ) -> Select[Any]:
     """``columns`` (default: the message) of the matching rows, in the asked order,
     after the cursor when there is one.
@@ -322,11 +348,14 @@ def filtered(
     the rows are read in order along the sort's index (:func:`sort_index`),
     stopping after a page; SQLite is told which, PostgreSQL's planner has the
     statistics to choose it.
+
+    ``ids``: every matching row's id, already found (:func:`search_matches`), so
+    the search is not run again; the other conditions and the cursor still apply.
     """
     keys = sort_keys(query.sort)
     few = few or bool(query.search)
     walk = not few and session.get_bind().dialect.name == "sqlite"
-    conditions = _conditions(session, tenant_id, query, walk=walk)
+    conditions = _conditions(session, tenant_id, query, walk=walk, ids=ids)
     if query.after is not None:
         bound = tuple_(*keys)
         values = tuple_(
@@ -361,6 +390,23 @@ def count_matching(session: Session, tenant_id: int, query: LogQuery, cap: int =
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
+def search_matches(session: Session, tenant_id: int, query: LogQuery) -> list[int] | None:
+    """The ids of the rows a search matches, at most :data:`COUNT_CAP` + 1 of them
+    (so: all of them when there are no more than the cap); ``None`` when nothing is
+    searched.
+
+    A search's text-index lookup is most of its cost (the trigrams every text
+    shares have long lists, issue 12); found once, its ids serve both the count
+    and the page instead of the page running the lookup a second time.
+    """
+    if not query.search:
+        return None
+    found = session.scalars(
+        select(Message.id).where(*_conditions(session, tenant_id, query)).limit(COUNT_CAP + 1)
+    ).all()
+    return list(found)
+
+
 @dataclass(frozen=True)
 class LogPage:
     rows: list[dict[str, Any]]
@@ -390,10 +436,13 @@ def search_messages(
     providers: ProviderDirectory = NO_PROVIDERS,
 ) -> LogPage:
     """One page of the tenant's log, how many rows match (up to the cap), where next starts."""
-    total = count_matching(session, tenant_id, query)
+    ids = search_matches(session, tenant_id, query)
+    total = len(ids) if ids is not None else count_matching(session, tenant_id, query)
+    if total > COUNT_CAP:
+        ids = None  # only some of them: the page runs the search itself
     keys = sort_keys(query.sort)
     statement = filtered(
-        session, tenant_id, query, Message, attempt_count(), *keys, few=total <= COUNT_CAP
+        session, tenant_id, query, Message, attempt_count(), *keys, few=total <= COUNT_CAP, ids=ids
     )
     statement = statement.limit(query.per_page + 1)
     if query.after is None and query.page > 1:

@@ -42,11 +42,13 @@ cell_text = st.one_of(
         st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
     ),
     st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
+    # What the CSV must quote: commas, quotes, line breaks (and a leading formula).
+    st.text(st.sampled_from(',"\r\n =ab'), max_size=8),
 )
 row = st.fixed_dictionaries(
     {
         "phone": st.one_of(
-            st.text("+0123456789 -", max_size=20), st.sampled_from(["", "+48", "+4860123"])
+            st.text('+0123456789 -,"', max_size=20), st.sampled_from(["", "+48", "+4860123"])
         ),
         "price": st.one_of(
             st.none(),
@@ -140,10 +142,13 @@ def _expected(services: Services, tenant_id: int) -> list[list[str]]:
         ]
 
 
-def _exported(services: Services, tenant_id: int) -> list[list[str]]:
+def _export_text(services: Services, tenant_id: int) -> str:
     with services.sessions() as session:
-        text = "".join(csv_export.export_csv(session, tenant_id, queries.LogQuery(), PROVIDERS))
-    header, *rows = csv.reader(io.StringIO(text))
+        return "".join(csv_export.export_csv(session, tenant_id, queries.LogQuery(), PROVIDERS))
+
+
+def _exported(services: Services, tenant_id: int) -> list[list[str]]:
+    header, *rows = csv.reader(io.StringIO(_export_text(services, tenant_id)))
     assert tuple(header) == csv_export.CSV_COLUMNS
     return rows
 
@@ -158,7 +163,11 @@ def test_every_cell_is_what_the_python_formatters_make(
     services: Services, tenant_id: int, rows: list[dict[str, Any]]
 ) -> None:
     _write(services, tenant_id, rows)
-    assert _exported(services, tenant_id) == _expected(services, tenant_id)
+    # Byte for byte what csv.writer makes of the Python formatters' cells, quoting
+    # (commas, quotes, line breaks) included.
+    expected = io.StringIO()
+    csv.writer(expected).writerows([csv_export.CSV_COLUMNS, *_expected(services, tenant_id)])
+    assert _export_text(services, tenant_id) == expected.getvalue()
 
 
 def test_attempt_count_provider_name_and_formula_safety(services: Services, tenant_id: int) -> None:

@@ -8,6 +8,7 @@ the app does, with plain UPDATE/INSERT/DELETE statements, and compare.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,13 @@ from sqlalchemy import delete, func, insert, select, text, update
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.message_log import daily_counts, queries
-from saleor_sms_app.models import Message, MessageCountChange, MessageDailyCount, MessageStatus
+from saleor_sms_app.models import (
+    Message,
+    MessageCountChange,
+    MessageDailyCount,
+    MessageStatus,
+    Tenant,
+)
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import Headers
 
@@ -130,6 +137,59 @@ def test_search_by_phone_order_or_text(
     response = client.get("/api/dashboard/messages", headers=auth(), query_string={"q": q})
     assert response.status_code == 200, response.get_json()
     assert sorted(r["order_number"] for r in response.get_json()["rows"]) == expected
+
+
+@pytest.mark.parametrize("cap", [3, 1000])  # over the cap, and all matches found at once
+@pytest.mark.parametrize("sort", ["-created_at", "phone", "status", "-order_number"])
+@pytest.mark.parametrize("q", ["is confirmed", "ORDER 500", "601 000 01"])
+def test_a_search_pages_exactly_its_matches_in_order(
+    services: Services,
+    tenant_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+    cap: int,
+    sort: str,
+    q: str,
+) -> None:
+    """Whether the search's ids are found first (at most the cap) or the page runs the
+    search itself, the pages hold exactly the matching rows, in the sort's order."""
+    monkeypatch.setattr(queries, "COUNT_CAP", cap)
+    rows = _rows(tenant_id, 14)
+    for i, row in enumerate(rows):
+        row["status"] = ("sent", "failed", "delivered")[i % 3]  # ties
+    _insert(services, rows)
+    with session_scope(services.sessions) as session:  # another shop's matches stay out
+        other = Tenant(saleor_api_url="https://other.example.com/graphql/", app_id="QXBwOjE=")
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    _insert(services, _rows(other_id, 3))
+    digits = "".join(c for c in q if c.isdigit())
+    with services.sessions() as session:
+        mine = session.scalars(select(Message).where(Message.tenant_id == tenant_id)).all()
+        column = sort.lstrip("-")
+        expected = [
+            m.id
+            for m in sorted(
+                mine,
+                key=lambda m: (
+                    *(() if column == "created_at" else (getattr(m, column) or "",)),
+                    m.created_at,
+                    m.id,
+                ),
+                reverse=sort.startswith("-"),
+            )
+            if q.lower() in m.body.lower() or digits in m.phone or m.order_number == q
+        ]
+        query = queries.LogQuery(search=q, sort=column, descending=sort.startswith("-"), per_page=2)
+        seen: list[int] = []
+        while True:
+            page = queries.search_messages(session, tenant_id, query)
+            seen += [row["id"] for row in page.rows]
+            assert (page.total, page.capped) == (min(len(expected), cap), len(expected) > cap)
+            if not page.next_cursor:
+                break
+            query = replace(query, after=queries.Cursor.decode(page.next_cursor, column))
+    assert expected and seen == expected
 
 
 def test_search_follows_edits_and_deletes(services: Services, tenant_id: int) -> None:
