@@ -68,6 +68,11 @@ def _split_count(units: list[int], per_segment: int) -> tuple[int, int]:
     return segments, per_segment - used
 
 
+#: Longest text a merchant sends by hand (a test message, Send SMS from Saleor's
+#: pages): ten concatenated GSM-7 parts of 153 characters.
+MAX_TYPED_CHARS = 1530
+
+
 def count_segments(text: str) -> SegmentInfo:
     """How many SMS the text costs, and why."""
     unicode_chars = tuple(

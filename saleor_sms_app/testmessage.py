@@ -32,11 +32,8 @@ from saleor_sms_app.providers.models import (
     ProviderConfigError,
     ProviderError,
 )
-from saleor_sms_app.segments import count_segments
+from saleor_sms_app.segments import MAX_TYPED_CHARS, count_segments
 from saleor_sms_app.services import Services
-
-#: Longest test text accepted (ten concatenated GSM-7 parts).
-MAX_TEST_CHARS = 1530
 
 
 @dataclass(frozen=True)
@@ -76,8 +73,8 @@ def send_test_message(
     body = text.strip()
     if not body:
         raise BadRequest("the test message is empty")
-    if len(body) > MAX_TEST_CHARS:
-        raise BadRequest(f"the test message is longer than {MAX_TEST_CHARS} characters")
+    if len(body) > MAX_TYPED_CHARS:
+        raise BadRequest(f"the test message is longer than {MAX_TYPED_CHARS} characters")
     phone = normalise(to, config.settings.staff_country)
     context = services.provider_context()
     try:

@@ -33,12 +33,11 @@ from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.orders import OrderSnapshot
 from saleor_sms_app.phones import customer_phone
 from saleor_sms_app.rendering import Preview, order_context, preview, render
+from saleor_sms_app.segments import MAX_TYPED_CHARS
 from saleor_sms_app.suppressions import is_suppressed
 
 #: The log's event for a text sent by hand from Saleor's pages.
 MANUAL_EVENT = "MANUAL"
-#: Longest text accepted (ten concatenated GSM-7 parts), as for test messages.
-MAX_CHARS = 1530
 #: What the popup sends as its idempotency key: a random id it made when opened.
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -71,10 +70,10 @@ def checked_text(text: object) -> str:
     """The template the popup sent, or 400 naming ``text``."""
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("the text is empty", details={"text": "write a text to send"})
-    if len(text) > MAX_CHARS:
+    if len(text) > MAX_TYPED_CHARS:
         raise BadRequest(
-            f"the text is longer than {MAX_CHARS} characters",
-            details={"text": f"at most {MAX_CHARS} characters"},
+            f"the text is longer than {MAX_TYPED_CHARS} characters",
+            details={"text": f"at most {MAX_TYPED_CHARS} characters"},
         )
     return text.strip()
 
