@@ -17,8 +17,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.db import insert_many_once
 from saleor_sms_app.message_log.csv_export import csv_chunks
-from saleor_sms_app.models import Suppression
+from saleor_sms_app.models import Suppression, utcnow
 from saleor_sms_app.numberlists import read_numbers
 from saleor_sms_app.phones import normalise
 
@@ -140,15 +141,23 @@ def import_csv(session: Session, tenant_id: int, text: str, country: str) -> Imp
     guard against spreadsheet formulas) is removed.
     """
     listed = read_numbers(text, country)
-    result = ImportResult(already=listed.duplicates, problems=listed.problems)
-    for line in listed.lines:
-        cells = line.cells
-        reason = (cells[1].strip() if len(cells) > 1 else "") or "imported"
-        if suppress(session, tenant_id, line.phone, reason=reason[:64], source=MANUAL):
-            result.added += 1
-        else:
-            result.already += 1
-    return result
+    now = utcnow()
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "phone": line.phone,
+            "reason": ((line.cells[1].strip() if len(line.cells) > 1 else "") or "imported")[:64],
+            "source": MANUAL,
+            "created_at": now,
+        }
+        for line in listed.lines
+    ]
+    # Multi-row inserts that leave numbers already listed alone: one row at a
+    # time (a lookup and a savepoint each) took about two minutes for 50,000.
+    added = len(insert_many_once(session, Suppression, rows, ["tenant_id", "phone"], "phone"))
+    return ImportResult(
+        added=added, already=listed.duplicates + len(rows) - added, problems=listed.problems
+    )
 
 
 def export_csv(session: Session, tenant_id: int) -> Iterator[str]:

@@ -19,7 +19,13 @@ from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
-from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires
+from saleor_sms_app.web.dashboard_api.access import (
+    current_user,
+    json_body,
+    requires,
+    upload_text,
+    uploaded_file,
+)
 from saleor_sms_app.web.dashboard_api.access import services as _services
 
 api = Blueprint("suppressions_api", __name__, url_prefix="/api/dashboard/suppressions")
@@ -104,23 +110,9 @@ def remove_number(phone: str) -> Response:
 @requires(WRITE_PERMISSION)
 def import_numbers() -> Response:
     """A CSV as the request body (text/csv) or as the ``file`` of a form upload."""
-    upload = request.files.get("file")
-    data = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.get_data()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise BadRequest(
-            "the file is larger than 2 MB; split it", details={"file": "larger than 2 MB"}
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadRequest(
-            "the file is not UTF-8 text", details={"file": "save it as CSV (UTF-8)"}
-        ) from None
-    if "\x00" in text:
-        raise BadRequest(
-            "the file holds NUL characters: it is not a CSV",
-            details={"file": "save it as CSV (UTF-8)"},
-        )
+    uploaded = uploaded_file(MAX_IMPORT_BYTES)
+    data = uploaded if uploaded is not None else request.get_data()
+    text = upload_text(data, MAX_IMPORT_BYTES, "file")
     if text.count("\n") > suppressions.MAX_IMPORT_LINES:
         raise BadRequest(
             f"the file has more than {suppressions.MAX_IMPORT_LINES} lines; split it",

@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app, g, request
 
-from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.errors import BadRequest, PayloadTooLarge
 from saleor_sms_app.saleor.dashboard_auth import DashboardUser, bearer_token, verify_dashboard_token
 from saleor_sms_app.services import Services
 
@@ -88,3 +88,43 @@ def _nul_in(body: dict[str, Any]) -> str | None:
         elif isinstance(value, list):
             pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
     return None
+
+
+#: Room for a multipart form's boundaries and headers around an uploaded file.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def uploaded_file(max_bytes: int) -> bytes | None:
+    """The ``file`` of a form upload, read up to one byte past ``max_bytes`` (so
+    :func:`upload_text` can tell "too large" without reading a huge file), or None.
+
+    Call it before anything reads the body: it raises this request's body limit
+    from the app's (sized for webhooks, 512 KB) to the upload's own, which
+    otherwise refused every list larger than that with "request body is too large".
+    """
+    request.max_content_length = max_bytes + UPLOAD_OVERHEAD
+    upload = request.files.get("file")
+    return upload.read(max_bytes + 1) if upload is not None else None
+
+
+def upload_text(data: bytes, max_bytes: int, field: str) -> str:
+    """Uploaded or pasted bytes as text, refused with a reason naming ``field`` when
+    larger than ``max_bytes``, not UTF-8, or holding a NUL character (which no CSV
+    holds and PostgreSQL refuses in a row). A spreadsheet's UTF-8 BOM is dropped."""
+    if len(data) > max_bytes:
+        size = f"{max_bytes / (1024 * 1024):g} MB"
+        raise PayloadTooLarge(
+            f"the file is larger than {size}; split it", details={field: f"larger than {size}"}
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest(
+            "the file is not UTF-8 text", details={field: "save it as CSV (UTF-8)"}
+        ) from None
+    if "\x00" in text:
+        raise BadRequest(
+            "the file holds NUL characters: it is not a CSV",
+            details={field: "save it as CSV (UTF-8)"},
+        )
+    return text

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
 from saleor_sms_app.campaigns import audience as audiences
@@ -30,14 +30,21 @@ from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from saleor_sms_app.errors import BadRequest, Conflict, NotFound
 from saleor_sms_app.numberlists import read_numbers
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler import tick
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
 from saleor_sms_app.suppressions import suppressed_numbers
-from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
+from saleor_sms_app.web.dashboard_api.access import (
+    current_user,
+    json_body,
+    requires,
+    services,
+    upload_text,
+    uploaded_file,
+)
 
 bp = Blueprint("campaigns", __name__)
 
@@ -71,24 +78,14 @@ def audience_preview() -> Response:
 
 
 def _numbers_text() -> str:
-    upload = request.files.get("file")
-    if upload is not None:
-        data: bytes = upload.read(MAX_UPLOAD_BYTES + 1)
-    else:
-        body = json_body()
-        text = body.get("numbers")
-        if not isinstance(text, str):
-            raise BadRequest("numbers must be text, one number a line", details={"numbers": "text"})
-        data = text.encode()
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge("the list is larger than 4 MB", details={"numbers": "too large"})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadRequest("the file is not UTF-8 text", details={"file": "not UTF-8"}) from None
-    if "\x00" in text:
-        raise BadRequest("the file holds NUL characters: it is not a CSV", details={"file": "NUL"})
-    return text
+    """The numbers of an uploaded CSV, or typed or pasted into the JSON body."""
+    uploaded = uploaded_file(MAX_UPLOAD_BYTES)
+    if uploaded is not None:
+        return upload_text(uploaded, MAX_UPLOAD_BYTES, "file")
+    text = json_body().get("numbers")
+    if not isinstance(text, str):
+        raise BadRequest("numbers must be text, one number a line", details={"numbers": "text"})
+    return upload_text(text.encode(), MAX_UPLOAD_BYTES, "numbers")
 
 
 @bp.post("/campaigns/numbers")
