@@ -22,12 +22,12 @@ then ends one way:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
-from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, quiet_until
-from saleor_sms_app.config.model import AppConfig, Rule
+from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, past_send_window, quiet_until
+from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.models import MessageStatus, RunState, ScheduledRun
@@ -41,18 +41,6 @@ from saleor_sms_app.services import Services
 
 def _closed(code: str, text: str) -> RunOutcome:
     return RunOutcome(RunState.CLOSED, code, text)
-
-
-def _expired(run: ScheduledRun, rule: Rule, now: datetime) -> bool:
-    """Past the rule's "send no later than" window. A run moved on by quiet hours
-    counts its window from the end of the quiet hours (its new due time): the
-    wait was the shop's choice, not the app being down."""
-    if run.send_before is None:
-        return False
-    if run.reason_code == QUIET_HOURS and rule.send_no_later_than_minutes:
-        window = timedelta(minutes=rule.send_no_later_than_minutes)
-        return now > as_utc(run.due_at) + window
-    return now > as_utc(run.send_before)
 
 
 def _outside_quiet_hours(
@@ -101,7 +89,7 @@ def _carry_out_for_tenant(
             outcomes[run.id] = _closed("rule_removed", "The rule was deleted before it was due")
         elif not rule.enabled:
             outcomes[run.id] = _closed("rule_disabled", f"The rule {rule.name!r} is switched off")
-        elif _expired(run, rule, now):
+        elif past_send_window(run, rule.send_window, now):
             expired.append(run)
         else:
             live.append(run)

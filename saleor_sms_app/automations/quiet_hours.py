@@ -25,6 +25,8 @@ import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
 from saleor_sms_app.config.model import QuietHours, ShopSettings
+from saleor_sms_app.models import ScheduledRun
+from saleor_sms_app.scheduler.clock import as_utc
 
 #: The reason code of a scheduled run waiting for its recipient's quiet hours to end.
 QUIET_HOURS = "quiet_hours"
@@ -85,3 +87,18 @@ def quiet_until(phone: str, settings: ShopSettings, now: datetime) -> datetime |
     # Re-attach the zone on the wall-clock end (a day added across a DST change
     # keeps the local hour), then back to UTC for the scheduler.
     return end.replace(tzinfo=zone).astimezone(UTC)
+
+
+def past_send_window(run: ScheduledRun, window: timedelta | None, now: datetime) -> bool:
+    """Whether a due run is past its "send no later than" ``window``.
+
+    The window counts from when the run was first due (``send_before``), so a
+    run found late because the app was down expires. A run moved on by quiet
+    hours counts it from the end of the quiet hours (its new due time) instead:
+    that wait was the shop's choice, not the app being down.
+    """
+    if run.send_before is None:
+        return False
+    if run.reason_code == QUIET_HOURS and window:
+        return now > as_utc(run.due_at) + window
+    return now > as_utc(run.send_before)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
-from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, quiet_until
+from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, past_send_window, quiet_until
 from saleor_sms_app.checkouts.fetching import (
     email_spellings,
     fetch_checkouts,
@@ -209,17 +209,6 @@ def _owner(checkout: Mapping[str, Any], config: AppConfig) -> tuple[str, str]:
     return checkout_email(checkout), phone
 
 
-def _expired(run: ScheduledRun, now: datetime) -> bool:
-    """Past the reminder's window. One moved on by quiet hours counts the window
-    from the end of the quiet hours (its new due time): the wait was the shop's
-    choice, not the app being down."""
-    if run.send_before is None:
-        return False
-    if run.reason_code == QUIET_HOURS:
-        return now > as_utc(run.due_at) + SEND_WINDOW
-    return now > as_utc(run.send_before)
-
-
 def _carry_out_for_tenant(
     services: Services,
     tenant: TenantRecord,
@@ -236,7 +225,7 @@ def _carry_out_for_tenant(
             outcomes[run.id] = _closed("reminders_off", "Checkout reminders are switched off")
         elif step >= len(settings.steps):
             outcomes[run.id] = _closed("step_removed", "This reminder step was removed")
-        elif _expired(run, now):
+        elif past_send_window(run, SEND_WINDOW, now):
             outcomes[run.id] = runs.RunOutcome(
                 RunState.EXPIRED,
                 "expired",

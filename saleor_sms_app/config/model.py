@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -353,6 +354,12 @@ class Rule(_Model):
         if value is not None and not 1 <= value <= MAX_DELAY_MINUTES:
             raise ValueError("must be from 1 minute to 90 days, or empty for no limit")
         return value
+
+    @property
+    def send_window(self) -> timedelta | None:
+        """How long after its due time a delayed text may still go out (None: no limit)."""
+        minutes = self.send_no_later_than_minutes
+        return timedelta(minutes=minutes) if minutes else None
 
 
 class AppConfig(_Model):

@@ -280,7 +280,7 @@ def schedule_rule_runs(
     for match in matches:
         rule = match.rule
         due = due_at or now + timedelta(minutes=rule.delay_minutes)
-        window = rule.send_no_later_than_minutes
+        window = rule.send_window
         run_id = runs.schedule(
             session,
             tenant_id=tenant_id,
@@ -288,7 +288,7 @@ def schedule_rule_runs(
             dedupe_key=run_dedupe_key(occasion.occurrence, rule.id),
             due_at=due,
             now=now,
-            send_before=due + timedelta(minutes=window) if window else None,
+            send_before=due + window if window else None,
             rule_id=rule.id,
             rule_name=rule.name,
             event=occasion.event,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from saleor_sms_app.automations.quiet_hours import quiet_until, recipient_zone
+from saleor_sms_app.automations.quiet_hours import (
+    QUIET_HOURS,
+    past_send_window,
+    quiet_until,
+    recipient_zone,
+)
 from saleor_sms_app.config.model import QuietHours, Rule, ShopSettings
+from saleor_sms_app.models import ScheduledRun
 from saleor_sms_app.rules import is_marketing, template_for
 
 
@@ -109,3 +115,24 @@ def test_bad_settings_name_their_field(
         ShopSettings.model_validate(fields)
     (error,) = info.value.errors()
     assert error["loc"] == loc and words in error["msg"]
+
+
+def test_the_send_window_counts_from_the_due_time_or_from_the_end_of_quiet_hours() -> None:
+    """Delayed rules and checkout reminders share one rule: found late because
+    the app was down, a run expires at ``send_before``; moved on by quiet hours,
+    its window starts again at its new due time."""
+    first_due = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    late = ScheduledRun(due_at=first_due, send_before=first_due + hour, reason_code=None)
+    assert not past_send_window(late, hour, first_due + hour)
+    assert past_send_window(late, hour, first_due + hour + timedelta(seconds=1))
+
+    morning = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    moved = ScheduledRun(due_at=morning, send_before=first_due + hour, reason_code=QUIET_HOURS)
+    assert not past_send_window(moved, hour, morning + timedelta(minutes=30))
+    assert past_send_window(moved, hour, morning + hour + timedelta(seconds=1))
+
+    unlimited = ScheduledRun(due_at=first_due, send_before=None, reason_code=None)
+    assert not past_send_window(unlimited, None, first_due + timedelta(days=80))
+    assert rule(send_no_later_than_minutes=90).send_window == timedelta(minutes=90)
+    assert rule().send_window is None
