@@ -30,6 +30,28 @@ def save(
     )
 
 
+def assert_refused_naming(
+    client: FlaskClient,
+    auth: Headers,
+    saleor: SaleorStandin,
+    change: Callable[[dict[str, Any]], None],
+    field: str,
+) -> None:
+    """Saving the configuration with ``change`` made is a 422 whose details name
+    ``field``, and the stored configuration (a saved edit before it) is untouched."""
+    config = load(client, auth)
+    config["rules"][0]["name"] = "kept"
+    assert save(client, auth, config).status_code == 200
+    before = saleor.app_private_metadata[CONFIG_KEY]
+    config = load(client, auth)
+    change(config)
+    response = save(client, auth, config)
+    assert response.status_code == 422, response.get_json()
+    details = response.get_json()["error"]["details"]
+    assert field in details, details
+    assert saleor.app_private_metadata[CONFIG_KEY] == before
+
+
 def twilio_like(secret: str = "") -> dict[str, Any]:
     # The sandbox is the only registered type on this branch; secrets work the same.
     return {
@@ -180,17 +202,7 @@ def test_invalid_fields_come_back_per_field_and_nothing_is_stored(
     change: Callable[[dict[str, Any]], None],
     field: str,
 ) -> None:
-    config = load(client, auth)
-    config["rules"][0]["name"] = "kept"
-    assert save(client, auth, config).status_code == 200
-    before = saleor.app_private_metadata[CONFIG_KEY]
-    config = load(client, auth)
-    change(config)
-    response = save(client, auth, config)
-    assert response.status_code == 422, response.get_json()
-    details = response.get_json()["error"]["details"]
-    assert field in details, details
-    assert saleor.app_private_metadata[CONFIG_KEY] == before
+    assert_refused_naming(client, auth, saleor, change, field)
 
 
 def test_saving_needs_manage_apps(client: FlaskClient, auth: Headers) -> None:
