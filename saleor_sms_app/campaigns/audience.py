@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
+from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.models import mask_phone
 from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise
 from saleor_sms_app.saleor.client import SaleorClient
@@ -42,8 +43,6 @@ LEFT_OUT_REASONS: dict[str, str] = {
     "opted_out": "On the do-not-text list (replied STOP or added by hand)",
     "duplicate": "Same number as another customer of this campaign",
 }
-
-_CONSENT_WORDS = frozenset({"true", "yes", "1"})
 
 
 def _day(body: Mapping[str, Any], name: str) -> date | None:
@@ -245,18 +244,6 @@ def _address(customer: Mapping[str, Any]) -> Mapping[str, Any]:
 def _default_country(customer: Mapping[str, Any]) -> str:
     country = _address(customer).get("country")
     return str(country.get("code") or "").upper() if isinstance(country, Mapping) else ""
-
-
-def consent_given(value: str | None) -> bool:
-    """``true`` (or yes/1) or a date (``2026-11-02``, with or without a time) counts as given."""
-    text = (value or "").strip()
-    if text.lower() in _CONSENT_WORDS:
-        return True
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Works on the ``SmsCheckout`` fragment's dict (from the webhook body or fetched
 fresh). The phone is the shipping address's, then the billing address's (the
 order rules' order, without the customer-metadata fallback: a checkout's owner
 may be a guest). Consent is a metadata key on the checkout or on its customer,
-named in Settings; no key, no text.
+named in Settings; no key, no text (``true``/``yes``/``1`` or a date counts).
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from typing import Any
 
 from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.errors import TemplateError
+from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise, order_country
 from saleor_sms_app.rendering import check_template, money_text
-
-#: Consent values that mean "no" although the key is there.
-_REFUSALS = frozenset({"", "false", "no", "0", "off", "n"})
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -38,12 +36,12 @@ def checkout_phone(checkout: Mapping[str, Any], settings: ShopSettings) -> str |
 
 
 def has_consent(checkout: Mapping[str, Any], key: str) -> bool:
-    """Whether the checkout or its customer carries the consent metadata ``key`` (not "no")."""
-    for owner in (checkout, _mapping(checkout.get("user"))):
-        value = metadata_dict(owner.get("metadata")).get(key)
-        if value is not None and value.strip().lower() not in _REFUSALS:
-            return True
-    return False
+    """Whether the checkout or its customer gives consent in the metadata ``key``
+    (read as campaigns read it: :func:`~saleor_sms_app.marketing.consent_given`)."""
+    return any(
+        consent_given(metadata_dict(owner.get("metadata")).get(key))
+        for owner in (checkout, _mapping(checkout.get("user")))
+    )
 
 
 def checkout_email(checkout: Mapping[str, Any]) -> str:

@@ -73,8 +73,8 @@ class CheckoutReminders(_Model):
     """Abandoned-checkout reminders: marketing texts, sent only with the owner's consent."""
 
     enabled: bool = False
-    #: Metadata key on the checkout or its customer whose presence (with a value
-    #: other than false/no/0) is the owner's consent to marketing texts.
+    #: Metadata key on the checkout or its customer whose value (true/yes/1 or a
+    #: date) is the owner's consent to marketing texts; one key for all marketing.
     consent_metadata_key: str = "sms_marketing_consent"
     #: Channel slug → storefront URL template holding ``{checkout.token}``.
     storefront_urls: dict[str, str] = Field(default_factory=dict)

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from saleor_sms_app.campaigns.audience import Audience, consent_given, preview, read_page
+from saleor_sms_app.campaigns.audience import Audience, preview, read_page
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress, suppressed_numbers

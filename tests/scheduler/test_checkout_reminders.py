@@ -155,6 +155,8 @@ def test_a_deleted_checkout_closes_the_run(shop: Shop) -> None:
         ({"metadata": CONSENT, "phone": None}, "no_phone"),
         ({"metadata": {}}, "no_consent"),
         ({"metadata": {"sms_marketing_consent": "no"}}, "no_consent"),
+        # Read as campaigns read the same key: only true/yes/1 or a date is consent.
+        ({"metadata": {"sms_marketing_consent": "maybe later"}}, "no_consent"),
     ],
 )
 def test_a_checkout_without_phone_or_consent_is_logged_skipped(
