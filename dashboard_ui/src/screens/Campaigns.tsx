@@ -4,7 +4,7 @@
 // afterwards live progress with Pause, Resume and Cancel.
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, getJson, request, sendJson } from "../api";
+import { ApiError, fieldErrors, getJson, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, donePercent, newKey, segmentsWithOptOut, timeLeft } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
@@ -73,14 +73,10 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
   }, [going, load]);
 
   const fail = (e: unknown) => {
+    setErrors(fieldErrors(e));
     if (e instanceof ApiError) {
       const details = e.details as Record<string, unknown>;
-      const fields: Record<string, string> = {};
-      for (const [k, v] of Object.entries(details)) if (typeof v === "string") fields[k] = v;
-      setErrors({ ...fields, _: e.message });
       setProblems(Array.isArray(details.problems) ? (details.problems as Problem[]) : []);
-    } else {
-      setErrors({ _: String(e) });
     }
   };
 

@@ -4,7 +4,7 @@
 // audience filters and consent. List, create, edit, switch off, and preview today's.
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, getJson, sendJson } from "../api";
+import { fieldErrors, getJson, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, newKey, segmentsWithOptOut } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
@@ -73,13 +73,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
     try {
       await work();
     } catch (e) {
-      if (e instanceof ApiError) {
-        const fields: Record<string, string> = {};
-        for (const [k, v] of Object.entries(e.details)) if (typeof v === "string") fields[k] = v;
-        setErrors({ ...fields, _: e.message });
-      } else {
-        setErrors({ _: String(e) });
-      }
+      setErrors(fieldErrors(e));
     } finally {
       setBusy("");
     }
