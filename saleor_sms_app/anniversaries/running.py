@@ -108,7 +108,7 @@ def advance(
         if send is None:
             return _closed("daily_send_gone", "The daily send no longer exists")
         if not send.enabled:
-            return _closed("switched_off", "Switched off")
+            return _closed(store.SWITCHED_OFF, "Switched off")
         tenant_id = send.tenant_id
     tenant = get_tenant_by_id(services, tenant_id)
     if tenant is None or not tenant.is_installed:

@@ -41,6 +41,8 @@ from saleor_sms_app.scheduler.clock import as_utc
 
 #: The largest offset (about ten years in days).
 MAX_OFFSET = 3660
+#: The reason code of a run closed because its daily send was switched off.
+SWITCHED_OFF = "switched_off"
 #: Most daily sends one shop keeps.
 MAX_SENDS = 50
 
@@ -238,7 +240,7 @@ def plan(session: Session, send: DailySend, zone: ZoneInfo, now: datetime) -> No
     pending = pending_runs(session, send)
     if not send.enabled:
         keys = [r.dedupe_key for r in pending]
-        runs.close_pending(session, send.tenant_id, keys, "switched_off", "Switched off", now)
+        runs.close_pending(session, send.tenant_id, keys, SWITCHED_OFF, "Switched off", now)
         return
     if pending:
         runs.reschedule_pending(
@@ -256,7 +258,21 @@ def plan(session: Session, send: DailySend, zone: ZoneInfo, now: datetime) -> No
     today = dates.shop_day(now, zone)
     day = today if now < dates.due_at(today, send.hour, zone) else today + timedelta(days=1)
     while not schedule_day(session, send, day, zone, now):
+        due = dates.due_at(day, send.hour, zone)
+        if runs.reopen(session, send.tenant_id, run_key(send.id, day), SWITCHED_OFF, due, now):
+            return  # switched off and on again before the hour: the day is back
         day += timedelta(days=1)  # that day's run has been carried out already
+
+
+def after_cancel(session: Session, run: ScheduledRun, zone: ZoneInfo, now: datetime) -> None:
+    """A day's run cancelled on the Scheduled screen skips that day only: the next day's
+    run (which the cancelled one would have scheduled when it started) is scheduled now."""
+    if run.kind != RUN_KIND:
+        return
+    send = session.get(DailySend, int(str(run.payload["send_id"])))
+    if send is not None and send.enabled:
+        day = date.fromisoformat(str(run.payload["day"])) + timedelta(days=1)
+        schedule_day(session, send, max(day, dates.shop_day(now, zone)), zone, now)
 
 
 def narrowing(selection: Selection, day: date, zone: ZoneInfo) -> Narrowing:

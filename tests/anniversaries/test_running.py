@@ -308,10 +308,26 @@ def test_switching_off_closes_the_pending_run_and_saving_moves_it_to_the_new_hou
         daily.update(
             session, send, daily.checked(body, config, "https://a.example"), WARSAW, clock.now()
         )
-    clock.set(datetime(2027, 2, 28, 14, 0, tzinfo=UTC))
+    clock.set(datetime(2027, 2, 28, 13, 0, tzinfo=UTC))
     run_due(services, clock)
     assert scripted.calls == []
     assert runs_of(services)[0][1:] == ("closed", "switched_off")
+
+    # Switched on again before 15:00: the day is back (its run reopened, not a second one).
+    with session_scope(services.sessions) as session:
+        send = session.get(DailySend, send_id)
+        assert send is not None
+        body = {**daily.send_json(session, send), "enabled": True}
+        daily.update(
+            session, send, daily.checked(body, config, "https://a.example"), WARSAW, clock.now()
+        )
+    clock.set(datetime(2027, 2, 28, 14, 0, tzinfo=UTC))
+    run_due(services, clock)
+    assert [sms.to for sms in scripted.calls] == ["+48601000030"]
+    assert [key for key, _, _ in runs_of(services)] == [
+        f"daily:{send_id}:2027-02-28",
+        f"daily:{send_id}:2027-03-01",
+    ]
 
 
 def test_quiet_hours_hold_the_days_texts_until_they_end(

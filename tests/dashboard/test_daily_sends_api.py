@@ -6,7 +6,7 @@ their runs in the real database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -136,3 +136,21 @@ def test_bad_input_is_400_naming_the_field_and_stores_nothing(
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(DailySend)) == 0
         assert session.scalar(select(func.count()).select_from(ScheduledRun)) == 0
+
+
+def test_cancelling_a_days_run_on_the_scheduled_screen_skips_that_day_only(
+    client: Any, auth: Headers, services: Services, warsaw: None
+) -> None:
+    created = client.post(API, json=body(), headers=auth()).get_json()["daily_send"]
+    with services.sessions() as session:
+        run = session.scalars(select(ScheduledRun)).one()
+        day = date.fromisoformat(str(run.payload["day"]))
+    answer = client.post(f"/api/dashboard/scheduled/{run.id}/cancel", headers=auth())
+    assert answer.status_code == 200, answer.data
+    with services.sessions() as session:
+        found = {r.dedupe_key: r.state for r in session.scalars(select(ScheduledRun))}
+    following = (day + timedelta(days=1)).isoformat()
+    assert found == {
+        f"daily:{created['id']}:{day.isoformat()}": "cancelled",
+        f"daily:{created['id']}:{following}": "pending",
+    }
