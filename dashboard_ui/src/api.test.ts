@@ -7,7 +7,7 @@ const nextToken = vi.fn(async () => {
 });
 vi.mock("./bridge", () => ({ appBridge: { getState: () => state }, nextToken }));
 
-const { ApiError, getJson, sendJson } = await import("./api");
+const { ApiError, fieldErrors, getJson, sendJson } = await import("./api");
 
 function reply(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -62,5 +62,13 @@ describe("api client", () => {
   it("says the app is unreachable when the network fails", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => { throw new TypeError("Failed to fetch"); }));
     await expect(getJson("/me")).rejects.toMatchObject({ code: "network" });
+  });
+});
+
+describe("fieldErrors", () => {
+  it("names each field the API named, and keeps the whole message", () => {
+    const refused = new ApiError(400, "bad_request", "hour: must be from 0 to 23", { hour: "0-23" });
+    expect(fieldErrors(refused)).toEqual({ hour: "0-23", _: "hour: must be from 0 to 23" });
+    expect(fieldErrors(new Error("boom"))).toEqual({ _: "Error: boom" });
   });
 });

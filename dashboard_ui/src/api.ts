@@ -68,3 +68,11 @@ export async function sendJson<T>(method: string, path: string, body: unknown): 
   });
   return response.json() as Promise<T>;
 }
+
+/** A refusal as field messages: each field the API named → its message, and "_" → the whole message. */
+export function fieldErrors(e: unknown): Record<string, string> {
+  if (!(e instanceof ApiError)) return { _: String(e) };
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e.details)) if (typeof v === "string") fields[k] = v;
+  return { ...fields, _: e.message };
+}

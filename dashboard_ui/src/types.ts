@@ -300,3 +300,26 @@ export interface Campaign {
   reason: string | null;
   progress: CampaignProgress;
 }
+
+export interface DailySendDay {
+  day: string;
+  missed: boolean;
+  occurrences: number;
+  bad_dates: number;
+  done: boolean;
+}
+
+export interface DailySend {
+  id: number;
+  name: string;
+  enabled: boolean;
+  hour: number;
+  source: "birthday" | "joined" | "last_order" | "metadata_date";
+  date_key: string;
+  offset_amount: number;
+  offset_unit: "days" | "months" | "years";
+  audience: Record<string, unknown>;
+  template: string;
+  next_run_at: string | null;
+  days: DailySendDay[];
+}

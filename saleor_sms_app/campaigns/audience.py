@@ -16,8 +16,8 @@ not the default one, and ``placedOrdersAt`` any order, not the last.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,11 @@ LEFT_OUT_REASONS: dict[str, str] = {
     "no_consent": "Did not agree to marketing texts",
     "opted_out": "On the do-not-text list (replied STOP or added by hand)",
     "duplicate": "Same number as another customer of this campaign",
+    "bad_date": "The date in the customer's metadata is not a date (YYYY-MM-DD or MM-DD)",
 }
+
+#: What :attr:`Narrowing.check` answers for a customer whose occurrence it is.
+MATCHES = ""
 
 
 def _day(body: Mapping[str, Any], name: str) -> date | None:
@@ -179,7 +183,9 @@ class Audience:
 
     def admits(self, customer: Mapping[str, Any], zone: ZoneInfo) -> bool:
         """Whether a customer Saleor returned meets every filter as the merchant meant it."""
-        if not _within(_when(customer.get("dateJoined")), self.joined_from, self.joined_to, zone):
+        if not _within(
+            parse_time(customer.get("dateJoined")), self.joined_from, self.joined_to, zone
+        ):
             return False
         orders = customer.get("orders") if isinstance(customer.get("orders"), Mapping) else {}
         assert isinstance(orders, Mapping)
@@ -191,7 +197,7 @@ class Audience:
         if self.last_order_from or self.last_order_to:
             edges = orders.get("edges") or []
             newest = edges[0].get("node", {}).get("created") if edges else None
-            last = _when(newest)
+            last = parse_time(newest)
             if last is None or not _within(last, self.last_order_from, self.last_order_to, zone):
                 return False
         if self.country and _default_country(customer) != self.country:
@@ -205,6 +211,41 @@ class Audience:
         return True
 
 
+@dataclass(frozen=True)
+class Narrowing:
+    """More than the audience's filters: a daily send's "whose date is today".
+
+    ``where`` is added to Saleor's ``CustomerWhereInput`` (a range the
+    audience also sets is narrowed to both); ``check`` answers for each
+    customer the audience admits: None (not theirs today: left out of the
+    page), :data:`MATCHES`, or a key of :data:`LEFT_OUT_REASONS` (a date that
+    is not a date).
+    """
+
+    where: Mapping[str, Any]
+    check: Callable[[Mapping[str, Any]], str | None]
+
+    def merged(self, where: dict[str, Any]) -> dict[str, Any]:
+        found = dict(where)
+        for key, value in self.where.items():
+            mine = found.get(key)
+            if mine is None:
+                found[key] = value
+            elif isinstance(mine, Mapping) and isinstance(value, Mapping) and key != "metadata":
+                # Two date ranges (ISO times, compared as times): the later start, the earlier end.
+                bounds = dict(mine)
+                for edge, pick in (("gte", max), ("lte", min)):
+                    if edge in value:
+                        bounds[edge] = (
+                            pick(bounds[edge], value[edge], key=_as_time)
+                            if edge in bounds
+                            else value[edge]
+                        )
+                found[key] = bounds
+            # Any other filter the audience sets stays; ``check`` looks at every customer.
+        return found
+
+
 def _range(low: date | None, high: date | None, zone: ZoneInfo) -> dict[str, str]:
     found = {}
     if low is not None:
@@ -214,7 +255,11 @@ def _range(low: date | None, high: date | None, zone: ZoneInfo) -> dict[str, str
     return found
 
 
-def _when(value: object) -> datetime | None:
+def _as_time(value: object) -> datetime:
+    return parse_time(value) or datetime.min.replace(tzinfo=UTC)
+
+
+def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -323,16 +368,29 @@ def read_page(
     after: str | None,
     *,
     first: int = PAGE_SIZE,
+    narrowing: Narrowing | None = None,
 ) -> Page:
-    """One ``CustomersForSms`` call: the customers after ``after`` that meet the filters."""
+    """One ``CustomersForSms`` call: the customers after ``after`` that meet the filters
+    (and ``narrowing``'s, a daily send's date)."""
     zone = ZoneInfo(settings.shop_time_zone)
+    where = audience.where(zone)
+    if narrowing is not None:
+        where = narrowing.merged(where)
     data = client.execute(
-        "CustomersForSms", {"first": first, "after": after, "where": audience.where(zone) or None}
+        "CustomersForSms", {"first": first, "after": after, "where": where or None}
     )
     connection = data.get("customers") or {}
     info = connection.get("pageInfo") or {}
     nodes = [e.get("node") or {} for e in connection.get("edges") or []]
-    people = [judge(node, settings) for node in nodes if audience.admits(node, zone)]
+    people = []
+    for node in nodes:
+        if not audience.admits(node, zone):
+            continue
+        verdict = MATCHES if narrowing is None else narrowing.check(node)
+        if verdict is None:
+            continue
+        person = judge(node, settings)
+        people.append(replace(person, left_out=verdict) if verdict else person)
     shop = data.get("shop") or {}
     return Page(
         people=people,
@@ -406,6 +464,7 @@ def preview(
     suppressed: Callable[[set[str]], set[str]],
     *,
     pages: int = PREVIEW_PAGES,
+    narrowing: Narrowing | None = None,
 ) -> Preview:
     """Who would get the text: counts, :data:`EXAMPLES` masked examples, who is left out and why.
 
@@ -417,7 +476,7 @@ def preview(
     read = total = 0
     shop_name = ""
     for _ in range(pages):
-        page = read_page(client, audience, settings, after)
+        page = read_page(client, audience, settings, after, narrowing=narrowing)
         total, shop_name = page.total, page.shop_name
         blocked = suppressed({p.phone for p in page.people if p.phone and p.left_out is None})
         for person in page.people:

@@ -127,19 +127,46 @@ def advance(
         config = send_cache(services).config(services, tenant)
     except RetryableError as exc:
         return RunOutcome(RunState.PENDING, exc.code, exc.message, retry_at=began + SALEOR_WAIT)
-    providers = providers_for(config, None)
-    pacer = Pacer(
-        services.redis,
-        tenant_id,
-        providers[0].id if providers else "none",
-        providers[0].messages_per_second if providers else None,
-    )
+    pacer = pacer_for(services, tenant_id, config)
     step = _Stretch(services, tenant, config, campaign_id, run_id, pacer, timing)
     try:
         return step.run(began)
     except RetryableError as exc:
         now = clock.now()
         return RunOutcome(RunState.PENDING, exc.code, exc.message, retry_at=now + SALEOR_WAIT)
+
+
+def hand_on(services: Services, pacer: Pacer, timing: Timing, message_ids: list[int]) -> None:
+    """Queue the sends, at most the provider's pace (waiting for the pacer's slots)."""
+    rate = pacer.per_second
+    size = SEND_BATCH_SIZE if rate is None else max(1, min(SEND_BATCH_SIZE, int(rate)))
+    for start in range(0, len(message_ids), size):
+        chunk = message_ids[start : start + size]
+        wait = pacer.reserve(len(chunk), timing.clock.now())
+        if wait > 0:
+            timing.sleep(wait)
+        enqueue_sends(services, chunk)
+
+
+def not_quiet(session: Session, config: AppConfig, ids: list[int], now: datetime) -> list[int]:
+    """Those of ``ids`` whose recipient may be texted now: quiet hours hold the others
+    (they stay ``queued`` and are handed on once their quiet hours end)."""
+    settings = config.settings
+    if not ids or not settings.quiet_hours.enabled:
+        return ids
+    rows = session.execute(select(Message.id, Message.phone).where(Message.id.in_(ids)))
+    return [r.id for r in rows if quiet_until(r.phone, settings, now) is None]
+
+
+def pacer_for(services: Services, tenant_id: int, config: AppConfig) -> Pacer:
+    """The pace of the shop's first provider (the one a marketing text goes to first)."""
+    providers = providers_for(config, None)
+    return Pacer(
+        services.redis,
+        tenant_id,
+        providers[0].id if providers else "none",
+        providers[0].messages_per_second if providers else None,
+    )
 
 
 def _why_stop(campaign: Campaign | None, run_id: int) -> RunOutcome | None:
@@ -330,24 +357,10 @@ class _Stretch:
     # ------------------------------------------------------------------ sending
 
     def _hand_on(self, message_ids: list[int]) -> None:
-        """Queue the sends, at most the provider's pace (waiting for the pacer's slots)."""
-        rate = self.pacer.per_second
-        size = SEND_BATCH_SIZE if rate is None else max(1, min(SEND_BATCH_SIZE, int(rate)))
-        for start in range(0, len(message_ids), size):
-            chunk = message_ids[start : start + size]
-            wait = self.pacer.reserve(len(chunk), self.timing.clock.now())
-            if wait > 0:
-                self.timing.sleep(wait)
-            enqueue_sends(self.services, chunk)
+        hand_on(self.services, self.pacer, self.timing, message_ids)
 
     def _not_quiet(self, session: Session, ids: list[int], now: datetime) -> list[int]:
-        """Those of ``ids`` whose recipient may be texted now: quiet hours hold the others
-        (they stay ``queued`` and are handed on once their quiet hours end)."""
-        settings = self.config.settings
-        if not ids or not settings.quiet_hours.enabled:
-            return ids
-        rows = session.execute(select(Message.id, Message.phone).where(Message.id.in_(ids)))
-        return [r.id for r in rows if quiet_until(r.phone, settings, now) is None]
+        return not_quiet(session, self.config, ids, now)
 
     def _sendable_soon(self) -> bool:
         """Whether any waiting row of the campaign may be texted now."""

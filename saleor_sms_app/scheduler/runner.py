@@ -37,6 +37,7 @@ HANDLERS: dict[str, str] = {
     "checkout": "saleor_sms_app.checkouts.reminders.carry_out",
     "stock_digest": "saleor_sms_app.stock.alerts.carry_out",
     "campaign": "saleor_sms_app.campaigns.running.carry_out",
+    "daily_send": "saleor_sms_app.anniversaries.running.carry_out",
 }
 
 #: Waits before a run whose handler could not finish is tried again (by attempt).

@@ -231,6 +231,38 @@ def close_pending(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def reopen(
+    session: Session,
+    tenant_id: int,
+    dedupe_key: str,
+    closed_code: str,
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """Put a tenant's run closed with ``closed_code`` back to ``pending`` due at ``due_at``;
+    whether it was. A daily send switched off and on again before its hour gets its day back
+    (the run's key is per day, so scheduling it again would do nothing)."""
+    result = session.execute(
+        _RUNS.update()
+        .where(
+            _RUNS.c.tenant_id == tenant_id,
+            _RUNS.c.dedupe_key == dedupe_key,
+            _RUNS.c.state == RunState.CLOSED.value,
+            _RUNS.c.reason_code == closed_code,
+        )
+        .values(
+            state=RunState.PENDING.value,
+            due_at=due_at,
+            reason_code=None,
+            reason_text=None,
+            finished_at=None,
+            claimed_at=None,
+            updated_at=now,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def reschedule_pending(
     session: Session, tenant_id: int, due_by_key: dict[str, tuple[datetime, datetime | None]]
 ) -> None:

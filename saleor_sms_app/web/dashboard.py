@@ -17,6 +17,7 @@ from saleor_sms_app.saleor.manifest import POPUP_PATH
 from saleor_sms_app.web.dashboard_api import (
     campaigns,
     configuration,
+    daily_sends,
     manual,
     messages,
     metadata,
@@ -28,7 +29,17 @@ from saleor_sms_app.web.dashboard_api.access import services
 
 page = Blueprint("dashboard_page", __name__)
 api = Blueprint("dashboard_api", __name__, url_prefix="/api/dashboard")
-for screen in (metadata, configuration, rules, providers, messages, scheduled, campaigns, manual):
+for screen in (
+    metadata,
+    configuration,
+    rules,
+    providers,
+    messages,
+    scheduled,
+    campaigns,
+    daily_sends,
+    manual,
+):
     api.register_blueprint(screen.bp)
 
 

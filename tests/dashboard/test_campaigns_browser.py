@@ -89,7 +89,7 @@ def test_campaigns_screen(
 
     # Send now, with a double click: one campaign.
     frame.get_by_label("Send now").check()
-    frame.get_by_role("button", name="Send").dblclick()
+    frame.get_by_role("button", name="Send", exact=True).dblclick()
     row = frame.get_by_test_id("campaign-row")
     row.first.wait_for()
     page.wait_for_timeout(500)

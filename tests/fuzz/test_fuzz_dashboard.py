@@ -108,6 +108,16 @@ action_body = st.fixed_dictionaries(
         "rule": json_values,
         "marketing": json_values,
         "opt_out_line": json_values,
+        # A daily send's (birthdays and anniversaries).
+        "name": st.just("Birthday") | json_values,
+        "hour": st.integers(-2, 26) | json_values,
+        "source": st.sampled_from(["birthday", "joined", "last_order", "metadata_date"])
+        | json_values,
+        "date_key": st.just("birthday") | json_values,
+        "offset_amount": st.integers(-5, 5000) | json_values,
+        "offset_unit": st.sampled_from(["days", "months", "years"]) | json_values,
+        "enabled": json_values,
+        "audience": json_values,
     },
 )
 provider_ids = st.sampled_from(list(PROVIDERS)) | segment
@@ -117,6 +127,7 @@ PATH_VALUES: dict[str, st.SearchStrategy[str]] = {
     "<id:message_id>": st.integers(0, 2**70).map(str),
     "<id:run_id>": st.integers(0, 2**70).map(str),
     "<id:campaign_id>": st.integers(0, 2**70).map(str),
+    "<id:send_id>": st.integers(0, 2**70).map(str),
     "<path:phone>": phones | segment,
 }
 query_strings = st.dictionaries(

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from saleor_sms_app.anniversaries.tables import DailySend
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
@@ -68,6 +69,10 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/dashboard/campaigns/<id:campaign_id>/pause"): WRITE_PERMISSION,
     ("POST", "/api/dashboard/campaigns/<id:campaign_id>/resume"): WRITE_PERMISSION,
     ("POST", "/api/dashboard/campaigns/<id:campaign_id>/cancel"): WRITE_PERMISSION,
+    ("GET", "/api/dashboard/daily-sends"): READ_PERMISSION,
+    ("POST", "/api/dashboard/daily-sends/preview"): WRITE_PERMISSION,
+    ("POST", "/api/dashboard/daily-sends"): WRITE_PERMISSION,
+    ("PUT", "/api/dashboard/daily-sends/<id:send_id>"): WRITE_PERMISSION,
     # The "Send SMS" popup on Saleor's order page: texting an order's customer.
     ("POST", "/api/dashboard/manual/order"): READ_PERMISSION,
     ("POST", "/api/dashboard/manual/customer/preview"): "MANAGE_USERS",
@@ -81,11 +86,14 @@ VICTIM_PHONE = "+48601234567"
 VICTIM_MESSAGE_ID = 4242
 #: A campaign of tenant A that paths name (its progress, pause, resume, cancel).
 VICTIM_CAMPAIGN_ID = 4343
+#: A daily send of tenant A that paths name (saving it).
+VICTIM_DAILY_SEND_ID = 4444
 #: What a route's path parameter is replaced with (any other: PROVIDER_ID).
 PATH_VALUES = {
     "phone": VICTIM_PHONE,
     "message_id": str(VICTIM_MESSAGE_ID),
     "campaign_id": str(VICTIM_CAMPAIGN_ID),
+    "send_id": str(VICTIM_DAILY_SEND_ID),
 }
 
 
@@ -182,6 +190,20 @@ def tenants(
                 template="20% off today",
                 numbers=[VICTIM_PHONE],
                 send_at=datetime.now(UTC),
+            )
+        )
+        session.add(
+            DailySend(
+                id=VICTIM_DAILY_SEND_ID,
+                tenant_id=tenant_id,
+                idempotency_key="victim-daily-send",
+                name="Birthday",
+                enabled=False,
+                hour=9,
+                source="birthday",
+                date_key="birthday",
+                audience={},
+                template="Happy birthday",
             )
         )
     assert other_saleor.app_id is not None

@@ -4,7 +4,7 @@
 // afterwards live progress with Pause, Resume and Cancel.
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, getJson, request, sendJson } from "../api";
+import { ApiError, fieldErrors, getJson, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, donePercent, newKey, segmentsWithOptOut, timeLeft } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
@@ -12,6 +12,8 @@ import { STATUS_COLORS, shortTime } from "../format";
 import type { AudiencePreview, Campaign, CampaignEstimate, NumbersCheck } from "../types";
 import type { ConfigState } from "../useConfig";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
+import { AudienceFields, AudiencePreviewBox } from "./Audience";
+import { DailySends } from "./DailySends";
 
 const STATE_COLORS: Record<string, string> = {
   scheduled: "#3b6fd8",
@@ -71,14 +73,10 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
   }, [going, load]);
 
   const fail = (e: unknown) => {
+    setErrors(fieldErrors(e));
     if (e instanceof ApiError) {
       const details = e.details as Record<string, unknown>;
-      const fields: Record<string, string> = {};
-      for (const [k, v] of Object.entries(details)) if (typeof v === "string") fields[k] = v;
-      setErrors({ ...fields, _: e.message });
       setProblems(Array.isArray(details.problems) ? (details.problems as Problem[]) : []);
-    } else {
-      setErrors({ _: String(e) });
     }
   };
 
@@ -142,11 +140,6 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
       await load();
     });
 
-  const setField = (field: keyof AudienceForm) => (e: { target: { value: string } }) => {
-    setAudience({ ...audience, [field]: e.target.value });
-    setPreview(null);
-    edited();
-  };
   const live = segmentsWithOptOut(template, settings?.opt_out_line ?? "");
   const zone = settings?.shop_time_zone ?? "UTC";
 
@@ -163,37 +156,13 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
         </Box>
         {mode === "audience" ? (
           <Box data-testid="audience-builder">
-            <Box display="grid" gap={3} style={{ gridTemplateColumns: "repeat(auto-fill, minmax(180px, 1fr))" }}>
-              <Labeled label="Joined from" error={errors["audience.joined_from"]}><input type="date" style={controlStyle} value={audience.joined_from} onChange={setField("joined_from")} /></Labeled>
-              <Labeled label="Joined until" error={errors["audience.joined_to"]}><input type="date" style={controlStyle} value={audience.joined_to} onChange={setField("joined_to")} /></Labeled>
-              <Labeled label="Orders, at least" error={errors["audience.orders_min"]}><input inputMode="numeric" style={controlStyle} value={audience.orders_min} onChange={setField("orders_min")} /></Labeled>
-              <Labeled label="Orders, at most" error={errors["audience.orders_max"]}><input inputMode="numeric" style={controlStyle} value={audience.orders_max} onChange={setField("orders_max")} /></Labeled>
-              <Labeled label="Last order from" error={errors["audience.last_order_from"]}><input type="date" style={controlStyle} value={audience.last_order_from} onChange={setField("last_order_from")} /></Labeled>
-              <Labeled label="Last order until" error={errors["audience.last_order_to"]}><input type="date" style={controlStyle} value={audience.last_order_to} onChange={setField("last_order_to")} /></Labeled>
-              <Labeled label="Country (default address)" error={errors["audience.country"]}><input aria-label="Country" style={controlStyle} maxLength={2} placeholder="PL" value={audience.country} onChange={setField("country")} /></Labeled>
-              <Labeled label="Metadata key" error={errors["audience.metadata_key"]}><input style={controlStyle} value={audience.metadata_key} onChange={setField("metadata_key")} /></Labeled>
-              <Labeled label="… equal to" error={errors["audience.metadata_value"]}><input style={controlStyle} value={audience.metadata_value} onChange={setField("metadata_value")} /></Labeled>
-            </Box>
+            <AudienceFields audience={audience} errors={errors} onChange={(next) => { setAudience(next); setPreview(null); edited(); }} />
             <Text as="p" size={2} color="default2" marginBottom={2}>
               Only customers who agreed to marketing texts (metadata key “{settings?.checkout_reminders?.consent_metadata_key ?? "sms_marketing_consent"}” is true or a date) and are not on the do-not-text list get it.
             </Text>
             <Button variant="secondary" onClick={() => void showAudience()} disabled={busy === "preview"}>{busy === "preview" ? "Counting…" : "Preview audience"}</Button>
             <FieldError message={errors.audience} />
-            {preview && (
-              <Box marginTop={3} data-testid="audience-preview">
-                <Text as="p" fontWeight="bold" data-testid="would-get">{preview.would_get} customers would get it{preview.complete ? "" : ` (counted ${preview.counted} of ${preview.customers})`}</Text>
-                {preview.left_out.length > 0 && (
-                  <Box as="ul" marginTop={1} data-testid="left-out">
-                    {preview.left_out.map((r) => <li key={r.reason}><Text size={2}>{r.count} left out: {r.label}</Text></li>)}
-                  </Box>
-                )}
-                {preview.examples.length > 0 && (
-                  <table className="grid" data-testid="examples"><thead><tr><th>Example</th><th>Number</th></tr></thead>
-                    <tbody>{preview.examples.map((e, i) => <tr key={i}><td>{e.name}</td><td>{e.phone}</td></tr>)}</tbody>
-                  </table>
-                )}
-              </Box>
-            )}
+            {preview && <AudiencePreviewBox preview={preview} />}
           </Box>
         ) : (
           <Box data-testid="numbers-input">
@@ -274,6 +243,7 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
           </table>
         )}
       </Section>
+      <DailySends state={state} canConfigure={canConfigure} />
     </>
   );
 }

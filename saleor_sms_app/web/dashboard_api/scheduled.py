@@ -9,9 +9,13 @@ Thin: the table's operations are :mod:`saleor_sms_app.scheduler.runs`.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
+from saleor_sms_app.anniversaries import store as daily
+from saleor_sms_app.anniversaries.tables import RUN_KIND
+from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
 from saleor_sms_app.models import RunState, ScheduledRun
@@ -77,6 +81,10 @@ def cancel(run_id: int) -> Response:
         if runs.cancel(session, tenant_id, run_id, SYSTEM_CLOCK.now()):
             run = session.get(ScheduledRun, run_id)
             assert run is not None
+            if run.kind == RUN_KIND:
+                config = ConfigStore(services()).load(current_user().tenant)
+                zone = ZoneInfo(config.settings.shop_time_zone)
+                daily.after_cancel(session, run, zone, SYSTEM_CLOCK.now())
             return jsonify({"run": run_json(run)})
         run = session.get(ScheduledRun, run_id)
         if run is None or run.tenant_id != tenant_id:

@@ -1,0 +1,233 @@
+// The Campaigns screen's "Daily sends" section: birthdays and anniversaries. A daily send
+// texts, at an hour of each shop day, the customers whose date it is (a birthday key, or N
+// days/months/years after joining, the last order or a date key), with the campaigns'
+// audience filters and consent. List, create, edit, switch off, and preview today's.
+import { Box, Button, Text } from "@saleor/macaw-ui";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { fieldErrors, getJson, sendJson } from "../api";
+import { notify } from "../bridge";
+import { EMPTY_AUDIENCE, audienceBody, newKey, segmentsWithOptOut } from "../campaigns";
+import type { AudienceForm } from "../campaigns";
+import { SOURCES, audienceForm, describe, hourText } from "../dailySends";
+import { shortTime } from "../format";
+import type { AudiencePreview, DailySend } from "../types";
+import type { ConfigState } from "../useConfig";
+import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
+import { AudienceFields, AudiencePreviewBox } from "./Audience";
+
+interface Form {
+  name: string;
+  enabled: boolean;
+  hour: number;
+  source: DailySend["source"];
+  date_key: string;
+  offset_amount: string;
+  offset_unit: DailySend["offset_unit"];
+  template: string;
+}
+
+const EMPTY_FORM: Form = {
+  name: "",
+  enabled: true,
+  hour: 9,
+  source: "birthday",
+  date_key: "birthday",
+  offset_amount: "0",
+  offset_unit: "days",
+  template: "",
+};
+
+function formOf(send: DailySend): Form {
+  return { ...send, offset_amount: String(send.offset_amount) };
+}
+
+export function DailySends({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
+  const settings = state.config?.settings;
+  const [sends, setSends] = useState<DailySend[] | null>(null);
+  const [loadError, setLoadError] = useState("");
+  const [editing, setEditing] = useState<number | "new" | null>(null);
+  const [form, setForm] = useState<Form>(EMPTY_FORM);
+  const [audience, setAudience] = useState<AudienceForm>(EMPTY_AUDIENCE);
+  const [preview, setPreview] = useState<(AudiencePreview & { day: string }) | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState("");
+  // One key per Save intent: a double click makes one daily send.
+  const key = useRef(newKey());
+
+  const load = useCallback(async () => {
+    try {
+      setSends((await getJson<{ daily_sends: DailySend[] }>("/daily-sends")).daily_sends);
+      setLoadError("");
+    } catch (e) {
+      setLoadError(e instanceof Error ? e.message : String(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const run = async (what: string, work: () => Promise<void>) => {
+    setBusy(what);
+    setErrors({});
+    try {
+      await work();
+    } catch (e) {
+      setErrors(fieldErrors(e));
+    } finally {
+      setBusy("");
+    }
+  };
+
+  const change = (next: Partial<Form>) => {
+    setForm({ ...form, ...next });
+    setPreview(null);
+    key.current = newKey();
+  };
+
+  const open = (send: DailySend | null) => {
+    setEditing(send ? send.id : "new");
+    setForm(send ? formOf(send) : EMPTY_FORM);
+    setAudience(send ? audienceForm(send.audience) : EMPTY_AUDIENCE);
+    setPreview(null);
+    setErrors({});
+    key.current = newKey();
+  };
+
+  const body = (f: Form = form, a: AudienceForm = audience) => ({
+    ...f,
+    offset_amount: /^\d+$/.test(f.offset_amount.trim()) ? Number(f.offset_amount) : f.offset_amount,
+    audience: audienceBody(a),
+  });
+
+  const showPreview = () =>
+    run("preview", async () => {
+      setPreview(await sendJson<AudiencePreview & { day: string }>("POST", "/daily-sends/preview", body()));
+    });
+
+  const save = () =>
+    run("save", async () => {
+      if (editing === "new") {
+        const answer = await sendJson<{ daily_send: DailySend; created: boolean }>("POST", "/daily-sends", {
+          ...body(),
+          idempotency_key: key.current,
+        });
+        notify("success", answer.created ? `Daily send “${answer.daily_send.name}” saved` : "This daily send was already saved", "");
+      } else if (editing !== null) {
+        await sendJson("PUT", `/daily-sends/${editing}`, body());
+        notify("success", `Daily send “${form.name}” saved`, "");
+      }
+      setEditing(null);
+      await load();
+    });
+
+  const toggle = (send: DailySend) =>
+    run("toggle" + send.id, async () => {
+      await sendJson("PUT", `/daily-sends/${send.id}`, { ...send, enabled: !send.enabled });
+      await load();
+    });
+
+  const zone = settings?.shop_time_zone ?? "UTC";
+  const live = segmentsWithOptOut(form.template, settings?.opt_out_line ?? "");
+  const needsKey = form.source === "birthday" || form.source === "metadata_date";
+
+  return (
+    <Section
+      title="Daily sends: birthdays and anniversaries"
+      actions={<Button variant="secondary" disabled={!canConfigure || editing !== null} onClick={() => open(null)}>New daily send</Button>}
+    >
+      <Text as="p" size={2} color="default2" marginBottom={3}>
+        Every day at the hour you pick ({zone}, the shop's time zone), a text to the customers whose date it is. Each customer gets each
+        occurrence once. If the app was not running at that hour it sends later the same day; a day it missed completely is logged
+        skipped. A 29 February birthday is celebrated on 28 February in other years.
+      </Text>
+      {loadError && <ErrorBanner message={loadError} onRetry={() => void load()} />}
+      {!sends && !loadError && <Spinner label="Loading daily sends…" />}
+      {sends && sends.length === 0 && editing === null && <Text color="default2">No daily send yet.</Text>}
+      {sends && sends.length > 0 && (
+        <table className="grid" data-testid="daily-sends-table">
+          <thead><tr><th>Daily send</th><th>Next (UTC)</th><th>Last days</th><th /></tr></thead>
+          <tbody>
+            {sends.map((s) => (
+              <tr key={s.id} data-testid="daily-send-row">
+                <td>
+                  <Text fontWeight="medium">{s.name}</Text> <Pill color={s.enabled ? "#2e9b5f" : "#a0a7b4"}>{s.enabled ? "on" : "off"}</Pill>
+                  <Text as="p" size={1} color="default2">{describe(s)}</Text>
+                </td>
+                <td>{s.next_run_at ? shortTime(s.next_run_at) : "—"}</td>
+                <td>
+                  {s.days.length === 0 && <Text size={1} color="default2">not run yet</Text>}
+                  {s.days.slice(0, 3).map((d) => (
+                    <Text as="p" size={1} key={d.day}>
+                      {d.day}: {d.missed ? "missed (app not running)" : `${d.occurrences} logged`}
+                      {d.bad_dates ? `, ${d.bad_dates} dates not dates` : ""}
+                    </Text>
+                  ))}
+                </td>
+                <td className="actions">
+                  <Button size="small" variant="secondary" disabled={!canConfigure || editing !== null} onClick={() => open(s)}>Edit</Button>
+                  <Button size="small" variant="secondary" disabled={!canConfigure || busy === "toggle" + s.id} onClick={() => void toggle(s)}>
+                    {s.enabled ? "Switch off" : "Switch on"}
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {editing !== null && (
+        <Box marginTop={4} data-testid="daily-send-form">
+          <Text as="h3" size={5} fontWeight="bold" marginBottom={3}>{editing === "new" ? "New daily send" : `Edit “${form.name}”`}</Text>
+          {errors._ && <ErrorBanner message={errors._} />}
+          <Box display="grid" gap={3} style={{ gridTemplateColumns: "repeat(auto-fill, minmax(200px, 1fr))" }}>
+            <Labeled label="Name" error={errors.name}>
+              <input aria-label="Daily send name" style={controlStyle} value={form.name} placeholder="Birthday" onChange={(e) => change({ name: e.target.value })} />
+            </Labeled>
+            <Labeled label="Hour of the day" error={errors.hour}>
+              <select aria-label="Hour" style={controlStyle} value={form.hour} onChange={(e) => change({ hour: Number(e.target.value) })}>
+                {Array.from({ length: 24 }, (_, h) => <option key={h} value={h}>{hourText(h)}</option>)}
+              </select>
+            </Labeled>
+            <Labeled label="Date" error={errors.source}>
+              <select aria-label="Date" style={controlStyle} value={form.source} onChange={(e) => change({ source: e.target.value as Form["source"] })}>
+                {SOURCES.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
+              </select>
+            </Labeled>
+            {needsKey && (
+              <Labeled label="Metadata key with the date" error={errors.date_key} help={form.source === "birthday" ? "YYYY-MM-DD or MM-DD" : "YYYY-MM-DD"}>
+                <input aria-label="Date key" style={controlStyle} value={form.date_key} onChange={(e) => change({ date_key: e.target.value })} />
+              </Labeled>
+            )}
+            {form.source !== "birthday" && (
+              <>
+                <Labeled label="After" error={errors.offset_amount}>
+                  <input aria-label="Offset" inputMode="numeric" style={controlStyle} value={form.offset_amount} onChange={(e) => change({ offset_amount: e.target.value })} />
+                </Labeled>
+                <Labeled label="Unit" error={errors.offset_unit}>
+                  <select aria-label="Offset unit" style={controlStyle} value={form.offset_unit} onChange={(e) => change({ offset_unit: e.target.value as Form["offset_unit"] })}>
+                    <option value="days">days</option>
+                    <option value="months">months</option>
+                    <option value="years">years</option>
+                  </select>
+                </Labeled>
+              </>
+            )}
+          </Box>
+          <Text as="p" size={2} fontWeight="medium" marginTop={3} marginBottom={2}>Only these customers (the campaigns' filters; empty: everybody)</Text>
+          <AudienceFields audience={audience} errors={errors} onChange={(next) => { setAudience(next); setPreview(null); key.current = newKey(); }} />
+          <Labeled label="Text" error={errors.template} help={`${live} segment${live === 1 ? "" : "s"} per message with the opt-out line. Tokens: {{ customer.first_name }}, {{ shop.name }}, {{ short_link("https://…") }}`}>
+            <textarea aria-label="Daily send text" rows={3} style={controlStyle} value={form.template} onChange={(e) => change({ template: e.target.value })} />
+          </Labeled>
+          <label><input type="checkbox" checked={form.enabled} onChange={(e) => change({ enabled: e.target.checked })} /> On</label>
+          <Box display="flex" gap={2} marginTop={3}>
+            <Button variant="secondary" onClick={() => void showPreview()} disabled={busy === "preview"}>{busy === "preview" ? "Counting…" : "Preview today"}</Button>
+            <Button variant="primary" disabled={!canConfigure || busy === "save"} onClick={() => void save()}>{busy === "save" ? "Saving…" : "Save"}</Button>
+            <Button variant="tertiary" onClick={() => setEditing(null)}>Close</Button>
+          </Box>
+          <FieldError message={errors.audience} />
+          {preview && <AudiencePreviewBox preview={preview} lead={`Today (${preview.day}): `} />}
+        </Box>
+      )}
+    </Section>
+  );
+}

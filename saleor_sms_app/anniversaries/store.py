@@ -1,0 +1,363 @@
+"""Daily sends: checking one (400 naming the field), storing it, and its runs, one per day.
+
+A daily send is checked whole before it is stored. Each enabled daily send has
+one ``pending`` scheduled run (``kind`` ``daily_send``, key
+``daily:<id>:<day>``) due at its hour of a shop-local day; the run, when it
+starts, schedules the next day's (:mod:`.running`), so the chain lives in the
+durable table and survives restarts. Saving a daily send moves its pending run
+to the new hour; switching it off closes it. Time is always passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saleor_sms_app.anniversaries import dates
+from saleor_sms_app.anniversaries.dates import Source, Unit
+from saleor_sms_app.anniversaries.tables import (
+    DAILY_SEND_EVENT,
+    RUN_KIND,
+    DailySend,
+    DailySendDay,
+    daily_rule_id,
+    run_key,
+)
+from saleor_sms_app.campaigns.audience import MATCHES, Audience, Narrowing, parse_time
+from saleor_sms_app.campaigns.store import check_template
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.db import insert_once
+from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.models import RunState, ScheduledRun
+from saleor_sms_app.phones import metadata_dict
+from saleor_sms_app.scheduler import runs
+from saleor_sms_app.scheduler.clock import as_utc
+
+#: The largest offset (about ten years in days).
+MAX_OFFSET = 3660
+#: The reason code of a run closed because its daily send was switched off.
+SWITCHED_OFF = "switched_off"
+#: Most daily sends one shop keeps.
+MAX_SENDS = 50
+
+
+def _bad(field: str, message: str, hint: str) -> BadRequest:
+    return BadRequest(f"{field}: {message}", details={field: hint})
+
+
+def _whole(body: Mapping[str, Any], name: str, low: int, high: int, default: int) -> int:
+    value = body.get(name, default)
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _bad(name, f"a whole number from {low} to {high}", "a number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise _bad(name, f"a whole number from {low} to {high}", "a number") from None
+    if not low <= number <= high:
+        raise _bad(name, f"must be from {low} to {high}", f"{low}-{high}")
+    return number
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Whose occurrence a day is: the date counted from, and N days, months or years after."""
+
+    source: Source
+    date_key: str = ""
+    amount: int = 0
+    unit: Unit = Unit.DAYS
+    audience: Audience = Audience()
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Selection:
+        """The selection of a request body; :class:`BadRequest` naming the field."""
+        try:
+            source = Source(str(body.get("source")))
+        except ValueError:
+            choices = ", ".join(s.value for s in Source)
+            raise _bad("source", f"one of {choices}", "a date to count from") from None
+        date_key = body.get("date_key") or ""
+        if not isinstance(date_key, str) or len(date_key) > 255:
+            raise _bad("date_key", "a metadata key (text)", "text")
+        date_key = date_key.strip()
+        if source in (Source.BIRTHDAY, Source.METADATA_DATE) and not date_key:
+            raise _bad("date_key", "name the customer metadata key holding the date", "required")
+        audience = Audience.from_json(body.get("audience") or {})
+        if source is Source.BIRTHDAY:
+            return cls(source, date_key, 0, Unit.DAYS, audience)  # its own day every year
+        try:
+            unit = Unit(body.get("offset_unit") or Unit.DAYS.value)
+        except ValueError:
+            raise _bad("offset_unit", "days, months or years", "days, months or years") from None
+        amount = _whole(body, "offset_amount", 0, MAX_OFFSET, 0)
+        if source in (Source.JOINED, Source.LAST_ORDER):
+            date_key = ""
+        return cls(source, date_key, amount, unit, audience)
+
+    @classmethod
+    def of(cls, send: DailySend) -> Selection:
+        return cls(
+            Source(send.source),
+            send.date_key,
+            send.offset_amount,
+            Unit(send.offset_unit),
+            Audience.from_json(send.audience or {}),
+        )
+
+
+def checked(body: Mapping[str, Any], config: AppConfig, short_link_base: str) -> dict[str, Any]:
+    """The columns of a daily send from a request body; :class:`BadRequest` naming the field."""
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise _bad("name", "give the daily send a name (up to 255 characters)", "required")
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _bad("enabled", "true or false", "true or false")
+    selection = Selection.from_json(body)
+    return {
+        "name": name.strip(),
+        "enabled": enabled,
+        "hour": _whole(body, "hour", 0, 23, 9),
+        "source": selection.source.value,
+        "date_key": selection.date_key,
+        "offset_amount": selection.amount,
+        "offset_unit": selection.unit.value,
+        "audience": selection.audience.as_json(),
+        "template": check_template(body.get("template"), config, short_link_base),
+    }
+
+
+def idempotency_key(body: Mapping[str, Any]) -> str:
+    key = body.get("idempotency_key")
+    if not isinstance(key, str) or not 8 <= len(key) <= 64:
+        raise _bad("idempotency_key", "8 to 64 characters (one per Save click)", "required")
+    return key
+
+
+def find(session: Session, tenant_id: int, send_id: int) -> DailySend | None:
+    found = session.get(DailySend, send_id)
+    return found if found is not None and found.tenant_id == tenant_id else None
+
+
+def listed(session: Session, tenant_id: int) -> list[DailySend]:
+    return list(
+        session.scalars(
+            select(DailySend).where(DailySend.tenant_id == tenant_id).order_by(DailySend.id)
+        )
+    )
+
+
+def create(
+    session: Session,
+    tenant_id: int,
+    key: str,
+    values: dict[str, Any],
+    created_by: str,
+    zone: ZoneInfo,
+    now: datetime,
+) -> tuple[DailySend, bool]:
+    """Store a checked daily send and schedule its first day: (it, whether it is new)."""
+    existing = session.scalar(
+        select(DailySend).where(DailySend.tenant_id == tenant_id, DailySend.idempotency_key == key)
+    )
+    if existing is not None:
+        return existing, False
+    if len(listed(session, tenant_id)) >= MAX_SENDS:
+        raise _bad("name", f"a shop keeps at most {MAX_SENDS} daily sends", "too many")
+    row = {
+        **values,
+        "tenant_id": tenant_id,
+        "idempotency_key": key,
+        "created_by": created_by[:255],
+        "created_at": now,
+        "updated_at": now,
+    }
+    new_id = insert_once(session, DailySend, row, ["tenant_id", "idempotency_key"])
+    found = session.scalar(
+        select(DailySend).where(DailySend.tenant_id == tenant_id, DailySend.idempotency_key == key)
+    )
+    assert found is not None
+    if new_id is not None:
+        plan(session, found, zone, now)
+    return found, new_id is not None
+
+
+def update(
+    session: Session, send: DailySend, values: dict[str, Any], zone: ZoneInfo, now: datetime
+) -> None:
+    """Save a changed daily send: its pending run moves to the new hour, or closes if off."""
+    for name, value in values.items():
+        setattr(send, name, value)
+    send.updated_at = now
+    plan(session, send, zone, now)
+
+
+def pending_runs(session: Session, send: DailySend) -> list[ScheduledRun]:
+    return list(
+        session.scalars(
+            select(ScheduledRun).where(
+                ScheduledRun.tenant_id == send.tenant_id,
+                ScheduledRun.kind == RUN_KIND,
+                ScheduledRun.rule_id == daily_rule_id(send.id),
+                ScheduledRun.state == RunState.PENDING.value,
+            )
+        )
+    )
+
+
+def schedule_day(
+    session: Session, send: DailySend, day: date, zone: ZoneInfo, now: datetime
+) -> bool:
+    """The run of ``day`` (idempotent per daily send and day); whether it is new."""
+    return (
+        runs.schedule(
+            session,
+            tenant_id=send.tenant_id,
+            kind=RUN_KIND,
+            dedupe_key=run_key(send.id, day),
+            due_at=dates.due_at(day, send.hour, zone),
+            now=now,
+            rule_id=daily_rule_id(send.id),
+            rule_name=f"Daily send: {send.name}"[:255],
+            event=DAILY_SEND_EVENT,
+            payload={"send_id": send.id, "day": day.isoformat()},
+        )
+        is not None
+    )
+
+
+def plan(session: Session, send: DailySend, zone: ZoneInfo, now: datetime) -> None:
+    """Make the daily send's pending runs match it: off → closed; on → due at its hour,
+    and one pending run exists (today's if its hour is still ahead, else tomorrow's)."""
+    pending = pending_runs(session, send)
+    if not send.enabled:
+        keys = [r.dedupe_key for r in pending]
+        runs.close_pending(session, send.tenant_id, keys, SWITCHED_OFF, "Switched off", now)
+        return
+    if pending:
+        runs.reschedule_pending(
+            session,
+            send.tenant_id,
+            {
+                r.dedupe_key: (
+                    dates.due_at(date.fromisoformat(str(r.payload["day"])), send.hour, zone),
+                    None,
+                )
+                for r in pending
+            },
+        )
+        return
+    today = dates.shop_day(now, zone)
+    day = today if now < dates.due_at(today, send.hour, zone) else today + timedelta(days=1)
+    while not schedule_day(session, send, day, zone, now):
+        due = dates.due_at(day, send.hour, zone)
+        if runs.reopen(session, send.tenant_id, run_key(send.id, day), SWITCHED_OFF, due, now):
+            return  # switched off and on again before the hour: the day is back
+        day += timedelta(days=1)  # that day's run has been carried out already
+
+
+def after_cancel(session: Session, run: ScheduledRun, zone: ZoneInfo, now: datetime) -> None:
+    """A day's run cancelled on the Scheduled screen skips that day only: the next day's
+    run (which the cancelled one would have scheduled when it started) is scheduled now."""
+    if run.kind != RUN_KIND:
+        return
+    send = session.get(DailySend, int(str(run.payload["send_id"])))
+    if send is not None and send.enabled:
+        day = date.fromisoformat(str(run.payload["day"])) + timedelta(days=1)
+        schedule_day(session, send, max(day, dates.shop_day(now, zone)), zone, now)
+
+
+def narrowing(selection: Selection, day: date, zone: ZoneInfo) -> Narrowing:
+    """Saleor's filter and the app's check for "this customer's occurrence is ``day``"."""
+    source, unit = selection.source, selection.unit
+    amount, key = selection.amount, selection.date_key
+    where: dict[str, Any] = {}
+    if source in (Source.JOINED, Source.LAST_ORDER):
+        first, last = dates.anchors(day, amount, unit)
+        bounds = {
+            "gte": dates.day_start(first, zone).isoformat(),
+            "lte": dates.day_start(last + timedelta(days=1), zone).isoformat(),
+        }
+        where["dateJoined" if source is Source.JOINED else "placedOrdersAt"] = bounds
+    else:
+        where["metadata"] = {"key": key}
+
+    def check(customer: Mapping[str, Any]) -> str | None:
+        if source is Source.BIRTHDAY:
+            birthday = dates.parse_birthday(metadata_dict(customer.get("metadata")).get(key))
+            if birthday is None:
+                return None
+            if isinstance(birthday, dates.Bad):
+                return "bad_date"
+            return MATCHES if dates.is_birthday(birthday, day) else None
+        if source is Source.METADATA_DATE:
+            anchor = dates.parse_day(metadata_dict(customer.get("metadata")).get(key), zone)
+        else:
+            anchor = _anchor_time(customer, source, zone)
+        if anchor is None:
+            return None
+        if isinstance(anchor, dates.Bad):
+            return "bad_date"
+        return MATCHES if dates.is_occurrence(anchor, day, amount, unit) else None
+
+    return Narrowing(where, check)
+
+
+def _anchor_time(customer: Mapping[str, Any], source: Source, zone: ZoneInfo) -> date | None:
+    if source is Source.JOINED:
+        when = parse_time(customer.get("dateJoined"))
+    else:
+        orders = customer.get("orders") if isinstance(customer.get("orders"), Mapping) else {}
+        assert isinstance(orders, Mapping)
+        edges = orders.get("edges") or []
+        when = parse_time(edges[0].get("node", {}).get("created")) if edges else None
+    if when is None:
+        return None
+    return when.astimezone(zone).date() if when.tzinfo else when.date()
+
+
+def last_days(session: Session, send_id: int, limit: int = 7) -> list[DailySendDay]:
+    return list(
+        session.scalars(
+            select(DailySendDay)
+            .where(DailySendDay.send_id == send_id)
+            .order_by(DailySendDay.day.desc())
+            .limit(limit)
+        )
+    )
+
+
+def send_json(session: Session, send: DailySend) -> dict[str, Any]:
+    pending = pending_runs(session, send)
+    next_due = min((as_utc(r.due_at) for r in pending), default=None)
+    return {
+        "id": send.id,
+        "name": send.name,
+        "enabled": send.enabled,
+        "hour": send.hour,
+        "source": send.source,
+        "date_key": send.date_key,
+        "offset_amount": send.offset_amount,
+        "offset_unit": send.offset_unit,
+        "audience": send.audience,
+        "template": send.template,
+        "next_run_at": next_due.isoformat() if next_due else None,
+        "days": [
+            {
+                "day": d.day.isoformat(),
+                "missed": d.missed,
+                "occurrences": d.occurrences,
+                "bad_dates": d.bad_dates,
+                "done": d.read_done,
+            }
+            for d in last_days(session, send.id)
+        ],
+    }

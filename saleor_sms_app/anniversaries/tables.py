@@ -1,0 +1,110 @@
+"""The ``daily_sends`` and ``daily_send_days`` tables (migration 0012).
+
+A daily send is the merchant's definition; a day is one shop-local day of it
+being carried out (where reading its customers stopped, and what came of it).
+The texts themselves are ordinary message-log rows (``event`` ``DAILY_SEND``,
+``rule_id`` ``daily:<id>``, marketing) whose ``dedupe_key``
+``daily:<id>:<day>:<customer id>`` is the occurrence key: unique per shop in
+the log, so a customer gets each occurrence once whatever runs it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saleor_sms_app.db import Base
+from saleor_sms_app.models import utcnow
+
+#: The ``event`` of every daily-send message in the log.
+DAILY_SEND_EVENT = "DAILY_SEND"
+#: The scheduler's ``kind`` of a daily send's run.
+RUN_KIND = "daily_send"
+
+
+def daily_rule_id(send_id: int) -> str:
+    """The ``rule_id`` of a daily send's log rows (the log's filter and the counts use it)."""
+    return f"daily:{send_id}"
+
+
+def day_prefix(send_id: int, day: date) -> str:
+    """The start of the occurrence keys of one day of a daily send."""
+    return f"daily:{send_id}:{day.isoformat()}:"
+
+
+def occurrence_key(send_id: int, day: date, customer_id: str) -> str:
+    """A customer's occurrence on ``day``: the log row's unique key."""
+    return f"{day_prefix(send_id, day)}{customer_id}"
+
+
+def run_key(send_id: int, day: date) -> str:
+    """One scheduled run per daily send and shop-local day."""
+    return f"daily:{send_id}:{day.isoformat()}"
+
+
+class DailySend(Base):
+    __tablename__ = "daily_sends"
+    __table_args__ = (
+        # A double click on Save (the same key twice) makes one daily send.
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_daily_sends_tenant_idempotency"),
+        Index("ix_daily_sends_tenant", "tenant_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Hour of the day (0–23) in the shop's time zone.
+    hour: Mapped[int] = mapped_column(Integer)
+    #: ``dates.Source``: birthday, joined, last_order, metadata_date.
+    source: Mapped[str] = mapped_column(String(16))
+    #: The metadata key holding the birthday or the merchant's date ("" otherwise).
+    date_key: Mapped[str] = mapped_column(String(255), default="")
+    #: N ``offset_unit`` after the date (0 for birthdays).
+    offset_amount: Mapped[int] = mapped_column(Integer, default=0)
+    offset_unit: Mapped[str] = mapped_column(String(8), default="days")
+    #: The audience filters (``campaigns.audience.Audience.as_json``).
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    template: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class DailySendDay(Base):
+    """One shop-local day of a daily send: where reading stopped and what came of it."""
+
+    __tablename__ = "daily_send_days"
+    __table_args__ = (UniqueConstraint("send_id", "day", name="uq_daily_send_days_send_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("daily_sends.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    #: Saleor's ``endCursor`` where reading stopped.
+    cursor: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    read_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Whether the day had passed when it was carried out (occurrences logged skipped).
+    missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Occurrences logged (texts and those left out) and customers whose date is not a date.
+    occurrences: Mapped[int] = mapped_column(Integer, default=0)
+    bad_dates: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -1,0 +1,113 @@
+"""The Campaigns screen's "Daily sends" section: birthdays and anniversaries.
+
+- ``GET /daily-sends`` — the shop's daily sends, each with its next run and
+  its last days (texts logged, missed, dates that are not dates);
+- ``POST /daily-sends/preview`` — who would get it today: counts, ten masked
+  examples, who is left out and why (the campaigns' audience preview with the
+  date condition; MANAGE_APPS, as the campaigns' preview);
+- ``POST /daily-sends`` — create (the ``idempotency_key`` makes a double
+  click one daily send: 201 new, 200 the same one again);
+- ``PUT /daily-sends/<id>`` — save changes, switch on or off.
+
+Bad input is 400 naming the field and stores nothing. Thin: the work is
+:mod:`saleor_sms_app.anniversaries`.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, jsonify
+
+from saleor_sms_app.anniversaries import dates
+from saleor_sms_app.anniversaries import store as daily
+from saleor_sms_app.campaigns import audience as audiences
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.errors import NotFound
+from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
+from saleor_sms_app.saleor.tenants import saleor_client
+from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
+from saleor_sms_app.suppressions import suppressed_numbers
+from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
+
+bp = Blueprint("daily_sends", __name__)
+
+
+def _config() -> AppConfig:
+    return ConfigStore(services()).load(current_user().tenant)
+
+
+def _zone(config: AppConfig) -> ZoneInfo:
+    return ZoneInfo(config.settings.shop_time_zone)
+
+
+@bp.get("/daily-sends")
+@requires(READ_PERMISSION)
+def list_sends() -> Response:
+    with services().sessions() as session:
+        found = daily.listed(session, current_user().tenant_id)
+        return jsonify({"daily_sends": [daily.send_json(session, s) for s in found]})
+
+
+@bp.post("/daily-sends/preview")
+@requires(WRITE_PERMISSION)
+def preview() -> Response:
+    body = json_body()
+    selection = daily.Selection.from_json(body)
+    config = _config()
+    zone = _zone(config)
+    today = dates.shop_day(SYSTEM_CLOCK.now(), zone)
+    tenant_id = current_user().tenant_id
+
+    def suppressed(phones: set[str]) -> set[str]:
+        with services().sessions() as session:
+            return suppressed_numbers(session, tenant_id, phones)
+
+    found = audiences.preview(
+        saleor_client(services(), current_user().tenant),
+        selection.audience,
+        config.settings,
+        suppressed,
+        narrowing=daily.narrowing(selection, today, zone),
+    )
+    return jsonify({**found.as_json(), "day": today.isoformat()})
+
+
+@bp.post("/daily-sends")
+@requires(WRITE_PERMISSION)
+def create() -> Response:
+    body = json_body()
+    key = daily.idempotency_key(body)
+    config = _config()
+    values = daily.checked(body, config, services().settings.short_link_base)
+    now = SYSTEM_CLOCK.now()
+    user = current_user()
+    with session_scope(services().sessions) as session:
+        send, created = daily.create(
+            session, user.tenant_id, key, values, user.email, _zone(config), now
+        )
+        answer = {"daily_send": daily.send_json(session, send), "created": created}
+    return Response(
+        response=jsonify(answer).get_data(),
+        status=201 if created else 200,
+        mimetype="application/json",
+    )
+
+
+@bp.put("/daily-sends/<id:send_id>")
+@requires(WRITE_PERMISSION)
+def save(send_id: int) -> Response:
+    body = json_body()
+    with services().sessions() as session:
+        if daily.find(session, current_user().tenant_id, send_id) is None:
+            raise NotFound("No such daily send in this shop", code="daily_send_not_found")
+    config = _config()
+    values = daily.checked(body, config, services().settings.short_link_base)
+    with session_scope(services().sessions) as session:
+        send = daily.find(session, current_user().tenant_id, send_id)
+        if send is None:
+            raise NotFound("No such daily send in this shop", code="daily_send_not_found")
+        daily.update(session, send, values, _zone(config), SYSTEM_CLOCK.now())
+        return jsonify({"daily_send": daily.send_json(session, send)})

@@ -1,0 +1,156 @@
+"""The Campaigns screen's daily sends through Flask: preview today's, create once, edit, 400s.
+
+Customers live in the loopback Saleor (real HTTP, real schema); daily sends and
+their runs in the real database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from saleor_sms_app.anniversaries.tables import DailySend
+from saleor_sms_app.models import ScheduledRun
+from saleor_sms_app.services import Services
+from tests.dashboard.conftest import Headers
+from tests.dashboard.test_campaigns_api import warsaw
+from tests.standin.customers import make_customer
+from tests.standin.saleor import SaleorStandin, address
+
+__all__ = ["warsaw"]
+
+API = "/api/dashboard/daily-sends"
+CONSENT = {"sms_marketing_consent": "true"}
+
+
+def today() -> str:
+    return datetime.now(UTC).astimezone(ZoneInfo("Europe/Warsaw")).strftime("%m-%d")
+
+
+@pytest.fixture
+def birthdays(saleor: SaleorStandin) -> None:
+    for n in range(12):
+        saleor.customers.add(
+            make_customer(
+                n + 1,
+                first_name=f"Jan{n}",
+                shipping=address(phone=f"+4860170{n:04d}", country_code="PL"),
+                metadata={**CONSENT, "birthday": f"1990-{today()}" if n % 2 else today()},
+            )
+        )
+    other_day = "02-27" if today() != "02-27" else "02-26"
+    saleor.customers.add(make_customer(50, metadata={**CONSENT, "birthday": other_day}))
+    saleor.customers.add(
+        make_customer(
+            51,
+            shipping=address(phone="+48601709999", country_code="PL"),
+            metadata={"birthday": today()},  # no consent
+        )
+    )
+    saleor.customers.add(make_customer(52, metadata={**CONSENT, "birthday": "not a date"}))
+    saleor.customers.add(make_customer(53, metadata=CONSENT))  # no birthday
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    return {
+        "idempotency_key": "save-0001-abcdef",
+        "name": "Birthday",
+        "hour": 9,
+        "source": "birthday",
+        "date_key": "birthday",
+        "template": "Happy birthday {{ customer.first_name }}!",
+        "audience": {"country": "PL"},
+        **changes,
+    }
+
+
+def test_the_preview_counts_todays_birthdays_and_who_is_left_out_and_why(
+    client: Any, auth: Headers, birthdays: None, warsaw: None
+) -> None:
+    answer = client.post(f"{API}/preview", json=body(audience={}), headers=auth())
+    assert answer.status_code == 200, answer.data
+    found = answer.get_json()
+    assert found["would_get"] == 12 and len(found["examples"]) == 10
+    assert {r["reason"]: r["count"] for r in found["left_out"]} == {
+        "no_consent": 1,
+        "bad_date": 1,
+    }
+    assert (
+        found["day"] == datetime.now(UTC).astimezone(ZoneInfo("Europe/Warsaw")).date().isoformat()
+    )
+
+
+def test_a_double_click_on_save_makes_one_daily_send_with_one_pending_run(
+    client: Any, auth: Headers, services: Services, warsaw: None
+) -> None:
+    first = client.post(API, json=body(), headers=auth())
+    second = client.post(API, json=body(), headers=auth())
+    assert first.status_code == 201, first.data
+    assert second.status_code == 200
+    assert first.get_json()["daily_send"]["id"] == second.get_json()["daily_send"]["id"]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DailySend)) == 1
+        assert session.scalar(select(func.count()).select_from(ScheduledRun)) == 1
+    listed = client.get(API, headers=auth()).get_json()["daily_sends"]
+    assert [s["name"] for s in listed] == ["Birthday"] and listed[0]["next_run_at"]
+
+    send_id = listed[0]["id"]
+    saved = client.put(f"{API}/{send_id}", json={**listed[0], "enabled": False}, headers=auth())
+    assert saved.status_code == 200, saved.data
+    assert saved.get_json()["daily_send"]["enabled"] is False
+    assert saved.get_json()["daily_send"]["next_run_at"] is None
+    assert client.put(f"{API}/999999", json=listed[0], headers=auth()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": " "}, "name"),
+        ({"hour": 24}, "hour"),
+        ({"hour": "nine"}, "hour"),
+        ({"source": "anniversary"}, "source"),
+        ({"date_key": ""}, "date_key"),
+        ({"source": "joined", "offset_amount": -1}, "offset_amount"),
+        ({"source": "joined", "offset_unit": "weeks"}, "offset_unit"),
+        ({"template": "Hi {{ customer.first_name"}, "template"),
+        ({"audience": {"joined_from": "yesterday"}}, "audience.joined_from"),
+        ({"enabled": "yes"}, "enabled"),
+        ({"idempotency_key": "x"}, "idempotency_key"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_stores_nothing(
+    client: Any,
+    auth: Headers,
+    services: Services,
+    warsaw: None,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    answer = client.post(API, json=body(**changes), headers=auth())
+    assert answer.status_code == 400, answer.data
+    assert field in answer.get_json()["error"]["details"], answer.get_json()
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DailySend)) == 0
+        assert session.scalar(select(func.count()).select_from(ScheduledRun)) == 0
+
+
+def test_cancelling_a_days_run_on_the_scheduled_screen_skips_that_day_only(
+    client: Any, auth: Headers, services: Services, warsaw: None
+) -> None:
+    created = client.post(API, json=body(), headers=auth()).get_json()["daily_send"]
+    with services.sessions() as session:
+        run = session.scalars(select(ScheduledRun)).one()
+        day = date.fromisoformat(str(run.payload["day"]))
+    answer = client.post(f"/api/dashboard/scheduled/{run.id}/cancel", headers=auth())
+    assert answer.status_code == 200, answer.data
+    with services.sessions() as session:
+        found = {r.dedupe_key: r.state for r in session.scalars(select(ScheduledRun))}
+    following = (day + timedelta(days=1)).isoformat()
+    assert found == {
+        f"daily:{created['id']}:{day.isoformat()}": "cancelled",
+        f"daily:{created['id']}:{following}": "pending",
+    }
