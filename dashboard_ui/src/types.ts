@@ -300,3 +300,9 @@ export interface Campaign {
   reason: string | null;
   progress: CampaignProgress;
 }
+
+/** What a "Send SMS" popup loads first (GET /manual/start). */
+export interface PopupStart {
+  email: string;
+  rules: { id: string; name: string; template: string }[];
+}

@@ -15,6 +15,8 @@ not the default one, and ``placedOrdersAt`` any order, not the last.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -33,6 +35,9 @@ PAGE_SIZE = 100
 PREVIEW_PAGES = 50
 #: Examples the preview shows.
 EXAMPLES = 10
+#: Most customers one can tick in Saleor's customer list and text at once: the
+#: Dashboard's largest page of the list is 100 rows (one page of ours, too).
+MAX_PICKED = 100
 
 #: Why a customer of the audience is left out, in the merchant's words.
 LEFT_OUT_REASONS: dict[str, str] = {
@@ -89,6 +94,45 @@ def _text(body: Mapping[str, Any], name: str, limit: int = 255) -> str:
     return value.strip()
 
 
+def _customer_ids(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The customers ticked in Saleor's list: Saleor's ``User`` ids, checked here, so a
+    mangled id is a 400 naming ``customer_ids`` rather than Saleor's GraphQL error."""
+    value = body.get("customer_ids")
+    if value in (None, "", []):
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(
+            "customer_ids must be a list of Saleor customer ids",
+            details={"customer_ids": "a list of ids"},
+        )
+    ids = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if len(ids) > MAX_PICKED:
+        raise BadRequest(
+            f"customer_ids: at most {MAX_PICKED} customers at once ({len(ids)} were ticked)",
+            code="too_many_customers",
+            details={"customer_ids": f"at most {MAX_PICKED}"},
+        )
+    bad = [v for v in ids if not is_customer_id(v)]
+    if bad:
+        raise BadRequest(
+            f"customer_ids: {bad[0][:80]!r} is not a Saleor customer id",
+            details={"customer_ids": f"not a customer id: {bad[0][:80]}"},
+        )
+    return ids
+
+
+def is_customer_id(value: str) -> bool:
+    """Whether ``value`` is a Saleor global id of a customer (base64 of ``User:<number>``)."""
+    if len(value) > 64:
+        return False
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    kind, _, number = decoded.partition(":")
+    return kind == "User" and number.isdigit()
+
+
 @dataclass(frozen=True)
 class Audience:
     """The merchant's filters; each empty one lets everybody through."""
@@ -103,6 +147,13 @@ class Audience:
     country: str = ""
     metadata_key: str = ""
     metadata_value: str = ""
+    #: Customers ticked in Saleor's customer list (empty: everybody the filters let through).
+    customer_ids: tuple[str, ...] = ()
+
+    @property
+    def picked(self) -> bool:
+        """Whether these are customers a staff member ticked in Saleor (a text sent by hand)."""
+        return bool(self.customer_ids)
 
     @classmethod
     def from_json(cls, body: object) -> Audience:
@@ -127,6 +178,7 @@ class Audience:
             country=country,
             metadata_key=_text(body, "metadata_key"),
             metadata_value=_text(body, "metadata_value"),
+            customer_ids=_customer_ids(body),
         )
         for low, high in (
             ("joined_from", "joined_to"),
@@ -157,11 +209,14 @@ class Audience:
             "country": self.country,
             "metadata_key": self.metadata_key,
             "metadata_value": self.metadata_value,
+            **({"customer_ids": list(self.customer_ids)} if self.customer_ids else {}),
         }
 
     def where(self, zone: ZoneInfo) -> dict[str, Any]:
         """Saleor's ``CustomerWhereInput`` for these filters (a superset of the audience)."""
         where: dict[str, Any] = {}
+        if self.customer_ids:
+            where["ids"] = list(self.customer_ids)
         joined = _range(self.joined_from, self.joined_to, zone)
         if joined:
             where["dateJoined"] = joined
@@ -180,6 +235,8 @@ class Audience:
 
     def admits(self, customer: Mapping[str, Any], zone: ZoneInfo) -> bool:
         """Whether a customer Saleor returned meets every filter as the merchant meant it."""
+        if self.customer_ids and customer.get("id") not in self.customer_ids:
+            return False
         if not _within(_when(customer.get("dateJoined")), self.joined_from, self.joined_to, zone):
             return False
         orders = customer.get("orders") if isinstance(customer.get("orders"), Mapping) else {}

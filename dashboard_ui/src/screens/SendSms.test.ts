@@ -6,6 +6,15 @@ describe("popupTarget", () => {
     expect(popupTarget("?saleorApiUrl=x&orderId=T3JkZXI6MQ%3D%3D&theme=dark")).toEqual({ kind: "order", id: "T3JkZXI6MQ==" });
     expect(popupTarget("?customerId=VXNlcjo3&id=QXBwOjI=")).toEqual({ kind: "customer", id: "VXNlcjo3" });
   });
+  it("reads the customers ticked in the list, comma-joined as the Dashboard's qs writes them", () => {
+    // resolveAppIframeUrl: stringify(params, "comma") encodes the joined value, comma and all.
+    expect(popupTarget("?domain=localhost%3A8001&customerIds=VXNlcjox%2CVXNlcjoxMA%3D%3D&theme=light")).toEqual({
+      kind: "customers",
+      ids: ["VXNlcjox", "VXNlcjoxMA=="],
+    });
+    expect(popupTarget("?customerIds=VXNlcjox&customerIds=VXNlcjoy,VXNlcjox")).toEqual({ kind: "customers", ids: ["VXNlcjox", "VXNlcjoy"] });
+    expect(popupTarget("?customerIds=,")).toBeNull();
+  });
   it("is null when the URL names neither", () => {
     expect(popupTarget("?saleorApiUrl=x")).toBeNull();
     expect(popupTarget("?orderId=")).toBeNull();

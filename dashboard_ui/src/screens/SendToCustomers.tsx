@@ -1,0 +1,150 @@
+// The customer list's "Send SMS" popup (CUSTOMER_OVERVIEW_MORE_ACTIONS): the customers
+// ticked in Saleor's list as a small campaign. Before Send: how many of them would
+// get the text and why the others are left out (the Campaigns screen's audience
+// preview), the text for a sample customer with the opt-out line, its segments and
+// the estimated cost. Send makes one campaign however often it is clicked; the
+// popup then shows its progress (it is also listed on the Campaigns screen).
+import { Box, Button, Text } from "@saleor/macaw-ui";
+import { useEffect, useRef, useState } from "react";
+import { ApiError, getJson, sendJson } from "../api";
+import { notify } from "../bridge";
+import { newKey } from "../campaigns";
+import type { AudiencePreview, Campaign, CampaignEstimate } from "../types";
+import { ErrorBanner, FieldError, Labeled, Spinner, controlStyle } from "../ui";
+import { AudienceSummary, CampaignProgressBar } from "./Campaigns";
+import { usePopupStart } from "./SendSms";
+
+/** How often the campaign's progress is read after Send. */
+const POLL_MS = 2000;
+const FINISHED = ["done", "cancelled"];
+
+export function SendToCustomers({ ids }: { ids: string[] }) {
+  const start = usePopupStart("customers");
+  const [audience, setAudience] = useState<(AudiencePreview & { ticked: number }) | null>(null);
+  const [ruleId, setRuleId] = useState("");
+  const [text, setText] = useState("");
+  const [estimate, setEstimate] = useState<CampaignEstimate | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState("");
+  const [sending, setSending] = useState(false);
+  const [campaign, setCampaign] = useState<Campaign | null>(null);
+  const key = useRef(newKey());
+
+  useEffect(() => {
+    sendJson<AudiencePreview & { ticked: number }>("POST", "/manual/customers/preview", { customer_ids: ids })
+      .then(setAudience)
+      .catch((e) => {
+        if (e instanceof ApiError) setErrors(e.details);
+        setError(e instanceof Error ? e.message : String(e));
+      });
+  }, [ids]);
+
+  const recipients = audience?.would_get ?? 0;
+  useEffect(() => {
+    if (!text.trim()) {
+      setEstimate(null);
+      return;
+    }
+    const timer = window.setTimeout(async () => {
+      try {
+        setEstimate(await sendJson<CampaignEstimate>("POST", "/manual/customers/estimate", { text, recipients }));
+        setErrors((old) => ({ ...old, text: "" }));
+      } catch (e) {
+        setEstimate(null);
+        if (e instanceof ApiError && e.details.text) setErrors((old) => ({ ...old, text: e.details.text }));
+        else setError(e instanceof Error ? e.message : String(e));
+      }
+    }, 250);
+    return () => window.clearTimeout(timer);
+  }, [text, recipients]);
+
+  useEffect(() => {
+    if (!campaign || FINISHED.includes(campaign.state)) return;
+    const timer = window.setTimeout(async () => {
+      try {
+        setCampaign((await getJson<{ campaign: Campaign }>(`/manual/customers/${campaign.id}`)).campaign);
+      } catch {
+        setCampaign({ ...campaign }); // ask again
+      }
+    }, POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [campaign]);
+
+  const chooseRule = (id: string) => {
+    setRuleId(id);
+    const rule = start.rules.find((r) => r.id === id);
+    if (rule) setText(rule.template);
+  };
+
+  const send = async () => {
+    setSending(true);
+    setError("");
+    try {
+      const answer = await sendJson<{ campaign: Campaign }>("POST", "/manual/customers", { customer_ids: ids, text, idempotency_key: key.current });
+      setCampaign(answer.campaign);
+      notify("success", "SMS", `Sending to ${recipients} customer${recipients === 1 ? "" : "s"}.`);
+    } catch (e) {
+      if (e instanceof ApiError) {
+        setErrors(e.details);
+        setError(e.details.text || e.details.customer_ids ? "" : e.message);
+      } else {
+        setError(String(e));
+      }
+    } finally {
+      setSending(false);
+    }
+  };
+
+  return (
+    <Box display="flex" flexDirection="column" gap={4} data-testid="send-to-customers" style={{ maxWidth: 640 }}>
+      <Text as="h2" size={7} fontWeight="bold">Send SMS to the ticked customers</Text>
+      {(error || start.error) && <ErrorBanner message={error || start.error} />}
+      <FieldError message={errors.customer_ids} />
+      {!audience && !errors.customer_ids && <Spinner label="Looking up the ticked customers…" />}
+      {audience && (
+        <Box>
+          <Text as="p" size={2} color="default2" data-testid="ticked">
+            {audience.ticked} ticked in Saleor{audience.customers < audience.ticked ? `, ${audience.customers} found` : ""}. Only those who agreed to marketing texts and are not on the do-not-text list get it.
+          </Text>
+          <AudienceSummary preview={audience} />
+        </Box>
+      )}
+      <Labeled label="Start from">
+        <select style={controlStyle} aria-label="Start from" value={ruleId} disabled={!!campaign} onChange={(e) => chooseRule(e.target.value)}>
+          <option value="">Free text</option>
+          {start.rules.map((r) => (
+            <option key={r.id} value={r.id}>Template of “{r.name}”</option>
+          ))}
+        </select>
+      </Labeled>
+      <Labeled label="Text" error={errors.text}>
+        <textarea aria-label="Text" rows={5} style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} value={text} disabled={!!campaign}
+          placeholder="Hi {{ customer.first_name }}, …" onChange={(e) => setText(e.target.value)} />
+      </Labeled>
+      <Box>
+        <Text size={2} fontWeight="bold">Preview for a sample customer, with the opt-out line</Text>
+        <div className="sms-bubble" data-testid="send-preview">{estimate?.text ?? ""}</div>
+        {estimate && (
+          <Text as="p" size={2} marginTop={1} data-testid="estimate">
+            {estimate.segments} SMS ({estimate.encoding}) × {estimate.recipients} recipient{estimate.recipients === 1 ? "" : "s"}
+            {estimate.cost.length ? ` ≈ ${estimate.cost.map((c) => `${c.total} ${c.currency}`).join(" + ")}` : " — no prices yet to estimate from"}
+          </Text>
+        )}
+      </Box>
+      <Box display="flex" gap={3} alignItems="center">
+        <Button variant="primary" onClick={() => void send()}
+          disabled={sending || !!campaign || !text.trim() || !!errors.text || !recipients}>
+          {sending ? "Sending…" : recipients ? `Send to ${recipients}` : "Send"}
+        </Button>
+      </Box>
+      {campaign && (
+        <Box data-testid="send-progress">
+          <Text as="p" size={2} marginBottom={1}>
+            Campaign “{campaign.name}”: <b data-testid="campaign-state">{campaign.state}</b> (also on the SMS app's Campaigns screen)
+          </Text>
+          <CampaignProgressBar campaign={campaign} />
+        </Box>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,113 @@
+"""The customer list's "Send SMS" popup in headless Chromium, light and dark.
+
+Opened the way the Dashboard 3.23 opens a CUSTOMER_OVERVIEW_MORE_ACTIONS extension:
+the extension's URL in the host page's iframe with ``customerIds`` (the ticked rows,
+comma-joined, the comma encoded, as the Dashboard's ``qs`` "comma" format writes
+them), then the handshake. The staff member has MANAGE_USERS only. The campaign
+goes through the real API, database, loopback Saleor, Redis queue (a burst worker
+in the test) and the sandbox provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from saleor_sms_app.campaigns.tables import Campaign
+from saleor_sms_app.config.model import QuietHours
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.models import Message
+from saleor_sms_app.saleor.manifest import POPUP_PATH
+from saleor_sms_app.saleor.tenants import get_tenant_by_id
+from saleor_sms_app.services import Services
+from tests.conftest import drain_queue
+from tests.dashboard.browser import open_dashboard, shot
+from tests.standin.customers import make_customer
+from tests.standin.saleor import address
+
+pytestmark = pytest.mark.browser
+
+CONSENT = {"sms_marketing_consent": "2026-11-01"}
+
+
+@pytest.fixture
+def any_hour(services: Services, tenant_id: int, sandbox_shop: None) -> None:
+    """Quiet hours off, so the texts go out whatever the hour the test runs at."""
+    tenant = get_tenant_by_id(services, tenant_id)
+    assert tenant is not None
+    store = ConfigStore(services)
+    config = store.load(tenant, fresh=True)
+    settings = config.settings.model_copy(update={"quiet_hours": QuietHours(enabled=False)})
+    store.save(
+        tenant, config.model_copy(update={"settings": settings}), expected_revision=config.revision
+    )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_send_sms_to_the_customers_ticked_in_the_list(
+    browser: Any, dashboard: dict[str, Any], services: Services, any_hour: None, theme: str
+) -> None:
+    saleor = dashboard["saleor"]
+    people = [
+        make_customer(
+            21, first_name="Ewa", shipping=address(phone="+48601400001"), metadata=CONSENT
+        ),
+        make_customer(
+            22, first_name="Jan", shipping=address(phone="+48601400002"), metadata=CONSENT
+        ),
+        make_customer(
+            23, first_name="Ola", shipping=address(phone="+48601400003"), metadata=CONSENT
+        ),
+        make_customer(24, shipping=address(phone=None), metadata=CONSENT),
+        make_customer(25, shipping=address(phone="+48601400005")),
+    ]
+    for person in people:
+        saleor.customers.add(person)
+    dashboard["staff"]["permissions"] = ["MANAGE_USERS"]
+    page, frame = open_dashboard(
+        browser,
+        dashboard,
+        theme,
+        path=POPUP_PATH,
+        params={"customerIds": ",".join(p["id"] for p in people)},
+        ready=lambda f: f.get_by_test_id("send-to-customers"),
+        viewport=(760, 900),
+    )
+    frame.get_by_test_id("would-get").filter(has_text="3 customers would get it").wait_for()
+    assert "5 ticked in Saleor" in frame.get_by_test_id("ticked").inner_text()
+    left_out = frame.get_by_test_id("left-out").inner_text()
+    assert "1 left out: No phone number" in left_out
+    assert "1 left out: Did not agree to marketing texts" in left_out
+
+    # A rule's template, then free text: preview with the opt-out line, segments, recipients.
+    frame.get_by_label("Start from").select_option(label="Template of “Order shipped”")
+    text = frame.get_by_label("Text", exact=True)
+    assert text.input_value().startswith("Order {{ order.number }}")
+    text.fill("Hi {{ customer.first_name }}, -20% for you at {{ shop.name }} ")
+    frame.get_by_test_id("send-preview").filter(has_text="Hi Anna, -20% for you").wait_for()
+    frame.get_by_test_id("estimate").filter(has_text="× 3 recipients").wait_for()
+    assert "1 SMS" in frame.get_by_test_id("estimate").inner_text()
+    send = frame.get_by_role("button", name="Send to 3")
+    shot(page, f"send-sms-customers-popup-{theme}")
+
+    # A double click is one campaign; the popup follows its progress.
+    send.dblclick()
+    progress = frame.get_by_test_id("send-progress")
+    progress.wait_for()
+    drain_queue(services)
+    progress.filter(has_text="3 sent").wait_for(timeout=15000)
+    assert "2 skipped" in progress.inner_text()
+    with services.sessions() as session:
+        [campaign] = list(session.scalars(select(Campaign)))
+        logged = list(session.scalars(select(Message)))
+    assert campaign.created_by == "owner@example.com"
+    assert sorted(m.phone for m in logged if m.status == "sent") == [
+        "+48601400001",
+        "+48601400002",
+        "+48601400003",
+    ]
+    assert {m.rule_name for m in logged} == {"Sent by hand by owner@example.com"}
+    assert send.is_disabled()
+    page.close()
