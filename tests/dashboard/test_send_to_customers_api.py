@@ -115,7 +115,21 @@ def test_the_ticked_customers_get_a_small_campaign_logged_as_sent_by_hand(
         headers=auth(permissions=["MANAGE_USERS"]),
     ).get_json()
     assert estimate["segments"] == 1 and estimate["recipients"] == 2
-    assert estimate["text"].startswith("Hi Anna, your voucher waits")
+    assert estimate["text"].startswith("Hi Anna, your voucher waits")  # no one named: a sample
+    # With the ticked customers: as the first of them who can get it reads it, in this shop.
+    shop = client.post(
+        f"{API}/estimate",
+        json={"text": "{{ customer.first_name }} at {{ shop.name }}", "customer_ids": ticked[2:]},
+        headers=auth(permissions=["MANAGE_USERS"]),
+    ).get_json()
+    # Nobody of these can get it: a sample customer, but the shop's own name.
+    assert shop["text"].startswith("Anna at Saleor e-commerce")
+    mine = client.post(
+        f"{API}/estimate",
+        json={"text": body["text"], "recipients": 2, "customer_ids": ticked},
+        headers=auth(permissions=["MANAGE_USERS"]),
+    ).get_json()
+    assert mine["text"].startswith("Hi Ola, your voucher waits")
 
     first = client.post(API, json=body, headers=auth(permissions=["MANAGE_USERS"]))
     again = client.post(API, json=body, headers=auth(permissions=["MANAGE_USERS"]))

@@ -86,7 +86,8 @@ def test_send_sms_to_the_customers_ticked_in_the_list(
     text = frame.get_by_label("Text", exact=True)
     assert text.input_value().startswith("Order {{ order.number }}")
     text.fill("Hi {{ customer.first_name }}, -20% for you at {{ shop.name }} ")
-    frame.get_by_test_id("send-preview").filter(has_text="Hi Anna, -20% for you").wait_for()
+    # As the first ticked customer who can get it will read it (not a made-up sample).
+    frame.get_by_test_id("send-preview").filter(has_text="Hi Ewa, -20% for you").wait_for()
     frame.get_by_test_id("estimate").filter(has_text="× 3 recipients").wait_for()
     assert "1 SMS" in frame.get_by_test_id("estimate").inner_text()
     send = frame.get_by_role("button", name="Send to 3")
@@ -110,4 +111,16 @@ def test_send_sms_to_the_customers_ticked_in_the_list(
     ]
     assert {m.rule_name for m in logged} == {"Sent by hand by owner@example.com"}
     assert send.is_disabled()
+    page.close()
+
+    # The message log (the main page, for a staff member who may see it) says who sent them.
+    dashboard["staff"]["permissions"] = None
+    page, frame = open_dashboard(browser, dashboard, theme)
+    frame.get_by_role("tab", name="Message log").click()
+    frame.get_by_test_id("log-row").first.wait_for()
+    rows = frame.get_by_test_id("log-row")
+    assert rows.count() == 5
+    for n in range(5):
+        sent_by = rows.nth(n).get_by_test_id("sent-by").inner_text()
+        assert sent_by == "Sent by hand by owner@example.com"
     page.close()

@@ -1,8 +1,8 @@
 // The customer list's "Send SMS" popup (CUSTOMER_OVERVIEW_MORE_ACTIONS): the customers
 // ticked in Saleor's list as a small campaign. Before Send: how many of them would
 // get the text and why the others are left out (the Campaigns screen's audience
-// preview), the text for a sample customer with the opt-out line, its segments and
-// the estimated cost. Send makes one campaign however often it is clicked; the
+// preview), the text as the first of them who can get it reads it (with the opt-out
+// line), its segments and the estimated cost. Send makes one campaign however often it is clicked; the
 // popup then shows its progress (it is also listed on the Campaigns screen).
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useEffect, useRef, useState } from "react";
@@ -47,7 +47,7 @@ export function SendToCustomers({ ids }: { ids: string[] }) {
     }
     const timer = window.setTimeout(async () => {
       try {
-        setEstimate(await sendJson<CampaignEstimate>("POST", "/manual/customers/estimate", { text, recipients }));
+        setEstimate(await sendJson<CampaignEstimate>("POST", "/manual/customers/estimate", { text, recipients, customer_ids: ids }));
         setErrors((old) => ({ ...old, text: "" }));
       } catch (e) {
         setEstimate(null);
@@ -56,7 +56,7 @@ export function SendToCustomers({ ids }: { ids: string[] }) {
       }
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [text, recipients]);
+  }, [text, recipients, ids]);
 
   useEffect(() => {
     if (!campaign || FINISHED.includes(campaign.state)) return;
@@ -122,7 +122,7 @@ export function SendToCustomers({ ids }: { ids: string[] }) {
           placeholder="Hi {{ customer.first_name }}, …" onChange={(e) => setText(e.target.value)} />
       </Labeled>
       <Box>
-        <Text size={2} fontWeight="bold">Preview for a sample customer, with the opt-out line</Text>
+        <Text size={2} fontWeight="bold">Preview for one of them, with the opt-out line</Text>
         <div className="sms-bubble" data-testid="send-preview">{estimate?.text ?? ""}</div>
         {estimate && (
           <Text as="p" size={2} marginTop={1} data-testid="estimate">

@@ -218,16 +218,32 @@ def preview_picked() -> Response:
 @bp.post("/manual/customers/estimate")
 @requires(CUSTOMER_PERMISSION)
 def estimate_picked() -> Response:
-    """The text for a sample customer (with the opt-out line), its segments and the cost."""
+    """The text (with the opt-out line) for the first ticked customer who can get it,
+    else a sample customer; its segments and the cost."""
     body = json_body()
     recipients = body.get("recipients", 0)
     if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 0:
         raise BadRequest("recipients must be a whole number", details={"recipients": "a number"})
     config = _config()
     template = _campaign_text(body, config)
+    sample: dict[str, Any] = {}
+    if body.get("customer_ids") is not None:
+        # The text as the first ticked customer who can get it will read it, in this shop.
+        page = audiences.read_page(
+            saleor_client(services(), current_user().tenant), _picked(body), config.settings, None
+        )
+        sample["shop_name"] = page.shop_name or current_user().tenant.saleor_domain
+        first = next((p for p in page.people if p.left_out is None), None)
+        if first is not None:
+            sample["person"] = first
     with services().sessions() as session:
         found = store.estimate(
-            session, current_user().tenant_id, template, config, services().settings.short_link_base
+            session,
+            current_user().tenant_id,
+            template,
+            config,
+            services().settings.short_link_base,
+            **sample,
         )
     return jsonify(found.as_json(recipients))
 
