@@ -3,14 +3,17 @@
 Opened the way the Dashboard 3.23 opens a CUSTOMER_OVERVIEW_MORE_ACTIONS extension:
 the extension's URL in the host page's iframe with ``customerIds`` (the ticked rows,
 comma-joined, the comma encoded, as the Dashboard's ``qs`` "comma" format writes
-them), then the handshake. The staff member has MANAGE_USERS only. The campaign
-goes through the real API, database, loopback Saleor, Redis queue (a burst worker
-in the test) and the sandbox provider.
+them: the very value the real Dashboard 3.23.27 sent, from
+``dashboard_ui/src/popup-urls.captured.json``), then the handshake. The staff
+member has MANAGE_USERS only. The campaign goes through the real API, database,
+loopback Saleor, Redis queue (a burst worker in the test) and the sandbox provider.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -23,13 +26,14 @@ from saleor_sms_app.saleor.manifest import POPUP_PATH
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
-from tests.dashboard.browser import open_dashboard, shot
+from tests.dashboard.browser import ROOT, open_dashboard, shot
 from tests.standin.customers import make_customer
 from tests.standin.saleor import address
 
 pytestmark = pytest.mark.browser
 
 CONSENT = {"sms_marketing_consent": "2026-11-01"}
+CAPTURED = json.loads((ROOT / "dashboard_ui/src/popup-urls.captured.json").read_text())
 
 
 @pytest.fixture
@@ -50,28 +54,26 @@ def test_send_sms_to_the_customers_ticked_in_the_list(
     browser: Any, dashboard: dict[str, Any], services: Services, any_hour: None, theme: str
 ) -> None:
     saleor = dashboard["saleor"]
-    people = [
-        make_customer(
-            21, first_name="Ewa", shipping=address(phone="+48601400001"), metadata=CONSENT
-        ),
-        make_customer(
-            22, first_name="Jan", shipping=address(phone="+48601400002"), metadata=CONSENT
-        ),
-        make_customer(
-            23, first_name="Ola", shipping=address(phone="+48601400003"), metadata=CONSENT
-        ),
-        make_customer(24, shipping=address(phone=None), metadata=CONSENT),
-        make_customer(25, shipping=address(phone="+48601400005")),
-    ]
-    for person in people:
-        saleor.customers.add(person)
+    # The customers the real Dashboard's captured URL names, in its order (User 6, 10, 7, 11, 9).
+    ticked = parse_qs(urlsplit(CAPTURED["customers"]).query)["customerIds"][0]
+    phones = {6: "+48601400001", 10: "+48601400002", 7: "+48601400003", 9: "+48601400005"}
+    names = {6: "Ewa", 10: "Jan", 7: "Ola"}
+    for pk in (6, 10, 7, 11, 9):
+        saleor.customers.add(
+            make_customer(
+                pk,
+                first_name=names.get(pk, "Anna"),
+                shipping=address(phone=phones.get(pk)),
+                metadata=CONSENT if pk != 9 else None,
+            )
+        )
     dashboard["staff"]["permissions"] = ["MANAGE_USERS"]
     page, frame = open_dashboard(
         browser,
         dashboard,
         theme,
         path=POPUP_PATH,
-        params={"customerIds": ",".join(p["id"] for p in people)},
+        params={"customerIds": ticked},
         ready=lambda f: f.get_by_test_id("send-to-customers"),
         viewport=(760, 900),
     )

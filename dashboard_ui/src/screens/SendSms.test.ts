@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import captured from "../popup-urls.captured.json";
 import { popupTarget } from "./SendSms";
 
 describe("popupTarget", () => {
@@ -14,6 +15,15 @@ describe("popupTarget", () => {
     });
     expect(popupTarget("?customerIds=VXNlcjox&customerIds=VXNlcjoy,VXNlcjox")).toEqual({ kind: "customers", ids: ["VXNlcjox", "VXNlcjoy"] });
     expect(popupTarget("?customerIds=,")).toBeNull();
+  });
+  it("reads the iframe URLs the real Dashboard 3.23.27 opened", () => {
+    const search = (url: string) => new URL(url).search;
+    expect(popupTarget(search(captured.order))).toEqual({ kind: "order", id: "T3JkZXI6YTU5M2ZmYzktNmE4ZC00Y2E0LTk4ZjktOTg0ZWZmOWJjNGNi" });
+    expect(popupTarget(search(captured.customer))).toEqual({ kind: "customer", id: "VXNlcjo2" });
+    expect(popupTarget(search(captured.customers))).toEqual({
+      kind: "customers",
+      ids: ["VXNlcjo2", "VXNlcjoxMA==", "VXNlcjo3", "VXNlcjoxMQ==", "VXNlcjo5"],
+    });
   });
   it("is null when the URL names neither", () => {
     expect(popupTarget("?saleorApiUrl=x")).toBeNull();
