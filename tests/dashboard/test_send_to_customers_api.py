@@ -17,11 +17,8 @@ from sqlalchemy import func, select
 
 from saleor_sms_app.campaigns.audience import MAX_PICKED
 from saleor_sms_app.campaigns.tables import Campaign
-from saleor_sms_app.config.model import QuietHours
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Message
-from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
@@ -56,20 +53,6 @@ def ticked(saleor: SaleorStandin, services: Services, tenant_id: int) -> list[st
     with session_scope(services.sessions) as session:
         suppress(session, tenant_id, "+48601300006", reason="STOP", source="manual")
     return [p["id"] for p in people]
-
-
-@pytest.fixture
-def any_hour(services: Services, tenant_id: int, sandbox_shop: None) -> None:
-    """Quiet hours off: marketing texts go out whatever the hour the test runs at
-    (held texts have their own test in tests/campaigns/test_running.py)."""
-    tenant = get_tenant_by_id(services, tenant_id)
-    assert tenant is not None
-    store = ConfigStore(services)
-    config = store.load(tenant, fresh=True)
-    settings = config.settings.model_copy(update={"quiet_hours": QuietHours(enabled=False)})
-    store.save(
-        tenant, config.model_copy(update={"settings": settings}), expected_revision=config.revision
-    )
 
 
 def rows(services: Services) -> list[Message]:

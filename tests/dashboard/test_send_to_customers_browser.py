@@ -19,11 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from saleor_sms_app.campaigns.tables import Campaign
-from saleor_sms_app.config.model import QuietHours
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.manifest import POPUP_PATH
-from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.dashboard.browser import ROOT, open_dashboard, shot
@@ -34,19 +31,6 @@ pytestmark = pytest.mark.browser
 
 CONSENT = {"sms_marketing_consent": "2026-11-01"}
 CAPTURED = json.loads((ROOT / "dashboard_ui/src/popup-urls.captured.json").read_text())
-
-
-@pytest.fixture
-def any_hour(services: Services, tenant_id: int, sandbox_shop: None) -> None:
-    """Quiet hours off, so the texts go out whatever the hour the test runs at."""
-    tenant = get_tenant_by_id(services, tenant_id)
-    assert tenant is not None
-    store = ConfigStore(services)
-    config = store.load(tenant, fresh=True)
-    settings = config.settings.model_copy(update={"quiet_hours": QuietHours(enabled=False)})
-    store.save(
-        tenant, config.model_copy(update={"settings": settings}), expected_revision=config.revision
-    )
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

@@ -64,10 +64,41 @@ export function usePopupStart(kind: PopupTarget["kind"]): { rules: PopupStart["r
   return { rules, error };
 }
 
+/** "Start from" free text or a rule's template, and the text itself (every popup). */
+export function PopupText({ rules, text, setText, error, disabled }: {
+  rules: PopupStart["rules"];
+  text: string;
+  setText: (text: string) => void;
+  error?: string;
+  disabled: boolean;
+}) {
+  const [ruleId, setRuleId] = useState("");
+  const chooseRule = (id: string) => {
+    setRuleId(id);
+    const rule = rules.find((r) => r.id === id);
+    if (rule) setText(rule.template);
+  };
+  return (
+    <>
+      <Labeled label="Start from">
+        <select style={controlStyle} aria-label="Start from" value={ruleId} disabled={disabled} onChange={(e) => chooseRule(e.target.value)}>
+          <option value="">Free text</option>
+          {rules.map((r) => (
+            <option key={r.id} value={r.id}>Template of “{r.name}”</option>
+          ))}
+        </select>
+      </Labeled>
+      <Labeled label="Text" error={error}>
+        <textarea aria-label="Text" rows={5} style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} value={text} disabled={disabled}
+          placeholder="Hi {{ customer.first_name }}, …" onChange={(e) => setText(e.target.value)} />
+      </Labeled>
+    </>
+  );
+}
+
 export function SendSms({ target }: { target: { kind: "order" | "customer"; id: string } }) {
   const start = usePopupStart(target.kind);
   const rules = start.rules;
-  const [ruleId, setRuleId] = useState("");
   const [text, setText] = useState("");
   const [preview, setPreview] = useState<PreviewAnswer | null>(null);
   const [previewing, setPreviewing] = useState(false);
@@ -118,12 +149,6 @@ export function SendSms({ target }: { target: { kind: "order" | "customer"; id: 
     return () => window.clearTimeout(timer);
   }, [sent, target.kind]);
 
-  const chooseRule = (id: string) => {
-    setRuleId(id);
-    const rule = rules.find((r) => r.id === id);
-    if (rule) setText(rule.template);
-  };
-
   const send = async () => {
     setSending(true);
     setErrors({});
@@ -150,18 +175,7 @@ export function SendSms({ target }: { target: { kind: "order" | "customer"; id: 
     <Box display="flex" flexDirection="column" gap={4} data-testid="send-sms" style={{ maxWidth: 640 }}>
       <Text as="h2" size={7} fontWeight="bold">{target.kind === "order" ? "Send SMS to the order's customer" : "Send SMS to the customer"}</Text>
       {error && <ErrorBanner message={error} />}
-      <Labeled label="Start from">
-        <select style={controlStyle} aria-label="Start from" value={ruleId} disabled={!!sent} onChange={(e) => chooseRule(e.target.value)}>
-          <option value="">Free text</option>
-          {rules.map((r) => (
-            <option key={r.id} value={r.id}>Template of “{r.name}”</option>
-          ))}
-        </select>
-      </Labeled>
-      <Labeled label="Text" error={errors.text}>
-        <textarea aria-label="Text" rows={5} style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} value={text} disabled={!!sent}
-          placeholder="Hi {{ customer.first_name }}, …" onChange={(e) => setText(e.target.value)} />
-      </Labeled>
+      <PopupText rules={rules} text={text} setText={setText} error={errors.text} disabled={!!sent} />
       <Box>
         <Text size={2} fontWeight="bold">{target.kind === "order" ? "Preview with this order" : "Preview for this customer"}</Text>
         {previewing && <Spinner label="Rendering…" />}

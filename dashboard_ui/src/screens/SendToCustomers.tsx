@@ -10,9 +10,9 @@ import { ApiError, getJson, sendJson } from "../api";
 import { notify } from "../bridge";
 import { newKey } from "../campaigns";
 import type { AudiencePreview, Campaign, CampaignEstimate } from "../types";
-import { ErrorBanner, FieldError, Labeled, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, FieldError, Spinner } from "../ui";
 import { AudienceSummary, CampaignProgressBar } from "./Campaigns";
-import { usePopupStart } from "./SendSms";
+import { PopupText, usePopupStart } from "./SendSms";
 
 /** How often the campaign's progress is read after Send. */
 const POLL_MS = 2000;
@@ -21,7 +21,6 @@ const FINISHED = ["done", "cancelled"];
 export function SendToCustomers({ ids }: { ids: string[] }) {
   const start = usePopupStart("customers");
   const [audience, setAudience] = useState<(AudiencePreview & { ticked: number }) | null>(null);
-  const [ruleId, setRuleId] = useState("");
   const [text, setText] = useState("");
   const [estimate, setEstimate] = useState<CampaignEstimate | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -70,12 +69,6 @@ export function SendToCustomers({ ids }: { ids: string[] }) {
     return () => window.clearTimeout(timer);
   }, [campaign]);
 
-  const chooseRule = (id: string) => {
-    setRuleId(id);
-    const rule = start.rules.find((r) => r.id === id);
-    if (rule) setText(rule.template);
-  };
-
   const send = async () => {
     setSending(true);
     setError("");
@@ -109,18 +102,7 @@ export function SendToCustomers({ ids }: { ids: string[] }) {
           <AudienceSummary preview={audience} />
         </Box>
       )}
-      <Labeled label="Start from">
-        <select style={controlStyle} aria-label="Start from" value={ruleId} disabled={!!campaign} onChange={(e) => chooseRule(e.target.value)}>
-          <option value="">Free text</option>
-          {start.rules.map((r) => (
-            <option key={r.id} value={r.id}>Template of “{r.name}”</option>
-          ))}
-        </select>
-      </Labeled>
-      <Labeled label="Text" error={errors.text}>
-        <textarea aria-label="Text" rows={5} style={{ ...controlStyle, width: "100%", boxSizing: "border-box" }} value={text} disabled={!!campaign}
-          placeholder="Hi {{ customer.first_name }}, …" onChange={(e) => setText(e.target.value)} />
-      </Labeled>
+      <PopupText rules={start.rules} text={text} setText={setText} error={errors.text} disabled={!!campaign} />
       <Box>
         <Text size={2} fontWeight="bold">Preview for one of them, with the opt-out line</Text>
         <div className="sms-bubble" data-testid="send-preview">{estimate?.text ?? ""}</div>

@@ -19,6 +19,7 @@ Thin: the work is :mod:`saleor_sms_app.campaigns`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -147,12 +148,9 @@ def create() -> Response:
     user = current_user()
     key = store.idempotency_key(body)
     now = SYSTEM_CLOCK.now()
-    with services().sessions() as session:
-        existing = store.by_key(session, user.tenant_id, key)
-        if existing is not None:
-            return jsonify(
-                {"campaign": store.campaign_json(session, existing, now), "created": False}
-            )
+    earlier = made_before(key, now)
+    if earlier is not None:
+        return earlier
     config = _config()
     name = _name(body)
     template = store.check_template(
@@ -191,6 +189,20 @@ def create() -> Response:
         }
     if created and send_at <= now:
         start_due_runs()
+    return stored_answer(answer, created)
+
+
+def made_before(key: str, now: datetime) -> Response | None:
+    """The answer to a Send whose key already made a campaign (a double click), else None."""
+    with services().sessions() as session:
+        existing = store.by_key(session, current_user().tenant_id, key)
+        if existing is None:
+            return None
+        return jsonify({"campaign": store.campaign_json(session, existing, now), "created": False})
+
+
+def stored_answer(answer: dict[str, Any], created: bool) -> Response:
+    """201 for a new campaign, 200 for the one a key seen before made."""
     return Response(
         response=jsonify(answer).get_data(),
         status=201 if created else 200,

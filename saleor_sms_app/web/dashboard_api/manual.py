@@ -47,7 +47,12 @@ from saleor_sms_app.web.dashboard_api.access import (
     requires,
     services,
 )
-from saleor_sms_app.web.dashboard_api.campaigns import preview_audience, start_due_runs
+from saleor_sms_app.web.dashboard_api.campaigns import (
+    made_before,
+    preview_audience,
+    start_due_runs,
+    stored_answer,
+)
 
 bp = Blueprint("manual", __name__)
 
@@ -256,12 +261,9 @@ def send_to_picked() -> Response:
     user = current_user()
     key = store.idempotency_key(body)
     now = SYSTEM_CLOCK.now()
-    with services().sessions() as session:
-        existing = store.by_key(session, user.tenant_id, key)
-        if existing is not None:
-            return jsonify(
-                {"campaign": store.campaign_json(session, existing, now), "created": False}
-            )
+    earlier = made_before(key, now)
+    if earlier is not None:
+        return earlier
     config = _config()
     template = _campaign_text(body, config)
     audience = _picked(body)
@@ -289,11 +291,7 @@ def send_to_picked() -> Response:
         answer = {"campaign": store.campaign_json(session, campaign, now), "created": created}
     if created:
         start_due_runs()
-    return Response(
-        response=jsonify(answer).get_data(),
-        status=201 if created else 200,
-        mimetype="application/json",
-    )
+    return stored_answer(answer, created)
 
 
 @bp.get("/manual/customers/<id:campaign_id>")
