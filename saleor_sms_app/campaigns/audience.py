@@ -15,14 +15,13 @@ not the default one, and ``placedOrdersAt`` any order, not the last.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from saleor_sms_app.campaigns.picked import picked_ids
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.models import mask_phone
@@ -35,9 +34,6 @@ PAGE_SIZE = 100
 PREVIEW_PAGES = 50
 #: Examples the preview shows.
 EXAMPLES = 10
-#: Most customers one can tick in Saleor's customer list and text at once: the
-#: Dashboard's largest page of the list is 100 rows (one page of ours, too).
-MAX_PICKED = 100
 
 #: Why a customer of the audience is left out, in the merchant's words.
 LEFT_OUT_REASONS: dict[str, str] = {
@@ -94,45 +90,6 @@ def _text(body: Mapping[str, Any], name: str, limit: int = 255) -> str:
     return value.strip()
 
 
-def _customer_ids(body: Mapping[str, Any]) -> tuple[str, ...]:
-    """The customers ticked in Saleor's list: Saleor's ``User`` ids, checked here, so a
-    mangled id is a 400 naming ``customer_ids`` rather than Saleor's GraphQL error."""
-    value = body.get("customer_ids")
-    if value in (None, "", []):
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadRequest(
-            "customer_ids must be a list of Saleor customer ids",
-            details={"customer_ids": "a list of ids"},
-        )
-    ids = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
-    if len(ids) > MAX_PICKED:
-        raise BadRequest(
-            f"customer_ids: at most {MAX_PICKED} customers at once ({len(ids)} were ticked)",
-            code="too_many_customers",
-            details={"customer_ids": f"at most {MAX_PICKED}"},
-        )
-    bad = [v for v in ids if not is_customer_id(v)]
-    if bad:
-        raise BadRequest(
-            f"customer_ids: {bad[0][:80]!r} is not a Saleor customer id",
-            details={"customer_ids": f"not a customer id: {bad[0][:80]}"},
-        )
-    return ids
-
-
-def is_customer_id(value: str) -> bool:
-    """Whether ``value`` is a Saleor global id of a customer (base64 of ``User:<number>``)."""
-    if len(value) > 64:
-        return False
-    try:
-        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    kind, _, number = decoded.partition(":")
-    return kind == "User" and number.isdigit()
-
-
 @dataclass(frozen=True)
 class Audience:
     """The merchant's filters; each empty one lets everybody through."""
@@ -178,7 +135,7 @@ class Audience:
             country=country,
             metadata_key=_text(body, "metadata_key"),
             metadata_value=_text(body, "metadata_value"),
-            customer_ids=_customer_ids(body),
+            customer_ids=picked_ids(body),
         )
         for low, high in (
             ("joined_from", "joined_to"),

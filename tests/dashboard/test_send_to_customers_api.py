@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from saleor_sms_app.campaigns.audience import MAX_PICKED
+from saleor_sms_app.campaigns.picked import MAX_PICKED
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Message
