@@ -9,13 +9,16 @@ import { Providers } from "./screens/Providers";
 import { Rules } from "./screens/Rules";
 import { Scheduled } from "./screens/Scheduled";
 import { SendSms, popupTarget } from "./screens/SendSms";
+import { SendToCustomers } from "./screens/SendToCustomers";
 import { Settings } from "./screens/Settings";
 import { Suppressions } from "./screens/Suppressions";
 import type { Metadata } from "./types";
 import { ErrorBanner, Spinner } from "./ui";
 import { useConfig } from "./useConfig";
 
-/** The order and customer pages' "Send SMS" popup: the same page at /app/send-sms. */
+/** The order and customer pages' and the customer list's "Send SMS" popup: the same
+ * page at /app/send-sms. It needs only its own resource's permission, so it does not
+ * load what the main page loads (/me and /metadata need MANAGE_ORDERS). */
 const isPopup = window.location.pathname.replace(/\/+$/, "").endsWith("/send-sms");
 const target = isPopup ? popupTarget(window.location.search) : null;
 
@@ -132,10 +135,13 @@ export function App() {
     return () => window.clearTimeout(timer);
   }, []);
 
+  const [connected, setConnected] = useState(false);
   useEffect(() => {
     (async () => {
       try {
         await waitForToken();
+        setConnected(true);
+        if (isPopup) return;
         const [who, meta] = await Promise.all([getJson<{ email: string; can_configure: boolean }>("/me"), getJson<Metadata>("/metadata")]);
         setMe(who);
         setMetadata(meta);
@@ -150,10 +156,11 @@ export function App() {
   return (
     <Box paddingX={6} paddingY={4} backgroundColor="default1" className="app" style={{ minHeight: "100vh" }}>
       {error && <ErrorBanner message={error} onRetry={() => window.location.reload()} />}
-      {!error && (!me || !metadata) && (overdue ? <OutsideDashboard /> : <Spinner label="Connecting to your Saleor…" />)}
+      {!error && !(isPopup ? connected : me && metadata) && (overdue ? <OutsideDashboard /> : <Spinner label="Connecting to your Saleor…" />)}
       {me && metadata && !isPopup && <Screens me={me} metadata={metadata} />}
-      {me && metadata && isPopup && !target && <ErrorBanner message="Saleor did not say whom to text: open Send SMS from an order's or a customer's page." />}
-      {me && metadata && target && <SendSms target={target} />}
+      {connected && isPopup && !target && <ErrorBanner message="Saleor did not say whom to text: open Send SMS from an order's or a customer's page, or tick customers in the customer list." />}
+      {connected && target && target.kind !== "customers" && <SendSms target={target} />}
+      {connected && target && target.kind === "customers" && <SendToCustomers ids={target.ids} />}
     </Box>
   );
 }

@@ -323,3 +323,9 @@ export interface DailySend {
   next_run_at: string | null;
   days: DailySendDay[];
 }
+
+/** What a "Send SMS" popup loads first (GET /manual/start). */
+export interface PopupStart {
+  email: string;
+  rules: { id: string; name: string; template: string }[];
+}

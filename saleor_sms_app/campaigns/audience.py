@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from saleor_sms_app.campaigns.picked import picked_ids
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.marketing import consent_given
@@ -106,6 +107,13 @@ class Audience:
     country: str = ""
     metadata_key: str = ""
     metadata_value: str = ""
+    #: Customers ticked in Saleor's customer list (empty: everybody the filters let through).
+    customer_ids: tuple[str, ...] = ()
+
+    @property
+    def picked(self) -> bool:
+        """Whether these are customers a staff member ticked in Saleor (a text sent by hand)."""
+        return bool(self.customer_ids)
 
     @classmethod
     def from_json(cls, body: object) -> Audience:
@@ -130,6 +138,7 @@ class Audience:
             country=country,
             metadata_key=_text(body, "metadata_key"),
             metadata_value=_text(body, "metadata_value"),
+            customer_ids=picked_ids(body),
         )
         for low, high in (
             ("joined_from", "joined_to"),
@@ -160,11 +169,14 @@ class Audience:
             "country": self.country,
             "metadata_key": self.metadata_key,
             "metadata_value": self.metadata_value,
+            **({"customer_ids": list(self.customer_ids)} if self.customer_ids else {}),
         }
 
     def where(self, zone: ZoneInfo) -> dict[str, Any]:
         """Saleor's ``CustomerWhereInput`` for these filters (a superset of the audience)."""
         where: dict[str, Any] = {}
+        if self.customer_ids:
+            where["ids"] = list(self.customer_ids)
         joined = _range(self.joined_from, self.joined_to, zone)
         if joined:
             where["dateJoined"] = joined
@@ -183,6 +195,8 @@ class Audience:
 
     def admits(self, customer: Mapping[str, Any], zone: ZoneInfo) -> bool:
         """Whether a customer Saleor returned meets every filter as the merchant meant it."""
+        if self.customer_ids and customer.get("id") not in self.customer_ids:
+            return False
         if not _within(
             parse_time(customer.get("dateJoined")), self.joined_from, self.joined_to, zone
         ):

@@ -43,6 +43,7 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
 from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.messages.by_hand import MANUAL_EVENT, sent_by_label
 from saleor_sms_app.messages.dispatching import providers_for, send_messages
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
@@ -71,6 +72,15 @@ LOOK_AGAIN = timedelta(seconds=5)
 #: When Saleor cannot be reached, try again after this long (a campaign never gives up;
 #: the merchant can cancel it).
 SALEOR_WAIT = timedelta(minutes=1)
+
+
+def log_label(campaign: Campaign) -> tuple[str, str]:
+    """The log's event and rule column for the campaign's rows. Customers ticked in
+    Saleor's list are texted by hand: their rows read like any text sent from
+    Saleor's pages (event ``MANUAL``, "Sent by hand by <who>")."""
+    if Audience.from_json(campaign.audience or {}).picked:
+        return MANUAL_EVENT, sent_by_label(campaign.created_by)
+    return CAMPAIGN_EVENT, f"Campaign: {campaign.name}"[:255]
 
 
 @dataclass(frozen=True)
@@ -216,7 +226,7 @@ class _Stretch:
         self.pacer = pacer
         self.timing = timing
         self.rule_id = campaign_rule_id(campaign_id)
-        self.name = ""
+        self.event, self.name = CAMPAIGN_EVENT, ""
 
     def run(self, began: datetime) -> RunOutcome:
         clock = self.timing.clock
@@ -265,7 +275,8 @@ class _Stretch:
             campaign = session.get(Campaign, self.campaign_id)
             assert campaign is not None
             cursor, numbers, audience = campaign.cursor, campaign.numbers, campaign.audience
-            template, self.name = campaign.template, f"Campaign: {campaign.name}"[:255]
+            template = campaign.template
+            self.event, self.name = log_label(campaign)
         if numbers is not None:
             start = int(cursor or 0)
             chunk = numbers[start : start + NUMBERS_PAGE]
@@ -309,7 +320,7 @@ class _Stretch:
     def _compose(self, template: str, person: Person, shop_name: str) -> Composed:
         base: dict[str, Any] = {
             "tenant_id": self.tenant.id,
-            "event": CAMPAIGN_EVENT,
+            "event": self.event,
             "rule_id": self.rule_id,
             "rule_name": self.name,
             "recipient_type": RecipientType.CUSTOMER.value

@@ -115,11 +115,20 @@ class Estimate:
 
 
 def estimate(
-    session: Session, tenant_id: int, template: object, config: AppConfig, short_link_base: str
+    session: Session,
+    tenant_id: int,
+    template: object,
+    config: AppConfig,
+    short_link_base: str,
+    *,
+    person: Person = SAMPLE_PERSON,
+    shop_name: str = "Shop",
 ) -> Estimate:
-    """Segments of one message (a sample customer) and the price of a segment so far."""
+    """Segments of one message and the price of a segment so far. The message is
+    ``person``'s: a sample customer unless the recipients are known (the customers
+    ticked in Saleor's list), so the preview reads as one of them will get it."""
     template = check_template(template, config, short_link_base)
-    text = campaign_text(template, SAMPLE_PERSON, "Shop", config, PreviewLinks(short_link_base))
+    text = campaign_text(template, person, shop_name, config, PreviewLinks(short_link_base))
     info = count_segments(text)
     recent = (
         select(Message.price, Message.currency, Message.segments)

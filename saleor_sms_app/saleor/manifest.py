@@ -26,8 +26,9 @@ LOGO = MANIFEST_DIR / "logo.png"
 
 #: Paths of the app, relative to APP_URL; the web layer routes the same ones.
 APP_PAGE_PATH = "/app"
-#: The "Send SMS" popup Saleor's order and customer pages open (the same page, told
-#: apart by its path; the Dashboard adds ``orderId`` or ``customerId``).
+#: The "Send SMS" popup Saleor's order and customer pages and the customer list open
+#: (the same page, told apart by its path; the Dashboard adds ``orderId``,
+#: ``customerId`` or ``customerIds``, the ticked rows comma-joined).
 POPUP_PATH = "/app/send-sms"
 REGISTER_PATH = "/api/register"
 LOGO_PATH = "/logo.png"
@@ -36,12 +37,14 @@ WEBHOOK_PATH_PREFIX = "/api/webhooks/"
 WEBHOOK_NAME_PREFIX = "SMS: "
 
 #: The actions the app adds to Saleor's own pages (label, mount, permissions). The
-#: Dashboard opens each one's URL in a popup with ``orderId`` (or ``customerId``)
-#: appended, then hands it a token as it does the main page. Saleor 3.23 stores
+#: Dashboard opens each one's URL in a popup with ``orderId`` (``customerId``, or
+#: ``customerIds`` for the rows ticked in the customer list) appended, then hands it
+#: a token as it does the main page. Saleor 3.23 stores
 #: mount and target as free strings and checks that the permissions are the app's.
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("Send SMS", "ORDER_DETAILS_MORE_ACTIONS", "MANAGE_ORDERS"),
     ("Send SMS", "CUSTOMER_DETAILS_MORE_ACTIONS", "MANAGE_USERS"),
+    ("Send SMS", "CUSTOMER_OVERVIEW_MORE_ACTIONS", "MANAGE_USERS"),
 )
 
 

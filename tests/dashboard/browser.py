@@ -85,10 +85,15 @@ def dashboard(
         allowed_dashboard_origins=re.compile(r"http://localhost:\d+")
     )
 
+    # The staff member's permissions in the tokens the host page hands over (None: all);
+    # a test changes them before opening the page.
+    staff: dict[str, Any] = {"permissions": None}
+
     def host(environ: Any, start_response: Any) -> Any:
         request = Request(environ)
         if request.path == "/token":
-            token = make_token(ttl=int(request.args.get("ttl", "300")))
+            ttl = int(request.args.get("ttl", "300"))
+            token = make_token(ttl=ttl, permissions=staff["permissions"])
             return Response(token)(environ, start_response)
         return Response(HOST_PAGE, mimetype="text/html")(environ, start_response)
 
@@ -102,6 +107,7 @@ def dashboard(
             "app_url": served_app + "/app",
             "saleor": saleor,
             "tenant_id": tenant_id,
+            "staff": staff,
         }
 
 

@@ -18,7 +18,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saleor_sms_app.config.model import ProviderConfig, Rule
+from saleor_sms_app.config.model import ProviderConfig, QuietHours, Rule
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.saleor.tenants import get_tenant_by_id, save_tenant
 from saleor_sms_app.services import Services
@@ -105,6 +105,20 @@ def sandbox_shop(services: Services, tenant_id: int) -> None:
     )
     changes = {"providers": [ProviderConfig(id="p1", type="sandbox")], "rules": [rule]}
     store.save(tenant, config.model_copy(update=changes), expected_revision=config.revision)
+
+
+@pytest.fixture
+def any_hour(services: Services, tenant_id: int, sandbox_shop: None) -> None:
+    """The sandbox shop with quiet hours off: marketing texts go out whatever the hour the
+    test runs at (held texts have their own test in tests/campaigns/test_running.py)."""
+    tenant = get_tenant_by_id(services, tenant_id)
+    assert tenant is not None
+    store = ConfigStore(services)
+    config = store.load(tenant, fresh=True)
+    settings = config.settings.model_copy(update={"quiet_hours": QuietHours(enabled=False)})
+    store.save(
+        tenant, config.model_copy(update={"settings": settings}), expected_revision=config.revision
+    )
 
 
 TokenFactory = Callable[..., str]

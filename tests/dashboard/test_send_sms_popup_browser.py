@@ -109,3 +109,26 @@ def test_send_sms_from_the_customer_page(
     assert row.phone == "+48601200300" and row.body == "Hi Zofia, your voucher waits"
     assert row.event == "MANUAL" and row.order_id is None
     page.close()
+
+
+def test_the_customer_popup_needs_only_the_customers_permission(
+    browser: Any, dashboard: dict[str, Any], services: Services, sandbox_shop: None
+) -> None:
+    """A staff member who may manage customers but not orders opens the customer page's
+    popup, picks a rule's template and sends; the page asked nothing that needs
+    MANAGE_ORDERS (before, it stopped at "lacks the MANAGE_ORDERS permission")."""
+    dashboard["staff"]["permissions"] = ["MANAGE_USERS"]
+    customer = dashboard["saleor"].customers.add(
+        make_customer(8, first_name="Ida", shipping=address(phone="+48601200301"))
+    )
+    page, frame = open_popup(browser, dashboard, "light", customerId=customer["id"])
+    frame.get_by_label("Start from").select_option(label="Template of “Order shipped”")
+    frame.get_by_label("Text", exact=True).fill("Hi {{ customer.first_name }}, see you soon")
+    frame.get_by_test_id("send-preview").filter(has_text="Hi Ida, see you soon").wait_for()
+    frame.get_by_role("button", name="Send").click()
+    status = frame.get_by_test_id("send-status")
+    status.filter(has_text="queued").wait_for()
+    drain_queue(services)
+    status.filter(has_text="sent").wait_for()
+    assert frame.get_by_role("alert").count() == 0
+    page.close()

@@ -47,8 +47,9 @@ def test_manifest_over_http(live_app: Any) -> None:
     assert "fragment WebhookOrder on Order" in by_event["ORDER_CREATED"]["query"]
     assert "app {" in by_event["APP_DELETED"]["query"]
 
-    # The "Send SMS" actions on Saleor's order and customer pages: a popup of the app's page whose
-    # permission the app itself holds (Saleor refuses OUT_OF_SCOPE_PERMISSION).
+    # The "Send SMS" actions on Saleor's order and customer pages and the customer list: a
+    # popup of the app's page whose permission the app itself holds (Saleor refuses
+    # OUT_OF_SCOPE_PERMISSION).
     assert manifest["extensions"] == [
         {
             "label": "Send SMS",
@@ -60,6 +61,14 @@ def test_manifest_over_http(live_app: Any) -> None:
         {
             "label": "Send SMS",
             "mount": "CUSTOMER_DETAILS_MORE_ACTIONS",
+            "target": "POPUP",
+            "permissions": ["MANAGE_USERS"],
+            "url": base + "/app/send-sms",
+        },
+        {
+            # The customers ticked in the list: the Dashboard adds customerIds.
+            "label": "Send SMS",
+            "mount": "CUSTOMER_OVERVIEW_MORE_ACTIONS",
             "target": "POPUP",
             "permissions": ["MANAGE_USERS"],
             "url": base + "/app/send-sms",

@@ -77,6 +77,17 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/dashboard/manual/order"): READ_PERMISSION,
     ("POST", "/api/dashboard/manual/customer/preview"): "MANAGE_USERS",
     ("POST", "/api/dashboard/manual/customer"): "MANAGE_USERS",
+    # Each popup asks only for its own resource's permission, nothing of the main page.
+    ("GET", "/api/dashboard/manual/order/start"): READ_PERMISSION,
+    ("GET", "/api/dashboard/manual/customer/start"): "MANAGE_USERS",
+    ("GET", "/api/dashboard/manual/customers/start"): "MANAGE_USERS",
+    ("GET", "/api/dashboard/manual/order/messages/<id:message_id>"): READ_PERMISSION,
+    ("GET", "/api/dashboard/manual/customer/messages/<id:message_id>"): "MANAGE_USERS",
+    # The customer list's popup: the ticked customers as a small campaign.
+    ("POST", "/api/dashboard/manual/customers/preview"): "MANAGE_USERS",
+    ("POST", "/api/dashboard/manual/customers/estimate"): "MANAGE_USERS",
+    ("POST", "/api/dashboard/manual/customers"): "MANAGE_USERS",
+    ("GET", "/api/dashboard/manual/customers/<id:campaign_id>"): "MANAGE_USERS",
 }
 #: The provider of tenant A that paths and bodies name.
 PROVIDER_ID = "victim-sandbox"
@@ -333,8 +344,11 @@ def test_tenant_b_naming_tenant_a_ids_reaches_nothing_of_a(
     tenants: tuple[int, int],
     victim_run: int,
 ) -> None:
-    """B's genuine token on B's own URL, naming A's provider, message and run: B has none."""
-    token = other_saleor.dashboard_token(user_permissions=[READ_PERMISSION, WRITE_PERMISSION])
+    """B's genuine token on B's own URL, naming A's provider, message, run and campaign: B
+    has none."""
+    token = other_saleor.dashboard_token(
+        user_permissions=[READ_PERMISSION, WRITE_PERMISSION, "MANAGE_USERS"]
+    )
     headers = {"Authorization-Bearer": token, "Saleor-Api-Url": other_saleor.api_url}
     before = state(services, saleor)
     for method, rule in dashboard_routes(app):

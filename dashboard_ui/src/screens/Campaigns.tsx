@@ -1,7 +1,8 @@
 // The Campaigns screen: one text to an audience of Saleor customers or to typed /
 // uploaded numbers, now or at a date and time; before Send the preview (who gets
 // it, ten examples, who is left out and why) and the segment/cost estimate;
-// afterwards live progress with Pause, Resume and Cancel.
+// afterwards live progress with Pause, Resume and Cancel. The progress bar (and
+// Audience.tsx's preview box) are shared with the customer list's "Send SMS" popup.
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, fieldErrors, getJson, request, sendJson } from "../api";
@@ -26,6 +27,23 @@ const STATE_COLORS: Record<string, string> = {
 const POLL_MS = 2000;
 
 type Problem = { line: number; text: string; reason: string };
+
+/** A campaign's progress: the bar, each status's count, clicks and the time left. */
+export function CampaignProgressBar({ campaign }: { campaign: Campaign }) {
+  const p = campaign.progress;
+  return (
+    <>
+      <div className="progress"><div style={{ width: `${donePercent(p)}%` }} /></div>
+      <Box display="flex" gap={2} flexWrap="wrap">
+        {(["queued", "sent", "delivered", "failed", "skipped"] as const).map((s) => (
+          <Text key={s} size={1}><span className="swatch" style={{ background: STATUS_COLORS[s] }} /> {p[s]} {s}</Text>
+        ))}
+        <Text size={1}>{p.clicks} clicks</Text>
+        {campaign.state === "sending" && <Text size={1}>{timeLeft(p.time_left_seconds)} left</Text>}
+      </Box>
+    </>
+  );
+}
 
 export function Campaigns({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
   const settings = state.config?.settings;
@@ -221,16 +239,7 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
                     <td><Text fontWeight="medium">{c.name}</Text><Text as="p" size={1} color="default2">{c.created_by}</Text></td>
                     <td>{shortTime(c.send_at)}</td>
                     <td><Pill color={STATE_COLORS[c.state]}>{c.state}</Pill>{p.slowed && <Text size={1} color="default2"> slowed: the provider asked to send slower</Text>}</td>
-                    <td data-testid="campaign-progress">
-                      <div className="progress"><div style={{ width: `${donePercent(p)}%` }} /></div>
-                      <Box display="flex" gap={2} flexWrap="wrap">
-                        {(["queued", "sent", "delivered", "failed", "skipped"] as const).map((s) => (
-                          <Text key={s} size={1}><span className="swatch" style={{ background: STATUS_COLORS[s] }} /> {p[s]} {s}</Text>
-                        ))}
-                        <Text size={1}>{p.clicks} clicks</Text>
-                        {c.state === "sending" && <Text size={1}>{timeLeft(p.time_left_seconds)} left</Text>}
-                      </Box>
-                    </td>
+                    <td data-testid="campaign-progress"><CampaignProgressBar campaign={c} /></td>
                     <td className="actions">
                       {(c.state === "sending" || c.state === "scheduled") && <Button size="small" variant="secondary" disabled={!canConfigure} onClick={() => void act(c, "pause")}>Pause</Button>}
                       {c.state === "paused" && <Button size="small" variant="secondary" disabled={!canConfigure} onClick={() => void act(c, "resume")}>Resume</Button>}

@@ -242,7 +242,11 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
                   {shortTime(row.created_at)}
                 </button>
               </td>
-              <td>{row.event}</td>
+              <td>
+                {row.event}
+                {/* A text sent by hand from Saleor's pages: who sent it ("Sent by hand by …"). */}
+                {row.event === "MANUAL" && row.rule_name && <Text as="p" size={1} color="default2" data-testid="sent-by">{row.rule_name}</Text>}
+              </td>
               <td>
                 {row.order_id ? (
                   <a href="#" onClick={(e) => { e.preventDefault(); e.stopPropagation(); openOrder(row.order_id!); }}>#{row.order_number}</a>

@@ -19,6 +19,7 @@ Thin: the work is :mod:`saleor_sms_app.campaigns`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -58,7 +59,11 @@ def _config() -> AppConfig:
     return ConfigStore(services()).load(current_user().tenant)
 
 
-def _preview(audience: audiences.Audience, config: AppConfig, pages: int) -> audiences.Preview:
+def preview_audience(
+    audience: audiences.Audience, config: AppConfig, pages: int
+) -> audiences.Preview:
+    """Who of ``audience`` would get a text, read from Saleor with the tenant's token
+    (also the customer list's "Send SMS" popup)."""
     tenant_id = current_user().tenant_id
 
     def suppressed(phones: set[str]) -> set[str]:
@@ -74,7 +79,7 @@ def _preview(audience: audiences.Audience, config: AppConfig, pages: int) -> aud
 def audience_preview() -> Response:
     body = json_body()
     audience = audiences.Audience.from_json(body.get("audience") or {})
-    return jsonify(_preview(audience, _config(), audiences.PREVIEW_PAGES).as_json())
+    return jsonify(preview_audience(audience, _config(), audiences.PREVIEW_PAGES).as_json())
 
 
 def _numbers_text() -> str:
@@ -140,12 +145,9 @@ def create() -> Response:
     user = current_user()
     key = store.idempotency_key(body)
     now = SYSTEM_CLOCK.now()
-    with services().sessions() as session:
-        existing = store.by_key(session, user.tenant_id, key)
-        if existing is not None:
-            return jsonify(
-                {"campaign": store.campaign_json(session, existing, now), "created": False}
-            )
+    earlier = made_before(key, now)
+    if earlier is not None:
+        return earlier
     config = _config()
     name = _name(body)
     template = store.check_template(
@@ -155,7 +157,7 @@ def create() -> Response:
     recipients = store.recipients_of(body, config)
     expected = len(recipients.numbers or [])
     if recipients.audience is not None:
-        found = _preview(recipients.audience, config, EMPTY_CHECK_PAGES)
+        found = preview_audience(recipients.audience, config, EMPTY_CHECK_PAGES)
         if found.tally.would_get == 0 and found.complete:
             raise BadRequest(
                 "audience: nobody in this audience can get the text",
@@ -183,17 +185,35 @@ def create() -> Response:
             "duplicates": recipients.duplicates,
         }
     if created and send_at <= now:
-        # Start now rather than at the scheduler's next tick (up to 5 s away); if
-        # Redis refuses, the run stays due and the tick queues it.
-        try:
-            tick.tick(services())
-        except RedisError:
-            pass
+        start_due_runs()
+    return stored_answer(answer, created)
+
+
+def made_before(key: str, now: datetime) -> Response | None:
+    """The answer to a Send whose key already made a campaign (a double click), else None."""
+    with services().sessions() as session:
+        existing = store.by_key(session, current_user().tenant_id, key)
+        if existing is None:
+            return None
+        return jsonify({"campaign": store.campaign_json(session, existing, now), "created": False})
+
+
+def stored_answer(answer: dict[str, Any], created: bool) -> Response:
+    """201 for a new campaign, 200 for the one a key seen before made."""
     return Response(
         response=jsonify(answer).get_data(),
         status=201 if created else 200,
         mimetype="application/json",
     )
+
+
+def start_due_runs() -> None:
+    """Start a campaign due now rather than at the scheduler's next tick (up to 5 s
+    away); if Redis refuses, the run stays due and the tick queues it."""
+    try:
+        tick.tick(services())
+    except RedisError:
+        pass
 
 
 @bp.get("/campaigns")
