@@ -44,8 +44,9 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from saleor_sms_app.db import make_engine, make_session_factory, session_scope  # noqa: E402
 from saleor_sms_app.migrate import upgrade  # noqa: E402
-from saleor_sms_app.models import RunState, ScheduledRun, Tenant  # noqa: E402
+from saleor_sms_app.models import Tenant  # noqa: E402
 from saleor_sms_app.scheduler import runs  # noqa: E402
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun  # noqa: E402
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402

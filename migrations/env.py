@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from saleor_sms_app import models  # noqa: F401 - registers every table on Base.metadata
+# Every table registers itself on Base.metadata when its module is imported:
+# the message log's in models, each capability's in its own package.
+from saleor_sms_app import models  # noqa: F401
+from saleor_sms_app.anniversaries import tables as daily_send_tables  # noqa: F401
+from saleor_sms_app.campaigns import tables as campaign_tables  # noqa: F401
 from saleor_sms_app.db import Base, make_engine
-from saleor_sms_app.stock import models as stock_models  # noqa: F401 - and the stock tables
+from saleor_sms_app.scheduler import tables as scheduler_tables  # noqa: F401
+from saleor_sms_app.stock import models as stock_models  # noqa: F401
 
 config = context.config
 url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")

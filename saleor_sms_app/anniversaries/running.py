@@ -55,9 +55,10 @@ from saleor_sms_app.errors import RetryableError, TemplateError
 from saleor_sms_app.links import LinkCollector
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
-from saleor_sms_app.models import Message, MessageStatus, RecipientType, RunState, ScheduledRun
+from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
 from saleor_sms_app.scheduler.runs import RunOutcome
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
 

@@ -30,12 +30,13 @@ from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, past_send_window
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
-from saleor_sms_app.models import MessageStatus, RunState, ScheduledRun
+from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.orders import OrderSnapshot, fetch_orders
 from saleor_sms_app.rules import Match, Recipient, customer_allowed, recipients
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.scheduler.runs import RunOutcome
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 
 

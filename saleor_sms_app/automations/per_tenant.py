@@ -16,10 +16,10 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.errors import RetryableError
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.send_cache import send_cache
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id
 from saleor_sms_app.scheduler.runner import retry_outcome
 from saleor_sms_app.scheduler.runs import RunOutcome
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 
 #: (services, tenant, its configuration, its runs, now) → (outcome per run id, message ids to send)

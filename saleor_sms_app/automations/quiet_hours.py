@@ -25,8 +25,8 @@ import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
 from saleor_sms_app.config.model import QuietHours, ShopSettings
-from saleor_sms_app.models import ScheduledRun
 from saleor_sms_app.scheduler.clock import as_utc
+from saleor_sms_app.scheduler.tables import ScheduledRun
 
 #: The reason code of a scheduled run waiting for its recipient's quiet hours to end.
 QUIET_HOURS = "quiet_hours"

@@ -48,10 +48,11 @@ from saleor_sms_app.messages.dispatching import providers_for, send_messages
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.messages.send_jobs import SEND_BATCH_SIZE, enqueue_sends
-from saleor_sms_app.models import Message, MessageStatus, RecipientType, RunState, ScheduledRun
+from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock, as_utc
 from saleor_sms_app.scheduler.runs import RunOutcome
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services
 

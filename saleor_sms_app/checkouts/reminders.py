@@ -46,11 +46,12 @@ from saleor_sms_app.messages.keys import checkout_key
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.texts import compose_text, not_sent
-from saleor_sms_app.models import MessageStatus, RecipientType, RunState, ScheduledRun
+from saleor_sms_app.models import MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock, as_utc
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The durable scheduler: things to do at a time, kept as rows in the SQL database.
 
-A pending run is a ``scheduled_runs`` row (:class:`~saleor_sms_app.models.ScheduledRun`),
+A pending run is a ``scheduled_runs`` row (:class:`~saleor_sms_app.scheduler.tables.ScheduledRun`),
 so it survives a Redis flush and every restart. The worker's tick
 (:mod:`.tick`) finds due runs with one indexed query, claims them with a
 conditional ``UPDATE … WHERE state = 'pending'`` (exactly one tick gets each

@@ -21,9 +21,9 @@ from redis.exceptions import RedisError
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.scheduler.tick import tick
 from saleor_sms_app.services import Services
 

@@ -19,8 +19,8 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.db import insert_once
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler.clock import as_utc
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 
 _RUNS = cast(Table, ScheduledRun.__table__)
 

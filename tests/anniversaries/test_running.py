@@ -22,10 +22,11 @@ from saleor_sms_app.campaigns import running as campaign_running
 from saleor_sms_app.config.model import ProviderConfig, QuietHours
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.models import Message, ScheduledRun
+from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.scheduler import tick
 from saleor_sms_app.scheduler.clock import ManualClock
+from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
 from tests.campaigns.conftest import AddCustomer
 from tests.conftest import drain_queue

@@ -14,8 +14,8 @@ from saleor_sms_app.automations.quiet_hours import (
     recipient_zone,
 )
 from saleor_sms_app.config.model import QuietHours, Rule, ShopSettings
-from saleor_sms_app.models import ScheduledRun
 from saleor_sms_app.rules import is_marketing, template_for
+from saleor_sms_app.scheduler.tables import ScheduledRun
 
 
 def rule(**fields: object) -> Rule:

@@ -26,12 +26,13 @@ from saleor_sms_app.config.model import ProviderConfig, QuietHours
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages import rule_messages, send_jobs
-from saleor_sms_app.models import Message, ScheduledRun
+from saleor_sms_app.models import Message
 from saleor_sms_app.providers import PROVIDERS
 from saleor_sms_app.providers.models import FailureReason, OutboundSms, ProviderError, SendResult
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.scheduler import runner, tick
 from saleor_sms_app.scheduler.clock import ManualClock
+from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
 from saleor_sms_app.suppressions import suppress
 from tests.campaigns.conftest import AddCustomer

@@ -13,8 +13,8 @@ import pytest
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages.keys import checkout_key
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runs
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 from tests.dashboard.browser import open_dashboard, shot
 

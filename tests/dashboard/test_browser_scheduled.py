@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runs
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 from tests.dashboard.browser import inner, open_dashboard, shot
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.store import ConfigStore
-from saleor_sms_app.models import ScheduledRun
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
+from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import Headers
 from tests.standin.customers import make_customer

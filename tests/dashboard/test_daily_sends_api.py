@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from saleor_sms_app.anniversaries.tables import DailySend
-from saleor_sms_app.models import ScheduledRun
+from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
 from tests.dashboard.conftest import Headers
 from tests.dashboard.test_campaigns_api import warsaw

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from saleor_sms_app.config.model import QuietHours
 from saleor_sms_app.config.reminders import CheckoutReminders
 from saleor_sms_app.config.store import ConfigStore
-from saleor_sms_app.models import Message, ScheduledRun
+from saleor_sms_app.models import Message
 from saleor_sms_app.scheduler import tick
 from saleor_sms_app.scheduler.clock import ManualClock
+from saleor_sms_app.scheduler.tables import ScheduledRun
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import configure
 from tests.pipeline.test_notices import deliver, rows, texts

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.models import ScheduledRun, Tenant
+from saleor_sms_app.models import Tenant
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import ManualClock
+from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
 from tests.pipeline.conftest import saleor, store, tenant
 

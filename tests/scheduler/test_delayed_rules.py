@@ -21,10 +21,11 @@ from saleor_sms_app.config.model import Recipients, Rule, SendOnlyIf
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages import composing
-from saleor_sms_app.models import Message, RunState, ScheduledRun
+from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.scheduler import runner, tick
 from saleor_sms_app.scheduler.clock import ManualClock
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import configure

@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import SaleorUnavailable
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.scheduler import runner, runs, tick
 from saleor_sms_app.scheduler.clock import ManualClock
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.scheduler.conftest import START, add_runs, add_tenant, run_row, states

@@ -18,10 +18,10 @@ from saleor_sms_app.anniversaries.tables import RUN_KIND
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
-from saleor_sms_app.models import RunState, ScheduledRun
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, as_utc
+from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.web.dashboard_api.access import current_user, requires, services
 
 bp = Blueprint("scheduled", __name__)
