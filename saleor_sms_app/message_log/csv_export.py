@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import type_coerce
+from sqlalchemy import String, func, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
@@ -128,11 +128,15 @@ def export_csv(
     Each batch is one keyset read on the session's connection whose cells the
     database has already formatted (:mod:`csv_cells`); Python only writes them.
     """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        yield from _copied_csv(session, tenant_id, query, providers)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     batch = replace(query, after=None, page=1)
-    cells = csv_cells(session.get_bind().dialect.name, providers)
+    cells = csv_cells(dialect, providers)
     width = len(cells)
     columns = (*cells, *_cursor_keys(query.sort))
     while True:
@@ -149,3 +153,48 @@ def export_csv(
             return
         *head, when, row_id = rows[-1][width:]
         batch = replace(batch, after=cursor_after(query.sort, (*head, _stored_time(when), row_id)))
+
+
+def _header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(CSV_COLUMNS)
+    return buffer.getvalue()
+
+
+def _copied_csv(
+    session: Session, tenant_id: int, query: LogQuery, providers: ProviderDirectory
+) -> Iterator[str]:
+    """PostgreSQL: the server writes the CSV itself (``COPY (SELECT …) TO STDOUT``) and
+    streams it while this process passes it on, so the two work at the same time
+    instead of taking turns per batch (issue 12: 32.5 s for a million rows in
+    turns). The text is byte for byte what :func:`csv.writer` makes of the same
+    cells: an empty text is sent as NULL (COPY would quote it as ``""``; the
+    writer leaves it bare) and each line ends in CRLF as the writer's do (COPY
+    ends a line with LF; it sends one line per message, so the end is known
+    without parsing). Leaving early (the download was cancelled) cancels the
+    COPY on the server (psycopg does so when its block exits on an exception).
+    """
+    cells = [
+        func.nullif(cell, "") if isinstance(cell.type, String) else cell
+        for cell in csv_cells("postgresql", providers)
+    ]
+    statement = filtered(session, tenant_id, replace(query, after=None, page=1), *cells)
+    compiled = statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    driver = session.connection().connection.driver_connection
+    yield _header()
+    lines: list[Any] = []
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+            for line in copy:
+                lines.append(line[:-1])
+                if len(lines) == EXPORT_BATCH:
+                    yield _crlf_lines(lines)
+                    lines.clear()
+    yield _crlf_lines(lines)
+    session.rollback()
+
+
+def _crlf_lines(lines: list[Any]) -> str:
+    return (b"\r\n".join(lines) + b"\r\n").decode() if lines else ""

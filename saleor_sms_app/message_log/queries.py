@@ -19,9 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -34,11 +33,8 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
-    literal_column,
     select,
-    text,
     tuple_,
-    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -52,6 +48,7 @@ from saleor_sms_app.message_log.rows import (
     iso_time,
     message_row,
 )
+from saleor_sms_app.message_log.text_search import search_ids
 from saleor_sms_app.models import LOG_SORT_COLUMNS, Message, MessageStatus, log_sort_key
 
 #: Columns the log can be sorted by (the table's headers); each has its own index.
@@ -59,8 +56,6 @@ SORTABLE = ("created_at", *LOG_SORT_COLUMNS)
 #: A page says "1,000+" rather than count a million rows on every click; at or
 #: under the cap the rows are few enough to sort in memory (:func:`filtered`).
 COUNT_CAP = 1_000
-#: Shortest search that can use the trigram index (three characters make a trigram).
-MIN_SEARCH_CHARS = 3
 
 MAX_PER_PAGE = 200
 #: The chart covers at most this many days so one request stays cheap.
@@ -244,65 +239,8 @@ def _conditions(
     elif ids is not None:
         conditions.append(Message.id.in_(ids))
     elif query.search:
-        conditions.append(Message.id.in_(_search_ids(session, tenant_id, query.search)))
+        conditions.append(Message.id.in_(search_ids(session, tenant_id, query.search)))
     return conditions
-
-
-def _search_ids(session: Session, tenant_id: int, search: str) -> Select[Any]:
-    """Ids of the tenant's messages the search box names, each way read from an index.
-
-    "#1042" is order 1042 only. Otherwise: the order number exactly, the phone
-    by its digits whatever spaces or dashes were typed, and the text, both as a
-    substring (three characters at least, the trigram index's unit).
-    """
-    order_number = search.lstrip("#").strip()
-    ways: list[Select[Any]] = [
-        select(Message.id).where(
-            Message.tenant_id == tenant_id, log_sort_key("order_number") == order_number
-        )
-    ]
-    if not search.startswith("#"):
-        digits = re.sub(r"\D", "", search)
-        phone = digits if len(digits) >= MIN_SEARCH_CHARS else ""
-        body = search if len(search) >= MIN_SEARCH_CHARS else ""
-        if has_text_index(session):
-            match = " OR ".join(
-                f'{column} : "{value.replace(chr(34), chr(34) * 2)}"'
-                for column, value in (("phone", phone), ("body", body))
-                if value
-            )
-            if match:
-                ways.append(
-                    select(literal_column("rowid"))
-                    .select_from(text("messages_search"))
-                    .where(text("messages_search MATCH :match").bindparams(match=match))
-                )
-        else:
-            if phone:
-                ways.append(
-                    select(Message.id).where(Message.phone.contains(phone, autoescape=True))
-                )
-            if body:
-                ways.append(select(Message.id).where(Message.body.icontains(body, autoescape=True)))
-    return union_all(*ways).subquery().select() if len(ways) > 1 else ways[0]
-
-
-_TEXT_INDEX: dict[str, bool] = {}
-
-
-def has_text_index(session: Session) -> bool:
-    """Whether this SQLite database has the FTS5 trigram table (migration 0007 adds it
-    where SQLite has the trigram tokenizer; PostgreSQL uses pg_trgm indexes instead)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return False
-    key = str(bind.engine.url)
-    if key not in _TEXT_INDEX:
-        found = session.scalar(
-            text("SELECT count(*) FROM sqlite_master WHERE name = 'messages_search'")
-        )
-        _TEXT_INDEX[key] = bool(found)
-    return _TEXT_INDEX[key]
 
 
 def sort_keys(sort: str) -> list[ColumnElement[Any]]:
@@ -332,6 +270,39 @@ def sort_index(query: LogQuery) -> str:
     return f"ix_messages_log_{column}"
 
 
+def _walk_start(session: Session, tenant_id: int, query: LogQuery) -> Cursor | None:
+    """Where a sorted walk over a date window can start: the later of the cursor and the
+    window's first possible key in the walk's order.
+
+    A walk goes along (sort column, created_at, id). Without this, "by recipient type,
+    last 30 days" (one value for every row) starts at the shop's oldest message and
+    passes two months of rows before the window (issue 12). Starting at (the first
+    value, the window's edge) skips them; every row in the window comes after that
+    key, so no row is lost. Past the first value the walk still passes the next
+    value's rows outside the window, as before.
+    """
+    if query.descending:
+        edge = _day_start(query.date_to + timedelta(days=1)) if query.date_to else None
+    else:
+        edge = _day_start(query.date_from) if query.date_from else None
+    after = query.after
+    if edge is None:
+        return after
+    if after is not None:
+        *head, when, _ = after.values
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        outside = when >= edge if query.descending else when < edge
+        return Cursor(query.sort, (*head, edge, 0)) if outside else after
+    if query.sort == "created_at":
+        return Cursor(query.sort, (edge, 0))
+    first = func.max if query.descending else func.min
+    value = session.scalar(
+        select(first(log_sort_key(query.sort))).where(Message.tenant_id == tenant_id)
+    )
+    return None if value is None else Cursor(query.sort, (value, edge, 0))
+
+
 def filtered(
     session: Session,
     tenant_id: int,
@@ -356,6 +327,8 @@ def filtered(
     few = few or bool(query.search)
     walk = not few and session.get_bind().dialect.name == "sqlite"
     conditions = _conditions(session, tenant_id, query, walk=walk, ids=ids)
+    if walk:
+        query = replace(query, after=_walk_start(session, tenant_id, query))
     if query.after is not None:
         bound = tuple_(*keys)
         values = tuple_(
