@@ -31,7 +31,7 @@ from saleor_sms_app.message_log.csv_cells import (
     provider_name_cell,
 )
 from saleor_sms_app.message_log.queries import LogQuery, cursor_after, filtered, sort_keys
-from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory, attempt_count
+from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory
 from saleor_sms_app.models import Message
 
 CSV_COLUMNS = (
@@ -89,7 +89,7 @@ def csv_cells(dialect: str, providers: ProviderDirectory) -> tuple[ColumnElement
         formula_safe(Message.encoding),
         formula_safe(Message.provider),
         provider_name_cell(Message.provider_id, providers.names),
-        attempt_count(),
+        Message.attempt_count.expression,
         *(
             formula_safe(c)
             for c in (

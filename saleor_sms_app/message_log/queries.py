@@ -44,7 +44,6 @@ from saleor_sms_app.links import clicks_by_message
 from saleor_sms_app.message_log.rows import (
     NO_PROVIDERS,
     ProviderDirectory,
-    attempt_count,
     iso_time,
     message_row,
 )
@@ -415,7 +414,14 @@ def search_messages(
         ids = None  # only some of them: the page runs the search itself
     keys = sort_keys(query.sort)
     statement = filtered(
-        session, tenant_id, query, Message, attempt_count(), *keys, few=total <= COUNT_CAP, ids=ids
+        session,
+        tenant_id,
+        query,
+        Message,
+        Message.attempt_count.expression,
+        *keys,
+        few=total <= COUNT_CAP,
+        ids=ids,
     )
     statement = statement.limit(query.per_page + 1)
     if query.after is None and query.page > 1:
