@@ -185,15 +185,18 @@ def _copied_csv(
     driver = session.connection().connection.driver_connection
     yield _header()
     lines: list[Any] = []
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
-            for line in copy:
-                lines.append(line[:-1])
-                if len(lines) == EXPORT_BATCH:
-                    yield _crlf_lines(lines)
-                    lines.clear()
-    yield _crlf_lines(lines)
-    session.rollback()
+    try:
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+                for line in copy:
+                    lines.append(line[:-1])
+                    if len(lines) == EXPORT_BATCH:
+                        yield _crlf_lines(lines)
+                        lines.clear()
+        yield _crlf_lines(lines)
+    finally:
+        # Finished or cancelled (a cancelled COPY leaves the transaction failed).
+        session.rollback()
 
 
 def _crlf_lines(lines: list[Any]) -> str:
