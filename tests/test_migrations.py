@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -208,6 +208,28 @@ def test_0007_upgrades_a_log_full_of_messages_without_losing_one(old_database: s
         engine.dispose()
 
 
+def _one_shop_log(conn: Connection, messages: list[dict[str, Any]], now: datetime) -> None:
+    """Shop 1 and its sent messages ``old-0``, ``old-1`` … an hour apart, each with ``messages``'
+    values, written by the current model's columns that every schema since 0001 has."""
+    conn.execute(insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"}])
+    conn.execute(
+        insert(Message),
+        [
+            {
+                "tenant_id": 1,
+                "dedupe_key": f"old-{i}",
+                "created_at": now - timedelta(hours=i),
+                "updated_at": now,
+                "event": "ORDER_CREATED",
+                "recipient_type": "customer",
+                "status": "sent",
+                **values,
+            }
+            for i, values in enumerate(messages)
+        ],
+    )
+
+
 def test_0008_adds_the_marketing_flag_without_touching_a_row(old_database: str) -> None:
     """The caps' column on a log written before it: every row kept, none counted as marketing,
     and a number's marketing texts are read from the partial index, not by a scan."""
@@ -215,25 +237,7 @@ def test_0008_adds_the_marketing_flag_without_touching_a_row(old_database: str) 
     engine = create_engine(old_database)
     now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(
-            insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"}]
-        )
-        conn.execute(
-            insert(Message),
-            [
-                {
-                    "tenant_id": 1,
-                    "dedupe_key": f"old-{i}",
-                    "created_at": now - timedelta(hours=i),
-                    "updated_at": now,
-                    "event": "ORDER_CREATED",
-                    "recipient_type": "customer",
-                    "phone": "+48601234567",
-                    "status": "sent",
-                }
-                for i in range(50)
-            ],
-        )
+        _one_shop_log(conn, [{"phone": "+48601234567"} for _ in range(50)], now)
     engine.dispose()
 
     upgrade(old_database)
@@ -264,26 +268,7 @@ def test_0012_counts_every_message_s_attempts_and_keeps_counting(old_database: s
     engine = create_engine(old_database)
     now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(
-            insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"}]
-        )
-        conn.execute(
-            insert(Message),
-            [
-                {
-                    "id": 1 + i,
-                    "tenant_id": 1,
-                    "dedupe_key": f"old-{i}",
-                    "created_at": now - timedelta(hours=i),
-                    "updated_at": now,
-                    "event": "ORDER_CREATED",
-                    "recipient_type": "customer",
-                    "phone": f"+4860{i:07d}",
-                    "status": "sent",
-                }
-                for i in range(30)
-            ],
-        )
+        _one_shop_log(conn, [{"id": 1 + i, "phone": f"+4860{i:07d}"} for i in range(30)], now)
         conn.execute(
             insert(MessageAttempt),
             [

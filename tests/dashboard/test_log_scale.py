@@ -8,6 +8,7 @@ the app does, with plain UPDATE/INSERT/DELETE statements, and compare.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -56,6 +57,20 @@ def _rows(tenant_id: int, count: int, start: int = 0, **values: Any) -> list[dic
 def _insert(services: Services, rows: list[dict[str, Any]]) -> None:
     with services.sessions.begin() as session:
         session.execute(insert(Message), rows)
+
+
+def _in_log_order(messages: Sequence[Message], sort: str) -> list[Message]:
+    """``messages`` in the order the log shows them for ``sort`` ("-phone": descending)."""
+    column = sort.lstrip("-")
+    return sorted(
+        messages,
+        key=lambda m: (
+            *(() if column == "created_at" else (getattr(m, column) or "",)),
+            m.created_at,
+            m.id,
+        ),
+        reverse=sort.startswith("-"),
+    )
 
 
 def test_the_count_stops_at_the_cap(
@@ -169,15 +184,7 @@ def test_a_search_pages_exactly_its_matches_in_order(
         column = sort.lstrip("-")
         expected = [
             m.id
-            for m in sorted(
-                mine,
-                key=lambda m: (
-                    *(() if column == "created_at" else (getattr(m, column) or "",)),
-                    m.created_at,
-                    m.id,
-                ),
-                reverse=sort.startswith("-"),
-            )
+            for m in _in_log_order(mine, sort)
             if q.lower() in m.body.lower() or digits in m.phone or m.order_number == q
         ]
         query = queries.LogQuery(search=q, sort=column, descending=sort.startswith("-"), per_page=2)
@@ -352,15 +359,7 @@ def test_a_date_window_pages_exactly_its_rows_when_the_walk_starts_at_its_edge(
         mine = session.scalars(select(Message).where(Message.tenant_id == tenant_id)).all()
         expected = [
             m.id
-            for m in sorted(
-                mine,
-                key=lambda m: (
-                    *(() if column == "created_at" else (getattr(m, column) or "",)),
-                    m.created_at,
-                    m.id,
-                ),
-                reverse=descending,
-            )
+            for m in _in_log_order(mine, sort)
             if window[0] <= m.created_at.date() <= window[1]
             and (not statuses or m.status in statuses)
         ]
