@@ -10,8 +10,9 @@ along the index of its sort column (``models.LOG_SORT_COLUMNS``), continuing
 after the last row shown (:class:`Cursor`) instead of counting past every row
 before it; the total stops at :data:`COUNT_CAP` ("1,000+"); a search reads the
 matching ids from the text index (SQLite FTS5 trigram ``messages_search``,
-PostgreSQL pg_trgm) and the order-number index. The CSV is in ``csv_export``,
-the chart in ``daily_counts``.
+PostgreSQL pg_trgm) and the order-number index (:mod:`text_search`). On SQLite a
+walk over a date window starts at the window's edge (:func:`_walk_start`). The
+CSV is in ``csv_export``, the chart in ``daily_counts``.
 """
 
 from __future__ import annotations
