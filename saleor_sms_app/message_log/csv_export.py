@@ -33,7 +33,14 @@ from saleor_sms_app.message_log.csv_cells import (
     price_cell,
     provider_name_cell,
 )
-from saleor_sms_app.message_log.queries import LogQuery, cursor_after, filtered, sort_keys
+from saleor_sms_app.message_log.queries import (
+    LogQuery,
+    cursor_after,
+    filtered,
+    read_in_turn,
+    sort_keys,
+    walk_statements,
+)
 from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory
 from saleor_sms_app.models import Message
 
@@ -143,8 +150,12 @@ def export_csv(
     width = len(cells)
     columns = (*cells, *_cursor_keys(query.sort))
     while True:
-        statement = filtered(session, tenant_id, batch, *columns).limit(EXPORT_BATCH)
-        rows = session.connection().execute(statement).all()
+        statements = walk_statements(session, tenant_id, batch, *columns)
+        rows = read_in_turn(
+            statements,
+            EXPORT_BATCH,
+            lambda statement: session.connection().execute(statement).all(),
+        )
         # End the read: the next batch starts a fresh one, so a long export
         # never pins old row versions (PostgreSQL) or the WAL (SQLite).
         session.rollback()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -310,9 +310,10 @@ def filtered(
     *columns: Any,
     few: bool = False,
     ids: Sequence[int] | None = None,
+    part: int = 0,
 ) -> Select[Any]:
     """``columns`` (default: the message) of the matching rows, in the asked order,
-    after the cursor when there is one.
+    after the cursor when there is one (``part``: see :func:`walk_statements`).
 
     ``few``: the filter matches few rows (a search, or a count under the cap),
     so they are found through the filter's index and sorted in memory. Else
@@ -330,12 +331,10 @@ def filtered(
     if walk:
         query = replace(query, after=_walk_start(session, tenant_id, query))
     if query.after is not None:
-        bound = tuple_(*keys)
-        values = tuple_(
-            *[literal(v, type_=k.type) for v, k in zip(query.after.values, keys, strict=True)]
-        )
-        conditions.append(bound < values if query.descending else bound > values)
-    ordering: list[ColumnElement[Any]] = keys
+        conditions.append(_after(keys, query.after.values, query.descending, part))
+    # The rest of one value (part 1) is in time order: an ORDER BY naming the fixed
+    # value's expression would make SQLite sort the rows instead of reading them so.
+    ordering: list[ColumnElement[Any]] = keys[1:] if part == 1 else keys
     if few:
         # Ordering by an expression keeps the planner from walking the whole
         # tenant in index order to find a handful of rows.
@@ -348,6 +347,62 @@ def filtered(
     if not few:
         statement = statement.with_hint(Message, f"INDEXED BY {sort_index(query)}", "sqlite")
     return statement
+
+
+def _after(
+    keys: list[ColumnElement[Any]], values: Sequence[Any], descending: bool, part: int
+) -> ColumnElement[bool]:
+    """Rows after the cursor ``values`` in the sort ``keys``: all of them (``part`` 0), or
+    the rest of the cursor's sort value (1), or the values after it (2)."""
+
+    def beyond(ks: list[ColumnElement[Any]], vs: Sequence[Any]) -> ColumnElement[bool]:
+        bound = tuple_(*ks)
+        given = tuple_(*[literal(v, type_=k.type) for v, k in zip(vs, ks, strict=True)])
+        return bound < given if descending else bound > given
+
+    if part == 0:
+        return beyond(keys, values)
+    if part == 1:
+        return and_(keys[0] == literal(values[0], type_=keys[0].type), beyond(keys[1:], values[1:]))
+    return beyond(keys[:1], values[:1])
+
+
+def walk_statements(
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    *columns: Any,
+    few: bool = False,
+    ids: Sequence[int] | None = None,
+) -> list[Select[Any]]:
+    """The statements that read :func:`filtered`'s rows, to be read in turn (:func:`read_in_turn`).
+
+    One, except on SQLite when a walk continues from a cursor (or from a date
+    window's edge) along a column indexed as ``coalesce(column, '')``: SQLite
+    reads a row value as an index range only over plain columns, so in one
+    statement the walk would start at the shop's first entry of the index
+    (issue 12: "error_code, last 30 days" passed 500,000 entries). Two then: the
+    rest of the cursor's value (that value, then a range of time and id), and
+    the values after it (a range of the column).
+    """
+    walk = not (few or query.search) and session.get_bind().dialect.name == "sqlite"
+    if walk:
+        query = replace(query, after=_walk_start(session, tenant_id, query))
+    if not walk or query.after is None or not LOG_SORT_COLUMNS.get(query.sort):
+        return [filtered(session, tenant_id, query, *columns, few=few, ids=ids)]
+    return [filtered(session, tenant_id, query, *columns, part=part) for part in (1, 2)]
+
+
+def read_in_turn(
+    statements: Sequence[Select[Any]], limit: int, run: Callable[[Select[Any]], Sequence[Any]]
+) -> list[Any]:
+    """Up to ``limit`` rows of ``statements`` read one after another (each ``run``)."""
+    found: list[Any] = []
+    for statement in statements:
+        found += run(statement.limit(limit - len(found)))
+        if len(found) >= limit:
+            break
+    return found
 
 
 def matching(session: Session, tenant_id: int, query: LogQuery) -> ColumnElement[bool]:
@@ -414,20 +469,17 @@ def search_messages(
     if total > COUNT_CAP:
         ids = None  # only some of them: the page runs the search itself
     keys = sort_keys(query.sort)
-    statement = filtered(
-        session,
-        tenant_id,
-        query,
-        Message,
-        Message.attempt_count.expression,
-        *keys,
-        few=total <= COUNT_CAP,
-        ids=ids,
-    )
-    statement = statement.limit(query.per_page + 1)
-    if query.after is None and query.page > 1:
+    columns = (Message, Message.attempt_count.expression, *keys)
+    few = total <= COUNT_CAP
+    if query.after is None and query.page > 1:  # an offset page, from a saved link
+        statement = filtered(session, tenant_id, query, *columns, few=few, ids=ids)
         statement = statement.offset((query.page - 1) * query.per_page)
-    found = session.execute(statement).all()
+        found = list(session.execute(statement.limit(query.per_page + 1)).all())
+    else:
+        statements = walk_statements(session, tenant_id, query, *columns, few=few, ids=ids)
+        found = read_in_turn(
+            statements, query.per_page + 1, lambda statement: session.execute(statement).all()
+        )
     more = len(found) > query.per_page
     found = found[: query.per_page]
     rows = [message_row(r[0], r[1], providers) for r in found]
