@@ -16,7 +16,13 @@ resident memory grew while it streamed, and the CPU time the export used in
 this process and (PostgreSQL) in its server process, which a loaded machine
 does not inflate the way it inflates the wall time.
 
-    .venv/bin/python bench/bench_dashboard_log.py [ROWS] [REPEAT]
+    .venv/bin/python bench/bench_dashboard_log.py [ROWS] [REPEAT] [ONLY]
+
+``ONLY`` (a piece of a query's name, e.g. ``search`` or ``CSV``) times only the
+queries whose name holds it. ``BENCH_SQLITE_FILE=/tmp/log.db`` keeps the SQLite
+database there and, when it is already filled, reuses it (upgraded to head, not
+filled again): a million rows take minutes to write, and one build serves many
+runs while a change is measured against its baseline.
 """
 
 from __future__ import annotations
@@ -190,18 +196,25 @@ def page_40(sessions: sessionmaker[Session], query: queries.LogQuery) -> queries
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    only = sys.argv[3] if len(sys.argv) > 3 else ""
     with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        upgrade(url, "0003")
-        engine = make_engine(url)
-        started = time.perf_counter()
-        fill(engine, rows)
-        print(
-            f"filled {2 * rows:,} messages (2 shops) into {engine.dialect.name} "
-            f"in {time.perf_counter() - started:.1f} s"
+        kept = os.environ.get("BENCH_SQLITE_FILE")
+        url = (
+            os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{kept or Path(folder) / 'bench.db'}"
         )
-        engine.dispose()
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if url.startswith("sqlite") and kept and Path(kept).exists():
+            print(f"reusing the filled database {kept}")
+        else:
+            upgrade(url, "0003")
+            engine = make_engine(url)
+            started = time.perf_counter()
+            fill(engine, rows)
+            print(
+                f"filled {2 * rows:,} messages (2 shops) into {engine.dialect.name} "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            engine.dispose()
         started = time.perf_counter()
         upgrade(url)
         print(
@@ -244,13 +257,15 @@ def main() -> None:
                 ):
                     query = queries.LogQuery(sort=sort, descending=descending, **filters)
                     name = f"{'-' if descending else ''}{sort}{label}"
-                    cases.append((f"page 1: {name}", run(queries.search_messages, query)))
-                    cases.append(
-                        (
-                            f"page 40: {name}",
-                            run(queries.search_messages, page_40(sessions, query)),
+                    if only in f"page 1: {name}":
+                        cases.append((f"page 1: {name}", run(queries.search_messages, query)))
+                    if only in f"page 40: {name}":
+                        cases.append(
+                            (
+                                f"page 40: {name}",
+                                run(queries.search_messages, page_40(sessions, query)),
+                            )
                         )
-                    )
         for label, search in (
             ("order number #1234", "#1234"),
             ("phone digits 60 123", "60 123"),
@@ -270,14 +285,19 @@ def main() -> None:
             )
         )
 
+        cases = [case for n, case in enumerate(cases) if n == 0 or only in case[0]]
         figures = [(name, *timed(fn, repeat)) for name, fn in cases]
         base = figures[0][1]
         print(f"\n{rows:,} messages per shop, {repeat} runs per query after a warm-up")
         print(f"{'query':48} {'median ms':>10} {'p95 ms':>8} {'x baseline':>11}")
         for name, median, p95 in figures:
             print(f"{name:48} {median:10.2f} {p95:8.2f} {median / base:11.1f}")
-        worst = max(figures[1:], key=lambda f: f[2])
-        print(f"slowest p95: {worst[0]} at {worst[2]:.1f} ms")
+        if len(figures) > 1:
+            worst = max(figures[1:], key=lambda f: f[2])
+            print(f"slowest p95: {worst[0]} at {worst[2]:.1f} ms")
+        if only not in "CSV export":
+            engine.dispose()
+            return
 
         before = peak = resident_kb()
         size = 0

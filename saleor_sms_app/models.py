@@ -166,6 +166,10 @@ class Message(Base):
     #: rule): counted towards the number's marketing caps. Only a server default, so
     #: an insert that does not name it also works on a database before migration 0008.
     marketing: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
+    #: How many provider attempts it had: kept by triggers on ``message_attempts``
+    #: (migration 0012), so the log and its CSV never count them per row. Only a
+    #: server default: the app never writes it.
+    attempt_count: Mapped[int] = mapped_column(Integer, server_default=text("0"), nullable=False)
     #: Normalised reason (invalid_number, opted_out, no_phone ...) or the provider's code.
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error_text: Mapped[str | None] = mapped_column(Text, nullable=True)

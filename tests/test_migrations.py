@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations import caps
 from saleor_sms_app.message_log import daily_counts, queries
 from saleor_sms_app.migrate import upgrade
-from saleor_sms_app.models import Message, Tenant
+from saleor_sms_app.models import Message, MessageAttempt, Tenant
 
 PHONE_INDEX = "ix_messages_phone_trgm"
 
@@ -208,6 +208,28 @@ def test_0007_upgrades_a_log_full_of_messages_without_losing_one(old_database: s
         engine.dispose()
 
 
+def _one_shop_log(conn: Connection, messages: list[dict[str, Any]], now: datetime) -> None:
+    """Shop 1 and its sent messages ``old-0``, ``old-1`` … an hour apart, each with ``messages``'
+    values, written by the current model's columns that every schema since 0001 has."""
+    conn.execute(insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"}])
+    conn.execute(
+        insert(Message),
+        [
+            {
+                "tenant_id": 1,
+                "dedupe_key": f"old-{i}",
+                "created_at": now - timedelta(hours=i),
+                "updated_at": now,
+                "event": "ORDER_CREATED",
+                "recipient_type": "customer",
+                "status": "sent",
+                **values,
+            }
+            for i, values in enumerate(messages)
+        ],
+    )
+
+
 def test_0008_adds_the_marketing_flag_without_touching_a_row(old_database: str) -> None:
     """The caps' column on a log written before it: every row kept, none counted as marketing,
     and a number's marketing texts are read from the partial index, not by a scan."""
@@ -215,25 +237,7 @@ def test_0008_adds_the_marketing_flag_without_touching_a_row(old_database: str) 
     engine = create_engine(old_database)
     now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(
-            insert(Tenant), [{"id": 1, "saleor_api_url": "https://a/graphql/", "app_id": "A"}]
-        )
-        conn.execute(
-            insert(Message),
-            [
-                {
-                    "tenant_id": 1,
-                    "dedupe_key": f"old-{i}",
-                    "created_at": now - timedelta(hours=i),
-                    "updated_at": now,
-                    "event": "ORDER_CREATED",
-                    "recipient_type": "customer",
-                    "phone": "+48601234567",
-                    "status": "sent",
-                }
-                for i in range(50)
-            ],
-        )
+        _one_shop_log(conn, [{"phone": "+48601234567"} for _ in range(50)], now)
     engine.dispose()
 
     upgrade(old_database)
@@ -252,5 +256,64 @@ def test_0008_adds_the_marketing_flag_without_touching_a_row(old_database: str) 
                     )
                 ).all()
                 assert "ix_messages_marketing_phone" in " ".join(str(r) for r in plan)
+    finally:
+        engine.dispose()
+
+
+def test_0013_counts_every_message_s_attempts_and_keeps_counting(old_database: str) -> None:
+    """The attempt count moved onto the message: on a log written before it every row
+    is kept and holds its number of attempts, and the triggers keep it equal to a
+    recount as attempts are added, moved, deleted, or go with their message."""
+    upgrade(old_database, "0012_birthdays_daily_sends")
+    engine = create_engine(old_database)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        _one_shop_log(conn, [{"id": 1 + i, "phone": f"+4860{i:07d}"} for i in range(30)], now)
+        conn.execute(
+            insert(MessageAttempt),
+            [
+                {"message_id": 1 + i, "provider_id": "p", "provider": "sandbox", "status": "sent"}
+                for i in range(30)
+                for _ in range(i % 4)  # none, one, two or three attempts
+            ],
+        )
+    engine.dispose()
+
+    upgrade(old_database)
+
+    engine = create_engine(old_database)
+
+    def counts() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        with engine.connect() as conn:
+            kept = conn.execute(
+                select(Message.dedupe_key, Message.attempt_count).order_by(Message.id)
+            ).all()
+            recount = conn.execute(
+                select(Message.dedupe_key, func.count(MessageAttempt.id))
+                .outerjoin(MessageAttempt, MessageAttempt.message_id == Message.id)
+                .group_by(Message.id, Message.dedupe_key)
+                .order_by(Message.id)
+            ).all()
+        return [tuple(r) for r in kept], [tuple(r) for r in recount]  # type: ignore[misc]
+
+    try:
+        kept, recount = counts()
+        assert kept == [(f"old-{i}", i % 4) for i in range(30)] == recount
+        with engine.begin() as conn:
+            conn.execute(
+                insert(MessageAttempt),
+                [{"message_id": 1, "provider_id": "p", "provider": "sandbox", "status": "sent"}],
+            )
+            conn.execute(
+                update(MessageAttempt).where(MessageAttempt.message_id == 3).values(message_id=5)
+            )
+            conn.execute(delete(MessageAttempt).where(MessageAttempt.message_id == 4))
+            conn.execute(delete(Message).where(Message.id == 8))
+        kept, recount = counts()
+        assert kept == recount
+        by_key = dict(kept)
+        # Added to old-0 (id 1), old-2's two moved to old-4, old-3's three deleted.
+        assert [by_key[f"old-{i}"] for i in (0, 2, 3, 4)] == [1, 0, 0, 2]
+        assert "old-7" not in by_key
     finally:
         engine.dispose()

@@ -10,18 +10,15 @@ along the index of its sort column (``models.LOG_SORT_COLUMNS``), continuing
 after the last row shown (:class:`Cursor`) instead of counting past every row
 before it; the total stops at :data:`COUNT_CAP` ("1,000+"); a search reads the
 matching ids from the text index (SQLite FTS5 trigram ``messages_search``,
-PostgreSQL pg_trgm) and the order-number index. The CSV is in ``csv_export``,
-the chart in ``daily_counts``.
+PostgreSQL pg_trgm) and the order-number index (:mod:`text_search`). On SQLite a
+walk over a date window starts at the window's edge (:func:`_walk_start`). The
+CSV is in ``csv_export``, the chart in ``daily_counts``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -34,179 +31,30 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
-    literal_column,
     select,
-    text,
     tuple_,
-    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from saleor_sms_app.errors import BadRequest
 from saleor_sms_app.links import clicks_by_message
+
+# Re-exported: the log's callers import the query types from here.
+from saleor_sms_app.message_log.log_query import SORTABLE as SORTABLE
+from saleor_sms_app.message_log.log_query import Cursor as Cursor
+from saleor_sms_app.message_log.log_query import LogQuery as LogQuery
 from saleor_sms_app.message_log.rows import (
     NO_PROVIDERS,
     ProviderDirectory,
-    attempt_count,
     iso_time,
     message_row,
 )
+from saleor_sms_app.message_log.text_search import search_ids
 from saleor_sms_app.models import LOG_SORT_COLUMNS, Message, MessageStatus, log_sort_key
 
-#: Columns the log can be sorted by (the table's headers); each has its own index.
-SORTABLE = ("created_at", *LOG_SORT_COLUMNS)
 #: A page says "1,000+" rather than count a million rows on every click; at or
 #: under the cap the rows are few enough to sort in memory (:func:`filtered`).
 COUNT_CAP = 1_000
-#: Shortest search that can use the trigram index (three characters make a trigram).
-MIN_SEARCH_CHARS = 3
-
-MAX_PER_PAGE = 200
-#: The chart covers at most this many days so one request stays cheap.
-MAX_CHART_DAYS = 366
-
-
-def _parse_day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(
-            f"{name} must be a date like 2026-11-22", details={name: "not a date (YYYY-MM-DD)"}
-        ) from None
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the next page starts: the sort key of the last row shown.
-
-    Opaque to the page (URL-safe base64 of JSON); a cursor for another sort
-    is refused rather than silently showing the wrong rows.
-    """
-
-    sort: str
-    #: The sort column's value (absent when sorting by time), time, id.
-    values: tuple[Any, ...]
-
-    def encode(self) -> str:
-        values = [v.isoformat() if isinstance(v, datetime) else v for v in self.values]
-        document = json.dumps([self.sort, values], separators=(",", ":"))
-        return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str, sort: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            name, values = json.loads(raw)
-            *head, when, row_id = values
-            if name != sort or not isinstance(row_id, int) or not isinstance(when, str):
-                raise ValueError
-            if len(head) != (0 if sort == "created_at" else 1) or not all(
-                isinstance(v, str) for v in head
-            ):
-                raise ValueError
-            moment = datetime.fromisoformat(when)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise BadRequest(
-                "cursor does not belong to this list; start again from the first page",
-                code="invalid_filter",
-                details={"cursor": "not a cursor for this sort"},
-            ) from None
-        return cls(sort, (*head, moment, row_id))
-
-
-@dataclass(frozen=True)
-class LogQuery:
-    """What the merchant asked to see; dates are whole days in UTC, both inclusive."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    statuses: tuple[str, ...] = ()
-    events: tuple[str, ...] = ()
-    providers: tuple[str, ...] = ()
-    #: A phone number (any formatting, digits matched) or an order number.
-    search: str = ""
-    sort: str = "created_at"
-    descending: bool = True
-    #: Offset pages (kept for links people saved); the page itself follows ``after``.
-    page: int = 1
-    per_page: int = 50
-    #: Continue after this row (keyset paging); ``page`` is then ignored.
-    after: Cursor | None = None
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> LogQuery:
-        """Build from query-string arguments; 400 naming every bad field."""
-        problems: dict[str, str] = {}
-        date_from = date_to = None
-        if args.get("from"):
-            try:
-                date_from = _parse_day(args["from"], "from")
-            except BadRequest:
-                problems["from"] = "not a date (YYYY-MM-DD)"
-        if args.get("to"):
-            try:
-                date_to = _parse_day(args["to"], "to")
-            except BadRequest:
-                problems["to"] = "not a date (YYYY-MM-DD)"
-        if date_from and date_to and date_from > date_to:
-            problems["to"] = "the end date is before the start date"
-        statuses = _split(args.get("status"))
-        known = {s.value for s in MessageStatus}
-        unknown = [s for s in statuses if s not in known]
-        if unknown:
-            problems["status"] = f"unknown status: {', '.join(unknown)}"
-        sort = args.get("sort") or "created_at"
-        descending = True
-        if sort.startswith("-"):
-            sort = sort[1:]
-        elif args.get("sort"):
-            descending = False
-        if sort not in SORTABLE:
-            problems["sort"] = f"cannot sort by {sort!r}"
-        page = per_page = 0
-        try:
-            page = int(args.get("page") or 1)
-            if page < 1:
-                raise ValueError
-        except ValueError:
-            problems["page"] = "must be a whole number from 1"
-        try:
-            per_page = int(args.get("per_page") or 50)
-            if not 1 <= per_page <= MAX_PER_PAGE:
-                raise ValueError
-        except ValueError:
-            problems["per_page"] = f"must be a whole number from 1 to {MAX_PER_PAGE}"
-        after = None
-        if args.get("cursor") and "sort" not in problems:
-            try:
-                after = Cursor.decode(args["cursor"], sort)
-            except BadRequest as exc:
-                problems.update(exc.details or {})
-        if problems:
-            raise BadRequest(
-                "the log filter is not valid: "
-                + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                code="invalid_filter",
-                details=problems,
-            )
-        return cls(
-            date_from=date_from,
-            date_to=date_to,
-            statuses=statuses,
-            events=_split(args.get("event")),
-            providers=_split(args.get("provider")),
-            search=(args.get("q") or "").strip()[:64],
-            sort=sort,
-            descending=descending,
-            page=page,
-            per_page=per_page,
-            after=after,
-        )
 
 
 def _day_start(day: date) -> datetime:
@@ -244,65 +92,8 @@ def _conditions(
     elif ids is not None:
         conditions.append(Message.id.in_(ids))
     elif query.search:
-        conditions.append(Message.id.in_(_search_ids(session, tenant_id, query.search)))
+        conditions.append(Message.id.in_(search_ids(session, tenant_id, query.search)))
     return conditions
-
-
-def _search_ids(session: Session, tenant_id: int, search: str) -> Select[Any]:
-    """Ids of the tenant's messages the search box names, each way read from an index.
-
-    "#1042" is order 1042 only. Otherwise: the order number exactly, the phone
-    by its digits whatever spaces or dashes were typed, and the text, both as a
-    substring (three characters at least, the trigram index's unit).
-    """
-    order_number = search.lstrip("#").strip()
-    ways: list[Select[Any]] = [
-        select(Message.id).where(
-            Message.tenant_id == tenant_id, log_sort_key("order_number") == order_number
-        )
-    ]
-    if not search.startswith("#"):
-        digits = re.sub(r"\D", "", search)
-        phone = digits if len(digits) >= MIN_SEARCH_CHARS else ""
-        body = search if len(search) >= MIN_SEARCH_CHARS else ""
-        if has_text_index(session):
-            match = " OR ".join(
-                f'{column} : "{value.replace(chr(34), chr(34) * 2)}"'
-                for column, value in (("phone", phone), ("body", body))
-                if value
-            )
-            if match:
-                ways.append(
-                    select(literal_column("rowid"))
-                    .select_from(text("messages_search"))
-                    .where(text("messages_search MATCH :match").bindparams(match=match))
-                )
-        else:
-            if phone:
-                ways.append(
-                    select(Message.id).where(Message.phone.contains(phone, autoescape=True))
-                )
-            if body:
-                ways.append(select(Message.id).where(Message.body.icontains(body, autoescape=True)))
-    return union_all(*ways).subquery().select() if len(ways) > 1 else ways[0]
-
-
-_TEXT_INDEX: dict[str, bool] = {}
-
-
-def has_text_index(session: Session) -> bool:
-    """Whether this SQLite database has the FTS5 trigram table (migration 0007 adds it
-    where SQLite has the trigram tokenizer; PostgreSQL uses pg_trgm indexes instead)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return False
-    key = str(bind.engine.url)
-    if key not in _TEXT_INDEX:
-        found = session.scalar(
-            text("SELECT count(*) FROM sqlite_master WHERE name = 'messages_search'")
-        )
-        _TEXT_INDEX[key] = bool(found)
-    return _TEXT_INDEX[key]
 
 
 def sort_keys(sort: str) -> list[ColumnElement[Any]]:
@@ -332,6 +123,39 @@ def sort_index(query: LogQuery) -> str:
     return f"ix_messages_log_{column}"
 
 
+def _walk_start(session: Session, tenant_id: int, query: LogQuery) -> Cursor | None:
+    """Where a sorted walk over a date window can start: the later of the cursor and the
+    window's first possible key in the walk's order.
+
+    A walk goes along (sort column, created_at, id). Without this, "by recipient type,
+    last 30 days" (one value for every row) starts at the shop's oldest message and
+    passes two months of rows before the window (issue 12). Starting at (the first
+    value, the window's edge) skips them; every row in the window comes after that
+    key, so no row is lost. Past the first value the walk still passes the next
+    value's rows outside the window, as before.
+    """
+    if query.descending:
+        edge = _day_start(query.date_to + timedelta(days=1)) if query.date_to else None
+    else:
+        edge = _day_start(query.date_from) if query.date_from else None
+    after = query.after
+    if edge is None:
+        return after
+    if after is not None:
+        *head, when, _ = after.values
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        outside = when >= edge if query.descending else when < edge
+        return Cursor(query.sort, (*head, edge, 0)) if outside else after
+    if query.sort == "created_at":
+        return Cursor(query.sort, (edge, 0))
+    first = func.max if query.descending else func.min
+    value = session.scalar(
+        select(first(log_sort_key(query.sort))).where(Message.tenant_id == tenant_id)
+    )
+    return None if value is None else Cursor(query.sort, (value, edge, 0))
+
+
 def filtered(
     session: Session,
     tenant_id: int,
@@ -339,9 +163,10 @@ def filtered(
     *columns: Any,
     few: bool = False,
     ids: Sequence[int] | None = None,
+    part: int = 0,
 ) -> Select[Any]:
     """``columns`` (default: the message) of the matching rows, in the asked order,
-    after the cursor when there is one.
+    after the cursor when there is one (``part``: see :func:`walk_statements`).
 
     ``few``: the filter matches few rows (a search, or a count under the cap),
     so they are found through the filter's index and sorted in memory. Else
@@ -356,13 +181,13 @@ def filtered(
     few = few or bool(query.search)
     walk = not few and session.get_bind().dialect.name == "sqlite"
     conditions = _conditions(session, tenant_id, query, walk=walk, ids=ids)
+    if walk:
+        query = replace(query, after=_walk_start(session, tenant_id, query))
     if query.after is not None:
-        bound = tuple_(*keys)
-        values = tuple_(
-            *[literal(v, type_=k.type) for v, k in zip(query.after.values, keys, strict=True)]
-        )
-        conditions.append(bound < values if query.descending else bound > values)
-    ordering: list[ColumnElement[Any]] = keys
+        conditions.append(_after(keys, query.after.values, query.descending, part))
+    # The rest of one value (part 1) is in time order: an ORDER BY naming the fixed
+    # value's expression would make SQLite sort the rows instead of reading them so.
+    ordering: list[ColumnElement[Any]] = keys[1:] if part == 1 else keys
     if few:
         # Ordering by an expression keeps the planner from walking the whole
         # tenant in index order to find a handful of rows.
@@ -375,6 +200,62 @@ def filtered(
     if not few:
         statement = statement.with_hint(Message, f"INDEXED BY {sort_index(query)}", "sqlite")
     return statement
+
+
+def _after(
+    keys: list[ColumnElement[Any]], values: Sequence[Any], descending: bool, part: int
+) -> ColumnElement[bool]:
+    """Rows after the cursor ``values`` in the sort ``keys``: all of them (``part`` 0), or
+    the rest of the cursor's sort value (1), or the values after it (2)."""
+
+    def beyond(ks: list[ColumnElement[Any]], vs: Sequence[Any]) -> ColumnElement[bool]:
+        bound = tuple_(*ks)
+        given = tuple_(*[literal(v, type_=k.type) for v, k in zip(vs, ks, strict=True)])
+        return bound < given if descending else bound > given
+
+    if part == 0:
+        return beyond(keys, values)
+    if part == 1:
+        return and_(keys[0] == literal(values[0], type_=keys[0].type), beyond(keys[1:], values[1:]))
+    return beyond(keys[:1], values[:1])
+
+
+def walk_statements(
+    session: Session,
+    tenant_id: int,
+    query: LogQuery,
+    *columns: Any,
+    few: bool = False,
+    ids: Sequence[int] | None = None,
+) -> list[Select[Any]]:
+    """The statements that read :func:`filtered`'s rows, to be read in turn (:func:`read_in_turn`).
+
+    One, except on SQLite when a walk continues from a cursor (or from a date
+    window's edge) along a column indexed as ``coalesce(column, '')``: SQLite
+    reads a row value as an index range only over plain columns, so in one
+    statement the walk would start at the shop's first entry of the index
+    (issue 12: "error_code, last 30 days" passed 500,000 entries). Two then: the
+    rest of the cursor's value (that value, then a range of time and id), and
+    the values after it (a range of the column).
+    """
+    walk = not (few or query.search) and session.get_bind().dialect.name == "sqlite"
+    if walk:
+        query = replace(query, after=_walk_start(session, tenant_id, query))
+    if not walk or query.after is None or not LOG_SORT_COLUMNS.get(query.sort):
+        return [filtered(session, tenant_id, query, *columns, few=few, ids=ids)]
+    return [filtered(session, tenant_id, query, *columns, part=part) for part in (1, 2)]
+
+
+def read_in_turn(
+    statements: Sequence[Select[Any]], limit: int, run: Callable[[Select[Any]], Sequence[Any]]
+) -> list[Any]:
+    """Up to ``limit`` rows of ``statements`` read one after another (each ``run``)."""
+    found: list[Any] = []
+    for statement in statements:
+        found += run(statement.limit(limit - len(found)))
+        if len(found) >= limit:
+            break
+    return found
 
 
 def matching(session: Session, tenant_id: int, query: LogQuery) -> ColumnElement[bool]:
@@ -441,13 +322,17 @@ def search_messages(
     if total > COUNT_CAP:
         ids = None  # only some of them: the page runs the search itself
     keys = sort_keys(query.sort)
-    statement = filtered(
-        session, tenant_id, query, Message, attempt_count(), *keys, few=total <= COUNT_CAP, ids=ids
-    )
-    statement = statement.limit(query.per_page + 1)
-    if query.after is None and query.page > 1:
+    columns = (Message, Message.attempt_count.expression, *keys)
+    few = total <= COUNT_CAP
+    if query.after is None and query.page > 1:  # an offset page, from a saved link
+        statement = filtered(session, tenant_id, query, *columns, few=few, ids=ids)
         statement = statement.offset((query.page - 1) * query.per_page)
-    found = session.execute(statement).all()
+        found = list(session.execute(statement.limit(query.per_page + 1)).all())
+    else:
+        statements = walk_statements(session, tenant_id, query, *columns, few=few, ids=ids)
+        found = read_in_turn(
+            statements, query.per_page + 1, lambda statement: session.execute(statement).all()
+        )
     more = len(found) > query.per_page
     found = found[: query.per_page]
     rows = [message_row(r[0], r[1], providers) for r in found]

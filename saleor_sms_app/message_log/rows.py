@@ -13,11 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.sql.elements import ColumnElement
-
 from saleor_sms_app.config.model import AppConfig
-from saleor_sms_app.models import Message, MessageAttempt, mask_phone
+from saleor_sms_app.models import Message, mask_phone
 from saleor_sms_app.providers.http import redact_secrets
 
 #: The log's reason column shows these short labels; the full text is on hover
@@ -94,16 +91,6 @@ class ProviderDirectory:
 
 
 NO_PROVIDERS = ProviderDirectory(names={})
-
-
-def attempt_count() -> ColumnElement[int]:
-    """How many provider attempts a message had (index lookup per row)."""
-    return (
-        select(func.count(MessageAttempt.id))
-        .where(MessageAttempt.message_id == Message.id)
-        .correlate(Message)
-        .scalar_subquery()
-    )
 
 
 def message_row(

@@ -21,7 +21,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.message_log import csv_export, queries
@@ -215,3 +215,19 @@ def test_export_pages_through_every_batch_in_order(
     assert response.headers["X-Message-Count"] == "7"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["order_number"] for r in rows] == [str(1000 + i) for i in range(7)]
+
+
+def test_a_cancelled_export_stops_and_leaves_the_connection_usable(
+    services: Services, tenant_id: int, monkeypatch: Any
+) -> None:
+    """The merchant cancels the download after the first rows: the export stops (on
+    PostgreSQL the COPY is cancelled on the server) and the connection goes on
+    serving queries rather than being left inside a failed COPY."""
+    monkeypatch.setattr(csv_export, "EXPORT_BATCH", 2)
+    _write(services, tenant_id, [{**_plain(), "provider_id": "p1", "attempts": 1}] * 9)
+    with services.sessions() as session:
+        chunks = csv_export.export_csv(session, tenant_id, queries.LogQuery(), PROVIDERS)
+        received = "".join(next(chunks) for _ in range(2))
+        chunks.close()  # what the web server does when the browser goes away
+        assert 1 <= len(list(csv.reader(io.StringIO(received)))) - 1 < 9
+        assert session.scalar(select(func.count()).select_from(Message)) == 9

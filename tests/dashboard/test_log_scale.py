@@ -8,6 +8,7 @@ the app does, with plain UPDATE/INSERT/DELETE statements, and compare.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, insert, select, text, update
 
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.message_log import daily_counts, queries
+from saleor_sms_app.message_log import daily_counts, queries, text_search
 from saleor_sms_app.models import (
     Message,
     MessageCountChange,
@@ -56,6 +57,20 @@ def _rows(tenant_id: int, count: int, start: int = 0, **values: Any) -> list[dic
 def _insert(services: Services, rows: list[dict[str, Any]]) -> None:
     with services.sessions.begin() as session:
         session.execute(insert(Message), rows)
+
+
+def _in_log_order(messages: Sequence[Message], sort: str) -> list[Message]:
+    """``messages`` in the order the log shows them for ``sort`` ("-phone": descending)."""
+    column = sort.lstrip("-")
+    return sorted(
+        messages,
+        key=lambda m: (
+            *(() if column == "created_at" else (getattr(m, column) or "",)),
+            m.created_at,
+            m.id,
+        ),
+        reverse=sort.startswith("-"),
+    )
 
 
 def test_the_count_stops_at_the_cap(
@@ -169,15 +184,7 @@ def test_a_search_pages_exactly_its_matches_in_order(
         column = sort.lstrip("-")
         expected = [
             m.id
-            for m in sorted(
-                mine,
-                key=lambda m: (
-                    *(() if column == "created_at" else (getattr(m, column) or "",)),
-                    m.created_at,
-                    m.id,
-                ),
-                reverse=sort.startswith("-"),
-            )
+            for m in _in_log_order(mine, sort)
             if q.lower() in m.body.lower() or digits in m.phone or m.order_number == q
         ]
         query = queries.LogQuery(search=q, sort=column, descending=sort.startswith("-"), per_page=2)
@@ -319,3 +326,112 @@ def test_a_sorted_page_with_dates_walks_the_sort_index_on_sqlite(
         )
     assert f"INDEX ix_messages_log_{sort} (tenant_id=?)" in plan
     assert "TEMP B-TREE" not in plan
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "recipient_type",
+        "-recipient_type",
+        "error_code",  # nullable: read as two index ranges on SQLite
+        "-error_code",
+        "order_number",
+        "-event",
+        "created_at",
+        "-created_at",
+    ],
+)
+@pytest.mark.parametrize("statuses", [(), ("failed",)])
+def test_a_date_window_pages_exactly_its_rows_when_the_walk_starts_at_its_edge(
+    services: Services,
+    tenant_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: str,
+    statuses: tuple[str, ...],
+) -> None:
+    """A sorted walk over a date window starts at the window's edge (not at the shop's
+    oldest or newest row): the pages still hold every row of the window, in order, and
+    none outside it, whichever value the sort column starts at and however the cursor
+    falls (several values, rows before, inside and after the window for each)."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)  # walk the index, as a million rows do
+    rows = _rows(tenant_id, 60)
+    for i, row in enumerate(rows):
+        row["created_at"] = NOW - timedelta(hours=7 * i)  # 17.5 days, both sides of the window
+        row["recipient_type"] = ("customer", "staff", "customer", "admin")[i % 4]
+        row["status"] = ("sent", "failed", "delivered")[i % 3]
+        row["event"] = ("ORDER_CREATED", "ORDER_FULFILLED")[i % 2]
+        row["error_code"] = None if i % 5 else "invalid_number"
+    _insert(services, rows)
+    window = (date(2026, 11, 10), date(2026, 11, 15))
+    column, descending = sort.lstrip("-"), sort.startswith("-")
+    with services.sessions() as session:
+        mine = session.scalars(select(Message).where(Message.tenant_id == tenant_id)).all()
+        expected = [
+            m.id
+            for m in _in_log_order(mine, sort)
+            if window[0] <= m.created_at.date() <= window[1]
+            and (not statuses or m.status in statuses)
+        ]
+        query = queries.LogQuery(
+            sort=column,
+            descending=descending,
+            date_from=window[0],
+            date_to=window[1],
+            statuses=statuses,
+            per_page=2,
+        )
+        seen: list[int] = []
+        while True:
+            page = queries.search_messages(session, tenant_id, query)
+            seen += [row["id"] for row in page.rows]
+            if not page.next_cursor:
+                break
+            query = replace(query, after=queries.Cursor.decode(page.next_cursor, column))
+    assert len(expected) > 3 and seen == expected
+
+
+TRACKED = [
+    "Parcel JJD00012345 is on its way",  # the whole text
+    "parcel jjd00012345 arrives",  # any case
+    "Parcel JJD00099999, ref 012345",  # only its last six characters (the first probe)
+    "Parcel JJD00077777 is late",  # only its first six characters (the second probe)
+    "Paczka ZAŻÓŁĆ GĘŚLĄ JAŹŃ już jedzie",  # case folded beyond ASCII, as FTS5 folds it
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("JJD00012345", [0, 1]),
+        ("jjd000", [0, 1, 2, 3]),  # no longer than a probe: the whole phrase
+        ("zażółć gęślą", [4]),
+        ("ZAŻÓŁĆ GĘŚLĄ JAŹŃ X", []),
+        ('JJD0001234"', []),  # a quote in the search is a character, not FTS5 syntax
+    ],
+)
+@pytest.mark.parametrize("candidate_cap", [1000, 2, 0])
+def test_a_long_text_is_probed_then_checked_to_exactly_the_whole_phrase(
+    services: Services,
+    tenant_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    expected: list[int],
+    candidate_cap: int,
+) -> None:
+    """A long text is looked up by a part of it first (its last or first six
+    characters) and the candidates checked against the whole: the rows found are
+    exactly the whole phrase's, whether the probe's candidates are checked (1000),
+    too many so the phrase is looked up whole (2), or only an empty probe is
+    trusted (0); a part matching is never enough, and case folds as FTS5 folds it."""
+    monkeypatch.setattr(text_search, "CANDIDATE_CAP", candidate_cap)
+    rows = _rows(tenant_id, len(TRACKED))
+    for row, body in zip(rows, TRACKED, strict=True):
+        row["body"] = body
+        row["phone"] = "+48511223344"  # no digits of the searches
+    _insert(services, rows)
+    with services.sessions() as session:
+        found = session.scalars(
+            queries.filtered(session, tenant_id, queries.LogQuery(search=q), Message.body)
+        ).all()
+    assert sorted(found) == sorted(TRACKED[i] for i in expected)
