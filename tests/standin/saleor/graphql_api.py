@@ -161,7 +161,6 @@ def root_resolvers(self: SaleorStandin) -> dict[str, Any]:
 
     return {
         "_user_orders": user_orders,
-        "_orders_of": orders_of,
         "app": app,
         "shop": lambda info: self.shop_object(),
         "order": order,

@@ -27,7 +27,6 @@ from tests.standin.saleor.data import country, metadata_items
 from tests.standin.saleor.graphql_api import root_resolvers
 from tests.standin.saleor.http import RecordedRequest, _Failure, _json_response, serve_in_thread
 from tests.standin.saleor.keys import SigningKeys, _fresh_key, _release_key
-from tests.standin.saleor.order_cache import OrderCache, order_caching_executor
 from tests.standin.saleor.orders import OrderActions
 from tests.standin.saleor.protocol import AppProtocol
 from tests.standin.saleor.schema import (
@@ -70,9 +69,6 @@ class SaleorStandin(SigningKeys, OrderActions, CheckoutActions, StockActions, Ap
         #: The webhooks Saleor holds (this app's and any other's); events go only to these.
         self.webhook_registry = WebhookRegistry()
         self._manifest: dict[str, Any] | None = None
-        #: Executed orders kept while their state is unchanged (order_cache.py).
-        self.order_cache = OrderCache()
-        self._executor = order_caching_executor(self.order_cache)
 
     @property
     def manifest(self) -> dict[str, Any] | None:
@@ -212,7 +208,6 @@ class SaleorStandin(SigningKeys, OrderActions, CheckoutActions, StockActions, Ap
             variable_values=dict(variables or {}),
             operation_name=operation_name,
             field_resolver=_field_resolver,
-            executor_class=self._executor,
         )
         # Every resolver of the stand-in is synchronous: the result is never awaitable.
         assert isinstance(result, ExecutionResult)
