@@ -117,7 +117,10 @@ def run_worker(
     env: dict[str, str], *, stock: bool = False, burst: bool = True, ready: Barrier | None = None
 ) -> None:
     """A worker process's body: the app's ``SmsWorker`` (``stock``: rq's own
-    ``SimpleWorker``, the baseline) on the app's queue, after ``ready`` if given."""
+    ``SimpleWorker``, the baseline) on the app's queue, after ``ready`` if given.
+
+    With ``BENCH_PROFILE_DIR`` set, each worker writes its cProfile there.
+    """
     os.environ.update(env)
     services = Services.build(Settings.from_env())
     set_services(services)
@@ -129,7 +132,16 @@ def run_worker(
     worker = cls([services.queue], connection=services.redis)
     if ready is not None:
         ready.wait()
-    worker.work(burst=burst, logging_level="WARNING")
+    folder = os.environ.get("BENCH_PROFILE_DIR")
+    if not folder:
+        worker.work(burst=burst, logging_level="WARNING")
+        return
+    # Where a worker's time goes: its cProfile, written when it stops (SIGTERM included).
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.runcall(worker.work, burst=burst, logging_level="WARNING")
+    profile.dump_stats(Path(folder) / f"worker-{os.getpid()}.prof")
 
 
 def start_worker(env: dict[str, str], **options: Any) -> BaseProcess:
