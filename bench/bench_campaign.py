@@ -35,10 +35,12 @@ from typing import Any
 from common import (
     FORK,
     bench_env,
+    cpu_seconds,
     load,
     quiet_hours_elsewhere,
     redis_server,
     redis_server_bin,
+    rss_mb,
     start_fast_provider,
 )
 from common import run_worker as _work
@@ -57,16 +59,6 @@ from saleor_sms_app.scheduler import tick
 from saleor_sms_app.services import Services, set_services
 from saleor_sms_app.settings import Settings
 from tests.providers.conftest import generic_config
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _serve_saleor(conn: Any, env: dict[str, str], customers: int) -> None:
@@ -198,11 +190,14 @@ def _measure(
             )
             campaign_id = campaign.id
         print(f"sending starts: {load()}")
+        worker_pids = [p.pid for p in workers if p.pid is not None]
+        standins = {"saleor": saleor_proc.pid or 0, "provider": provider.pid or 0}
+        cpu_before = {"workers": cpu_seconds(worker_pids)}
+        cpu_before.update({name: cpu_seconds([pid]) for name, pid in standins.items()})
         started = time.perf_counter()
         tick.tick(services)  # as the Send button does: no wait for the next tick
         last_sent, last_change, longest_still = -1, started, 0.0
-        peak = dict.fromkeys([p.pid for p in workers], 0.0)
-        standins = {"saleor": saleor_proc.pid, "provider": provider.pid}
+        peak = dict.fromkeys(worker_pids, 0.0)
         standin_peak = dict.fromkeys(standins, 0.0)
         state = "scheduled"
         while time.perf_counter() - started < args.timeout:
@@ -215,9 +210,9 @@ def _measure(
                     longest_still = max(longest_still, moment - last_change)
                 last_sent, last_change = sent, moment
             for pid in peak:
-                peak[pid] = max(peak[pid], _rss_mb(pid))
+                peak[pid] = max(peak[pid], rss_mb(pid))
             for name, pid in standins.items():
-                standin_peak[name] = max(standin_peak[name], _rss_mb(pid or 0))
+                standin_peak[name] = max(standin_peak[name], rss_mb(pid))
             with services.sessions() as session:
                 state = (
                     session.scalar(select(Campaign.state).where(Campaign.id == campaign_id)) or ""
@@ -225,6 +220,8 @@ def _measure(
             if state == "done":
                 break
         wall = time.perf_counter() - started
+        cpu = {"workers": cpu_seconds(worker_pids) - cpu_before["workers"]}
+        cpu.update({n: cpu_seconds([pid]) - cpu_before[n] for n, pid in standins.items()})
         counts = _counts(services, campaign_id, tenant.id)
         parent_end.send("stop")
         pages = parent_end.recv()
@@ -235,6 +232,12 @@ def _measure(
             f"{args.workers} workers"
         )
         print(f"progress (sent count) stood still at most {longest_still:.2f} s")
+        per_text = 1000 / max(counts.get("sent", 0), 1)
+        print(
+            "CPU per text: "
+            + ", ".join(f"{name} {seconds * per_text:.2f} ms" for name, seconds in cpu.items())
+            + " (all the workers together; the stand-ins are not the app)"
+        )
         print(
             "peak RSS of the workers: "
             + ", ".join(f"{mb:.0f} MB" for mb in peak.values())

@@ -33,7 +33,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import FORK, bench_env, load, quiet_hours_elsewhere, redis_server, redis_server_bin
+from common import (
+    FORK,
+    bench_env,
+    children_cpu_seconds,
+    cpu_seconds,
+    load,
+    quiet_hours_elsewhere,
+    redis_server,
+    redis_server_bin,
+)
 from common import run_worker as _work
 from sqlalchemy import func, insert, select, text
 
@@ -212,9 +221,12 @@ def bench_drain(redis_url: str, workdir: Path, due: int, workers: int) -> None:
         client = saleor_client(services, tenant)
         ids = [order_id for order_id, _ in orders]
         fetch_orders(client, ids[:100])  # schema build and connection warm-up
+        assert saleor_proc.pid is not None
+        standin_cpu = cpu_seconds([saleor_proc.pid])
         started = time.perf_counter()
         fetched = fetch_orders(client, ids)
         base = time.perf_counter() - started
+        base_cpu = cpu_seconds([saleor_proc.pid]) - standin_cpu
         assert len(fetched) == due
 
         ready = FORK.Barrier(workers + 1)
@@ -224,12 +236,15 @@ def bench_drain(redis_url: str, workdir: Path, due: int, workers: int) -> None:
         ]
         for proc in procs:
             proc.start()
+        standin_cpu, workers_cpu = cpu_seconds([saleor_proc.pid]), children_cpu_seconds()
         started = time.perf_counter()
         result = tick.tick(services, limit=due)
         ready.wait()
         for proc in procs:
             proc.join()
         ours = time.perf_counter() - started
+        standin_cpu = cpu_seconds([saleor_proc.pid]) - standin_cpu
+        workers_cpu = children_cpu_seconds() - workers_cpu
         sent = len((workdir / "outbox.jsonl").read_text().splitlines())
         with services.sessions() as session:
             done = session.scalar(
@@ -242,6 +257,11 @@ def bench_drain(redis_url: str, workdir: Path, due: int, workers: int) -> None:
             f"({ours:.1f} s, {workers} workers, {result.jobs} jobs of 100, {sent:,} sent)"
         )
         print(f"baseline: fetch the same orders, 100 a call {due / base:8.0f}/s  ({base:.1f} s)")
+        per_100 = 100_000 / due  # CPU seconds per run x 100 runs, in ms
+        print(
+            f"CPU per 100 runs: workers {workers_cpu * per_100:.0f} ms, stand-in Saleor "
+            f"{standin_cpu * per_100:.0f} ms (baseline's fetch alone: {base_cpu * per_100:.0f} ms)"
+        )
     finally:
         parent_end.send("stop")
         saleor_proc.join(timeout=30)

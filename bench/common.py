@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,11 +38,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ROOT",
     "bench_env",
+    "children_cpu_seconds",
+    "cpu_seconds",
     "free_port",
     "load",
     "quiet_hours_elsewhere",
     "redis_server",
     "redis_server_bin",
+    "rss_mb",
     "run_worker",
     "start_fast_provider",
 ]
@@ -54,6 +58,35 @@ def load() -> str:
     on a shared machine a figure means little without it."""
     one, five, fifteen = os.getloadavg()
     return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of this process's children that have ended."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process now, in MB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def redis_server_bin() -> str | None:
