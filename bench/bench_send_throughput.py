@@ -39,7 +39,7 @@ from saleor_sms_app.messages.send_jobs import (
 )
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import MessageStatus, RecipientType
-from saleor_sms_app.saleor.tenants import save_tenant
+from saleor_sms_app.saleor.tenants import TenantRecord, save_tenant
 from saleor_sms_app.services import Services
 from saleor_sms_app.settings import Settings
 from tests.providers.conftest import generic_config
@@ -85,6 +85,21 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _shop(services: Services, domain: str, provider: str, provider_url: str) -> TenantRecord:
+    """An installed shop whose one provider is the stand-in at ``provider_url``."""
+    tenant = save_tenant(
+        services,
+        saleor_api_url=f"http://127.0.0.1:9/{domain}/graphql/",
+        saleor_domain=domain,
+        app_id="app",
+        token="token",
+        jwks={},
+    )
+    config = AppConfig(providers=[generic_config(provider, provider_url)])
+    services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
+    return tenant
+
+
 def _measure(
     args: argparse.Namespace, tmp: Path, redis_url: str, standin_url: str, slow_url: str
 ) -> int:
@@ -93,26 +108,8 @@ def _measure(
     settings = Settings.from_env()
     upgrade(settings.database_url)
     services = Services.build(settings)
-    tenant = save_tenant(
-        services,
-        saleor_api_url="http://127.0.0.1:9/graphql/",
-        saleor_domain="bench",
-        app_id="app",
-        token="token",
-        jwks={},
-    )
-    config = AppConfig(providers=[generic_config("standin", standin_url)])
-    services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
-    far = save_tenant(
-        services,
-        saleor_api_url="http://127.0.0.1:9/far/graphql/",
-        saleor_domain="far",
-        app_id="app",
-        token="token",
-        jwks={},
-    )
-    far_config = AppConfig(providers=[generic_config("far", slow_url)])
-    services.redis.set(cache_key(far.id), ConfigStore(services).serialise(far_config))
+    tenant = _shop(services, "bench", "standin", standin_url)
+    far = _shop(services, "far", "far", slow_url)
 
     # Baselines: empty jobs through rq's own SimpleWorker (the reference the
     # aim is stated against) and through SmsWorker (what our jobs run in).
