@@ -22,12 +22,9 @@ own empty-job rate (``SimpleWorker``, same workers, same Redis).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,42 +32,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import (
+    FORK,
+    bench_env,
+    cpu_seconds,
+    load,
+    quiet_hours_elsewhere,
+    redis_server,
+    redis_server_bin,
+    rss_mb,
+    start_fast_provider,
+)
+from common import run_worker as _work
+from sqlalchemy import func, select
 
-from redis import Redis  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
-
-from saleor_sms_app.campaigns import store as campaigns  # noqa: E402
-from saleor_sms_app.campaigns.audience import Audience  # noqa: E402
-from saleor_sms_app.campaigns.tables import Campaign, campaign_rule_id  # noqa: E402
-from saleor_sms_app.config.model import AppConfig  # noqa: E402
-from saleor_sms_app.config.store import ConfigStore  # noqa: E402
-from saleor_sms_app.db import session_scope  # noqa: E402
-from saleor_sms_app.migrate import upgrade  # noqa: E402
-from saleor_sms_app.models import Message  # noqa: E402
-from saleor_sms_app.saleor.tenants import get_tenant  # noqa: E402
-from saleor_sms_app.scheduler import tick  # noqa: E402
-from saleor_sms_app.services import Services, set_services  # noqa: E402
-from saleor_sms_app.settings import Settings  # noqa: E402
-from tests.providers.conftest import generic_config  # noqa: E402
-from tests.standin import fast_provider  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+from saleor_sms_app.campaigns import store as campaigns
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.tables import Campaign, campaign_rule_id
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.migrate import upgrade
+from saleor_sms_app.models import Message
+from saleor_sms_app.saleor.tenants import get_tenant
+from saleor_sms_app.scheduler import tick
+from saleor_sms_app.services import Services, set_services
+from saleor_sms_app.settings import Settings
+from tests.providers.conftest import generic_config
 
 
 def _serve_saleor(conn: Any, env: dict[str, str], customers: int) -> None:
@@ -96,24 +84,12 @@ def _serve_saleor(conn: Any, env: dict[str, str], customers: int) -> None:
     services.close()
 
 
-def _work(env: dict[str, str], stock: bool, burst: bool) -> None:
-    os.environ.update(env)
-    services = Services.build(Settings.from_env())
-    set_services(services)
-    from rq import SimpleWorker
-
-    from saleor_sms_app.worker import SmsWorker
-
-    cls = SimpleWorker if stock else SmsWorker
-    worker = cls([services.queue], connection=services.redis)
-    worker.work(burst=burst, logging_level="WARNING")
-
-
 def _empty_job_rate(env: dict[str, str], services: Services, workers: int, jobs: int) -> float:
     for _ in range(jobs):
         services.queue.enqueue("operator.truth", 1)
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_work, args=(env, True, True)) for _ in range(workers)]
+    procs = [
+        FORK.Process(target=_work, args=(env,), kwargs={"stock": True}) for _ in range(workers)
+    ]
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -140,39 +116,28 @@ def main() -> int:
     parser.add_argument("--empty-jobs", type=int, default=3000)
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
-    redis_bin = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    redis_bin = redis_server_bin()
     if not redis_bin:
         print("redis-server not found", file=sys.stderr)
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="bench-campaign-"))
-    port = _free_port()
-    redis_proc = subprocess.Popen(
-        [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL,
-    )
-    ctx = multiprocessing.get_context("fork")
-    provider_port = _free_port()
-    provider = ctx.Process(target=fast_provider.serve, args=(provider_port,), daemon=True)
-    provider.start()
-    env = {
-        "APP_URL": "http://localhost:8000",
-        "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-        "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
-        "DATA_DIR": str(tmp),
-        "LOG_LEVEL": "WARNING",
-        "ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.0/8",
-    }
+    provider, provider_url = start_fast_provider()
+    try:
+        with redis_server(redis_bin, tmp) as redis_url:
+            env = bench_env(redis_url, tmp, loopback_providers=True)
+            return _measure(args, env, provider, provider_url)
+    finally:
+        provider.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(
+    args: argparse.Namespace, env: dict[str, str], provider: Any, provider_url: str
+) -> int:
     workers: list[Any] = []
     saleor_proc = None
     parent_end = None
     try:
-        for _ in range(100):
-            try:
-                Redis.from_url(env["REDIS_URL"]).ping()
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.05)
         os.environ.update(env)
         settings = Settings.from_env()
         upgrade(settings.database_url)
@@ -181,9 +146,9 @@ def main() -> int:
 
         empty_rate = _empty_job_rate(env, services, args.workers, args.empty_jobs)
 
-        parent_end, child_end = ctx.Pipe()
+        parent_end, child_end = FORK.Pipe()
         started = time.perf_counter()
-        saleor_proc = ctx.Process(target=_serve_saleor, args=(child_end, env, args.customers))
+        saleor_proc = FORK.Process(target=_serve_saleor, args=(child_end, env, args.customers))
         saleor_proc.start()
         api_url = parent_end.recv()
         print(
@@ -193,17 +158,19 @@ def main() -> int:
         tenant = get_tenant(services, api_url, fresh=True)
         assert tenant is not None
         store = ConfigStore(services)
-        config = AppConfig(
-            providers=[generic_config("loopback", f"http://127.0.0.1:{provider_port}")]
-        )
+        config = AppConfig(providers=[generic_config("loopback", provider_url)])
         config.settings.default_country = "PL"
         # Quiet hours (on by default, 21:00-08:00 in Warsaw for these +48 numbers)
         # would hold every text of a run started in the evening until morning: the
-        # figure must not depend on the time of day it is measured at.
-        config.settings.quiet_hours.enabled = False
+        # figure must not depend on the time of day. Kept on (each text still checks
+        # them), with the window moved away from now.
+        quiet_hours_elsewhere(config.settings, "+48600000000", datetime.now(UTC))
         store.save(tenant, config, expected_revision=store.load(tenant).revision)
 
-        workers = [ctx.Process(target=_work, args=(env, False, False)) for _ in range(args.workers)]
+        workers = [
+            FORK.Process(target=_work, args=(env,), kwargs={"burst": False})
+            for _ in range(args.workers)
+        ]
         for p in workers:
             p.start()
         time.sleep(1.0)  # the workers connect before the clock starts
@@ -222,11 +189,15 @@ def main() -> int:
                 now=now,
             )
             campaign_id = campaign.id
+        print(f"sending starts: {load()}")
+        worker_pids = [p.pid for p in workers if p.pid is not None]
+        standins = {"saleor": saleor_proc.pid or 0, "provider": provider.pid or 0}
+        cpu_before = {"workers": cpu_seconds(worker_pids)}
+        cpu_before.update({name: cpu_seconds([pid]) for name, pid in standins.items()})
         started = time.perf_counter()
         tick.tick(services)  # as the Send button does: no wait for the next tick
         last_sent, last_change, longest_still = -1, started, 0.0
-        peak = dict.fromkeys([p.pid for p in workers], 0.0)
-        standins = {"saleor": saleor_proc.pid, "provider": provider.pid}
+        peak = dict.fromkeys(worker_pids, 0.0)
         standin_peak = dict.fromkeys(standins, 0.0)
         state = "scheduled"
         while time.perf_counter() - started < args.timeout:
@@ -239,9 +210,9 @@ def main() -> int:
                     longest_still = max(longest_still, moment - last_change)
                 last_sent, last_change = sent, moment
             for pid in peak:
-                peak[pid] = max(peak[pid], _rss_mb(pid))
+                peak[pid] = max(peak[pid], rss_mb(pid))
             for name, pid in standins.items():
-                standin_peak[name] = max(standin_peak[name], _rss_mb(pid or 0))
+                standin_peak[name] = max(standin_peak[name], rss_mb(pid))
             with services.sessions() as session:
                 state = (
                     session.scalar(select(Campaign.state).where(Campaign.id == campaign_id)) or ""
@@ -249,16 +220,24 @@ def main() -> int:
             if state == "done":
                 break
         wall = time.perf_counter() - started
+        cpu = {"workers": cpu_seconds(worker_pids) - cpu_before["workers"]}
+        cpu.update({n: cpu_seconds([pid]) - cpu_before[n] for n, pid in standins.items()})
         counts = _counts(services, campaign_id, tenant.id)
         parent_end.send("stop")
         pages = parent_end.recv()
-        print(f"campaign {state}: {counts}")
+        print(f"campaign {state}: {counts}  ({load()})")
         print(
             f"{args.customers:,} customers -> {counts.get('sent', 0):,} texts in {wall:.1f} s "
             f"({counts.get('sent', 0) / wall:.0f} texts/s), {pages:,} pages of customers read, "
             f"{args.workers} workers"
         )
         print(f"progress (sent count) stood still at most {longest_still:.2f} s")
+        per_text = 1000 / max(counts.get("sent", 0), 1)
+        print(
+            "CPU per text: "
+            + ", ".join(f"{name} {seconds * per_text:.2f} ms" for name, seconds in cpu.items())
+            + " (all the workers together; the stand-ins are not the app)"
+        )
         print(
             "peak RSS of the workers: "
             + ", ".join(f"{mb:.0f} MB" for mb in peak.values())
@@ -278,10 +257,6 @@ def main() -> int:
             p.join(timeout=30)
         if saleor_proc is not None:
             saleor_proc.join(timeout=30)
-        provider.kill()
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

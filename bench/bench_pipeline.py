@@ -18,26 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import bench_env, load, redis_server, redis_server_bin
 
-from redis import Redis  # noqa: E402
-
-from saleor_sms_app.config.defaults import ORDER_CONFIRMATION  # noqa: E402
-from saleor_sms_app.migrate import upgrade  # noqa: E402
-from saleor_sms_app.rendering import order_context, render  # noqa: E402
-from saleor_sms_app.services import Services, set_services  # noqa: E402
-from saleor_sms_app.settings import Settings  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.standin.saleor import SaleorStandin, make_order  # noqa: E402
+from saleor_sms_app.config.defaults import ORDER_CONFIRMATION
+from saleor_sms_app.migrate import upgrade
+from saleor_sms_app.rendering import order_context, render
+from saleor_sms_app.services import Services, set_services
+from saleor_sms_app.settings import Settings
+from tests.standin.saleor import SaleorStandin, make_order
 
 ORDERS = 200
 
@@ -76,18 +68,8 @@ def bench_pipeline(redis_url: str, workdir: Path) -> None:
     from saleor_sms_app.saleor.tenants import saleor_client
     from saleor_sms_app.worker import SmsWorker
 
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
-    upgrade(database_url)
-    settings = Settings.from_env(
-        {
-            "APP_URL": "http://localhost:8000",
-            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
-            "REDIS_URL": redis_url,
-            "DATABASE_URL": database_url,
-            "DATA_DIR": str(workdir),
-            "SMS_SANDBOX_OUTBOX": str(workdir / "outbox.jsonl"),
-        }
-    )
+    settings = Settings.from_env(bench_env(redis_url, workdir, sandbox_outbox=True))
+    upgrade(settings.database_url)
     services = Services.build(settings)
     set_services(services)
     saleor = SaleorStandin(shop_name="Bench Shop").start()
@@ -123,30 +105,13 @@ def bench_pipeline(redis_url: str, workdir: Path) -> None:
 def main() -> None:
     print("== rendering")
     bench_rendering()
-    binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    binary = redis_server_bin()
     if not binary:
         print("== pipeline skipped: no redis-server (run `make bench`)")
         return
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"redis://127.0.0.1:{port}/0"
-            for _ in range(100):
-                try:
-                    Redis.from_url(url).ping()
-                    break
-                except Exception:  # noqa: BLE001 - not up yet
-                    time.sleep(0.05)
-            print(f"== pipeline ({ORDERS} ORDER_CREATED webhooks, default configuration)")
-            bench_pipeline(url, Path(tmp))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as tmp, redis_server(binary, Path(tmp)) as url:
+        print(f"== pipeline ({ORDERS} ORDER_CREATED webhooks, default configuration; {load()})")
+        bench_pipeline(url, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -18,68 +18,40 @@ setting buys in production, where the provider's answer is the slow part.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from multiprocessing.synchronize import Barrier
+from common import FORK, bench_env, load, redis_server, redis_server_bin, start_fast_provider
+from common import run_worker as _work
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from redis import Redis  # noqa: E402
-
-from saleor_sms_app.config.model import AppConfig  # noqa: E402
-from saleor_sms_app.config.store import ConfigStore, cache_key  # noqa: E402
-from saleor_sms_app.db import session_scope  # noqa: E402
-from saleor_sms_app.messages.log import insert_message  # noqa: E402
-from saleor_sms_app.messages.send_jobs import (  # noqa: E402
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore, cache_key
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.messages.log import insert_message
+from saleor_sms_app.messages.send_jobs import (
     SEND_BATCH_SIZE,
     enqueue_send,
     enqueue_sends,
 )
-from saleor_sms_app.migrate import upgrade  # noqa: E402
-from saleor_sms_app.models import MessageStatus, RecipientType  # noqa: E402
-from saleor_sms_app.saleor.tenants import save_tenant  # noqa: E402
-from saleor_sms_app.services import Services, set_services  # noqa: E402
-from saleor_sms_app.settings import Settings  # noqa: E402
-from tests.providers.conftest import generic_config  # noqa: E402
-from tests.standin import fast_provider  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _work(env: dict[str, str], ready: Barrier, stock: bool) -> None:
-    os.environ.update(env)
-    services = Services.build(Settings.from_env())
-    set_services(services)
-    from rq import SimpleWorker
-
-    from saleor_sms_app.worker import SmsWorker
-
-    cls = SimpleWorker if stock else SmsWorker
-    worker = cls([services.queue], connection=services.redis)
-    ready.wait()
-    worker.work(burst=True, logging_level="WARNING")
+from saleor_sms_app.migrate import upgrade
+from saleor_sms_app.models import MessageStatus, RecipientType
+from saleor_sms_app.saleor.tenants import TenantRecord, save_tenant
+from saleor_sms_app.services import Services
+from saleor_sms_app.settings import Settings
+from tests.providers.conftest import generic_config
 
 
 def _drain(env: dict[str, str], workers: int, *, stock: bool = False) -> float:
     """Seconds for ``workers`` processes to empty the queue (``stock``: rq's own SimpleWorker)."""
-    ctx = multiprocessing.get_context("fork")
-    ready = ctx.Barrier(workers + 1)
-    procs = [ctx.Process(target=_work, args=(env, ready, stock)) for _ in range(workers)]
+    ready = FORK.Barrier(workers + 1)
+    procs = [
+        FORK.Process(target=_work, args=(env,), kwargs={"stock": stock, "ready": ready})
+        for _ in range(workers)
+    ]
     for p in procs:
         p.start()
     ready.wait()
@@ -97,167 +69,138 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
 
-    redis_bin = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    redis_bin = redis_server_bin()
     if not redis_bin:
         print("redis-server not found", file=sys.stderr)
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="bench-send-"))
-    port = _free_port()
-    redis_proc = subprocess.Popen(
-        [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL,
+    standin, standin_url = start_fast_provider()
+    slow, slow_url = start_fast_provider(args.latency_ms)
+    with redis_server(redis_bin, tmp) as redis_url:
+        try:
+            return _measure(args, tmp, redis_url, standin_url, slow_url)
+        finally:
+            slow.terminate()
+            standin.terminate()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _shop(services: Services, domain: str, provider: str, provider_url: str) -> TenantRecord:
+    """An installed shop whose one provider is the stand-in at ``provider_url``."""
+    tenant = save_tenant(
+        services,
+        saleor_api_url=f"http://127.0.0.1:9/{domain}/graphql/",
+        saleor_domain=domain,
+        app_id="app",
+        token="token",
+        jwks={},
     )
-    standin_port = _free_port()
-    standin = multiprocessing.get_context("fork").Process(
-        target=fast_provider.serve, args=(standin_port,), daemon=True
+    config = AppConfig(providers=[generic_config(provider, provider_url)])
+    services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
+    return tenant
+
+
+def _measure(
+    args: argparse.Namespace, tmp: Path, redis_url: str, standin_url: str, slow_url: str
+) -> int:
+    env = bench_env(redis_url, tmp, loopback_providers=True)
+    os.environ.update(env)
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    services = Services.build(settings)
+    tenant = _shop(services, "bench", "standin", standin_url)
+    far = _shop(services, "far", "far", slow_url)
+
+    # Baselines: empty jobs through rq's own SimpleWorker (the reference the
+    # aim is stated against) and through SmsWorker (what our jobs run in).
+    for _ in range(args.messages):
+        services.queue.enqueue("operator.truth", 1)
+    stock_seconds = _drain(env, args.workers, stock=True)
+    for _ in range(args.messages):
+        services.queue.enqueue("operator.truth", 1)
+    empty_seconds = _drain(env, args.workers)
+
+    def log_messages(
+        prefix: str, count: int = args.messages, tenant_id: int = tenant.id
+    ) -> list[int]:
+        with session_scope(services.sessions) as session:
+            found = [
+                insert_message(
+                    session,
+                    {
+                        "tenant_id": tenant_id,
+                        "dedupe_key": f"{prefix}-{i}",
+                        "event": "ORDER_CREATED",
+                        "recipient_type": RecipientType.CUSTOMER.value,
+                        "phone": "+48500100200",
+                        "body": f"Order {i} shipped",
+                        "status": MessageStatus.QUEUED.value,
+                    },
+                )
+                for i in range(count)
+            ]
+        return [i for i in found if i is not None]
+
+    # One send_message job per SMS, enqueued as a single logged message is.
+    for message_id in log_messages("single"):
+        enqueue_send(services, message_id)  # job id + Retry, as the event job does
+    send_seconds = _drain(env, args.workers)
+
+    # send_messages batch jobs, enqueued as the event job does for several messages.
+    enqueue_sends(services, log_messages("batch"))
+    batch_jobs = services.queue.count
+    batch_seconds = _drain(env, args.workers)
+
+    # The far provider: one at a time, then side by side (the default).
+    far_seconds: dict[str, float] = {}
+    for label, concurrency in (("1", "1"), ("default", "")):
+        enqueue_sends(services, log_messages(f"far-{label}", args.slow_messages, far.id))
+        far_env = dict(env, SEND_CONCURRENCY=concurrency) if concurrency else env
+        far_seconds[label] = _drain(far_env, args.workers)
+
+    with services.sessions() as session:
+        from sqlalchemy import func, select
+
+        from saleor_sms_app.models import Message
+
+        sent = session.scalar(
+            select(func.count()).select_from(Message).where(Message.status == "sent")
+        )
+    stock_rate = args.messages / stock_seconds
+    empty_rate = args.messages / empty_seconds
+    send_rate = args.messages / send_seconds
+    database = settings.database_url.split(":", 1)[0]
+    print(
+        f"{load()}  worker processes: {args.workers}  jobs: {args.messages}  database: {database}"
     )
-    standin.start()
-    standin_url = f"http://127.0.0.1:{standin_port}"
-    slow_port = _free_port()
-    slow = multiprocessing.get_context("fork").Process(
-        target=fast_provider.serve, args=(slow_port, args.latency_ms), daemon=True
+    print(f"RQ empty jobs, SimpleWorker: {stock_rate:8.0f} jobs/s  ({stock_seconds:.2f} s)")
+    print(f"RQ empty jobs, SmsWorker:    {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
+    print(f"send_message to stand-in:    {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
+    print(
+        f"  ratio: {send_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate, "
+        f"{send_rate / empty_rate:.2f} of SmsWorker's"
     )
-    slow.start()
-    try:
-        env = {
-            "APP_URL": "http://localhost:8000",
-            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-            # scripts/with-postgres.sh sets TEST_DATABASE_URL: a throwaway PostgreSQL.
-            "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
-            "DATA_DIR": str(tmp),
-            "LOG_LEVEL": "WARNING",
-            # The stand-in providers listen on loopback (refused by default: egress.py).
-            "ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.0/8",
-        }
-        for _ in range(100):
-            try:
-                Redis.from_url(env["REDIS_URL"]).ping()
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.05)
-        os.environ.update(env)
-        settings = Settings.from_env()
-        upgrade(settings.database_url)
-        services = Services.build(settings)
-        tenant = save_tenant(
-            services,
-            saleor_api_url="http://127.0.0.1:9/graphql/",
-            saleor_domain="bench",
-            app_id="app",
-            token="token",
-            jwks={},
-        )
-        config = AppConfig(providers=[generic_config("standin", standin_url)])
-        services.redis.set(cache_key(tenant.id), ConfigStore(services).serialise(config))
-        far = save_tenant(
-            services,
-            saleor_api_url="http://127.0.0.1:9/far/graphql/",
-            saleor_domain="far",
-            app_id="app",
-            token="token",
-            jwks={},
-        )
-        far_config = AppConfig(providers=[generic_config("far", f"http://127.0.0.1:{slow_port}")])
-        services.redis.set(cache_key(far.id), ConfigStore(services).serialise(far_config))
-
-        # Baselines: empty jobs through rq's own SimpleWorker (the reference the
-        # aim is stated against) and through SmsWorker (what our jobs run in).
-        for _ in range(args.messages):
-            services.queue.enqueue("operator.truth", 1)
-        stock_seconds = _drain(env, args.workers, stock=True)
-        for _ in range(args.messages):
-            services.queue.enqueue("operator.truth", 1)
-        empty_seconds = _drain(env, args.workers)
-
-        def log_messages(
-            prefix: str, count: int = args.messages, tenant_id: int = tenant.id
-        ) -> list[int]:
-            with session_scope(services.sessions) as session:
-                found = [
-                    insert_message(
-                        session,
-                        {
-                            "tenant_id": tenant_id,
-                            "dedupe_key": f"{prefix}-{i}",
-                            "event": "ORDER_CREATED",
-                            "recipient_type": RecipientType.CUSTOMER.value,
-                            "phone": "+48500100200",
-                            "body": f"Order {i} shipped",
-                            "status": MessageStatus.QUEUED.value,
-                        },
-                    )
-                    for i in range(count)
-                ]
-            return [i for i in found if i is not None]
-
-        # One send_message job per SMS, enqueued as a single logged message is.
-        for message_id in log_messages("single"):
-            enqueue_send(services, message_id)  # job id + Retry, as the event job does
-        send_seconds = _drain(env, args.workers)
-
-        # send_messages batch jobs, enqueued as the event job does for several messages.
-        enqueue_sends(services, log_messages("batch"))
-        batch_jobs = services.queue.count
-        batch_seconds = _drain(env, args.workers)
-
-        # The far provider: one at a time, then side by side (the default).
-        far_seconds: dict[str, float] = {}
-        for label, concurrency in (("1", "1"), ("default", "")):
-            enqueue_sends(services, log_messages(f"far-{label}", args.slow_messages, far.id))
-            far_env = dict(env, SEND_CONCURRENCY=concurrency) if concurrency else env
-            far_seconds[label] = _drain(far_env, args.workers)
-
-        with services.sessions() as session:
-            from sqlalchemy import func, select
-
-            from saleor_sms_app.models import Message
-
-            sent = session.scalar(
-                select(func.count()).select_from(Message).where(Message.status == "sent")
-            )
-        stock_rate = args.messages / stock_seconds
-        empty_rate = args.messages / empty_seconds
-        send_rate = args.messages / send_seconds
-        database = settings.database_url.split(":", 1)[0]
+    batch_rate = args.messages / batch_seconds
+    print(
+        f"send_messages, {SEND_BATCH_SIZE}/job:     {batch_rate:8.0f} SMS/s  "
+        f"({batch_seconds:.2f} s, {batch_jobs} jobs = {batch_jobs / batch_seconds:.0f} jobs/s)"
+    )
+    print(
+        f"  ratio: {batch_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate "
+        "(messages per second against jobs per second)"
+    )
+    default_concurrency = Settings.from_env().send_concurrency
+    for label, at_a_time in (("1", 1), ("default", default_concurrency)):
+        seconds = far_seconds[label]
         print(
-            f"cores: {os.cpu_count()}  worker processes: {args.workers}  "
-            f"jobs: {args.messages}  database: {database}"
+            f"send_messages to a provider answering in {args.latency_ms:.0f} ms, "
+            f"{at_a_time} at a time per worker: {args.slow_messages / seconds:6.0f} SMS/s  "
+            f"({seconds:.2f} s)"
         )
-        print(f"RQ empty jobs, SimpleWorker: {stock_rate:8.0f} jobs/s  ({stock_seconds:.2f} s)")
-        print(f"RQ empty jobs, SmsWorker:    {empty_rate:8.0f} jobs/s  ({empty_seconds:.2f} s)")
-        print(f"send_message to stand-in:    {send_rate:8.0f} SMS/s  ({send_seconds:.2f} s)")
-        print(
-            f"  ratio: {send_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate, "
-            f"{send_rate / empty_rate:.2f} of SmsWorker's"
-        )
-        batch_rate = args.messages / batch_seconds
-        print(
-            f"send_messages, {SEND_BATCH_SIZE}/job:     {batch_rate:8.0f} SMS/s  "
-            f"({batch_seconds:.2f} s, {batch_jobs} jobs = {batch_jobs / batch_seconds:.0f} jobs/s)"
-        )
-        print(
-            f"  ratio: {batch_rate / stock_rate:.2f} of rq's SimpleWorker empty-job rate "
-            "(messages per second against jobs per second)"
-        )
-        default_concurrency = Settings.from_env().send_concurrency
-        for label, at_a_time in (("1", 1), ("default", default_concurrency)):
-            seconds = far_seconds[label]
-            print(
-                f"send_messages to a provider answering in {args.latency_ms:.0f} ms, "
-                f"{at_a_time} at a time per worker: {args.slow_messages / seconds:6.0f} SMS/s  "
-                f"({seconds:.2f} s)"
-            )
-        expected = 2 * args.messages + 2 * args.slow_messages
-        print(f"rows sent: {sent} of {expected}")
-        services.close()
-        return 0 if sent == expected else 1
-    finally:
-        slow.terminate()
-        standin.terminate()
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
+    expected = 2 * args.messages + 2 * args.slow_messages
+    print(f"rows sent: {sent} of {expected}")
+    services.close()
+    return 0 if sent == expected else 1
 
 
 if __name__ == "__main__":

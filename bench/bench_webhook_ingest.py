@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+from common import cpu_seconds  # noqa: E402
 from flask import Flask  # noqa: E402
 from redis import Redis  # noqa: E402
 
@@ -182,18 +183,6 @@ def run_wrk(wrk: str, url: str, script: Path, seconds: int, *args: str) -> dict[
     line = next(x for x in output.splitlines() if x.startswith("RESULT "))
     result: dict[str, Any] = json.loads(line[len("RESULT ") :])
     return result
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time these processes have used so far (Linux /proc)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def worker_pids(master: int) -> list[int]:

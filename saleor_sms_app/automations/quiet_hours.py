@@ -25,6 +25,7 @@ import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
 from saleor_sms_app.config.model import QuietHours, ShopSettings
+from saleor_sms_app.phones import parsed_number
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.scheduler.tables import ScheduledRun
 
@@ -39,7 +40,7 @@ _UNKNOWN_ZONE = "Etc/Unknown"
 def _zone_name_of_number(phone: str) -> str | None:
     """The one IANA zone of an E.164 number, or None (unknown, or several zones)."""
     try:
-        parsed = phonenumbers.parse(phone, None)
+        parsed = parsed_number(phone)
     except phonenumbers.NumberParseException:
         return None
     zones = [z for z in phone_time_zones.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE]

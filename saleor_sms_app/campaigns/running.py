@@ -159,14 +159,26 @@ def hand_on(services: Services, pacer: Pacer, timing: Timing, message_ids: list[
         enqueue_sends(services, chunk)
 
 
-def not_quiet(session: Session, config: AppConfig, ids: list[int], now: datetime) -> list[int]:
+def not_quiet(
+    session: Session, config: AppConfig, ids: list[int], now: datetime, enough: int | None = None
+) -> list[int]:
     """Those of ``ids`` whose recipient may be texted now: quiet hours hold the others
-    (they stay ``queued`` and are handed on once their quiet hours end)."""
+    (they stay ``queued`` and are handed on once their quiet hours end). With
+    ``enough``, the first that many in the order of ``ids``: the quiet hours of the
+    rest are not looked up."""
     settings = config.settings
     if not ids or not settings.quiet_hours.enabled:
-        return ids
+        return ids[:enough]
     rows = session.execute(select(Message.id, Message.phone).where(Message.id.in_(ids)))
-    return [r.id for r in rows if quiet_until(r.phone, settings, now) is None]
+    phone_of = {r.id: r.phone for r in rows}
+    found: list[int] = []
+    for message_id in ids:
+        phone = phone_of.get(message_id)
+        if phone is not None and quiet_until(phone, settings, now) is None:
+            found.append(message_id)
+            if enough is not None and len(found) >= enough:
+                break
+    return found
 
 
 def pacer_for(services: Services, tenant_id: int, config: AppConfig) -> Pacer:
@@ -371,14 +383,16 @@ class _Stretch:
     def _hand_on(self, message_ids: list[int]) -> None:
         hand_on(self.services, self.pacer, self.timing, message_ids)
 
-    def _not_quiet(self, session: Session, ids: list[int], now: datetime) -> list[int]:
-        return not_quiet(session, self.config, ids, now)
+    def _not_quiet(
+        self, session: Session, ids: list[int], now: datetime, enough: int | None = None
+    ) -> list[int]:
+        return not_quiet(session, self.config, ids, now, enough)
 
     def _sendable_soon(self) -> bool:
         """Whether any waiting row of the campaign may be texted now."""
         with self.services.sessions() as session:
             ids = self._waiting(session, MAX_AHEAD)
-            return bool(self._not_quiet(session, ids, self.timing.clock.now()))
+            return bool(self._not_quiet(session, ids, self.timing.clock.now(), 1))
 
     def _waiting(self, session: Session, limit: int) -> list[int]:
         return list(
@@ -394,8 +408,8 @@ class _Stretch:
         """Send the oldest waiting rows of the campaign in this job; how many it took."""
         with self.services.sessions() as session:
             now = self.timing.clock.now()
-            ids = self._not_quiet(session, self._waiting(session, MAX_AHEAD), now)
-            ids = ids[:SEND_BATCH_SIZE]
+            # Only a batch is sent here: the quiet hours of the rest are not looked up.
+            ids = self._not_quiet(session, self._waiting(session, MAX_AHEAD), now, SEND_BATCH_SIZE)
         if not ids:
             return 0
         counts = send_messages(self.services, ids)

@@ -14,6 +14,7 @@ from saleor_sms_app.phones import (
     USER_METADATA,
     customer_phone,
     normalise,
+    parsed_number,
     staff_phone,
 )
 
@@ -102,3 +103,17 @@ def test_national_numbers_use_the_channel_country_then_the_shop_default() -> Non
 def test_staff_numbers_use_the_staff_country() -> None:
     settings = ShopSettings(default_country="US", staff_country="PL")
     assert staff_phone("601 234 567", settings) == "+48601234567"
+
+
+@pytest.mark.parametrize("country", [None, "PL", "US", "DE"])
+def test_an_international_number_reads_the_same_in_every_region_and_is_parsed_once(
+    country: str | None,
+) -> None:
+    """The parse is shared (quiet hours read the number's zone from it), so a number
+    with its ``+`` prefix must not depend on the region it is read in."""
+    assert normalise(" +48 601 234 567 ", country) == "+48601234567"
+    assert normalise("+48601234567", country) == "+48601234567"
+    assert parsed_number("+48601234567") is parsed_number("+48601234567")
+    assert parsed_number("+48601234567").country_code == 48
+    with pytest.raises(InvalidPhoneNumber, match="not a valid number"):
+        normalise("+4860123", country)

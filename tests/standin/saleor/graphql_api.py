@@ -41,14 +41,17 @@ def root_resolvers(self: SaleorStandin) -> dict[str, Any]:
 
     def orders(info: ResolveInfo, **args: Any) -> dict[str, Any]:
         need_app(info, "MANAGE_ORDERS")
-        items = sorted(self.orders.values(), key=lambda o: o["created"], reverse=True)
+        items = list(self.orders.values())
         where = args.get("where") or {}
-        if set(where) - {"ids"}:
-            items = [o for o in items if order_matches(o, where)]
         wanted = where.get("ids")
         if wanted is not None:
-            # Saleor's ``where: {ids: [...]}``: the orders it has of those, newest first.
-            items = [o for o in items if o["id"] in set(wanted)]
+            # Saleor's ``where: {ids: [...]}``: the orders it has of those (picked
+            # before sorting, which is stable, so the page is the same).
+            wanted_ids = set(wanted)
+            items = [o for o in items if o["id"] in wanted_ids]
+        if set(where) - {"ids"}:
+            items = [o for o in items if order_matches(o, where)]
+        items.sort(key=lambda o: o["created"], reverse=True)  # newest first
         start = int(base64.b64decode(args["after"]).decode()) + 1 if args.get("after") else 0
         first = args.get("first") or 100
         page = items[start : start + first]
@@ -125,15 +128,25 @@ def root_resolvers(self: SaleorStandin) -> dict[str, Any]:
 
         return resolve
 
+    by_user: dict[str, list[dict[str, Any]]] | None = None
+
+    def orders_of(user_id: str) -> list[dict[str, Any]]:
+        """The customer's orders, in the stand-in's order. Indexed once per request
+        on first use: scanning every order for each of a page's 100 orders cost
+        a page of 10,000 orders about a million look-ups."""
+        nonlocal by_user
+        if by_user is None:
+            by_user = {}
+            for o in self.orders.values():
+                owner = (o.get("user") or {}).get("id")
+                if owner is not None:
+                    by_user.setdefault(owner, []).append(o)
+        return by_user.get(user_id, [])
+
     def user_orders(user_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         status = ((args.get("where") or {}).get("status")) or {}
         allowed = status.get("oneOf") or ([status["eq"]] if status.get("eq") else None)
-        mine = [
-            o
-            for o in self.orders.values()
-            if (o.get("user") or {}).get("id") == user_id
-            and (allowed is None or o["status"] in allowed)
-        ]
+        mine = [o for o in orders_of(user_id) if allowed is None or o["status"] in allowed]
         first = args.get("first") or 100
         return {
             "totalCount": len(mine),

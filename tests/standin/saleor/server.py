@@ -178,7 +178,8 @@ class SaleorStandin(SigningKeys, OrderActions, CheckoutActions, StockActions, Ap
             "schemaVersion": SCHEMA_VERSION,
             "domain": {"host": self.domain, "sslEnabled": False, "url": self.url + "/"},
             "defaultCountry": country("US"),
-            "channelCurrencies": sorted(
+            # Resolved only when asked for (graphql-core calls it): every order is read.
+            "channelCurrencies": lambda info: sorted(
                 {o["channel"]["currencyCode"] for o in self.orders.values()}
             ),
             "metadata": [],
