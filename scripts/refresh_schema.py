@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import requests
-
 from graphql import build_client_schema, get_introspection_query, print_schema
 
 TARGET = Path(__file__).resolve().parent.parent / "graphql" / "schema.graphql"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from graphql import OperationDefinitionNode, parse
+
 from saleor_sms_app.events import EVENTS
 from saleor_sms_app.saleor import documents
 from saleor_sms_app.saleor.manifest import build_manifest

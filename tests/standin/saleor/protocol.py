@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-
 from graphql import (
     ExecutionResult,
     execute,
     parse,
 )
+
 from tests.standin.saleor.http import _rebase
 from tests.standin.saleor.schema import (
     SCHEMA_VERSION,

@@ -17,6 +17,7 @@ from graphql import (
     parse,
     validate,
 )
+
 from tests.conftest import SCHEMA_PATH
 
 #: The context of a request to ``/graphql/``: ``{"app": <it carries the app's token>}``

@@ -10,9 +10,6 @@ from functools import lru_cache
 from typing import Any
 
 import requests
-from werkzeug.serving import BaseWSGIServer
-from werkzeug.wrappers import Request, Response
-
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -21,6 +18,9 @@ from graphql import (
     parse,
     validate,
 )
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.wrappers import Request, Response
+
 from tests.standin.customers import CustomerBook
 from tests.standin.saleor.checkouts import CheckoutActions
 from tests.standin.saleor.data import country, metadata_items
