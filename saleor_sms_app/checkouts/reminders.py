@@ -178,6 +178,23 @@ def carry_out(
     return carry_out_per_tenant(services, due, now, _carry_out_for_tenant)
 
 
+def close_for_placed_order(
+    services: Services, tenant_id: int, order: Mapping[str, Any], now: datetime
+) -> int:
+    """ORDER_CREATED from a checkout (its ``checkoutId``) closes the checkout's
+    waiting reminders at once, so the Scheduled screen does not show them pending
+    until their due time; how many. An order matched only by email or phone (from
+    another checkout) is still found when a reminder is due.
+    """
+    checkout_id = str(order.get("checkoutId") or "")
+    if not checkout_id:
+        return 0
+    text = f"Order #{order.get('number')} was placed; the reminders stop"
+    keys = [checkout_key("run", checkout_id, i) for i in range(MAX_REMINDER_STEPS)]
+    with session_scope(services.sessions) as session:
+        return runs.close_pending(session, tenant_id, keys, "order_placed", text, now)
+
+
 def _ending_order(
     run: ScheduledRun, owner: tuple[str, str], orders: list[Mapping[str, Any]]
 ) -> Mapping[str, Any] | None:

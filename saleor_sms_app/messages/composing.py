@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations.quiet_hours import quiet_until
+from saleor_sms_app.checkouts.reminders import close_for_placed_order
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
@@ -116,6 +117,8 @@ def process_event(
     if not order_id:
         log.error("webhook %s for tenant %s names no order; nothing sent", event, tenant.id)
         return EventResult([], [])
+    if event == "ORDER_CREATED":
+        close_for_placed_order(services, tenant.id, order_ref, clock.now())
 
     config = ConfigStore(services).load(tenant)
     if not any(rule.event == event for rule in config.rules):

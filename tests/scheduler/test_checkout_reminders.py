@@ -7,6 +7,7 @@ real subscriptions over the real 3.23 schema) and the sandbox provider; the cloc
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from saleor_sms_app.checkouts import reminders
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.config.reminders import CheckoutReminders, ReminderStep
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.messages import composing
 from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.manifest import build_manifest
 from saleor_sms_app.saleor.tenants import TenantRecord
@@ -107,6 +109,28 @@ def test_an_order_from_the_checkout_closes_the_sequence_with_the_reason(shop: Sh
     assert f"Order #{order['number']} was placed" in (first.reason_text or "")
     # The later step is closed at once, not left to fire a day later.
     assert (second.state, second.reason_code) == ("closed", "order_placed")
+    assert reminder_messages(services) == []
+
+
+def test_the_order_webhook_closes_the_checkouts_reminders_at_once(shop: Shop) -> None:
+    """ORDER_CREATED carries the order's ``checkoutId`` (subscription built from the
+    real schema): the checkout's waiting reminders are closed when the webhook is
+    handled, not left pending on the Scheduled screen until they are due."""
+    services, saleor, tenant, store, clock = shop.parts()
+    switch_on(store, tenant)
+    checkout, created = saleor.start_checkout(metadata=CONSENT)
+    deliver(shop, created)
+    clock.advance(timedelta(minutes=10))
+    order, placed = saleor.complete_checkout(checkout, created=clock.now())
+    ((event, body),) = placed
+    assert json.loads(body)["order"]["checkoutId"] == checkout["id"]
+    key = hashlib.sha256(body).hexdigest()
+    composing.process_event(services, saleor.api_url, event, body.decode(), key, clock)
+    first, second = runs_of(services)
+    assert [(r.state, r.reason_code) for r in (first, second)] == [("closed", "order_placed")] * 2
+    assert f"Order #{order['number']} was placed" in (first.reason_text or "")
+    clock.advance(timedelta(days=2))
+    tick_and_drain(services, clock)
     assert reminder_messages(services) == []
 
 
