@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
+from tests.standin.paging import connection
+
 if TYPE_CHECKING:
     from tests.standin.saleor.schema import ResolveInfo
 
@@ -177,24 +179,13 @@ class CustomerBook:
                 )
             items = self._filtered(args.get("where"))
             start = _index(args["after"]) + 1 if args.get("after") else 0
-            page = items[start : start + first]
             self.pages_served += 1
-            edges = [
-                {
-                    "cursor": _cursor(start + i),
-                    "node": {**node, "orders": _orders_field(node["_placed"])},
-                }
-                for i, node in enumerate(page)
-            ]
-            return {
-                "edges": edges,
-                "totalCount": len(items),
-                "pageInfo": {
-                    "hasNextPage": start + first < len(items),
-                    "hasPreviousPage": start > 0,
-                    "startCursor": edges[0]["cursor"] if edges else None,
-                    "endCursor": edges[-1]["cursor"] if edges else None,
-                },
-            }
+            return connection(
+                items,
+                start,
+                first,
+                _cursor,
+                lambda node: {**node, "orders": _orders_field(node["_placed"])},
+            )
 
         return {"customers": customers}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tests.standin.paging import connection
 from tests.standin.saleor.data import metadata_items
 from tests.standin.saleor.schema import ResolveInfo, _permission_denied, saleor_schema
 from tests.standin.saleor_webhooks import subscription_problems
@@ -54,21 +55,7 @@ def root_resolvers(self: SaleorStandin) -> dict[str, Any]:
         items.sort(key=lambda o: o["created"], reverse=True)  # newest first
         start = int(base64.b64decode(args["after"]).decode()) + 1 if args.get("after") else 0
         first = args.get("first") or 100
-        page = items[start : start + first]
-        edges = [
-            {"cursor": base64.b64encode(str(start + i).encode()).decode(), "node": node}
-            for i, node in enumerate(page)
-        ]
-        return {
-            "edges": edges,
-            "totalCount": len(items),
-            "pageInfo": {
-                "hasNextPage": start + first < len(items),
-                "hasPreviousPage": start > 0,
-                "startCursor": edges[0]["cursor"] if edges else None,
-                "endCursor": edges[-1]["cursor"] if edges else None,
-            },
-        }
+        return connection(items, start, first, lambda i: base64.b64encode(str(i).encode()).decode())
 
     def checkout(
         info: ResolveInfo, id: str | None = None, token: str | None = None
