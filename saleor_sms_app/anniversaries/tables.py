@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saleor_sms_app.campaigns.tables import MadeByAClick
 from saleor_sms_app.db import Base
 from saleor_sms_app.models import utcnow
 
@@ -57,7 +58,7 @@ def run_key(send_id: int, day: date) -> str:
     return f"daily:{send_id}:{day.isoformat()}"
 
 
-class DailySend(Base):
+class DailySend(MadeByAClick, Base):
     __tablename__ = "daily_sends"
     __table_args__ = (
         # A double click on Save (the same key twice) makes one daily send.
@@ -65,10 +66,6 @@ class DailySend(Base):
         Index("ix_daily_sends_tenant", "tenant_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    idempotency_key: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Hour of the day (0–23) in the shop's time zone.
     hour: Mapped[int] = mapped_column(Integer)

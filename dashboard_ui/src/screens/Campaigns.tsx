@@ -12,7 +12,7 @@ import type { AudienceForm } from "../campaigns";
 import { STATUS_COLORS, shortTime } from "../format";
 import type { AudiencePreview, Campaign, CampaignEstimate, NumbersCheck } from "../types";
 import type { ConfigState } from "../useConfig";
-import { useList } from "../useList";
+import { useAction, useList } from "../hooks";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
 import { AudienceFields, AudiencePreviewBox } from "./Audience";
 import { DailySends } from "./DailySends";
@@ -60,7 +60,6 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
   const [estimate, setEstimate] = useState<CampaignEstimate | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [problems, setProblems] = useState<Problem[]>([]);
-  const [busy, setBusy] = useState("");
   const { rows: campaigns, error: loadError, load } = useList<Campaign>("/campaigns", "campaigns");
   // One key per Send intent: a second click (or a retry after a lost answer) sends the same key.
   const key = useRef(newKey());
@@ -86,17 +85,7 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
     }
   };
 
-  const run = async (what: string, work: () => Promise<void>) => {
-    setBusy(what);
-    setErrors({});
-    try {
-      await work();
-    } catch (e) {
-      fail(e);
-    } finally {
-      setBusy("");
-    }
-  };
+  const { busy, run } = useAction(() => setErrors({}), fail);
 
   const showAudience = () =>
     run("preview", async () => {

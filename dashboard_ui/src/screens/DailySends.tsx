@@ -13,8 +13,8 @@ import { SOURCES, audienceForm, describe, hourText } from "../dailySends";
 import { shortTime } from "../format";
 import type { AudiencePreview, DailySend } from "../types";
 import type { ConfigState } from "../useConfig";
-import { useList } from "../useList";
-import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
+import { useAction, useList } from "../hooks";
+import { ConfirmInPlace, ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
 import { AudienceFields, AudiencePreviewBox } from "./Audience";
 
 interface Form {
@@ -67,24 +67,10 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
   const [audience, setAudience] = useState<AudienceForm>(EMPTY_AUDIENCE);
   const [preview, setPreview] = useState<(AudiencePreview & { day: string }) | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState("");
   // One key per Save intent: a double click makes one daily send.
   const key = useRef(newKey());
-  // The Dashboard's iframe sandbox has no allow-modals (window.confirm() would answer "no"):
-  // Delete asks for a second click in the row instead.
-  const [confirming, setConfirming] = useState<number | null>(null);
 
-  const run = async (what: string, work: () => Promise<void>) => {
-    setBusy(what);
-    setErrors({});
-    try {
-      await work();
-    } catch (e) {
-      setErrors(fieldErrors(e));
-    } finally {
-      setBusy("");
-    }
-  };
+  const { busy, run } = useAction(() => setErrors({}), (e) => setErrors(fieldErrors(e)));
 
   const change = (next: Partial<Form>) => {
     setForm({ ...form, ...next });
@@ -141,7 +127,6 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
 
   const remove = (send: DailySend) =>
     run("delete" + send.id, async () => {
-      setConfirming(null);
       await request(`/daily-sends/${send.id}`, { method: "DELETE" });
       notify("success", `Daily send “${send.name}” deleted`, "Its texts stay in the message log.");
       if (editing === send.id) setEditing(null);
@@ -192,17 +177,14 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
                   <Button size="small" variant="secondary" disabled={!canConfigure || busy === "toggle" + s.id} onClick={() => void toggle(s)}>
                     {s.enabled ? "Switch off" : "Switch on"}
                   </Button>
-                  {confirming !== s.id ? (
-                    <Button size="small" variant="secondary" disabled={!canConfigure} onClick={() => setConfirming(s.id)}>Delete</Button>
-                  ) : (
-                    <Box display="flex" gap={2} alignItems="center" marginTop={1}>
-                      <Text size={1} color="default2">Delete it? Its texts stay in the log.</Text>
-                      <Button size="small" variant="error" disabled={busy === "delete" + s.id} onClick={() => void remove(s)} aria-label={`Confirm deleting ${s.name}`}>
-                        Delete
-                      </Button>
-                      <Button size="small" variant="secondary" onClick={() => setConfirming(null)}>Keep</Button>
-                    </Box>
-                  )}
+                  <ConfirmInPlace
+                    label="Delete"
+                    question="Delete it? Its texts stay in the log."
+                    askLabel={`Delete ${s.name}`}
+                    confirmLabel={`Confirm deleting ${s.name}`}
+                    disabled={!canConfigure || busy === "delete" + s.id}
+                    onConfirm={() => void remove(s)}
+                  />
                 </td>
               </tr>
             ))}
