@@ -192,8 +192,12 @@ class _Day:
         with services.sessions() as session:
             send = session.get(DailySend, send_id)
             assert send is not None
-            #: The start of this day's occurrence keys (a re-created send's: the deleted one's).
-            self.prefix = day_prefix(send.key_id, day)
+            # The start of this day's occurrence keys: the day of the occurrence (the birthday,
+            # not the day texted days before it: fewer days before the next day texts nobody
+            # twice; with none, the day itself, the keys of every send saved before 0013),
+            # under a re-created send's deleted twin's id.
+            occurs = day + timedelta(days=send.days_before)
+            self.prefix = day_prefix(send.key_id, occurs)
 
     def run(self, began: datetime, *, missed: bool) -> RunOutcome:
         clock = self.timing.clock

@@ -4,8 +4,10 @@ A daily send is the merchant's definition; a day is one shop-local day of it
 being carried out (where reading its customers stopped, and what came of it).
 The texts themselves are ordinary message-log rows (``event`` ``DAILY_SEND``,
 ``rule_id`` ``daily:<id>``, marketing) whose ``dedupe_key``
-``daily:<id>:<day>:<customer id>`` is the occurrence key: unique per shop in
-the log, so a customer gets each occurrence once whatever runs it twice.
+``daily:<id>:<day>:<customer id>`` is the occurrence key (``<day>`` the day of
+the birthday or anniversary, which is the day texted unless it is texted days
+before): unique per shop in the log, so a customer gets each occurrence once
+whatever runs it twice.
 
 **Deleting** a daily send keeps its row (``deleted_at`` set, listed nowhere)
 and every log row: the log loses nothing, and a daily send saved again with

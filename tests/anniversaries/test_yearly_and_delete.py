@@ -21,6 +21,7 @@ from saleor_sms_app.scheduler.clock import ManualClock, as_utc
 from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
 from tests.anniversaries.test_running import (
+    WARSAW,
     logged,
     moved_clock,
     new_send,
@@ -119,6 +120,40 @@ def test_a_yearly_anniversary_texts_every_year_saying_which_and_days_before(
         "+48601000108": "NoYear turns 0 in 3 days",
     }
     assert len(scripted.calls) == 6
+
+
+def test_fewer_days_before_the_next_day_texts_nobody_twice_for_the_same_birthday(
+    services: Services,
+    tenant: TenantRecord,
+    store: ConfigStore,
+    scripted: type[ScriptedProvider],
+    clock: ManualClock,
+    add_customer: AddCustomer,
+) -> None:
+    setup_shop(store, tenant)
+    clock.set(datetime(2027, 6, 12, 5, 0, tzinfo=UTC))
+    add_customer("+48601000140", metadata={"birthday": "06-15"})
+    add_customer("+48601000141", metadata={"birthday": "06-16"})
+    send_id = new_send(services, store, tenant, clock, days_before=3)
+    clock.set(datetime(2027, 6, 12, 7, 0, tzinfo=UTC))
+    run_due(services, clock)
+    assert [sms.to for sms in scripted.calls] == ["+48601000140"]
+    assert [m.dedupe_key.split(":")[2] for m in logged(services, send_id)] == ["2027-06-15"]
+
+    # The merchant makes it 2 days before: on 13 June the 15 June birthday is due again,
+    # already texted; 14 June's run texts the 16 June one.
+    with session_scope(services.sessions) as session:
+        send = session.get(DailySend, send_id)
+        assert send is not None
+        body = {**daily.send_json(session, send), "days_before": 2}
+        values = daily.checked(body, store.load(tenant, fresh=True), "https://a.example")
+        daily.update(session, send, values, WARSAW, clock.now())
+    clock.set(datetime(2027, 6, 13, 7, 0, tzinfo=UTC))
+    run_due(services, clock)
+    assert [sms.to for sms in scripted.calls] == ["+48601000140"]
+    clock.set(datetime(2027, 6, 14, 7, 0, tzinfo=UTC))
+    run_due(services, clock)
+    assert [sms.to for sms in scripted.calls] == ["+48601000140", "+48601000141"]
 
 
 def test_29_february_anniversaries_are_texted_on_28_february_of_other_years(
