@@ -38,7 +38,8 @@ from saleor_sms_app.anniversaries.tables import (
     daily_rule_id,
     day_prefix,
 )
-from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person, read_page
 from saleor_sms_app.campaigns.running import (
     RESEND_AFTER,
     SYSTEM_TIMING,
@@ -51,7 +52,7 @@ from saleor_sms_app.campaigns.store import campaign_text
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
