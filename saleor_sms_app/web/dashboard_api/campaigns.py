@@ -45,6 +45,7 @@ from saleor_sms_app.web.dashboard_api.access import (
     json_body,
     requires,
     services,
+    stored_answer,
     upload_text,
     uploaded_file,
 )
@@ -198,11 +199,7 @@ def send_once(
         }
     if created and send.send_at <= now:
         start_due_runs()
-    return Response(
-        response=jsonify(answer).get_data(),
-        status=201 if created else 200,
-        mimetype="application/json",
-    )
+    return stored_answer(answer, created)
 
 
 @bp.post("/campaigns")
