@@ -27,8 +27,8 @@ from common import migrated_database
 from sqlalchemy import insert, text
 
 from saleor_sms_app.automations.caps import marketing_counts
+from saleor_sms_app.consent.suppressions import is_suppressed
 from saleor_sms_app.models import Message, Tenant
-from saleor_sms_app.suppressions import is_suppressed
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 BATCH = 20_000
