@@ -21,21 +21,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 import requests
 from urllib3.exceptions import MaxRetryError
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.egress import EgressRefused
-from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
-from saleor_sms_app.providers.models import (
-    Balance,
-    FailureReason,
-    InboundSms,
-    ProviderError,
-    without_nul,
-)
+from saleor_sms_app.providers.base import OptionField, SmsProvider
+from saleor_sms_app.providers.models import Balance, FailureReason, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +81,13 @@ def base_url_field(default: str, help: str = "") -> OptionField:
     )
 
 
+#: The key pair Vonage and MoceanAPI both issue: a public key and its secret.
+API_KEY_AND_SECRET = (
+    OptionField("api_key", "API key"),
+    OptionField("api_secret", "API secret", secret=True),
+)
+
+
 def digits(phone: str) -> str:
     """``+48 500-100-200`` → ``48500100200`` (several providers refuse the '+')."""
     return "".join(ch for ch in phone if ch.isdigit())
@@ -109,6 +109,17 @@ def obj(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def first_entry(body: Any, key: str) -> dict[str, Any] | None:
+    """``body[key][0]`` when it is a JSON object, else None.
+
+    Providers answer a send with a list of per-recipient (or per-part) entries
+    even for one recipient: SMSAPI ``list``, Mocean, Infobip and Vonage ``messages``.
+    """
+    entries = body.get(key) if isinstance(body, dict) else None
+    first = entries[0] if isinstance(entries, list) and entries else None
+    return first if isinstance(first, dict) else None
+
+
 def to_int(value: object) -> int | None:
     """A provider's count (number or text) as int; None when absent or unreadable."""
     if value is None or isinstance(value, bool):
@@ -119,87 +130,23 @@ def to_int(value: object) -> int | None:
         return None
 
 
-def callback_params(request: CallbackRequest) -> dict[str, str]:
-    """Query and form parameters of a callback, form winning (providers post either)."""
-    params = dict(request.query)
-    params.update(request.form)
-    if not request.form and request.body and b"=" in request.body and not _looks_json(request):
-        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-    return params
-
-
-def callback_json(request: CallbackRequest) -> Any:
-    """The JSON body of a callback, or None when it has none (or it is not JSON)."""
-    if not request.body:
-        return None
-    try:
-        return json.loads(request.body)
-    except ValueError:
-        return None
-
-
-def _looks_json(request: CallbackRequest) -> bool:
-    return request.body.lstrip()[:1] in (b"{", b"[")
-
-
-@dataclass(frozen=True)
-class InboundFields:
-    """Where a provider puts the parts of an inbound text in a flat (form/query/JSON) request."""
-
-    sender: str
-    to: str
-    text: str
-    message_id: str
-
-
-def inbound_from(params: Mapping[str, Any], fields: InboundFields) -> list[InboundSms]:
-    """The one inbound text in ``params``, read through ``fields``; empty when it holds none.
-
-    An empty text is kept (a customer can send one), but the text field must be
-    there: a delivery report has a sender and an id too, never a text.
-    """
-    sender = _inbound_value(params, fields.sender).strip()
-    message_id = _inbound_value(params, fields.message_id).strip()
-    if not sender or not message_id or fields.text not in params:
-        return []
-    return [
-        InboundSms(
-            sender=sender,
-            to=_inbound_value(params, fields.to).strip(),
-            text=_inbound_value(params, fields.text),
-            provider_message_id=message_id,
-            raw={str(k): v for k, v in params.items()},
-        )
-    ]
-
-
-def _inbound_value(params: Mapping[str, Any], name: str) -> str:
-    """A field of an inbound text without NUL characters (:func:`.models.without_nul`:
-    refusing it would lose a STOP; "STOP\x00" is STOP)."""
-    return str(without_nul(str(params.get(name) or "")))
-
-
-def header(request: CallbackRequest, name: str) -> str:
-    """A request header, case-insensitively (the Flask layer passes a plain mapping)."""
-    wanted = name.lower()
-    for key, value in request.headers.items():
-        if key.lower() == wanted:
-            return value
-    return ""
-
-
 class HttpProvider(SmsProvider):
     """Base of adapters that speak HTTP to their provider.
 
     Subclasses set :attr:`default_base_url` and :attr:`errors` and implement
     ``send`` (and ``balance``/``parse_callback`` where the provider has them)
-    with :meth:`call`, :meth:`json_of` and :meth:`fail`. They should not need
-    to catch anything from ``requests`` themselves.
+    with :meth:`request_json` (or :meth:`call` and :meth:`json_of`) and
+    :meth:`fail`; where the provider's refusals are not plain HTTP statuses
+    they override :meth:`refusal`. They should not need to catch anything from
+    ``requests`` themselves.
     """
 
     default_base_url: ClassVar[str] = ""
     #: Provider error code (as text) → what it means. Unknown codes become OTHER.
     errors: ClassVar[Mapping[str, ErrorRule]] = {}
+    #: The table for codes in delivery reports, when the provider numbers them
+    #: apart from send errors (Vonage's receipt ``err-code``); None: :attr:`errors`.
+    report_errors: ClassVar[Mapping[str, ErrorRule] | None] = None
     #: Phrases in a provider's error text → a hint, for errors whose code says
     #: little but whose text the merchant can act on (SMSAPI's "Invalid from field").
     text_hints: ClassVar[Mapping[str, str]] = {}
@@ -219,9 +166,20 @@ class HttpProvider(SmsProvider):
         """``text`` with every configured secret replaced by ``***``."""
         return redact_secrets(text, self.config.secrets.values())
 
+    def report_rule(self, code: str | None) -> ErrorRule | None:
+        """What a provider code in a delivery report means, None when unlisted."""
+        table = self.errors if self.report_errors is None else self.report_errors
+        return table.get(code) if code else None
+
     def hint_for(self, code: str | None) -> str | None:
-        rule = self.errors.get(code) if code else None
+        rule = self.report_rule(code)
         return rule.hint if rule else None
+
+    def reports_opt_out(self, code: str | None) -> bool:
+        """Whether a delivery report with this code says the recipient opted out,
+        for providers whose table marks exactly those codes OPTED_OUT."""
+        rule = self.report_rule(code)
+        return rule is not None and rule.reason == FailureReason.OPTED_OUT
 
     # -- transport -------------------------------------------------------
 
@@ -296,6 +254,28 @@ class HttpProvider(SmsProvider):
             text=self.redact(response.text),
             content_type=response.headers.get("Content-Type", ""),
         )
+
+    def request_json(self, method: str, path: str, **kwargs: Any) -> tuple[Answer, Any]:
+        """One call whose answer is JSON: the answer and its parsed body.
+
+        Raises the :meth:`refusal` the answer holds, so what follows reads only
+        an answer the provider meant as success.
+        """
+        answer = self.call(method, path, **kwargs)
+        body = self.json_of(answer)
+        error = self.refusal(answer, body, path)
+        if error is not None:
+            raise error
+        return answer, body
+
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        """The provider's refusal in this answer to ``path``; None if it took the request.
+
+        By default any non-2xx status, classified by that status alone. Adapters
+        override it where the error sits in the body: a code and text beside a
+        4xx (Twilio, Infobip, Plivo) or inside an HTTP 200 (SMSAPI, Mocean).
+        """
+        return None if answer.ok else self.fail(answer)
 
     def json_of(self, answer: Answer) -> Any:
         """The answer's JSON; a clear error when it is HTML, empty or not JSON.

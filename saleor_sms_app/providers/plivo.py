@@ -23,10 +23,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    callback_params,
+    header,
+    inbound_from,
+    report_from,
+)
 from saleor_sms_app.providers.http import (
     AUTH,
     FUNDS,
@@ -35,12 +44,8 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_params,
     digits,
-    header,
-    inbound_from,
 )
 from saleor_sms_app.providers.models import (
     Balance,
@@ -49,6 +54,7 @@ from saleor_sms_app.providers.models import (
     FailureReason,
     InboundSms,
     OutboundSms,
+    ProviderError,
     SendResult,
     SendStatus,
 )
@@ -141,6 +147,15 @@ def plivo_signature_v3(auth_token: str, url: str, params: dict[str, str], nonce:
     return base64.b64encode(digest).decode()
 
 
+#: A status callback (form POST, or query on GET); ``ErrorCode`` 000 is "no error".
+REPORT = ReportFields(
+    message_id=("MessageUUID",),
+    status=("Status",),
+    code=("ErrorCode",),
+    to=("To",),
+    no_error=frozenset({"000", "0"}),
+)
+
 #: Plivo's request to the number's application "Message URL" (form POST).
 INBOUND = InboundFields(sender="From", to="To", text="Text", message_id="MessageUUID")
 
@@ -172,7 +187,9 @@ class PlivoProvider(HttpProvider):
     def _auth(self) -> tuple[str, str]:
         return (self.option("auth_id"), self.secret("auth_token"))
 
-    def _refusal(self, answer: Answer, body: Any, path: str) -> Exception:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        if answer.ok:
+            return None
         text = body.get("error") if isinstance(body, dict) else None
         if isinstance(text, dict):
             text = "; ".join(f"{k}: {v}" for k, v in text.items())
@@ -198,14 +215,13 @@ class PlivoProvider(HttpProvider):
         if self.option("powerpack_uuid"):
             payload["powerpack_uuid"] = self.option("powerpack_uuid")
         else:
-            payload["src"] = sms.sender or self.config.sender
+            payload["src"] = self.sender_for(sms)
         if sms.status_callback_url:
             payload["url"] = sms.status_callback_url
             payload["method"] = "POST"
-        answer = self.call("POST", f"{self._account}/Message/", json=payload, auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body, f"{self._account}/Message/")
+        answer, body = self.request_json(
+            "POST", f"{self._account}/Message/", json=payload, auth=self._auth
+        )
         ids = body.get("message_uuid") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids:
             raise self.wrong_shape(answer, "message_uuid")
@@ -214,10 +230,7 @@ class PlivoProvider(HttpProvider):
         )
 
     def balance(self) -> Balance:
-        answer = self.call("GET", f"{self._account}/", auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body, f"{self._account}/")
+        answer, body = self.request_json("GET", f"{self._account}/", auth=self._auth)
         # Plivo accounts are billed in US dollars; the account object names no currency.
         return self.balance_in(answer, body, "cash_credits", currency="USD")
 
@@ -234,25 +247,11 @@ class PlivoProvider(HttpProvider):
         )
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
-        uuid = params.get("MessageUUID")
-        status = params.get("Status", "").lower()
-        if not uuid or not status:
+        event = report_from(callback_params(request), REPORT, DELIVERY)
+        if event is None:
             return []
-        code = params.get("ErrorCode") or None
-        if code in ("000", "0"):
-            code = None
-        return [
-            DeliveryEvent(
-                provider_message_id=uuid,
-                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
-                provider_code=code,
-                description=status,
-                to=params.get("To"),
-                opted_out=code == "200",
-                raw=dict(params),
-            )
-        ]
+        # 200 ("blocked by STOP from destination"), the table's one OPTED_OUT row.
+        return [replace(event, opted_out=self.reports_opt_out(event.provider_code))]
 
     def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
         return inbound_from(callback_params(request), INBOUND)

@@ -12,11 +12,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    callback_params,
+    header,
+    inbound_from,
+    report_from,
+)
 from saleor_sms_app.providers.http import (
     AUTH,
     DOWN,
@@ -25,13 +34,10 @@ from saleor_sms_app.providers.http import (
     NOT_MOBILE,
     OPTED_OUT,
     RATE,
+    Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_params,
-    header,
-    inbound_from,
     to_decimal,
     to_int,
 )
@@ -42,6 +48,7 @@ from saleor_sms_app.providers.models import (
     FailureReason,
     InboundSms,
     OutboundSms,
+    ProviderError,
     SendResult,
     SendStatus,
 )
@@ -135,6 +142,14 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
     return base64.b64encode(digest).decode()
 
 
+#: A status callback (form POST); ``SmsSid``/``SmsStatus`` are the older names.
+REPORT = ReportFields(
+    message_id=("MessageSid", "SmsSid"),
+    status=("MessageStatus", "SmsStatus"),
+    code=("ErrorCode",),
+    to=("To",),
+)
+
 #: Twilio's request to the number's "A message comes in" webhook (form POST).
 INBOUND = InboundFields(sender="From", to="To", text="Body", message_id="MessageSid")
 
@@ -186,13 +201,12 @@ class TwilioProvider(HttpProvider):
         if service:
             data["MessagingServiceSid"] = service
         else:
-            data["From"] = sms.sender or self.config.sender
+            data["From"] = self.sender_for(sms)
         if sms.status_callback_url:
             data["StatusCallback"] = sms.status_callback_url
-        answer = self.call("POST", f"{self._account}/Messages.json", data=data, auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body)
+        answer, body = self.request_json(
+            "POST", f"{self._account}/Messages.json", data=data, auth=self._auth
+        )
         sid = body.get("sid") if isinstance(body, dict) else None
         if not isinstance(sid, str) or not sid:
             raise self.wrong_shape(answer, "a message sid")
@@ -205,16 +219,15 @@ class TwilioProvider(HttpProvider):
             raw=answer.text,
         )
 
-    def _refusal(self, answer: Any, body: Any) -> Exception:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        if answer.ok:
+            return None
         if isinstance(body, dict):
             return self.fail(answer, body.get("code"), str(body.get("message") or ""))
         return self.fail(answer)
 
     def balance(self) -> Balance:
-        answer = self.call("GET", f"{self._account}/Balance.json", auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body)
+        answer, body = self.request_json("GET", f"{self._account}/Balance.json", auth=self._auth)
         return self.balance_in(answer, body, "balance")
 
     def verify_callback(self, request: CallbackRequest) -> bool:
@@ -226,24 +239,14 @@ class TwilioProvider(HttpProvider):
         return hmac.compare_digest(expected.encode(), given.encode())
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
-        sid = params.get("MessageSid") or params.get("SmsSid")
-        status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
-        if not sid or not status:
+        event = report_from(callback_params(request), REPORT, DELIVERY)
+        if event is None:
             return []
-        code = params.get("ErrorCode") or None
-        rule = ERRORS.get(code or "")
-        return [
-            DeliveryEvent(
-                provider_message_id=sid,
-                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
-                provider_code=code,
-                description=status if rule is None else f"{status}: {rule.reason.value}",
-                to=params.get("To"),
-                opted_out=code in ("21610", "30004"),
-                raw=dict(params),
-            )
-        ]
+        code, status = event.provider_code, event.description
+        rule = self.report_rule(code)
+        described = status if rule is None else f"{status}: {rule.reason.value}"
+        # 21610 (replied STOP) and 30004 (blocked messages): the table's OPTED_OUT rows.
+        return [replace(event, description=described, opted_out=self.reports_opt_out(code))]
 
     def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
         return inbound_from(callback_params(request), INBOUND)
