@@ -36,7 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, ProviderContext
 from saleor_sms_app.providers.callbacks import callback_json, callback_params
-from saleor_sms_app.providers.http import Answer, HttpProvider, digits
+from saleor_sms_app.providers.http import (
+    Answer,
+    HttpProvider,
+)
 from saleor_sms_app.providers.models import (
     DeliveryEvent,
     DeliveryStatus,
@@ -47,6 +50,7 @@ from saleor_sms_app.providers.models import (
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits
 
 PLACEHOLDERS = ("to", "to_digits", "text", "sender", "reference", "callback_url", "secret")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

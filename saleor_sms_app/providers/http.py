@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import requests
@@ -27,8 +26,23 @@ from urllib3.exceptions import MaxRetryError
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.egress import EgressRefused
-from saleor_sms_app.providers.base import OptionField, SmsProvider
-from saleor_sms_app.providers.models import Balance, FailureReason, ProviderError
+from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    callback_params,
+    inbound_from,
+    report_from,
+)
+from saleor_sms_app.providers.models import (
+    Balance,
+    DeliveryEvent,
+    DeliveryStatus,
+    FailureReason,
+    InboundSms,
+    ProviderError,
+)
+from saleor_sms_app.providers.values import to_decimal
 
 log = logging.getLogger(__name__)
 
@@ -88,48 +102,6 @@ API_KEY_AND_SECRET = (
 )
 
 
-def digits(phone: str) -> str:
-    """``+48 500-100-200`` → ``48500100200`` (several providers refuse the '+')."""
-    return "".join(ch for ch in phone if ch.isdigit())
-
-
-def to_decimal(value: object) -> Decimal | None:
-    """A provider's amount (number or text) as Decimal; None when absent or unreadable."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
-
-
-def obj(value: object) -> dict[str, Any]:
-    """``value`` when it is a JSON object, else an empty one (for optional sub-objects)."""
-    return value if isinstance(value, dict) else {}
-
-
-def first_entry(body: Any, key: str) -> dict[str, Any] | None:
-    """``body[key][0]`` when it is a JSON object, else None.
-
-    Providers answer a send with a list of per-recipient (or per-part) entries
-    even for one recipient: SMSAPI ``list``, Mocean, Infobip and Vonage ``messages``.
-    """
-    entries = body.get(key) if isinstance(body, dict) else None
-    first = entries[0] if isinstance(entries, list) and entries else None
-    return first if isinstance(first, dict) else None
-
-
-def to_int(value: object) -> int | None:
-    """A provider's count (number or text) as int; None when absent or unreadable."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
 class HttpProvider(SmsProvider):
     """Base of adapters that speak HTTP to their provider.
 
@@ -147,6 +119,12 @@ class HttpProvider(SmsProvider):
     #: The table for codes in delivery reports, when the provider numbers them
     #: apart from send errors (Vonage's receipt ``err-code``); None: :attr:`errors`.
     report_errors: ClassVar[Mapping[str, ErrorRule] | None] = None
+    #: Where a flat (query/form) delivery report keeps its parts, and its status
+    #: table; None: the adapter reads its reports itself (JSON, several per call).
+    report_fields: ClassVar[ReportFields | None] = None
+    delivery: ClassVar[Mapping[str, DeliveryStatus]] = {}
+    #: Where a flat inbound text keeps its parts, tried in order.
+    inbound_fields: ClassVar[tuple[InboundFields, ...]] = ()
     #: Phrases in a provider's error text → a hint, for errors whose code says
     #: little but whose text the merchant can act on (SMSAPI's "Invalid from field").
     text_hints: ClassVar[Mapping[str, str]] = {}
@@ -180,6 +158,31 @@ class HttpProvider(SmsProvider):
         for providers whose table marks exactly those codes OPTED_OUT."""
         rule = self.report_rule(code)
         return rule is not None and rule.reason == FailureReason.OPTED_OUT
+
+    # -- what the provider sends us --------------------------------------
+
+    def callback_values(self, request: CallbackRequest) -> dict[str, str]:
+        """The flat parameters of a report or inbound text (query and form by default)."""
+        return callback_params(request)
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        if self.report_fields is None:
+            return []
+        event = report_from(self.callback_values(request), self.report_fields, self.delivery)
+        return [] if event is None else [self.finish_report(event)]
+
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """A flat report with what only this provider can tell; by default an opt-out
+        is a code the report table marks OPTED_OUT."""
+        return replace(event, opted_out=self.reports_opt_out(event.provider_code))
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        params = self.callback_values(request)
+        for fields in self.inbound_fields:
+            texts = inbound_from(params, fields)
+            if texts:
+                return texts
+        return []
 
     # -- transport -------------------------------------------------------
 

@@ -33,9 +33,6 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    digits,
-    first_entry,
-    obj,
 )
 from saleor_sms_app.providers.models import (
     Balance,
@@ -48,6 +45,7 @@ from saleor_sms_app.providers.models import (
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, first_entry, obj
 
 _SENDER_HINT = (
     "Infobip refused the sender: register the sender name for this country in the "

@@ -26,13 +26,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from saleor_sms_app.providers.base import CallbackRequest
 from saleor_sms_app.providers.callbacks import (
     InboundFields,
     ReportFields,
-    callback_params,
-    inbound_from,
-    report_from,
 )
 from saleor_sms_app.providers.http import (
     API_KEY_AND_SECRET,
@@ -44,20 +40,18 @@ from saleor_sms_app.providers.http import (
     ErrorRule,
     HttpProvider,
     base_url_field,
-    digits,
-    first_entry,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, first_entry
 
 _SENDER_HINT = "MoceanAPI refused the sender: use a sender ID registered on your Mocean account."
 
@@ -141,6 +135,9 @@ class MoceanProvider(HttpProvider):
     default_base_url: ClassVar[str] = "https://rest.moceanapi.com"
     receives_inbound: ClassVar[bool] = True
     errors = ERRORS
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND,)
     fields = (
         *API_KEY_AND_SECRET,
         base_url_field("https://rest.moceanapi.com"),
@@ -188,10 +185,7 @@ class MoceanProvider(HttpProvider):
         # Mocean's balance answer names no currency: it is the account's credit.
         return self.balance_in(answer, body, "value", currency="credits")
 
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        # Never an opt-out: Mocean documents no report code for one.
-        event = report_from(callback_params(request), REPORT, DELIVERY)
-        return [] if event is None else [event]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """Never an opt-out: the OPTED_OUT rows of :data:`ERRORS` are send-time
+        blacklist refusals, and Mocean documents no report code for an opt-out."""
+        return event

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -31,10 +30,7 @@ from saleor_sms_app.providers.base import CallbackRequest, OptionField
 from saleor_sms_app.providers.callbacks import (
     InboundFields,
     ReportFields,
-    callback_params,
     header,
-    inbound_from,
-    report_from,
 )
 from saleor_sms_app.providers.http import (
     AUTH,
@@ -45,19 +41,17 @@ from saleor_sms_app.providers.http import (
     ErrorRule,
     HttpProvider,
     base_url_field,
-    digits,
 )
 from saleor_sms_app.providers.models import (
     Balance,
-    DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits
 
 _SENDER_HINT = (
     "Plivo refused the sender: use a Plivo number you own, or an alphanumeric sender "
@@ -167,6 +161,10 @@ class PlivoProvider(HttpProvider):
     signs_callbacks: ClassVar[bool] = True
     receives_inbound: ClassVar[bool] = True
     errors = ERRORS
+    #: An opt-out is 200 ("blocked by STOP from destination"), the table's OPTED_OUT row.
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND,)
     fields = (
         OptionField("auth_id", "Auth ID"),
         OptionField("auth_token", "Auth Token", secret=True),
@@ -245,13 +243,3 @@ class PlivoProvider(HttpProvider):
             hmac.compare_digest(expected.encode(), candidate.strip().encode())
             for candidate in given.split(",")
         )
-
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        event = report_from(callback_params(request), REPORT, DELIVERY)
-        if event is None:
-            return []
-        # 200 ("blocked by STOP from destination"), the table's one OPTED_OUT row.
-        return [replace(event, opted_out=self.reports_opt_out(event.provider_code))]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
-from saleor_sms_app.providers.callbacks import InboundFields, callback_params, inbound_from
+from saleor_sms_app.providers.callbacks import InboundFields
 from saleor_sms_app.providers.http import (
     AUTH,
     DOWN,
@@ -33,22 +33,18 @@ from saleor_sms_app.providers.http import (
     ErrorRule,
     HttpProvider,
     base_url_field,
-    digits,
-    first_entry,
-    to_decimal,
-    to_int,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, first_entry, to_decimal, to_int
 
 _SENDER_HINT = (
     "The sender name is not registered at SMSAPI: add it in the SMSAPI panel under "
@@ -147,6 +143,7 @@ class SmsapiProvider(HttpProvider):
     default_base_url: ClassVar[str] = "https://api.smsapi.pl"
     errors = ERRORS
     text_hints = TEXT_HINTS
+    inbound_fields = (INBOUND,)
     callback_ok_body: ClassVar[str | None] = "OK"
     duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset({"53"})
     receives_inbound: ClassVar[bool] = True
@@ -209,7 +206,8 @@ class SmsapiProvider(HttpProvider):
         return self.balance_in(answer, body, "points", currency="points")
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
+        """Several reports in one call, each field comma-joined."""
+        params = self.callback_values(request)
         ids = _split(params.get("MsgId"))
         if not ids:
             return []
@@ -235,9 +233,6 @@ class SmsapiProvider(HttpProvider):
                 )
             )
         return events
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)
 
 
 def _split(value: str | None) -> list[str]:

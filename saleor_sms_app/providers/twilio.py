@@ -21,10 +21,7 @@ from saleor_sms_app.providers.base import CallbackRequest, OptionField
 from saleor_sms_app.providers.callbacks import (
     InboundFields,
     ReportFields,
-    callback_params,
     header,
-    inbound_from,
-    report_from,
 )
 from saleor_sms_app.providers.http import (
     AUTH,
@@ -38,20 +35,18 @@ from saleor_sms_app.providers.http import (
     ErrorRule,
     HttpProvider,
     base_url_field,
-    to_decimal,
-    to_int,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import to_decimal, to_int
 
 _SENDER_HINT = (
     "Use a Twilio number, short code or approved alphanumeric sender as the sender, "
@@ -165,6 +160,9 @@ class TwilioProvider(HttpProvider):
     receives_inbound: ClassVar[bool] = True
     inbound_ok: ClassVar[tuple[str, str] | None] = (EMPTY_TWIML, "text/xml")
     errors = ERRORS
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND,)
     fields = (
         OptionField("account_sid", "Account SID", help="Starts with AC, from the Twilio Console."),
         OptionField("auth_token", "Auth Token", secret=True),
@@ -238,18 +236,13 @@ class TwilioProvider(HttpProvider):
         expected = twilio_signature(self.secret("auth_token"), request.url, params)
         return hmac.compare_digest(expected.encode(), given.encode())
 
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        event = report_from(callback_params(request), REPORT, DELIVERY)
-        if event is None:
-            return []
-        code, status = event.provider_code, event.description
-        rule = self.report_rule(code)
-        described = status if rule is None else f"{status}: {rule.reason.value}"
-        # 21610 (replied STOP) and 30004 (blocked messages): the table's OPTED_OUT rows.
-        return [replace(event, description=described, opted_out=self.reports_opt_out(code))]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """The status described with the reason of its error code; an opt-out is
+        21610 (replied STOP) or 30004 (blocked), the table's OPTED_OUT rows."""
+        rule = self.report_rule(event.provider_code)
+        if rule is not None:
+            event = replace(event, description=f"{event.description}: {rule.reason.value}")
+        return super().finish_report(event)
 
 
 def _abs(value: Decimal | None) -> Decimal | None:

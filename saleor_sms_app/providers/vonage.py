@@ -42,8 +42,6 @@ from saleor_sms_app.providers.callbacks import (
     callback_json,
     callback_params,
     header,
-    inbound_from,
-    report_from,
 )
 from saleor_sms_app.providers.http import (
     API_KEY_AND_SECRET,
@@ -56,21 +54,18 @@ from saleor_sms_app.providers.http import (
     ErrorRule,
     HttpProvider,
     base_url_field,
-    digits,
-    to_decimal,
-    to_int,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, to_decimal, to_int
 from saleor_sms_app.segments import is_gsm7
 
 #: SMS API ``status`` codes (documented in Vonage's SMS troubleshooting guide).
@@ -202,6 +197,9 @@ class VonageProvider(HttpProvider):
     receives_inbound: ClassVar[bool] = True
     errors = ERRORS
     report_errors = RECEIPT_ERRORS
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND, INBOUND_MESSAGES_API)
     fields = (
         *API_KEY_AND_SECRET,
         OptionField(
@@ -280,7 +278,8 @@ class VonageProvider(HttpProvider):
         # The SMS API's balance is always in euros.
         return self.balance_in(answer, body, "value", currency="EUR")
 
-    def _receipt(self, request: CallbackRequest) -> dict[str, str]:
+    def callback_values(self, request: CallbackRequest) -> dict[str, str]:
+        """Query, form or (Messages API, signed webhooks) a JSON body."""
         body = callback_json(request)
         if isinstance(body, dict):
             return {str(k): "" if v is None else str(v) for k, v in body.items()}
@@ -293,25 +292,18 @@ class VonageProvider(HttpProvider):
         bearer = header(request, "Authorization")
         if bearer.lower().startswith("bearer "):
             return _jwt_ok(bearer[7:].strip(), secret, request.body)
-        params = self._receipt(request)
+        params = self.callback_values(request)
         given = params.get("sig", "")
         if not given:
             return False
         expected = vonage_signature(params, secret, self.option("signature_method") or "md5hash")
         return hmac.compare_digest(expected.lower().encode(), given.lower().encode())
 
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        event = report_from(self._receipt(request), REPORT, DELIVERY)
-        if event is None:
-            return []
-        # Vonage Opt-out Assist: err-code 9 on a failed/rejected receipt. Not every
-        # OPTED_OUT row of RECEIPT_ERRORS: 4 is a number barred for all senders.
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """Vonage Opt-out Assist: err-code 9 on a failed/rejected receipt. Not every
+        OPTED_OUT row of :data:`RECEIPT_ERRORS`: 4 is a number barred for all senders."""
         opted_out = event.provider_code == "9" and event.description in ("failed", "rejected")
-        return [replace(event, opted_out=opted_out)]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        params = self._receipt(request)
-        return inbound_from(params, INBOUND) or inbound_from(params, INBOUND_MESSAGES_API)
+        return replace(event, opted_out=opted_out)
 
 
 def _jwt_ok(token: str, secret: str, body: bytes) -> bool:

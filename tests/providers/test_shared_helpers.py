@@ -8,15 +8,9 @@ from typing import Any, ClassVar
 import pytest
 
 from saleor_sms_app.config.model import ProviderConfig
-from saleor_sms_app.providers.base import ProviderContext
-from saleor_sms_app.providers.callbacks import ReportFields, report_from
-from saleor_sms_app.providers.http import (
-    OPTED_OUT,
-    Answer,
-    ErrorRule,
-    HttpProvider,
-    first_entry,
-)
+from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
+from saleor_sms_app.providers.callbacks import InboundFields, ReportFields, report_from
+from saleor_sms_app.providers.http import OPTED_OUT, Answer, ErrorRule, HttpProvider
 from saleor_sms_app.providers.models import (
     DeliveryStatus,
     FailureReason,
@@ -25,6 +19,7 @@ from saleor_sms_app.providers.models import (
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import first_entry
 from tests.standin.provider import StandinProvider
 
 FIELDS = ReportFields(
@@ -92,6 +87,12 @@ class _Echo(HttpProvider):
     label: ClassVar[str] = "Echo"
     errors = {"9": ErrorRule(FailureReason.INSUFFICIENT_FUNDS, hint="top up")}
     report_errors = {"9": OPTED_OUT}
+    report_fields = FIELDS
+    delivery = STATUSES
+    inbound_fields = (
+        InboundFields(sender="msisdn", to="to", text="text", message_id="id"),
+        InboundFields(sender="from", to="to", text="body", message_id="uuid"),
+    )
 
     def send(self, sms: OutboundSms) -> SendResult:
         answer, body = self.request_json("POST", "/send", json={"to": sms.to})
@@ -133,3 +134,27 @@ def test_report_codes_read_their_own_table(
     assert adapter.report_rule("9") == OPTED_OUT and adapter.reports_opt_out("9")
     assert adapter.hint_for("9") == OPTED_OUT.hint
     assert adapter.report_rule(None) is None and not adapter.reports_opt_out("1")
+
+
+def _form(params: dict[str, str]) -> CallbackRequest:
+    return CallbackRequest("POST", "https://sms.example/cb", {}, b"", params, {})
+
+
+def test_a_flat_adapter_declares_its_reports_and_inbound_texts(
+    standin_provider: StandinProvider, provider_context: ProviderContext
+) -> None:
+    adapter = _echo(standin_provider, provider_context)
+    events = adapter.parse_callback(_form({"id": "m1", "state": "delivered", "err": "9"}))
+    # The report table (not the send table) says 9 is an opt-out.
+    assert [(e.provider_message_id, e.status, e.opted_out) for e in events] == [
+        ("m1", DeliveryStatus.DELIVERED, True)
+    ]
+    events = adapter.parse_callback(_form({"id": "m1", "state": "failed", "err": "7"}))
+    assert [(e.status, e.opted_out) for e in events] == [(DeliveryStatus.UNKNOWN, False)]
+    assert adapter.parse_callback(_form({"foo": "bar"})) == []
+    # The second set of inbound names is tried when the first finds no text.
+    texts = adapter.parse_inbound(
+        _form({"from": "48500", "to": "Shop", "body": "STOP", "uuid": "u"})
+    )
+    assert [(t.sender, t.text, t.provider_message_id) for t in texts] == [("48500", "STOP", "u")]
+    assert adapter.parse_inbound(_form({"id": "m1", "state": "delivered"})) == []
