@@ -280,7 +280,7 @@ class GenericProvider(HttpProvider):
             str(text or code or f"HTTP {answer.status}"),
             temporary=reason in _TEMPORARY,
             code=None if code in (None, "") else str(code),
-            raw=answer.text[:2000],
+            raw=answer.excerpt,
         )
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:

@@ -83,6 +83,11 @@ class Answer:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def excerpt(self) -> str:
+        """What an error keeps of the answer (an HTML error page can be huge)."""
+        return self.text[:2000]
+
 
 def base_url_field(default: str, help: str = "") -> OptionField:
     """The ``base_url`` option every HTTP adapter has (regions, tests, proxies)."""
@@ -303,7 +308,7 @@ class HttpProvider(SmsProvider):
                 f"{self.label} sent {kind} (HTTP {answer.status})",
                 temporary=False,
                 accepted=True,
-                raw=answer.text[:2000],
+                raw=answer.excerpt,
                 hint=(
                     "The provider's answer could not be read, so it is not known whether "
                     "the message went out; check the provider's message history before "
@@ -318,7 +323,7 @@ class HttpProvider(SmsProvider):
             f"{self.label} answered JSON without {what} (HTTP {answer.status})",
             temporary=False,
             accepted=answer.ok,
-            raw=answer.text[:2000],
+            raw=answer.excerpt,
             hint="Check the API base URL: it may point at something that is not this provider.",
         )
 
@@ -387,7 +392,7 @@ class HttpProvider(SmsProvider):
                 accepted=True,
                 code=key,
                 hint=NO_ANSWER_HINT,
-                raw=answer.text[:2000],
+                raw=answer.excerpt,
             )
         if rule is None:
             rule = _rule_for_status(answer.status)
@@ -402,7 +407,7 @@ class HttpProvider(SmsProvider):
             temporary=rule.temporary,
             code=key,
             hint=hint,
-            raw=answer.text[:2000],
+            raw=answer.excerpt,
             accepted=accepted,
         )
 
