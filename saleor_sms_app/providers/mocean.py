@@ -152,10 +152,10 @@ class MoceanProvider(HttpProvider):
         }
 
     def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
-        # Per recipient in messages[], or at the top level for a request refused whole.
-        first = first_entry(body, "messages")
-        if first is None:
-            first = body
+        # Per recipient in messages[], or at the top level for a request refused whole
+        # (no messages list at all: not first_entry, which skips a non-object entry).
+        entries = body.get("messages") if isinstance(body, dict) else None
+        first = entries[0] if isinstance(entries, list) and entries else body
         if isinstance(first, dict) and str(first.get("status", "0")) != "0":
             return self.fail(answer, str(first.get("status")), str(first.get("err_msg") or ""))
         if not answer.ok:
