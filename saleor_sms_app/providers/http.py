@@ -5,7 +5,8 @@ the shared session and timeout, the configurable API base URL, turning
 transport failures into :class:`ProviderError` the same way for everyone, JSON
 parsing with a clear MALFORMED_RESPONSE when a provider answers HTML or
 nothing, and the per-provider error **lookup tables** (provider code →
-normalised reason, temporary or not, a hint for the merchant).
+normalised reason, temporary or not, a hint for the merchant). What providers
+send *us* is read by :mod:`.callbacks`, single values of answers by :mod:`.values`.
 
 Credentials never leave here in ``raw``, in an error message or in a log line:
 every text taken from a response or an exception goes through :meth:`redact`,
