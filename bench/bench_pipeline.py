@@ -25,8 +25,9 @@ from pathlib import Path
 from common import bench_env, load, redis_server, redis_server_bin
 
 from saleor_sms_app.config.defaults import ORDER_CONFIRMATION
+from saleor_sms_app.message_templates.order_tokens import order_context
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.migrate import upgrade
-from saleor_sms_app.rendering import order_context, render
 from saleor_sms_app.services import Services, set_services
 from saleor_sms_app.settings import Settings
 from tests.standin.saleor import SaleorStandin, make_order
@@ -64,7 +65,7 @@ def bench_rendering() -> None:
 
 def bench_pipeline(redis_url: str, workdir: Path) -> None:
     from saleor_sms_app.jobs import handle_webhook
-    from saleor_sms_app.orders import fetch_order
+    from saleor_sms_app.saleor.orders import fetch_order
     from saleor_sms_app.saleor.tenants import saleor_client
     from saleor_sms_app.worker import SmsWorker
 

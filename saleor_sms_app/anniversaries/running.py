@@ -39,7 +39,8 @@ from saleor_sms_app.anniversaries.tables import (
     day_prefix,
     occurrence_key,
 )
-from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person, read_page
 from saleor_sms_app.campaigns.running import (
     RESEND_AFTER,
     SYSTEM_TIMING,
@@ -52,7 +53,7 @@ from saleor_sms_app.campaigns.store import campaign_text
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import Message, MessageStatus, RecipientType

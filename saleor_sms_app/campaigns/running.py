@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations.quiet_hours import quiet_until
-from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person, read_page
 from saleor_sms_app.campaigns.pacing import Pacer
 from saleor_sms_app.campaigns.store import campaign_text, settle_unsent
 from saleor_sms_app.campaigns.tables import (
@@ -42,7 +43,7 @@ from saleor_sms_app.campaigns.tables import (
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.by_hand import MANUAL_EVENT, sent_by_label
 from saleor_sms_app.messages.dispatching import providers_for, send_messages
 from saleor_sms_app.messages.rule_messages import Composed, log_rows

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.campaigns.audience import Audience, Person
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import Person
 from saleor_sms_app.campaigns.tables import (
     CAMPAIGN_EVENT,
     Campaign,
@@ -27,13 +28,13 @@ from saleor_sms_app.campaigns.tables import (
     campaign_rule_id,
 )
 from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.consent.marketing import with_opt_out
 from saleor_sms_app.db import insert_once
 from saleor_sms_app.errors import BadRequest, TemplateError
-from saleor_sms_app.links import LinkMaker, PreviewLinks
-from saleor_sms_app.marketing import with_opt_out
+from saleor_sms_app.message_templates.links import LinkMaker, PreviewLinks
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.models import Message, MessageStatus, ShortLink
-from saleor_sms_app.numberlists import read_numbers
-from saleor_sms_app.rendering import render
+from saleor_sms_app.recipients.numberlists import read_numbers
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.segments import count_segments

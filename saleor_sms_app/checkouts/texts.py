@@ -13,10 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from saleor_sms_app.config.model import AppConfig, ShopSettings
+from saleor_sms_app.consent.marketing import consent_given
 from saleor_sms_app.errors import TemplateError
-from saleor_sms_app.marketing import consent_given
-from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise, order_country
-from saleor_sms_app.rendering import check_template, money_text
+from saleor_sms_app.message_templates.order_tokens import check_template, money_text
+from saleor_sms_app.recipients.phones import (
+    find_customer_phone,
+    metadata_dict,
+    normalise,
+    order_country,
+)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -37,7 +42,7 @@ def checkout_phone(checkout: Mapping[str, Any], settings: ShopSettings) -> str |
 
 def has_consent(checkout: Mapping[str, Any], key: str) -> bool:
     """Whether the checkout or its customer gives consent in the metadata ``key``
-    (read as campaigns read it: :func:`~saleor_sms_app.marketing.consent_given`)."""
+    (read as campaigns read it: :func:`~saleor_sms_app.consent.marketing.consent_given`)."""
     return any(
         consent_given(metadata_dict(owner.get("metadata")).get(key))
         for owner in (checkout, _mapping(checkout.get("user")))

@@ -28,13 +28,13 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.keys import stock_digest_key
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
-from saleor_sms_app.phones import staff_phone
+from saleor_sms_app.recipients.phones import staff_phone
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock

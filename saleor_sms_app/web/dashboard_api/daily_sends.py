@@ -21,15 +21,15 @@ from flask import Blueprint, Response, jsonify
 
 from saleor_sms_app.anniversaries import dates
 from saleor_sms_app.anniversaries import store as daily
-from saleor_sms_app.campaigns import audience as audiences
+from saleor_sms_app.campaigns import customers
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.consent.suppressions import suppressed_numbers
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
-from saleor_sms_app.suppressions import suppressed_numbers
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
 
 bp = Blueprint("daily_sends", __name__)
@@ -65,7 +65,7 @@ def preview() -> Response:
         with services().sessions() as session:
             return suppressed_numbers(session, tenant_id, phones)
 
-    found = audiences.preview(
+    found = customers.preview(
         saleor_client(services(), current_user().tenant),
         selection.audience,
         config.settings,

@@ -27,18 +27,18 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from saleor_sms_app import orders
 from saleor_sms_app.campaigns import audience as audiences
-from saleor_sms_app.campaigns import store
-from saleor_sms_app.campaigns.audience import fetch_customer
+from saleor_sms_app.campaigns import customers, store
+from saleor_sms_app.campaigns.customers import fetch_customer
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, NotFound
-from saleor_sms_app.links import LinkCollector, PreviewLinks
+from saleor_sms_app.message_templates.links import LinkCollector, PreviewLinks
 from saleor_sms_app.messages import by_hand
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus
+from saleor_sms_app.saleor import orders
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
 from saleor_sms_app.web.dashboard_api.access import (
@@ -234,7 +234,7 @@ def estimate_picked() -> Response:
     sample: dict[str, Any] = {}
     if body.get("customer_ids") is not None:
         # The text as the first ticked customer who can get it will read it, in this shop.
-        page = audiences.read_page(
+        page = customers.read_page(
             saleor_client(services(), current_user().tenant), _picked(body), config.settings, None
         )
         sample["shop_name"] = page.shop_name or current_user().tenant.saleor_domain

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from saleor_sms_app import rendering
-from saleor_sms_app.events import EVENTS, ORDER_STATUSES
+from saleor_sms_app.message_templates import order_tokens
 from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
+from saleor_sms_app.saleor.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.web.dashboard_api.access import current_user, requires
 
 bp = Blueprint("metadata", __name__)
@@ -76,5 +76,5 @@ def template_tokens() -> list[dict[str, Any]]:
     """The token catalogue for the picker, with examples from a sample order."""
     return [
         {"name": t.name, "description": t.description, "example": t.example}
-        for t in rendering.TOKENS
+        for t in order_tokens.TOKENS
     ]

@@ -1,7 +1,7 @@
 """The tenant's do-not-text list: numbers that opted out or were added by hand.
 
 Numbers get here from a customer's STOP text (:mod:`saleor_sms_app.inbound`), a
-provider's opt-out report (:mod:`saleor_sms_app.delivery`), or the merchant
+provider's opt-out report (:mod:`saleor_sms_app.delivery_reports.receiving`), or the merchant
 (the Suppressions screen: one by one or a CSV import); each row keeps when and
 from where. Every message to a listed number is logged ``skipped``.
 """
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.db import insert_many_once
 from saleor_sms_app.message_log.csv_export import csv_chunks
 from saleor_sms_app.models import Suppression, utcnow
-from saleor_sms_app.numberlists import read_numbers
-from saleor_sms_app.phones import normalise
+from saleor_sms_app.recipients.numberlists import read_numbers
+from saleor_sms_app.recipients.phones import normalise
 
 #: Source of numbers the merchant added (by hand or by import).
 MANUAL = "manual"

@@ -16,13 +16,12 @@ from typing import Any
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import load_provider
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import callback_urls
+from saleor_sms_app.delivery_reports.receiving import callback_urls
 from saleor_sms_app.egress import EgressPolicy, url_problems
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import MessageStatus, RecipientType
-from saleor_sms_app.phones import normalise
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.failover import send_with_failover
@@ -32,6 +31,7 @@ from saleor_sms_app.providers.models import (
     ProviderConfigError,
     ProviderError,
 )
+from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.segments import MAX_TYPED_CHARS, count_segments
 from saleor_sms_app.services import Services
 
