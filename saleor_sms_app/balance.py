@@ -27,7 +27,6 @@ from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import BalanceState, Message, MessageStatus, RecipientType, utcnow
-from saleor_sms_app.phones import staff_phone
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.models import (
     Balance,
@@ -35,6 +34,7 @@ from saleor_sms_app.providers.models import (
     ProviderConfigError,
     ProviderError,
 )
+from saleor_sms_app.recipients.phones import staff_phone
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.services import Services, get_services

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.db import insert_many_once
 from saleor_sms_app.message_log.csv_export import csv_chunks
 from saleor_sms_app.models import Suppression, utcnow
-from saleor_sms_app.numberlists import read_numbers
-from saleor_sms_app.phones import normalise
+from saleor_sms_app.recipients.numberlists import read_numbers
+from saleor_sms_app.recipients.phones import normalise
 
 #: Source of numbers the merchant added (by hand or by import).
 MANUAL = "manual"

@@ -22,7 +22,6 @@ from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import MessageStatus, RecipientType
-from saleor_sms_app.phones import normalise
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.failover import send_with_failover
@@ -32,6 +31,7 @@ from saleor_sms_app.providers.models import (
     ProviderConfigError,
     ProviderError,
 )
+from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.segments import MAX_TYPED_CHARS, count_segments
 from saleor_sms_app.services import Services
 

@@ -34,7 +34,7 @@ from saleor_sms_app.campaigns.store import check_template
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import insert_once
 from saleor_sms_app.errors import BadRequest
-from saleor_sms_app.phones import metadata_dict
+from saleor_sms_app.recipients.phones import metadata_dict
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.scheduler.tables import RunState, ScheduledRun

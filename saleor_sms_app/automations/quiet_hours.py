@@ -25,7 +25,7 @@ import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
 from saleor_sms_app.config.model import QuietHours, ShopSettings
-from saleor_sms_app.phones import parsed_number
+from saleor_sms_app.recipients.phones import parsed_number
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.scheduler.tables import ScheduledRun
 

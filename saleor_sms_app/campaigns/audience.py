@@ -3,7 +3,7 @@
 Who can be texted is decided here, the same way for the preview and for the
 send: the phone is the default shipping address's, else the default billing
 address's, else the phone metadata key of Settings
-(:func:`~saleor_sms_app.phones.find_customer_phone`, the order lookup applied to the
+(:func:`~saleor_sms_app.recipients.phones.find_customer_phone`, the order lookup applied to the
 customer); consent is a metadata key of Settings whose value is ``true`` or a date.
 The filters (date joined, number of
 orders, last order, country of the default address, a metadata key equal to a
@@ -26,7 +26,7 @@ from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.models import mask_phone
-from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise
+from saleor_sms_app.recipients.phones import find_customer_phone, metadata_dict, normalise
 from saleor_sms_app.saleor.client import SaleorClient
 
 #: Customers per GraphQL call (Saleor's most).

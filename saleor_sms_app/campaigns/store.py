@@ -32,7 +32,7 @@ from saleor_sms_app.errors import BadRequest, TemplateError
 from saleor_sms_app.links import LinkMaker, PreviewLinks
 from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.models import Message, MessageStatus, ShortLink
-from saleor_sms_app.numberlists import read_numbers
+from saleor_sms_app.recipients.numberlists import read_numbers
 from saleor_sms_app.rendering import render
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import as_utc

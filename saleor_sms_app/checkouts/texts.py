@@ -15,7 +15,12 @@ from typing import Any
 from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.errors import TemplateError
 from saleor_sms_app.marketing import consent_given
-from saleor_sms_app.phones import find_customer_phone, metadata_dict, normalise, order_country
+from saleor_sms_app.recipients.phones import (
+    find_customer_phone,
+    metadata_dict,
+    normalise,
+    order_country,
+)
 from saleor_sms_app.rendering import check_template, money_text
 
 

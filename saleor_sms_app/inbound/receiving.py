@@ -28,8 +28,8 @@ from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.inbound.keywords import Keyword, keyword_of, normalised
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.models import Direction, MessageStatus, RecipientType
-from saleor_sms_app.phones import normalise
 from saleor_sms_app.providers.models import InboundSms
+from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.settings import Settings
 from saleor_sms_app.suppressions import suppress, unsuppress

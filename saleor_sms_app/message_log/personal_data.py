@@ -41,7 +41,7 @@ from saleor_sms_app.models import (
     Suppression,
     Tenant,
 )
-from saleor_sms_app.phones import metadata_dict, normalise
+from saleor_sms_app.recipients.phones import metadata_dict, normalise
 from saleor_sms_app.services import Services
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from saleor_sms_app.errors import InvalidPhoneNumber, TemplateError
 from saleor_sms_app.links import LinkMaker
 from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.models import MessageStatus
-from saleor_sms_app.phones import staff_phone
+from saleor_sms_app.recipients.phones import staff_phone
 from saleor_sms_app.rendering import render
 from saleor_sms_app.segments import count_segments
 

@@ -34,7 +34,7 @@ from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
-from saleor_sms_app.phones import staff_phone
+from saleor_sms_app.recipients.phones import staff_phone
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, Clock

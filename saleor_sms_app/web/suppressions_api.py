@@ -17,7 +17,7 @@ from saleor_sms_app import suppressions
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
-from saleor_sms_app.phones import normalise
+from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import (
     current_user,

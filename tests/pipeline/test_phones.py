@@ -8,7 +8,7 @@ import pytest
 
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.phones import (
+from saleor_sms_app.recipients.phones import (
     BILLING_ADDRESS,
     SHIPPING_ADDRESS,
     USER_METADATA,

@@ -32,7 +32,7 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
-from saleor_sms_app.numberlists import read_numbers
+from saleor_sms_app.recipients.numberlists import read_numbers
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler import tick

@@ -16,7 +16,7 @@ from saleor_sms_app.errors import (
 )
 from saleor_sms_app.message_log import csv_export, daily_counts, detail, personal_data, queries
 from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory
-from saleor_sms_app.phones import normalise
+from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.phones import normalise
+from saleor_sms_app.recipients.phones import normalise
 
 
 @dataclass(frozen=True)
