@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 
 from saleor_sms_app.automations.caps import marketing_counts  # noqa: E402
+from saleor_sms_app.consent.suppressions import is_suppressed  # noqa: E402
 from saleor_sms_app.db import make_engine, make_session_factory  # noqa: E402
 from saleor_sms_app.migrate import upgrade  # noqa: E402
 from saleor_sms_app.models import Message, Tenant  # noqa: E402
-from saleor_sms_app.suppressions import is_suppressed  # noqa: E402
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 BATCH = 20_000

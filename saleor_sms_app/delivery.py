@@ -24,10 +24,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.config.model import ProviderConfig
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.models import DeliveryReport, Message, MessageStatus, utcnow
 from saleor_sms_app.providers.models import DeliveryEvent, DeliveryStatus
 from saleor_sms_app.settings import Settings
-from saleor_sms_app.suppressions import suppress
 
 #: Delivery status → the message's status. UNKNOWN (intermediate) changes nothing.
 _MESSAGE_STATUS = {

@@ -29,9 +29,9 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
+from saleor_sms_app.consent.marketing import with_opt_out
 from saleor_sms_app.errors import TemplateError
 from saleor_sms_app.links import LinkMaker, short_link, with_links
-from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.recipients.phones import find_customer_phone, metadata_dict
 from saleor_sms_app.segments import SegmentInfo, count_segments
 

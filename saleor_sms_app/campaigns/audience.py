@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from saleor_sms_app.campaigns.picked import picked_ids
 from saleor_sms_app.config.model import ShopSettings
+from saleor_sms_app.consent.marketing import consent_given
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
-from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.models import mask_phone
 from saleor_sms_app.recipients.phones import find_customer_phone, metadata_dict, normalise
 from saleor_sms_app.saleor.client import SaleorClient

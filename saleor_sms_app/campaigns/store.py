@@ -27,10 +27,10 @@ from saleor_sms_app.campaigns.tables import (
     campaign_rule_id,
 )
 from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.consent.marketing import with_opt_out
 from saleor_sms_app.db import insert_once
 from saleor_sms_app.errors import BadRequest, TemplateError
 from saleor_sms_app.links import LinkMaker, PreviewLinks
-from saleor_sms_app.marketing import with_opt_out
 from saleor_sms_app.models import Message, MessageStatus, ShortLink
 from saleor_sms_app.recipients.numberlists import read_numbers
 from saleor_sms_app.rendering import render

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from saleor_sms_app.config.model import AppConfig, ShopSettings
+from saleor_sms_app.consent.marketing import consent_given
 from saleor_sms_app.errors import TemplateError
-from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.recipients.phones import (
     find_customer_phone,
     metadata_dict,
@@ -42,7 +42,7 @@ def checkout_phone(checkout: Mapping[str, Any], settings: ShopSettings) -> str |
 
 def has_consent(checkout: Mapping[str, Any], key: str) -> bool:
     """Whether the checkout or its customer gives consent in the metadata ``key``
-    (read as campaigns read it: :func:`~saleor_sms_app.marketing.consent_given`)."""
+    (read as campaigns read it: :func:`~saleor_sms_app.consent.marketing.consent_given`)."""
     return any(
         consent_given(metadata_dict(owner.get("metadata")).get(key))
         for owner in (checkout, _mapping(checkout.get("user")))

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.config.model import ProviderConfig, ShopSettings
+from saleor_sms_app.consent.suppressions import suppress, unsuppress
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.inbound.keywords import Keyword, keyword_of, normalised
 from saleor_sms_app.messages.log import insert_message
@@ -32,7 +33,6 @@ from saleor_sms_app.providers.models import InboundSms
 from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.settings import Settings
-from saleor_sms_app.suppressions import suppress, unsuppress
 
 #: ``messages.event`` of an inbound text and of the app's answer to HELP.
 INBOUND_EVENT = "INBOUND"

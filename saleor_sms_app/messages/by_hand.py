@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Person
 from saleor_sms_app.campaigns.store import campaign_context
 from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.consent.suppressions import is_suppressed
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, TemplateError
 from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
 from saleor_sms_app.messages.log import insert_message
@@ -34,7 +35,6 @@ from saleor_sms_app.orders import OrderSnapshot
 from saleor_sms_app.recipients.phones import customer_phone
 from saleor_sms_app.rendering import Preview, order_context, preview, render
 from saleor_sms_app.segments import MAX_TYPED_CHARS
-from saleor_sms_app.suppressions import is_suppressed
 
 #: The log's event for a text sent by hand from Saleor's pages.
 MANUAL_EVENT = "MANUAL"

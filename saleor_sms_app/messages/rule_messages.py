@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations.caps import over_cap
 from saleor_sms_app.config.model import AppConfig, ShopSettings
+from saleor_sms_app.consent.suppressions import is_suppressed, suppressed_numbers
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
 from saleor_sms_app.messages.keys import message_dedupe_key
@@ -32,7 +33,6 @@ from saleor_sms_app.recipients.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context
 from saleor_sms_app.rules import Match, Recipient, is_marketing, template_for
 from saleor_sms_app.saleor.tenants import TenantRecord
-from saleor_sms_app.suppressions import is_suppressed, suppressed_numbers
 
 
 def order_columns(order: Mapping[str, Any], order_id: object) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Authenticated like every dashboard call (:func:`.dashboard.requires`): staff
 who can see the message log (MANAGE_ORDERS) can see and export the list; adding,
 removing and importing change who the shop texts, so they need the permission
 that changes the app's configuration (MANAGE_APPS). The work is done by
-:mod:`saleor_sms_app.suppressions`.
+:mod:`saleor_sms_app.consent.suppressions`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from saleor_sms_app import suppressions
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.consent import suppressions
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
 from saleor_sms_app.recipients.phones import normalise

@@ -9,12 +9,12 @@ import pytest
 
 from saleor_sms_app.campaigns.audience import Audience, preview, read_page
 from saleor_sms_app.config.model import ShopSettings
+from saleor_sms_app.consent.marketing import consent_given
+from saleor_sms_app.consent.suppressions import suppress, suppressed_numbers
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest
-from saleor_sms_app.marketing import consent_given
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress, suppressed_numbers
 from tests.campaigns.conftest import AddCustomer
 from tests.standin.saleor import SaleorStandin, address
 

@@ -24,6 +24,7 @@ from saleor_sms_app.campaigns.pacing import Pacer
 from saleor_sms_app.campaigns.tables import Campaign, campaign_rule_id
 from saleor_sms_app.config.model import ProviderConfig, QuietHours
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages import rule_messages, send_jobs
 from saleor_sms_app.models import Message
@@ -34,7 +35,6 @@ from saleor_sms_app.scheduler import runner, tick
 from saleor_sms_app.scheduler.clock import ManualClock
 from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress
 from tests.campaigns.conftest import AddCustomer
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import ScriptedProvider, configure

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
 from tests.dashboard.conftest import USER_EMAIL, Headers
 from tests.standin.customers import make_customer

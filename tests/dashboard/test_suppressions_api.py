@@ -10,9 +10,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.models import Suppression
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress
 from tests.dashboard.conftest import Headers
 
 BASE = "/api/dashboard/suppressions"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.models import Suppression
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress
 from tests.dashboard.browser import open_dashboard, shot
 
 pytestmark = pytest.mark.browser

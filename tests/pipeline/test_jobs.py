@@ -23,13 +23,13 @@ from saleor_sms_app.config.model import (
     ShopSettings,
 )
 from saleor_sms_app.config.store import CONFIG_KEY, ConfigStore
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.errors import SaleorUnavailable
 from saleor_sms_app.jobs import handle_webhook, send_message
 from saleor_sms_app.messages import composing, dispatching, send_jobs
 from saleor_sms_app.models import Message, MessageAttempt, Suppression
 from saleor_sms_app.saleor.tenants import TenantRecord, uninstall
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import ScriptedProvider, configure
 from tests.providers.conftest import log_message

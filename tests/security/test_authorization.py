@@ -22,13 +22,13 @@ from saleor_sms_app.anniversaries.tables import DailySend
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.models import Message
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.services import Services
-from saleor_sms_app.suppressions import suppress
 from tests.dashboard.conftest import TokenFactory, add_tenant
 from tests.security.support import state
 from tests.standin.saleor import SaleorStandin, global_id

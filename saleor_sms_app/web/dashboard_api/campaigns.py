@@ -30,6 +30,7 @@ from saleor_sms_app.campaigns import store
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.consent.suppressions import suppressed_numbers
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
 from saleor_sms_app.recipients.numberlists import read_numbers
@@ -37,7 +38,6 @@ from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSI
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler import tick
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
-from saleor_sms_app.suppressions import suppressed_numbers
 from saleor_sms_app.web.dashboard_api.access import (
     current_user,
     json_body,

@@ -24,12 +24,12 @@ from saleor_sms_app.anniversaries import store as daily
 from saleor_sms_app.campaigns import audience as audiences
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
+from saleor_sms_app.consent.suppressions import suppressed_numbers
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
-from saleor_sms_app.suppressions import suppressed_numbers
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
 
 bp = Blueprint("daily_sends", __name__)
