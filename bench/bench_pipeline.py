@@ -64,7 +64,7 @@ def bench_rendering() -> None:
 
 def bench_pipeline(redis_url: str, workdir: Path) -> None:
     from saleor_sms_app.jobs import handle_webhook
-    from saleor_sms_app.orders import fetch_order
+    from saleor_sms_app.saleor.orders import fetch_order
     from saleor_sms_app.saleor.tenants import saleor_client
     from saleor_sms_app.worker import SmsWorker
 

@@ -95,9 +95,9 @@ def per_call(label: str, call: Callable[[int], object], n: int) -> None:
 
 def stages(services: Any, deliveries: list[tuple[dict[str, str], bytes]]) -> None:
     """The ingest steps one by one, outside Flask (each on its own loop, CPU time)."""
-    from saleor_sms_app.events import BY_HEADER
     from saleor_sms_app.queueing import _template, dedupe_key, enqueue_webhook
     from saleor_sms_app.saleor import jwks, tenants
+    from saleor_sms_app.saleor.events import BY_HEADER
     from saleor_sms_app.saleor.payloads import parse_payload
     from saleor_sms_app.saleor.signatures import verify_webhook
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from saleor_sms_app.balance import check_tenant_balances
 from saleor_sms_app.checkouts import reminders
-from saleor_sms_app.events import BY_NAME
 from saleor_sms_app.message_log.personal_data import erase_customer
 from saleor_sms_app.messages import composing, dispatching
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.saleor import webhook_sync
+from saleor_sms_app.saleor.events import BY_NAME
 from saleor_sms_app.scheduler import runner
 from saleor_sms_app.services import get_services
 from saleor_sms_app.stock import alerts

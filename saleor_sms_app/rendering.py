@@ -8,7 +8,7 @@ while it is produced. ``StrictUndefined`` plus a check of every dotted name
 against the context turns a typo into an error that names the token and its
 line, instead of an SMS saying "Your order  has shipped".
 
-The context is built from the GraphQL order (:mod:`saleor_sms_app.orders`) in
+The context is built from the GraphQL order (:mod:`saleor_sms_app.saleor.orders`) in
 one function, :func:`order_context`; :data:`TOKENS` (the dashboard's token
 picker) and :func:`sample_context` (previews without an order) go through it
 too, so the catalogue cannot drift from what templates really see.

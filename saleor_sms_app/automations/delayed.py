@@ -2,7 +2,7 @@
 
 A batch of due runs (up to 100, :data:`~saleor_sms_app.scheduler.tick.RUN_BATCH_SIZE`)
 is carried out with one GraphQL call per tenant and 100 orders
-(:func:`saleor_sms_app.orders.fetch_orders`), never one call per run. Each run
+(:func:`saleor_sms_app.saleor.orders.fetch_orders`), never one call per run. Each run
 then ends one way:
 
 - ``expired``: due while the app was down and now past the rule's "send no
@@ -31,8 +31,8 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.models import MessageStatus
-from saleor_sms_app.orders import OrderSnapshot, fetch_orders
 from saleor_sms_app.rules import Match, Recipient, customer_allowed, recipients
+from saleor_sms_app.saleor.orders import OrderSnapshot, fetch_orders
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.scheduler.runs import RunOutcome

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from saleor_sms_app.config.reminders import CheckoutReminders, StockAlerts
-from saleor_sms_app.events import ORDER_STATUSES, RULE_EVENTS
+from saleor_sms_app.saleor.events import ORDER_STATUSES, RULE_EVENTS
 
 #: 2 added the paid, tracking-number and refunded default rules, 3 the ready-made
 #: automations (switched off; see config/defaults.py), 4 a rule's further conditions,

@@ -31,9 +31,9 @@ from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.rule_messages import OPTED_OUT, order_columns
 from saleor_sms_app.messages.texts import compose_text
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
-from saleor_sms_app.orders import OrderSnapshot
 from saleor_sms_app.recipients.phones import customer_phone
 from saleor_sms_app.rendering import Preview, order_context, preview, render
+from saleor_sms_app.saleor.orders import OrderSnapshot
 from saleor_sms_app.segments import MAX_TYPED_CHARS
 
 #: The log's event for a text sent by hand from Saleor's pages.

@@ -28,10 +28,10 @@ from saleor_sms_app.messages.keys import message_dedupe_key
 from saleor_sms_app.messages.log import insert_messages
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
-from saleor_sms_app.orders import OrderSnapshot
 from saleor_sms_app.recipients.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context
 from saleor_sms_app.rules import Match, Recipient, is_marketing, template_for
+from saleor_sms_app.saleor.orders import OrderSnapshot
 from saleor_sms_app.saleor.tenants import TenantRecord
 
 

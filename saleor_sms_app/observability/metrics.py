@@ -12,7 +12,7 @@ What waits is read when scraped, not counted: jobs in the queue and the age of
 the oldest, retries scheduled, failed jobs, delivery reports waiting for their
 message, and messages ``unknown`` in the last hour (:class:`BacklogCollector`).
 
-Labels are bounded: event names from :mod:`saleor_sms_app.events`, provider
+Labels are bounded: event names from :mod:`saleor_sms_app.saleor.events`, provider
 *types* (never a tenant's provider ids), error codes of :mod:`saleor_sms_app.errors`.
 """
 

@@ -2,7 +2,7 @@
 
 The static fields live in ``manifest/app.toml`` (edited by people, reviewed in
 diffs); everything that depends on where this deployment runs (its URLs) or on
-code (the version, one webhook per event of :mod:`saleor_sms_app.events`, the
+code (the version, one webhook per event of :mod:`saleor_sms_app.saleor.events`, the
 subscription documents in ``graphql/subscriptions/``) is added here, so the
 manifest can never name an event the app does not handle.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from saleor_sms_app import __version__
-from saleor_sms_app.events import EVENTS, SaleorEvent
 from saleor_sms_app.saleor import documents
+from saleor_sms_app.saleor.events import EVENTS, SaleorEvent
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent.parent / "manifest"
 STATIC_FIELDS = MANIFEST_DIR / "app.toml"

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from saleor_sms_app.errors import BadRequest
-from saleor_sms_app.events import SaleorEvent
+from saleor_sms_app.saleor.events import SaleorEvent
 
 
 def parse_payload(event: SaleorEvent, body: bytes) -> dict[str, Any]:

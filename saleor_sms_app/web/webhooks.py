@@ -34,11 +34,11 @@ from saleor_sms_app.errors import (
     SmsAppError,
     Unauthorized,
 )
-from saleor_sms_app.events import BY_HEADER
 from saleor_sms_app.observability.logs import bind, log_scope
 from saleor_sms_app.observability.metrics import WEBHOOKS_RECEIVED, WEBHOOKS_REFUSED, child
 from saleor_sms_app.queueing import enqueue_webhook
 from saleor_sms_app.saleor import tenants
+from saleor_sms_app.saleor.events import BY_HEADER
 from saleor_sms_app.saleor.manifest import WEBHOOK_PATH_PREFIX
 from saleor_sms_app.saleor.payloads import parse_payload
 from saleor_sms_app.saleor.signatures import verify_webhook

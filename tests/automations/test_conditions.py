@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from saleor_sms_app.automations.conditions import failing_order_condition, failing_rule_condition
 from saleor_sms_app.config.model import Rule, RuleConditions, SendOnlyIf
-from saleor_sms_app.orders import fetch_order
+from saleor_sms_app.saleor.orders import fetch_order
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services
 from tests.pipeline.conftest import saleor, tenant

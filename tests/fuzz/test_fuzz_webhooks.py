@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from saleor_sms_app.events import EVENTS
+from saleor_sms_app.saleor.events import EVENTS
 from saleor_sms_app.services import Services
 from tests.fuzz.conftest import FUZZ, assert_handled, header_text, json_values, snapshot
 from tests.standin.saleor import SaleorStandin

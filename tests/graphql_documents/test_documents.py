@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from graphql import OperationDefinitionNode, parse
 
-from saleor_sms_app.events import EVENTS
 from saleor_sms_app.saleor import documents
+from saleor_sms_app.saleor.events import EVENTS
 from saleor_sms_app.saleor.manifest import build_manifest
 from tests.standin.saleor import validate_document
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from saleor_sms_app.errors import NotFound, SaleorUnavailable
-from saleor_sms_app.orders import fetch_order, recent_orders
 from saleor_sms_app.rendering import order_context, render
+from saleor_sms_app.saleor.orders import fetch_order, recent_orders
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services
 from tests.pipeline.test_rendering import EXPECTED

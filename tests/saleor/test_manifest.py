@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from saleor_sms_app import __version__
-from saleor_sms_app.events import EVENTS
+from saleor_sms_app.saleor.events import EVENTS
 
 
 def test_manifest_over_http(live_app: Any) -> None:

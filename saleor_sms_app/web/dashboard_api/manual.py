@@ -27,7 +27,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from saleor_sms_app import orders
 from saleor_sms_app.campaigns import audience as audiences
 from saleor_sms_app.campaigns import store
 from saleor_sms_app.campaigns.audience import fetch_customer
@@ -39,6 +38,7 @@ from saleor_sms_app.links import LinkCollector, PreviewLinks
 from saleor_sms_app.messages import by_hand
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus
+from saleor_sms_app.saleor import orders
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
 from saleor_sms_app.web.dashboard_api.access import (

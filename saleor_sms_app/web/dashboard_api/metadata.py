@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from saleor_sms_app import rendering
-from saleor_sms_app.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
+from saleor_sms_app.saleor.events import EVENTS, ORDER_STATUSES
 from saleor_sms_app.web.dashboard_api.access import current_user, requires
 
 bp = Blueprint("metadata", __name__)

@@ -8,13 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
-from saleor_sms_app import orders, rendering
+from saleor_sms_app import rendering
 from saleor_sms_app.automations.conditions import failing_rule_condition
 from saleor_sms_app.config.model import Rule
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.message_log import queries
 from saleor_sms_app.rules import template_for
+from saleor_sms_app.saleor import orders
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
