@@ -188,11 +188,11 @@ def _serve_saleor(conn: Any, redis_url: str, workdir: Path, orders: int) -> None
 
 
 def bench_drain(redis_url: str, workdir: Path, due: int, workers: int) -> None:
+    from saleor_sms_app.automations.rules import Match
     from saleor_sms_app.config.defaults import default_config
     from saleor_sms_app.config.store import ConfigStore
     from saleor_sms_app.messages.composing import schedule_rule_runs
     from saleor_sms_app.messages.rule_messages import Occasion
-    from saleor_sms_app.rules import Match
     from saleor_sms_app.saleor.orders import fetch_orders
     from saleor_sms_app.saleor.tenants import get_tenant, saleor_client
     from saleor_sms_app.scheduler import tick

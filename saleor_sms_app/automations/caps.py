@@ -1,7 +1,8 @@
 """The marketing caps: at most N marketing texts to one number per day and per week.
 
 A marketing text is one logged by a rule that is not transactional (an
-automation, a delayed or a marketing rule; see :func:`saleor_sms_app.rules.is_marketing`),
+automation, a delayed or a marketing rule; see
+:func:`saleor_sms_app.automations.rules.is_marketing`),
 stored with ``messages.marketing`` true. Transactional texts (an order's
 confirmation, its shipment) are never capped and never counted.
 

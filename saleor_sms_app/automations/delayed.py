@@ -27,11 +27,11 @@ from datetime import datetime
 from saleor_sms_app.automations.conditions import failing_condition
 from saleor_sms_app.automations.per_tenant import carry_out_per_tenant
 from saleor_sms_app.automations.quiet_hours import QUIET_HOURS, past_send_window, quiet_until
+from saleor_sms_app.automations.rules import Match, Recipient, customer_allowed, recipients
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.messages.rule_messages import Composed, Occasion, compose_rows, log_rows
 from saleor_sms_app.models import MessageStatus
-from saleor_sms_app.rules import Match, Recipient, customer_allowed, recipients
 from saleor_sms_app.saleor.orders import OrderSnapshot, fetch_orders
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.scheduler.clock import as_utc

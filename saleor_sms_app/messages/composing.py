@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations.quiet_hours import quiet_until
+from saleor_sms_app.automations.rules import Match, matching_rules
 from saleor_sms_app.checkouts.reminders import close_for_placed_order
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
@@ -56,7 +57,6 @@ from saleor_sms_app.messages.texts import not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.rendering import order_context
-from saleor_sms_app.rules import Match, matching_rules
 from saleor_sms_app.saleor.events import RULE_EVENTS
 from saleor_sms_app.saleor.orders import fetch_order
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client

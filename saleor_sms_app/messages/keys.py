@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from saleor_sms_app.rules import Recipient
+from saleor_sms_app.automations.rules import Recipient
 
 #: Events that happen once per object, keyed by its id rather than the body.
 _ONCE_PER_ORDER = ("ORDER_CREATED", "ORDER_FULLY_PAID")

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from saleor_sms_app.automations.rules import Match, Recipient, matching_rules
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.messages.keys import (
     message_dedupe_key,
@@ -44,7 +45,6 @@ from saleor_sms_app.messages.keys import (
     shipment_prefix,
 )
 from saleor_sms_app.models import Message, MessageStatus, RecipientType, utcnow
-from saleor_sms_app.rules import Match, Recipient, matching_rules
 
 FULFILLMENT_CREATED = "FULFILLMENT_CREATED"
 TRACKING_UPDATED = "FULFILLMENT_TRACKING_NUMBER_UPDATED"

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations.caps import over_cap
+from saleor_sms_app.automations.rules import Match, Recipient, is_marketing, template_for
 from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.consent.suppressions import is_suppressed, suppressed_numbers
 from saleor_sms_app.errors import InvalidPhoneNumber
@@ -30,7 +31,6 @@ from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.recipients.phones import customer_phone, staff_phone
 from saleor_sms_app.rendering import order_context
-from saleor_sms_app.rules import Match, Recipient, is_marketing, template_for
 from saleor_sms_app.saleor.orders import OrderSnapshot
 from saleor_sms_app.saleor.tenants import TenantRecord
 

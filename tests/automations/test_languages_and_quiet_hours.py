@@ -13,8 +13,8 @@ from saleor_sms_app.automations.quiet_hours import (
     quiet_until,
     recipient_zone,
 )
+from saleor_sms_app.automations.rules import is_marketing, template_for
 from saleor_sms_app.config.model import QuietHours, Rule, ShopSettings
-from saleor_sms_app.rules import is_marketing, template_for
 from saleor_sms_app.scheduler.tables import ScheduledRun
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_sms_app.automations.rules import Recipient, matching_rules
 from saleor_sms_app.config.model import AppConfig, Recipients, Rule, RuleConditions, ShopSettings
 from saleor_sms_app.models import RecipientType
-from saleor_sms_app.rules import Recipient, matching_rules
 
 ORDER: dict[str, Any] = {"status": "UNFULFILLED", "channel": {"slug": "channel-pln"}}
 

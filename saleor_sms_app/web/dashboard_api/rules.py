@@ -10,11 +10,11 @@ from pydantic import ValidationError
 
 from saleor_sms_app import rendering
 from saleor_sms_app.automations.conditions import failing_rule_condition
+from saleor_sms_app.automations.rules import template_for
 from saleor_sms_app.config.model import Rule
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.message_log import queries
-from saleor_sms_app.rules import template_for
 from saleor_sms_app.saleor import orders
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
