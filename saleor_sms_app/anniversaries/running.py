@@ -52,7 +52,7 @@ from saleor_sms_app.campaigns.store import campaign_text
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import insert_once, session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.rule_messages import Composed, log_rows
 from saleor_sms_app.messages.send_cache import send_cache
 from saleor_sms_app.models import Message, MessageStatus, RecipientType

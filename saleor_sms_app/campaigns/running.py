@@ -42,7 +42,7 @@ from saleor_sms_app.campaigns.tables import (
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import RetryableError, TemplateError
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.by_hand import MANUAL_EVENT, sent_by_label
 from saleor_sms_app.messages.dispatching import providers_for, send_messages
 from saleor_sms_app.messages.rule_messages import Composed, log_rows

@@ -30,10 +30,10 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.consent.marketing import with_opt_out
 from saleor_sms_app.db import insert_once
 from saleor_sms_app.errors import BadRequest, TemplateError
-from saleor_sms_app.links import LinkMaker, PreviewLinks
+from saleor_sms_app.message_templates.links import LinkMaker, PreviewLinks
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.models import Message, MessageStatus, ShortLink
 from saleor_sms_app.recipients.numberlists import read_numbers
-from saleor_sms_app.rendering import render
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import as_utc
 from saleor_sms_app.segments import count_segments

@@ -41,7 +41,7 @@ from saleor_sms_app.config.reminders import MAX_REMINDER_STEPS
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.links import LinkCollector
+from saleor_sms_app.message_templates.links import LinkCollector
 from saleor_sms_app.messages.keys import checkout_key
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.rule_messages import Composed, log_rows

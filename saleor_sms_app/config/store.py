@@ -49,10 +49,10 @@ from saleor_sms_app.errors import (
     PermanentError,
     TemplateError,
 )
+from saleor_sms_app.message_templates.sandbox import check_template
 from saleor_sms_app.providers import provider_class
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.recipients.phones import staff_phone
-from saleor_sms_app.rendering import check_template
 from saleor_sms_app.saleor.client import SaleorClient, SaleorGraphQLError
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant_by_id, saleor_client
 from saleor_sms_app.services import Services

@@ -37,8 +37,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from saleor_sms_app.links import clicks_by_message
-
 # Re-exported: the log's callers import the query types from here.
 from saleor_sms_app.message_log.log_query import SORTABLE as SORTABLE
 from saleor_sms_app.message_log.log_query import Cursor as Cursor
@@ -50,6 +48,7 @@ from saleor_sms_app.message_log.rows import (
     message_row,
 )
 from saleor_sms_app.message_log.text_search import search_ids
+from saleor_sms_app.message_templates.links import clicks_by_message
 from saleor_sms_app.models import LOG_SORT_COLUMNS, Message, MessageStatus, log_sort_key
 
 #: A page says "1,000+" rather than count a million rows on every click; at or

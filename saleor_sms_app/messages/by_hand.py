@@ -26,13 +26,13 @@ from saleor_sms_app.campaigns.store import campaign_context
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.consent.suppressions import is_suppressed
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, TemplateError
-from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.message_templates.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.message_templates.sandbox import Preview, order_context, preview, render
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.rule_messages import OPTED_OUT, order_columns
 from saleor_sms_app.messages.texts import compose_text
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.recipients.phones import customer_phone
-from saleor_sms_app.rendering import Preview, order_context, preview, render
 from saleor_sms_app.saleor.orders import OrderSnapshot
 from saleor_sms_app.segments import MAX_TYPED_CHARS
 

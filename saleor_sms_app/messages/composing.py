@@ -32,7 +32,8 @@ from saleor_sms_app.checkouts.reminders import close_for_placed_order
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
-from saleor_sms_app.links import LinkCollector, store_links
+from saleor_sms_app.message_templates.links import LinkCollector, store_links
+from saleor_sms_app.message_templates.sandbox import order_context
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import (
     message_dedupe_key,
@@ -56,7 +57,6 @@ from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.messages.texts import not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.observability.logs import bind
-from saleor_sms_app.rendering import order_context
 from saleor_sms_app.saleor.events import RULE_EVENTS
 from saleor_sms_app.saleor.orders import fetch_order
 from saleor_sms_app.saleor.tenants import TenantRecord, get_tenant, saleor_client

@@ -24,13 +24,13 @@ from saleor_sms_app.automations.rules import Match, Recipient, is_marketing, tem
 from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.consent.suppressions import is_suppressed, suppressed_numbers
 from saleor_sms_app.errors import InvalidPhoneNumber
-from saleor_sms_app.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.message_templates.links import LinkCollector, LinkMaker, store_links
+from saleor_sms_app.message_templates.sandbox import order_context
 from saleor_sms_app.messages.keys import message_dedupe_key
 from saleor_sms_app.messages.log import insert_messages
 from saleor_sms_app.messages.texts import compose_text, not_sent
 from saleor_sms_app.models import Message, MessageStatus, RecipientType
 from saleor_sms_app.recipients.phones import customer_phone, staff_phone
-from saleor_sms_app.rendering import order_context
 from saleor_sms_app.saleor.orders import OrderSnapshot
 from saleor_sms_app.saleor.tenants import TenantRecord
 

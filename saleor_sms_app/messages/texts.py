@@ -14,10 +14,10 @@ from typing import Any
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.consent.marketing import with_opt_out
 from saleor_sms_app.errors import InvalidPhoneNumber, TemplateError
-from saleor_sms_app.links import LinkMaker
+from saleor_sms_app.message_templates.links import LinkMaker
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.recipients.phones import staff_phone
-from saleor_sms_app.rendering import render
 from saleor_sms_app.segments import count_segments
 
 

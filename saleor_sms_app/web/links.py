@@ -2,16 +2,16 @@
 
 Public on purpose (customers' phones open it, with no token); safe because only
 codes the app stored redirect, and only to their stored URL
-(:mod:`saleor_sms_app.links`). Unknown codes are 404 and count nothing.
+(:mod:`saleor_sms_app.message_templates.links`). Unknown codes are 404 and count nothing.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from saleor_sms_app import links
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
+from saleor_sms_app.message_templates import links
 from saleor_sms_app.services import Services
 
 bp = Blueprint("links", __name__)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from saleor_sms_app.errors import TemplateError
-from saleor_sms_app.rendering import (
+from saleor_sms_app.message_templates.sandbox import (
     MAX_OUTPUT_CHARS,
     TOKENS,
     order_context,

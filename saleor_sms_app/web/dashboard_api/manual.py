@@ -34,7 +34,7 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, NotFound
-from saleor_sms_app.links import LinkCollector, PreviewLinks
+from saleor_sms_app.message_templates.links import LinkCollector, PreviewLinks
 from saleor_sms_app.messages import by_hand
 from saleor_sms_app.messages.send_jobs import enqueue_send
 from saleor_sms_app.models import Message, MessageStatus

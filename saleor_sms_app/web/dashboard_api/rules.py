@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
-from saleor_sms_app import rendering
 from saleor_sms_app.automations.conditions import failing_rule_condition
 from saleor_sms_app.automations.rules import template_for
 from saleor_sms_app.config.model import Rule
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
-from saleor_sms_app.links import PreviewLinks
 from saleor_sms_app.message_log import queries
+from saleor_sms_app.message_templates import sandbox
+from saleor_sms_app.message_templates.links import PreviewLinks
 from saleor_sms_app.saleor import orders
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
@@ -48,13 +48,13 @@ def preview() -> Response:
     if isinstance(order_id, str) and order_id:
         client = saleor_client(services(), current_user().tenant)
         snapshot = orders.fetch_order(client, order_id)
-        context = rendering.order_context(
+        context = sandbox.order_context(
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
         failing = failing_rule_condition(rule, snapshot.order) if rule else None
         order_language = str(snapshot.order.get("languageCodeEnum") or "") or None
     opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
-    result = rendering.preview(
+    result = sandbox.preview(
         template,
         context,
         links=PreviewLinks(services().settings.short_link_base),

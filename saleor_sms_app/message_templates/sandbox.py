@@ -31,7 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from saleor_sms_app.consent.marketing import with_opt_out
 from saleor_sms_app.errors import TemplateError
-from saleor_sms_app.links import LinkMaker, short_link, with_links
+from saleor_sms_app.message_templates.links import LinkMaker, short_link, with_links
 from saleor_sms_app.recipients.phones import find_customer_phone, metadata_dict
 from saleor_sms_app.segments import SegmentInfo, count_segments
 
@@ -86,7 +86,7 @@ def _build_environment() -> SandboxedEnvironment:
     env = _SmsEnvironment(undefined=StrictUndefined, autoescape=False, auto_reload=False)
     # cycler/joiner/lipsum are no use in an SMS and only widen the surface.
     env.globals = {"range": _capped_range, "dict": dict, "namespace": env.globals["namespace"]}
-    env.globals["short_link"] = short_link  # tracked links (saleor_sms_app.links)
+    env.globals["short_link"] = short_link  # tracked links (saleor_sms_app.message_templates.links)
     return env
 
 
