@@ -290,7 +290,7 @@ class PendingDeliveryReport(Base):
     recorded (a fast provider reports while the worker is still writing outcomes).
 
     Kept at most an hour and at most a bounded number per tenant
-    (:mod:`saleor_sms_app.pending_reports`), and applied when the id is recorded,
+    (:mod:`saleor_sms_app.delivery_reports.pending`), and applied when the id is recorded,
     so a provider that never re-sends a report does not lose it.
     """
 

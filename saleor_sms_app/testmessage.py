@@ -16,7 +16,7 @@ from typing import Any
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import load_provider
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import callback_urls
+from saleor_sms_app.delivery_reports.receiving import callback_urls
 from saleor_sms_app.egress import EgressPolicy, url_problems
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.messages.log import insert_message

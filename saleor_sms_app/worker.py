@@ -27,8 +27,8 @@ With RQ's own maintenance (at start, then every ``maintenance_interval``) it
 also marks messages left ``sending`` by a worker that died as ``unknown``
 (:func:`saleor_sms_app.messages.dispatching.release_stale_sends`, after
 ``SEND_LOCK_SECONDS``), drops delivery reports that waited an hour for their
-message (:mod:`saleor_sms_app.pending_reports`), settles ``unknown`` sends
-where the provider can tell (:mod:`saleor_sms_app.settling`), adds the message
+message (:mod:`saleor_sms_app.delivery_reports.pending`), settles ``unknown`` sends
+where the provider can tell (:mod:`saleor_sms_app.delivery_reports.settling`), adds the message
 log's pending count changes into its per-day counts
 (:func:`saleor_sms_app.message_log.daily_counts.fold_pending_counts`), applies each shop's
 message retention (:func:`saleor_sms_app.message_log.personal_data.apply_retention_everywhere`)
@@ -182,9 +182,9 @@ def run_sending_maintenance(services: Any) -> None:
     waited an hour for their message (discarded), and ``unknown`` sends a provider
     can settle (one worker at a time, under a Redis lock)."""
     from saleor_sms_app.db import session_scope
+    from saleor_sms_app.delivery_reports.pending import discard_stale_reports
+    from saleor_sms_app.delivery_reports.settling import settle_unknown_sends
     from saleor_sms_app.messages.dispatching import release_stale_sends
-    from saleor_sms_app.pending_reports import discard_stale_reports
-    from saleor_sms_app.settling import settle_unknown_sends
 
     try:
         released = release_stale_sends(services, older_than=services.settings.send_lock_seconds)

@@ -1,7 +1,7 @@
 """The tenant's do-not-text list: numbers that opted out or were added by hand.
 
 Numbers get here from a customer's STOP text (:mod:`saleor_sms_app.inbound`), a
-provider's opt-out report (:mod:`saleor_sms_app.delivery`), or the merchant
+provider's opt-out report (:mod:`saleor_sms_app.delivery_reports.receiving`), or the merchant
 (the Suppressions screen: one by one or a CSV import); each row keeps when and
 from where. Every message to a listed number is logged ``skipped``.
 """

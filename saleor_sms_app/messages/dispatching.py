@@ -29,7 +29,7 @@ from sqlalchemy import Table, bindparam, select
 from saleor_sms_app.balance import schedule_balance_check
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import callback_urls
+from saleor_sms_app.delivery_reports.receiving import callback_urls
 from saleor_sms_app.errors import RetryableError
 from saleor_sms_app.messages import send_jobs
 from saleor_sms_app.messages.outcomes import (

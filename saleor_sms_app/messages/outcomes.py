@@ -18,9 +18,9 @@ from sqlalchemy import Table, bindparam, case, func
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.consent.suppressions import suppress
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.delivery_reports.pending import apply_pending_reports
 from saleor_sms_app.models import Message, MessageAttempt, MessageStatus, utcnow
 from saleor_sms_app.observability.metrics import record_sends
-from saleor_sms_app.pending_reports import apply_pending_reports
 from saleor_sms_app.providers.failover import Outcome
 from saleor_sms_app.providers.models import FailureReason
 from saleor_sms_app.services import Services

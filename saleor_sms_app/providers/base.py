@@ -83,7 +83,7 @@ class SmsProvider(ABC):
     #: a provider that refuses a repeated reference (SMSAPI ``check_idx``,
     #: Infobip ``messageId``) lets the app settle a message whose send got no
     #: answer by sending it again with the same reference
-    #: (:mod:`saleor_sms_app.settling`). Empty: an unknown outcome stays unknown.
+    #: (:mod:`saleor_sms_app.delivery_reports.settling`). Empty: an unknown outcome stays unknown.
     duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset()
     #: Whether the provider's message id is our reference (Infobip's
     #: ``messageId``), so a refused repeat still tells the provider's id.

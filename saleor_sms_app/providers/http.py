@@ -236,7 +236,7 @@ class HttpProvider(SmsProvider):
         :attr:`FailureReason.NO_ANSWER` and *accepted*: the provider may have
         taken it, so it is neither failed over nor retried blindly (a customer
         would get the text twice); the message is logged ``unknown`` and
-        :mod:`saleor_sms_app.settling` finds out where the provider allows.
+        :mod:`saleor_sms_app.delivery_reports.settling` finds out where the provider allows.
         ``path`` may be a full URL.
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path

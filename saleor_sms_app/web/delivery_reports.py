@@ -2,7 +2,7 @@
 
 Thin on purpose: authenticate (:mod:`.callbacks`: the tenant's secret in the URL
 compared in constant time, then the provider's own signature), let the
-adapter parse, let :mod:`saleor_sms_app.delivery` apply. Every refusal is a
+adapter parse, let :mod:`saleor_sms_app.delivery_reports.receiving` apply. Every refusal is a
 4xx JSON reason and changes nothing. A 5xx (database down) makes providers
 retry later, which is what we want then. HEAD is answered (some providers
 probe the URL before they save it) without touching anything.
@@ -15,11 +15,11 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import apply_events, sending_now
+from saleor_sms_app.delivery_reports.pending import apply_pending_for_events, keep_reports
+from saleor_sms_app.delivery_reports.receiving import apply_events, sending_now
 from saleor_sms_app.errors import BadRequest, NotFound, Unauthorized
 from saleor_sms_app.observability.logs import bind
 from saleor_sms_app.observability.metrics import DELIVERY_REPORTS
-from saleor_sms_app.pending_reports import apply_pending_for_events, keep_reports
 from saleor_sms_app.web.callbacks import authenticated_tenant, provider_call
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
-from saleor_sms_app.delivery import callback_url
+from saleor_sms_app.delivery_reports.receiving import callback_url
 from saleor_sms_app.models import DeliveryReport, Message, Suppression
 from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.saleor.tenants import TenantRecord

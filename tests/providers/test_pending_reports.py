@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from saleor_sms_app import pending_reports
 from saleor_sms_app.db import session_scope
+from saleor_sms_app.delivery_reports import pending
 from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import DeliveryReport, Message, PendingDeliveryReport, utcnow
 from saleor_sms_app.providers.failover import Attempt, Outcome
@@ -75,16 +75,16 @@ def test_report_stored_after_the_outcome_was_written_is_applied_by_the_web(
     """The race: the worker records the id between the web's look-up and its commit."""
     in_flight = log_message(services, shop.id, status="sending")
     other = log_message(services, shop.id, status="sending")  # keeps the shop "sending"
-    events = [pending_reports._event_of(_row("SM-RACE"))]
+    events = [pending._event_of(_row("SM-RACE"))]
     with session_scope(services.sessions) as session:
-        pending_reports.keep_reports(session, shop.id, "tw", "twilio", events)
+        pending.keep_reports(session, shop.id, "tw", "twilio", events)
     with services.sessions.begin() as session:  # recorded without looking at pending rows
         message = session.get(Message, in_flight)
         assert message is not None
         message.status, message.provider_id, message.provider = "sent", "tw", "twilio"
         message.provider_message_id = "SM-RACE"
     with session_scope(services.sessions) as session:
-        assert pending_reports.apply_pending_for_events(session, shop.id, "tw", events) == 1
+        assert pending.apply_pending_for_events(session, shop.id, "tw", events) == 1
     assert _status(services, in_flight) == "delivered" and _status(services, other) == "sending"
     assert _pending(services) == []
 
@@ -106,16 +106,10 @@ def test_report_older_than_an_hour_is_discarded_and_logged(
     form = {"MessageSid": "SM-LATE", "MessageStatus": "delivered"}
     assert _post_twilio(client, settings, _path(shop), form).status_code == 200
     with session_scope(services.sessions) as session:
-        assert (
-            pending_reports.discard_stale_reports(session, now=utcnow() + timedelta(minutes=59))
-            == 0
-        )
-    caplog.set_level(logging.WARNING, logger="saleor_sms_app.pending_reports")
+        assert pending.discard_stale_reports(session, now=utcnow() + timedelta(minutes=59)) == 0
+    caplog.set_level(logging.WARNING, logger="saleor_sms_app.delivery_reports.pending")
     with session_scope(services.sessions) as session:
-        assert (
-            pending_reports.discard_stale_reports(session, now=utcnow() + timedelta(minutes=61))
-            == 1
-        )
+        assert pending.discard_stale_reports(session, now=utcnow() + timedelta(minutes=61)) == 1
     assert _pending(services) == []
     assert any(
         "SM-LATE" in r.getMessage() and f"tenant {shop.id}" in r.getMessage()
@@ -130,12 +124,12 @@ def test_reports_waiting_longer_than_an_hour_are_not_applied(
 ) -> None:
     in_flight = log_message(services, shop.id, status="sending")
     with session_scope(services.sessions) as session:
-        pending_reports.keep_reports(
+        pending.keep_reports(
             session,
             shop.id,
             "tw",
             "twilio",
-            [pending_reports._event_of(_row("SM-OLD"))],
+            [pending._event_of(_row("SM-OLD"))],
             now=utcnow() - timedelta(minutes=61),
         )
     _record_sent(services, shop, in_flight, "SM-OLD")
@@ -150,9 +144,9 @@ def test_the_count_of_waiting_reports_per_tenant_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(pending_reports, "MAX_PENDING_PER_TENANT", 3)
+    monkeypatch.setattr(pending, "MAX_PENDING_PER_TENANT", 3)
     log_message(services, shop.id, status="sending")
-    caplog.set_level(logging.WARNING, logger="saleor_sms_app.pending_reports")
+    caplog.set_level(logging.WARNING, logger="saleor_sms_app.delivery_reports.pending")
     for n in range(5):
         form = {"MessageSid": f"SM-{n}", "MessageStatus": "delivered"}
         assert _post_twilio(client, settings, _path(shop), form).status_code == 200

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from saleor_sms_app import settling
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
+from saleor_sms_app.delivery_reports import settling
 from saleor_sms_app.messages import dispatching
 from saleor_sms_app.models import utcnow
 from saleor_sms_app.providers import build_provider

@@ -13,10 +13,10 @@ import phonenumbers
 from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
-from saleor_sms_app import delivery
 from saleor_sms_app.checkouts.texts import template_problems
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore, redacted
+from saleor_sms_app.delivery_reports import receiving
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.inbound.receiving import inbound_url
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
@@ -39,7 +39,7 @@ def config_for_browser(config: AppConfig, tenant: TenantRecord) -> dict[str, Any
         provider["secrets"] = {}
         provider["secrets_set"] = {name: bool(value) for name, value in original.secrets.items()}
         provider["delivery_report_url"] = (
-            delivery.callback_url(
+            receiving.callback_url(
                 services().settings, tenant.id, tenant.callback_secret, original.id
             )
             if show_url

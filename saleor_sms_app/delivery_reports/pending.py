@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.delivery import apply_events
+from saleor_sms_app.delivery_reports.receiving import apply_events
 from saleor_sms_app.models import Message, PendingDeliveryReport, utcnow
 from saleor_sms_app.providers.models import DeliveryEvent, DeliveryStatus
 

@@ -35,11 +35,11 @@ from sqlalchemy import Table, select
 
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.delivery import callback_url
+from saleor_sms_app.delivery_reports.pending import apply_pending_reports
+from saleor_sms_app.delivery_reports.receiving import callback_url
 from saleor_sms_app.errors import RetryableError
 from saleor_sms_app.messages.outcomes import record_outcome
 from saleor_sms_app.models import Message, MessageAttempt, MessageStatus, utcnow
-from saleor_sms_app.pending_reports import apply_pending_reports
 from saleor_sms_app.providers import PROVIDERS, build_provider, provider_class
 from saleor_sms_app.providers.base import ProviderContext, SmsProvider
 from saleor_sms_app.providers.failover import Attempt, Outcome
