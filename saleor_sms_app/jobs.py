@@ -9,11 +9,11 @@ process's services with :func:`get_services`, so a job can be run by hand
 
 from __future__ import annotations
 
-from saleor_sms_app.balance import check_tenant_balances
 from saleor_sms_app.checkouts import reminders
 from saleor_sms_app.message_log.personal_data import erase_customer
 from saleor_sms_app.messages import composing, dispatching
 from saleor_sms_app.observability.logs import bind
+from saleor_sms_app.provider_checks.balance import check_tenant_balances
 from saleor_sms_app.saleor import webhook_sync
 from saleor_sms_app.saleor.events import BY_NAME
 from saleor_sms_app.scheduler import runner

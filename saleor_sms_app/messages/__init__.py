@@ -17,7 +17,7 @@
 
 The modules import each other in that direction only (composing → notices →
 keys; composing → dispatching → outcomes/send_cache/send_jobs/log); this
-package's ``__init__`` imports none of them, so :mod:`saleor_sms_app.balance`
+package's ``__init__`` imports none of them, so :mod:`saleor_sms_app.provider_checks.balance`
 can log and queue its alert texts through :mod:`.log` and :mod:`.send_jobs`
 while dispatching asks it for balance checks.
 """

@@ -26,7 +26,6 @@ from typing import cast
 from rq import get_current_job
 from sqlalchemy import Table, bindparam, select
 
-from saleor_sms_app.balance import schedule_balance_check
 from saleor_sms_app.config.model import AppConfig, ProviderConfig
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery_reports.receiving import callback_urls
@@ -40,6 +39,7 @@ from saleor_sms_app.messages.outcomes import (
 )
 from saleor_sms_app.messages.send_cache import AdapterCache, send_cache
 from saleor_sms_app.models import Message, MessageStatus, Tenant, utcnow
+from saleor_sms_app.provider_checks.balance import schedule_balance_check
 from saleor_sms_app.providers.failover import send_with_failover
 from saleor_sms_app.providers.models import OutboundSms
 from saleor_sms_app.services import Services

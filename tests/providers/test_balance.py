@@ -6,9 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from saleor_sms_app.balance import LOW_BALANCE_EVENT, check_balances, low_balance_warnings
 from saleor_sms_app.config.model import AppConfig, ProviderConfig, ShopSettings
 from saleor_sms_app.models import Message
+from saleor_sms_app.provider_checks.balance import (
+    LOW_BALANCE_EVENT,
+    check_balances,
+    low_balance_warnings,
+)
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 from tests.providers.conftest import generic_config, use_config

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.errors import InvalidConfiguration, InvalidPhoneNumber, NotFound
 from saleor_sms_app.models import Message, MessageAttempt
+from saleor_sms_app.provider_checks.testmessage import send_test_message
 from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
-from saleor_sms_app.testmessage import send_test_message
 from tests.providers.conftest import generic_config, use_config
 from tests.standin.provider import StandinProvider
 
@@ -70,8 +70,8 @@ def test_bad_input(
 
 def test_check_provider(standin_provider: StandinProvider) -> None:
     from saleor_sms_app.config.model import ProviderConfig
+    from saleor_sms_app.provider_checks.testmessage import check_provider
     from saleor_sms_app.providers.base import ProviderContext
-    from saleor_sms_app.testmessage import check_provider
 
     twilio = ProviderConfig(
         type="twilio",

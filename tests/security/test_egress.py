@@ -23,9 +23,9 @@ from werkzeug.wrappers import Request, Response
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import CONFIG_KEY
 from saleor_sms_app.egress import EgressPolicy, EgressRefused, GuardedAdapter, address_class
+from saleor_sms_app.provider_checks.testmessage import send_test_message
 from saleor_sms_app.saleor.tenants import get_tenant_by_id
 from saleor_sms_app.services import Services
-from saleor_sms_app.testmessage import send_test_message
 from tests.dashboard.conftest import Headers
 from tests.providers.conftest import generic_config, use_config
 from tests.standin.provider import StandinProvider

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
-from saleor_sms_app import balance, testmessage
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.config.store import ConfigStore, merge_secrets
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration, InvalidPhoneNumber
+from saleor_sms_app.provider_checks import balance, testmessage
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
 from saleor_sms_app.web.dashboard_api.configuration import BROWSER_ONLY_FIELDS, field_messages
