@@ -25,7 +25,8 @@ from pathlib import Path
 from common import bench_env, load, redis_server, redis_server_bin
 
 from saleor_sms_app.config.defaults import ORDER_CONFIRMATION
-from saleor_sms_app.message_templates.sandbox import order_context, render
+from saleor_sms_app.message_templates.order_tokens import order_context
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.services import Services, set_services
 from saleor_sms_app.settings import Settings

@@ -15,7 +15,7 @@ from typing import Any
 from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.consent.marketing import consent_given
 from saleor_sms_app.errors import TemplateError
-from saleor_sms_app.message_templates.sandbox import check_template, money_text
+from saleor_sms_app.message_templates.order_tokens import check_template, money_text
 from saleor_sms_app.recipients.phones import (
     find_customer_phone,
     metadata_dict,

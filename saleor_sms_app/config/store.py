@@ -49,7 +49,7 @@ from saleor_sms_app.errors import (
     PermanentError,
     TemplateError,
 )
-from saleor_sms_app.message_templates.sandbox import check_template
+from saleor_sms_app.message_templates.order_tokens import check_template
 from saleor_sms_app.providers import provider_class
 from saleor_sms_app.providers.models import ProviderConfigError
 from saleor_sms_app.recipients.phones import staff_phone

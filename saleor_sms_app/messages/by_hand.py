@@ -27,7 +27,8 @@ from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.consent.suppressions import is_suppressed
 from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, TemplateError
 from saleor_sms_app.message_templates.links import LinkCollector, LinkMaker, store_links
-from saleor_sms_app.message_templates.sandbox import Preview, order_context, preview, render
+from saleor_sms_app.message_templates.order_tokens import Preview, order_context, preview
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.messages.log import insert_message
 from saleor_sms_app.messages.rule_messages import OPTED_OUT, order_columns
 from saleor_sms_app.messages.texts import compose_text

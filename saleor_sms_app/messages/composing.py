@@ -33,7 +33,7 @@ from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound
 from saleor_sms_app.message_templates.links import LinkCollector, store_links
-from saleor_sms_app.message_templates.sandbox import order_context
+from saleor_sms_app.message_templates.order_tokens import order_context
 from saleor_sms_app.messages.dispatching import send_event_messages
 from saleor_sms_app.messages.keys import (
     message_dedupe_key,

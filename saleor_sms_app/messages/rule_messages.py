@@ -25,7 +25,7 @@ from saleor_sms_app.config.model import AppConfig, ShopSettings
 from saleor_sms_app.consent.suppressions import is_suppressed, suppressed_numbers
 from saleor_sms_app.errors import InvalidPhoneNumber
 from saleor_sms_app.message_templates.links import LinkCollector, LinkMaker, store_links
-from saleor_sms_app.message_templates.sandbox import order_context
+from saleor_sms_app.message_templates.order_tokens import order_context
 from saleor_sms_app.messages.keys import message_dedupe_key
 from saleor_sms_app.messages.log import insert_messages
 from saleor_sms_app.messages.texts import compose_text, not_sent

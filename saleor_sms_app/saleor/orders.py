@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from saleor_sms_app.errors import NotFound
-from saleor_sms_app.message_templates.sandbox import money_text
+from saleor_sms_app.message_templates.order_tokens import money_text
 from saleor_sms_app.saleor.client import SaleorClient
 
 

@@ -21,7 +21,7 @@ from saleor_sms_app.config.model import (
 )
 from saleor_sms_app.errors import TemplateError
 from saleor_sms_app.message_log import queries
-from saleor_sms_app.message_templates import links, sandbox
+from saleor_sms_app.message_templates import links, order_tokens, sandbox
 from saleor_sms_app.models import Message, ShortLink
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.settings import Settings
@@ -47,19 +47,19 @@ def test_codes_are_long_random_and_checked() -> None:
 )
 def test_only_web_addresses_become_links(url: str) -> None:
     with pytest.raises(TemplateError) as info:
-        sandbox.render('{{ short_link("' + url + '") }}', sandbox.sample_context())
+        sandbox.render('{{ short_link("' + url + '") }}', order_tokens.sample_context())
     assert info.value.code == "short_link_url"
 
 
 def test_preview_counts_the_real_link_length(settings: Settings) -> None:
     maker = links.PreviewLinks("https://sms.shop.example")
-    result = sandbox.preview(TEMPLATE, links=maker, opt_out_line=OPT_OUT)
+    result = order_tokens.preview(TEMPLATE, links=maker, opt_out_line=OPT_OUT)
     assert result.problems == []
     link = "https://sms.shop.example/s/" + "x" * links.CODE_LENGTH
     assert result.text == f"Hi Anna, 30% off: {link}\n{OPT_OUT}"
     assert result.segments == count_segments(result.text)
     collector = links.LinkCollector("https://sms.shop.example")
-    real = sandbox.render(TEMPLATE, sandbox.sample_context(), collector)
+    real = sandbox.render(TEMPLATE, order_tokens.sample_context(), collector)
     # A real link is exactly as long as the preview's placeholder.
     assert len(real) + len("\n" + OPT_OUT) == len(result.text)
     assert collector.made[0][1] == SALE

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from saleor_sms_app.errors import NotFound, SaleorUnavailable
-from saleor_sms_app.message_templates.sandbox import order_context, render
+from saleor_sms_app.message_templates.order_tokens import order_context
+from saleor_sms_app.message_templates.sandbox import render
 from saleor_sms_app.saleor.orders import fetch_order, recent_orders
 from saleor_sms_app.saleor.tenants import TenantRecord, saleor_client
 from saleor_sms_app.services import Services

@@ -7,14 +7,13 @@ from typing import Any
 import pytest
 
 from saleor_sms_app.errors import TemplateError
-from saleor_sms_app.message_templates.sandbox import (
-    MAX_OUTPUT_CHARS,
+from saleor_sms_app.message_templates.order_tokens import (
     TOKENS,
     order_context,
     preview,
-    render,
     sample_context,
 )
+from saleor_sms_app.message_templates.sandbox import MAX_OUTPUT_CHARS, render
 
 ORDER: dict[str, Any] = {
     "id": "T3JkZXI6MQ==",

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from saleor_sms_app.message_templates import sandbox
+from saleor_sms_app.message_templates import order_tokens
 from saleor_sms_app.models import MessageStatus
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.events import EVENTS, ORDER_STATUSES
@@ -75,5 +75,6 @@ def metadata() -> Response:
 def template_tokens() -> list[dict[str, Any]]:
     """The token catalogue for the picker, with examples from a sample order."""
     return [
-        {"name": t.name, "description": t.description, "example": t.example} for t in sandbox.TOKENS
+        {"name": t.name, "description": t.description, "example": t.example}
+        for t in order_tokens.TOKENS
     ]

@@ -13,7 +13,7 @@ from saleor_sms_app.automations.rules import template_for
 from saleor_sms_app.config.model import Rule
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.message_log import queries
-from saleor_sms_app.message_templates import sandbox
+from saleor_sms_app.message_templates import order_tokens
 from saleor_sms_app.message_templates.links import PreviewLinks
 from saleor_sms_app.saleor import orders
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION
@@ -48,13 +48,13 @@ def preview() -> Response:
     if isinstance(order_id, str) and order_id:
         client = saleor_client(services(), current_user().tenant)
         snapshot = orders.fetch_order(client, order_id)
-        context = sandbox.order_context(
+        context = order_tokens.order_context(
             snapshot.order, shop_name=snapshot.shop_name or current_user().tenant.saleor_domain
         )
         failing = failing_rule_condition(rule, snapshot.order) if rule else None
         order_language = str(snapshot.order.get("languageCodeEnum") or "") or None
     opt_out = body.get("opt_out_line") if body.get("marketing") is True else ""
-    result = sandbox.preview(
+    result = order_tokens.preview(
         template,
         context,
         links=PreviewLinks(services().settings.short_link_base),
