@@ -39,7 +39,8 @@ from saleor_sms_app.anniversaries.tables import (
     day_prefix,
     occurrence_key,
 )
-from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person, read_page
 from saleor_sms_app.campaigns.running import (
     RESEND_AFTER,
     SYSTEM_TIMING,

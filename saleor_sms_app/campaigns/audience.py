@@ -1,50 +1,28 @@
-"""A campaign's audience: the shop's customers, read from Saleor 100 at a time.
+"""A campaign's audience: the merchant's filters on the shop's customers.
 
-Who can be texted is decided here, the same way for the preview and for the
-send: the phone is the default shipping address's, else the default billing
-address's, else the phone metadata key of Settings
-(:func:`~saleor_sms_app.recipients.phones.find_customer_phone`, the order lookup applied to the
-customer); consent is a metadata key of Settings whose value is ``true`` or a date.
-The filters (date joined, number of
-orders, last order, country of the default address, a metadata key equal to a
-value) are sent to Saleor as ``customers(where: …)`` (3.22+) to read fewer
-pages, and checked again here on every customer, because Saleor's filters are
-wider than the merchant's words: ``addresses.country`` matches any address,
-not the default one, and ``placedOrdersAt`` any order, not the last.
+:class:`Audience` is what the merchant asked for (date joined, number of
+orders, last order, country of the default address, a metadata key equal to
+a value, or customers ticked in Saleor's list), checked field by field. The
+filters are sent to Saleor as ``customers(where: …)`` (3.22+) to read fewer
+pages, and checked again here on every customer (:meth:`Audience.admits`),
+because Saleor's filters are wider than the merchant's words:
+``addresses.country`` matches any address, not the default one, and
+``placedOrdersAt`` any order, not the last. :class:`Narrowing` adds a daily
+send's "whose date is today". Reading and judging the customers is
+:mod:`saleor_sms_app.campaigns.customers`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from saleor_sms_app.campaigns.picked import picked_ids
-from saleor_sms_app.config.model import ShopSettings
-from saleor_sms_app.consent.marketing import consent_given
-from saleor_sms_app.errors import BadRequest, InvalidPhoneNumber, NotFound
-from saleor_sms_app.models import mask_phone
-from saleor_sms_app.recipients.phones import find_customer_phone, metadata_dict, normalise
-from saleor_sms_app.saleor.client import SaleorClient
-
-#: Customers per GraphQL call (Saleor's most).
-PAGE_SIZE = 100
-#: Most pages the preview reads; beyond them it says it counted part of the audience.
-PREVIEW_PAGES = 50
-#: Examples the preview shows.
-EXAMPLES = 10
-
-#: Why a customer of the audience is left out, in the merchant's words.
-LEFT_OUT_REASONS: dict[str, str] = {
-    "no_phone": "No phone number (default shipping or billing address, or the metadata key)",
-    "invalid_number": "The phone number is not a valid number",
-    "no_consent": "Did not agree to marketing texts",
-    "opted_out": "On the do-not-text list (replied STOP or added by hand)",
-    "duplicate": "Same number as another customer of this campaign",
-    "bad_date": "The date in the customer's metadata is not a date (YYYY-MM-DD or MM-DD)",
-}
+from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.recipients.phones import metadata_dict
 
 #: What :attr:`Narrowing.check` answers for a customer whose occurrence it is.
 MATCHES = ""
@@ -214,7 +192,7 @@ class Audience:
             last = parse_time(newest)
             if last is None or not _within(last, self.last_order_from, self.last_order_to, zone):
                 return False
-        if self.country and _default_country(customer) != self.country:
+        if self.country and default_country(customer) != self.country:
             return False
         if self.metadata_key:
             meta = metadata_dict(customer.get("metadata"))
@@ -232,7 +210,8 @@ class Narrowing:
     ``where`` is added to Saleor's ``CustomerWhereInput`` (a range the
     audience also sets is narrowed to both); ``check`` answers for each
     customer the audience admits: None (not theirs today: left out of the
-    page), :data:`MATCHES`, or a key of :data:`LEFT_OUT_REASONS` (a date that
+    page), :data:`MATCHES`, or a key of
+    :data:`~saleor_sms_app.campaigns.customers.LEFT_OUT_REASONS` (a date that
     is not a date).
     """
 
@@ -300,203 +279,7 @@ def _address(customer: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def _default_country(customer: Mapping[str, Any]) -> str:
+def default_country(customer: Mapping[str, Any]) -> str:
+    """Two-letter code of the default shipping (else billing) address's country, or ""."""
     country = _address(customer).get("country")
     return str(country.get("code") or "").upper() if isinstance(country, Mapping) else ""
-
-
-@dataclass(frozen=True)
-class Person:
-    """One customer of the audience: their number (E.164), or why they are left out."""
-
-    customer_id: str
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-    #: A key of :data:`LEFT_OUT_REASONS`, or None: this customer gets the text.
-    left_out: str | None = None
-    #: The number as written (an invalid one), for the log.
-    raw_phone: str = ""
-
-
-def judge(customer: Mapping[str, Any], settings: ShopSettings) -> Person:
-    """Phone and consent of one customer who met the filters (the do-not-text list aside)."""
-    as_order = {
-        "shippingAddress": customer.get("defaultShippingAddress"),
-        "billingAddress": customer.get("defaultBillingAddress"),
-        "user": {"metadata": customer.get("metadata")},
-    }
-    base = {
-        "customer_id": str(customer.get("id") or ""),
-        "first_name": str(customer.get("firstName") or ""),
-        "last_name": str(customer.get("lastName") or ""),
-        "email": str(customer.get("email") or ""),
-    }
-    found = find_customer_phone(as_order, settings.phone_metadata_key)
-    if found is None:
-        return Person(**base, phone="", left_out="no_phone")
-    try:
-        phone = normalise(found.raw, _default_country(customer) or settings.default_country)
-    except InvalidPhoneNumber:
-        return Person(**base, phone="", left_out="invalid_number", raw_phone=found.raw)
-    consent = metadata_dict(customer.get("metadata")).get(
-        settings.checkout_reminders.consent_metadata_key
-    )
-    if not consent_given(consent):
-        return Person(**base, phone=phone, left_out="no_consent")
-    return Person(**base, phone=phone)
-
-
-def fetch_customer(
-    client: SaleorClient, customer_id: str, settings: ShopSettings
-) -> tuple[Person, str]:
-    """One customer judged as for a campaign, and the shop's name; :class:`NotFound`
-    when Saleor has no such customer (the customer page's "Send SMS" popup)."""
-    data = client.execute(
-        "CustomersForSms", {"first": 1, "after": None, "where": {"ids": [customer_id]}}
-    )
-    edges = (data.get("customers") or {}).get("edges") or []
-    if not edges or not (edges[0].get("node") or {}).get("id"):
-        raise NotFound(f"Saleor has no customer {customer_id!r}", code="customer_not_found")
-    shop = data.get("shop") or {}
-    return judge(edges[0]["node"], settings), str(shop.get("name") or "")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of customers that met the filters, and where the next one starts."""
-
-    people: list[Person]
-    shop_name: str
-    end_cursor: str | None
-    has_next: bool
-    #: Customers Saleor's own ``where`` matched (before the app's checks).
-    total: int
-
-
-def read_page(
-    client: SaleorClient,
-    audience: Audience,
-    settings: ShopSettings,
-    after: str | None,
-    *,
-    first: int = PAGE_SIZE,
-    narrowing: Narrowing | None = None,
-) -> Page:
-    """One ``CustomersForSms`` call: the customers after ``after`` that meet the filters
-    (and ``narrowing``'s, a daily send's date)."""
-    zone = ZoneInfo(settings.shop_time_zone)
-    where = audience.where(zone)
-    if narrowing is not None:
-        where = narrowing.merged(where)
-    data = client.execute(
-        "CustomersForSms", {"first": first, "after": after, "where": where or None}
-    )
-    connection = data.get("customers") or {}
-    info = connection.get("pageInfo") or {}
-    nodes = [e.get("node") or {} for e in connection.get("edges") or []]
-    people = []
-    for node in nodes:
-        if not audience.admits(node, zone):
-            continue
-        verdict = MATCHES if narrowing is None else narrowing.check(node)
-        if verdict is None:
-            continue
-        person = judge(node, settings)
-        people.append(replace(person, left_out=verdict) if verdict else person)
-    shop = data.get("shop") or {}
-    return Page(
-        people=people,
-        shop_name=str(shop.get("name") or ""),
-        end_cursor=info.get("endCursor"),
-        has_next=bool(info.get("hasNextPage")),
-        total=int(connection.get("totalCount") or 0),
-    )
-
-
-@dataclass
-class Tally:
-    """Who would get the text and who is left out, as the preview and progress show it."""
-
-    would_get: int = 0
-    left_out: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEFT_OUT_REASONS, 0))
-    examples: list[dict[str, str]] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-
-    def add(self, person: Person, suppressed: set[str]) -> str | None:
-        """Count one person; the reason they are left out (None: they get it)."""
-        reason = person.left_out
-        if reason is None and person.phone in suppressed:
-            reason = "opted_out"
-        if reason is None and person.phone in self.seen:
-            reason = "duplicate"
-        if reason is not None:
-            self.left_out[reason] += 1
-            return reason
-        self.seen.add(person.phone)
-        self.would_get += 1
-        if len(self.examples) < EXAMPLES:
-            name = f"{person.first_name} {person.last_name}".strip()
-            self.examples.append({"name": name or person.email, "phone": mask_phone(person.phone)})
-        return None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "would_get": self.would_get,
-            "left_out": [
-                {"reason": code, "label": LEFT_OUT_REASONS[code], "count": n}
-                for code, n in self.left_out.items()
-                if n
-            ],
-            "examples": self.examples,
-        }
-
-
-@dataclass(frozen=True)
-class Preview:
-    tally: Tally
-    #: Customers Saleor's ``where`` matched, and how many of them were looked at.
-    total: int
-    read: int
-    complete: bool
-    shop_name: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            **self.tally.as_json(),
-            "customers": self.total,
-            "counted": self.read,
-            "complete": self.complete,
-        }
-
-
-def preview(
-    client: SaleorClient,
-    audience: Audience,
-    settings: ShopSettings,
-    suppressed: Callable[[set[str]], set[str]],
-    *,
-    pages: int = PREVIEW_PAGES,
-    narrowing: Narrowing | None = None,
-) -> Preview:
-    """Who would get the text: counts, :data:`EXAMPLES` masked examples, who is left out and why.
-
-    Reads at most ``pages`` pages; beyond them the answer says how many of
-    Saleor's matches it counted (``complete`` false).
-    """
-    tally = Tally()
-    after: str | None = None
-    read = total = 0
-    shop_name = ""
-    for _ in range(pages):
-        page = read_page(client, audience, settings, after, narrowing=narrowing)
-        total, shop_name = page.total, page.shop_name
-        blocked = suppressed({p.phone for p in page.people if p.phone and p.left_out is None})
-        for person in page.people:
-            tally.add(person, blocked)
-        read += PAGE_SIZE if page.has_next else max(total - read, 0)
-        after = page.end_cursor
-        if not page.has_next:
-            return Preview(tally, total, total, True, shop_name)
-    return Preview(tally, total, min(read, total), False, shop_name)

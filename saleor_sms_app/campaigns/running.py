@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.automations.quiet_hours import quiet_until
-from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Audience, Person, read_page
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person, read_page
 from saleor_sms_app.campaigns.pacing import Pacer
 from saleor_sms_app.campaigns.store import campaign_text, settle_unsent
 from saleor_sms_app.campaigns.tables import (

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.campaigns.audience import Audience, Person
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import Person
 from saleor_sms_app.campaigns.tables import (
     CAMPAIGN_EVENT,
     Campaign,

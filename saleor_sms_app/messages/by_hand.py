@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saleor_sms_app.campaigns.audience import LEFT_OUT_REASONS, Person
+from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person
 from saleor_sms_app.campaigns.store import campaign_context
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.consent.suppressions import is_suppressed

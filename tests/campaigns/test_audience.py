@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from saleor_sms_app.campaigns.audience import Audience, preview, read_page
+from saleor_sms_app.campaigns.audience import Audience
+from saleor_sms_app.campaigns.customers import preview, read_page
 from saleor_sms_app.config.model import ShopSettings
 from saleor_sms_app.consent.marketing import consent_given
 from saleor_sms_app.consent.suppressions import suppress, suppressed_numbers

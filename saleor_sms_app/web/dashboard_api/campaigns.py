@@ -26,7 +26,7 @@ from flask import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
 from saleor_sms_app.campaigns import audience as audiences
-from saleor_sms_app.campaigns import store
+from saleor_sms_app.campaigns import customers, store
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
@@ -61,7 +61,7 @@ def _config() -> AppConfig:
 
 def preview_audience(
     audience: audiences.Audience, config: AppConfig, pages: int
-) -> audiences.Preview:
+) -> customers.Preview:
     """Who of ``audience`` would get a text, read from Saleor with the tenant's token
     (also the customer list's "Send SMS" popup)."""
     tenant_id = current_user().tenant_id
@@ -71,7 +71,7 @@ def preview_audience(
             return suppressed_numbers(session, tenant_id, phones)
 
     client = saleor_client(services(), current_user().tenant)
-    return audiences.preview(client, audience, config.settings, suppressed, pages=pages)
+    return customers.preview(client, audience, config.settings, suppressed, pages=pages)
 
 
 @bp.post("/campaigns/audience")
@@ -79,7 +79,7 @@ def preview_audience(
 def audience_preview() -> Response:
     body = json_body()
     audience = audiences.Audience.from_json(body.get("audience") or {})
-    return jsonify(preview_audience(audience, _config(), audiences.PREVIEW_PAGES).as_json())
+    return jsonify(preview_audience(audience, _config(), customers.PREVIEW_PAGES).as_json())
 
 
 def _numbers_text() -> str:

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, jsonify
 
 from saleor_sms_app.anniversaries import dates
 from saleor_sms_app.anniversaries import store as daily
-from saleor_sms_app.campaigns import audience as audiences
+from saleor_sms_app.campaigns import customers
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.consent.suppressions import suppressed_numbers
@@ -65,7 +65,7 @@ def preview() -> Response:
         with services().sessions() as session:
             return suppressed_numbers(session, tenant_id, phones)
 
-    found = audiences.preview(
+    found = customers.preview(
         saleor_client(services(), current_user().tenant),
         selection.audience,
         config.settings,

@@ -28,8 +28,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from saleor_sms_app.campaigns import audience as audiences
-from saleor_sms_app.campaigns import store
-from saleor_sms_app.campaigns.audience import fetch_customer
+from saleor_sms_app.campaigns import customers, store
+from saleor_sms_app.campaigns.customers import fetch_customer
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
@@ -234,7 +234,7 @@ def estimate_picked() -> Response:
     sample: dict[str, Any] = {}
     if body.get("customer_ids") is not None:
         # The text as the first ticked customer who can get it will read it, in this shop.
-        page = audiences.read_page(
+        page = customers.read_page(
             saleor_client(services(), current_user().tenant), _picked(body), config.settings, None
         )
         sample["shop_name"] = page.shop_name or current_user().tenant.saleor_domain
