@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from common import (
@@ -38,8 +35,7 @@ from common import (
     cpu_seconds,
     load,
     quiet_hours_elsewhere,
-    redis_server,
-    redis_server_bin,
+    redis_and_folder,
     rss_mb,
     start_fast_provider,
 )
@@ -116,19 +112,13 @@ def main() -> int:
     parser.add_argument("--empty-jobs", type=int, default=3000)
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
-    redis_bin = redis_server_bin()
-    if not redis_bin:
-        print("redis-server not found", file=sys.stderr)
-        return 1
-    tmp = Path(tempfile.mkdtemp(prefix="bench-campaign-"))
-    provider, provider_url = start_fast_provider()
-    try:
-        with redis_server(redis_bin, tmp) as redis_url:
+    with redis_and_folder("bench-campaign-") as (redis_url, tmp):
+        provider, provider_url = start_fast_provider()
+        try:
             env = bench_env(redis_url, tmp, loopback_providers=True)
             return _measure(args, env, provider, provider_url)
-    finally:
-        provider.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            provider.kill()
 
 
 def _measure(

@@ -16,26 +16,19 @@ plan. SQLite, or the PostgreSQL named by ``TEST_DATABASE_URL`` (e.g. under
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import migrated_database
+from sqlalchemy import insert, text
 
-from sqlalchemy import insert, text  # noqa: E402
-
-from saleor_sms_app.automations.caps import marketing_counts  # noqa: E402
-from saleor_sms_app.consent.suppressions import is_suppressed  # noqa: E402
-from saleor_sms_app.db import make_engine, make_session_factory  # noqa: E402
-from saleor_sms_app.migrate import upgrade  # noqa: E402
-from saleor_sms_app.models import Message, Tenant  # noqa: E402
+from saleor_sms_app.automations.caps import marketing_counts
+from saleor_sms_app.consent.suppressions import is_suppressed
+from saleor_sms_app.models import Message, Tenant
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 BATCH = 20_000
@@ -59,11 +52,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--numbers", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_session_factory(engine)
+    with migrated_database() as (engine, sessions):
         rng = random.Random(8)
         phones = [f"+4860{n:07d}" for n in range(args.numbers)]
         started = time.perf_counter()
@@ -111,7 +100,6 @@ def main() -> None:
         print(f"cap count per text: median {cap:.3f} ms over 1,000 numbers")
         print(f"baseline do-not-text check per text: median {base:.3f} ms")
         print("plan: " + " | ".join(" ".join(map(str, row)) for row in plan))
-        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from common import database_url, timings_ms
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -147,13 +148,7 @@ def _sqlite_time(value: datetime) -> str:
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     """Median and p95 milliseconds of ``repeat`` runs after one warm-up."""
-    fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
+    samples = timings_ms(fn, repeat)
     p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
     return statistics.median(samples), p95
 
@@ -199,9 +194,7 @@ def main() -> None:
     only = sys.argv[3] if len(sys.argv) > 3 else ""
     with tempfile.TemporaryDirectory() as folder:
         kept = os.environ.get("BENCH_SQLITE_FILE")
-        url = (
-            os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{kept or Path(folder) / 'bench.db'}"
-        )
+        url = database_url(Path(kept) if kept else Path(folder) / "bench.db")
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         if url.startswith("sqlite") and kept and Path(kept).exists():
             print(f"reusing the filled database {kept}")

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import time
 from pathlib import Path
 
-from common import bench_env, load, redis_server, redis_server_bin
+from common import bench_env, load, redis_and_folder
 
 from saleor_sms_app.config.defaults import ORDER_CONFIRMATION
 from saleor_sms_app.message_templates.order_tokens import order_context
@@ -106,13 +105,9 @@ def bench_pipeline(redis_url: str, workdir: Path) -> None:
 def main() -> None:
     print("== rendering")
     bench_rendering()
-    binary = redis_server_bin()
-    if not binary:
-        print("== pipeline skipped: no redis-server (run `make bench`)")
-        return
-    with tempfile.TemporaryDirectory() as tmp, redis_server(binary, Path(tmp)) as url:
+    with redis_and_folder("bench-pipeline-") as (url, tmp):
         print(f"== pipeline ({ORDERS} ORDER_CREATED webhooks, default configuration; {load()})")
-        bench_pipeline(url, Path(tmp))
+        bench_pipeline(url, tmp)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,9 @@ Figures (all measured in this run, on this machine):
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,14 +35,15 @@ from common import (
     children_cpu_seconds,
     cpu_seconds,
     load,
+    median_ms,
+    migrated_database,
     quiet_hours_elsewhere,
-    redis_server,
-    redis_server_bin,
+    redis_and_folder,
 )
 from common import run_worker as _work
 from sqlalchemy import func, insert, select, text
 
-from saleor_sms_app.db import make_engine, make_session_factory, session_scope
+from saleor_sms_app.db import session_scope
 from saleor_sms_app.migrate import upgrade
 from saleor_sms_app.models import Tenant
 from saleor_sms_app.scheduler import runs
@@ -57,23 +54,8 @@ from saleor_sms_app.settings import Settings
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def timed(fn: Callable[[], object], repeat: int = 9) -> float:
-    """Median milliseconds of ``repeat`` runs after one warm-up."""
-    fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def bench_lookup(pending: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_session_factory(engine)
+    with migrated_database() as (engine, sessions):
         rng = random.Random(9)
         started = time.perf_counter()
         with session_scope(sessions) as session:
@@ -156,14 +138,13 @@ def bench_lookup(pending: int) -> None:
                 "on 100 due runs: use --pending 100000 or more (or --skip-lookup)"
             )
         figures = [
-            ("baseline: indexed COUNT(*) of pending runs", timed(baseline)),
-            ("due-run query (the earliest 100 due)", timed(due_query)),
-            ("claim 100 due runs (UPDATE ... RETURNING)", timed(claim)),
+            ("baseline: indexed COUNT(*) of pending runs", median_ms(baseline)),
+            ("due-run query (the earliest 100 due)", median_ms(due_query)),
+            ("claim 100 due runs (UPDATE ... RETURNING)", median_ms(claim)),
         ]
         print(f"{'query':48} {'median ms':>10}")
         for name, ms in figures:
             print(f"{name:48} {ms:10.2f}")
-        engine.dispose()
 
 
 def _settings(redis_url: str, workdir: Path) -> Settings:
@@ -288,13 +269,9 @@ def main() -> None:
         bench_lookup(args.pending)
     if args.skip_drain:
         return
-    binary = redis_server_bin()
-    if not binary:
-        print("== drain skipped: no redis-server (run `make bench`)")
-        return
-    with tempfile.TemporaryDirectory() as tmp, redis_server(binary, Path(tmp)) as url:
+    with redis_and_folder("bench-scheduler-") as (url, tmp):
         print(f"== drain: {args.due:,} delayed runs due at once ({load()})")
-        bench_drain(url, Path(tmp), args.due, args.workers)
+        bench_drain(url, tmp, args.due, args.workers)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from common import FORK, bench_env, load, redis_server, redis_server_bin, start_fast_provider
+from common import FORK, bench_env, load, redis_and_folder, start_fast_provider
 from common import run_worker as _work
 
 from saleor_sms_app.config.model import AppConfig
@@ -69,20 +67,14 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
 
-    redis_bin = redis_server_bin()
-    if not redis_bin:
-        print("redis-server not found", file=sys.stderr)
-        return 1
-    tmp = Path(tempfile.mkdtemp(prefix="bench-send-"))
-    standin, standin_url = start_fast_provider()
-    slow, slow_url = start_fast_provider(args.latency_ms)
-    with redis_server(redis_bin, tmp) as redis_url:
+    with redis_and_folder("bench-send-") as (redis_url, tmp):
+        standin, standin_url = start_fast_provider()
+        slow, slow_url = start_fast_provider(args.latency_ms)
         try:
             return _measure(args, tmp, redis_url, standin_url, slow_url)
         finally:
             slow.terminate()
             standin.terminate()
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _shop(services: Services, domain: str, provider: str, provider_url: str) -> TenantRecord:

@@ -1,5 +1,6 @@
-"""What the benchmarks share: a throwaway Redis, the app's settings, worker processes,
-the loopback stand-ins, and the machine's load printed beside every figure.
+"""What the benchmarks share: a throwaway Redis and folder, the database, the app's
+settings, worker processes, the loopback stand-ins, the timing of a query, and the
+machine's load printed beside every figure.
 
 Not a benchmark itself (``make bench`` runs ``bench/bench_*.py``). Each
 benchmark imports it as ``common`` (its own folder is first on ``sys.path``).
@@ -11,10 +12,12 @@ import multiprocessing
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from multiprocessing.process import BaseProcess
@@ -26,8 +29,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from saleor_sms_app.config.model import QuietHours, ShopSettings  # noqa: E402
+from saleor_sms_app.db import make_engine, make_session_factory  # noqa: E402
+from saleor_sms_app.migrate import upgrade  # noqa: E402
 from saleor_sms_app.services import Services, set_services  # noqa: E402
 from saleor_sms_app.settings import Settings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
@@ -40,14 +47,19 @@ __all__ = [
     "bench_env",
     "children_cpu_seconds",
     "cpu_seconds",
+    "database_url",
     "free_port",
     "load",
+    "median_ms",
+    "migrated_database",
     "quiet_hours_elsewhere",
+    "redis_and_folder",
     "redis_server",
     "redis_server_bin",
     "rss_mb",
     "run_worker",
     "start_fast_provider",
+    "timings_ms",
 ]
 
 FORK = multiprocessing.get_context("fork")
@@ -116,6 +128,60 @@ def redis_server(binary: str, folder: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@contextmanager
+def redis_and_folder(prefix: str) -> Iterator[tuple[str, Path]]:
+    """A throwaway ``redis-server`` (``REDIS_SERVER_BIN``, else the one on ``PATH``) and
+    a fresh folder for the benchmark's files (its SQLite database, the outbox), both
+    gone afterwards: (the Redis URL, the folder). Without a ``redis-server`` the
+    benchmark stops here, saying so (``make bench`` installs one)."""
+    binary = redis_server_bin()
+    if not binary:
+        raise SystemExit("redis-server not found: set REDIS_SERVER_BIN or run `make bench`")
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        with redis_server(binary, folder) as url:
+            yield url, folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def database_url(sqlite_file: Path) -> str:
+    """The benchmark's database: the PostgreSQL named by ``TEST_DATABASE_URL``
+    (``scripts/with-postgres.sh``) when set, else SQLite in ``sqlite_file``."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{sqlite_file}"
+
+
+@contextmanager
+def migrated_database() -> Iterator[tuple[Engine, sessionmaker[Session]]]:
+    """A database the benchmark fills itself (:func:`database_url`, SQLite in a
+    temporary folder), migrated to the head: its engine and session factory,
+    the engine disposed afterwards."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = database_url(Path(folder) / "bench.db")
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            yield engine, make_session_factory(engine)
+        finally:
+            engine.dispose()
+
+
+def timings_ms(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Milliseconds of each of ``repeat`` runs of ``fn`` after one warm-up, fastest first."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return sorted(samples)
+
+
+def median_ms(fn: Callable[[], object], repeat: int = 9) -> float:
+    """Median milliseconds of ``repeat`` runs of ``fn`` after one warm-up."""
+    return statistics.median(timings_ms(fn, repeat))
+
+
 def bench_env(
     redis_url: str,
     folder: Path,
@@ -135,7 +201,7 @@ def bench_env(
         "APP_URL": "http://localhost:8000",
         "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "REDIS_URL": redis_url,
-        "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{folder / database}",
+        "DATABASE_URL": database_url(folder / database),
         "DATA_DIR": str(folder),
         "LOG_LEVEL": "WARNING",
     }

@@ -1,7 +1,7 @@
 """No module of the app imports itself back, directly or through others.
 
 A cycle hides in a function-level import as well as in a top-level one (the
-old ``provider_checks/balance.py`` ↔ ``sending.py`` pair used one), so every ``import``
+old ``balance`` ↔ ``sending`` modules used one), so every ``import``
 statement of every module counts, wherever it sits. Each module is also
 imported for real, so the walk cannot pass over a module Python cannot load.
 """

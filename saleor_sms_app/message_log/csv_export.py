@@ -185,8 +185,12 @@ def _copied_csv(
     cells: an empty text is sent as NULL (COPY would quote it as ``""``; the
     writer leaves it bare) and each line ends in CRLF as the writer's do (COPY
     ends a line with LF; it sends one line per message, so the end is known
-    without parsing). Leaving early (the download was cancelled) cancels the
-    COPY on the server (psycopg does so when its block exits on an exception).
+    without parsing). Leaving early (the download was cancelled: the web server
+    closes this generator) cancels the COPY on the server: psycopg sends a cancel
+    request when its block exits on an exception, ``GeneratorExit`` included, then
+    reads what was already on its way (tests/dashboard/test_log_csv_cancel.py
+    watches the COPY stop in ``pg_stat_activity``). Do not catch the exit here to
+    finish the COPY instead: it would run to its last row for nobody.
     """
     cells = [
         func.nullif(cell, "") if isinstance(cell.type, String) else cell

@@ -7,8 +7,11 @@ Adding a provider (anymail's ADDING_ESPS, in short): copy the adapter closest
 to it (form API → ``twilio.py``, JSON API → ``infobip.py``), subclass
 :class:`~saleor_sms_app.providers.http.HttpProvider`, declare ``fields`` and an
 ``errors`` lookup table (provider code → reason, temporary, merchant hint),
-map ``send``/``balance``/``parse_callback`` and, if it signs callbacks,
-``verify_callback``; register it below; then subclass
+map ``send``/``balance`` with ``request_json`` (override ``refusal`` where its
+errors sit in the answer's body); declare ``report_fields``/``delivery`` and
+``inbound_fields`` when its reports and inbound texts are flat (query or form;
+else override ``parse_callback``/``parse_inbound``) and, if it signs
+callbacks, implement ``verify_callback``; register it below; then subclass
 ``tests/providers/contract.py`` with answers shaped as its documentation shows
 and add a cassette. Do not re-implement the provider's own limits here.
 """

@@ -137,6 +137,10 @@ class SmsProvider(ABC):
     def secret(self, name: str) -> str:
         return self.config.secrets.get(name, "")
 
+    def sender_for(self, sms: OutboundSms) -> str:
+        """The message's own sender, else the one configured on this provider."""
+        return sms.sender or self.config.sender
+
     @abstractmethod
     def send(self, sms: OutboundSms) -> SendResult:
         """Send one message; raise ProviderError on any failure."""

@@ -35,12 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, ProviderContext
+from saleor_sms_app.providers.callbacks import callback_json, callback_params
 from saleor_sms_app.providers.http import (
     Answer,
     HttpProvider,
-    callback_json,
-    callback_params,
-    digits,
 )
 from saleor_sms_app.providers.models import (
     DeliveryEvent,
@@ -52,6 +50,7 @@ from saleor_sms_app.providers.models import (
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits
 
 PLACEHOLDERS = ("to", "to_digits", "text", "sender", "reference", "callback_url", "secret")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -241,7 +240,7 @@ class GenericProvider(HttpProvider):
             "to": sms.to,
             "to_digits": digits(sms.to),
             "text": sms.body,
-            "sender": sms.sender or self.config.sender,
+            "sender": self.sender_for(sms),
             "reference": sms.reference,
             "callback_url": sms.status_callback_url or "",
             "secret": self.secret("secret"),
@@ -254,11 +253,7 @@ class GenericProvider(HttpProvider):
             kwargs["data"] = body
         else:
             kwargs["params"] = body
-        answer = self.call(spec.method, _fill(spec.url, values), **kwargs)
-        data = self.json_of(answer)
-        error = self._error(answer, data)
-        if error is not None:
-            raise error
+        answer, data = self.request_json(spec.method, _fill(spec.url, values), **kwargs)
         message_id = json_path(data, spec.message_id_path)
         if message_id in (None, "") or isinstance(message_id, dict | list):
             raise self.wrong_shape(answer, spec.message_id_path)
@@ -266,7 +261,7 @@ class GenericProvider(HttpProvider):
             status=SendStatus.QUEUED, provider_message_id=str(message_id), raw=answer.text
         )
 
-    def _error(self, answer: Answer, data: Any) -> ProviderError | None:
+    def refusal(self, answer: Answer, data: Any, path: str) -> ProviderError | None:
         spec = self.spec
         text = json_path(data, spec.error_path) if spec.error_path else None
         code = json_path(data, spec.error_code_path) if spec.error_code_path else None
@@ -285,7 +280,7 @@ class GenericProvider(HttpProvider):
             str(text or code or f"HTTP {answer.status}"),
             temporary=reason in _TEMPORARY,
             code=None if code in (None, "") else str(code),
-            raw=answer.text[:2000],
+            raw=answer.excerpt,
         )
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:

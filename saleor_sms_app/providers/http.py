@@ -5,7 +5,8 @@ the shared session and timeout, the configurable API base URL, turning
 transport failures into :class:`ProviderError` the same way for everyone, JSON
 parsing with a clear MALFORMED_RESPONSE when a provider answers HTML or
 nothing, and the per-provider error **lookup tables** (provider code →
-normalised reason, temporary or not, a hint for the merchant).
+normalised reason, temporary or not, a hint for the merchant). What providers
+send *us* is read by :mod:`.callbacks`, single values of answers by :mod:`.values`.
 
 Credentials never leave here in ``raw``, in an error message or in a log line:
 every text taken from a response or an exception goes through :meth:`redact`,
@@ -18,10 +19,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 import requests
 from urllib3.exceptions import MaxRetryError
@@ -29,13 +28,22 @@ from urllib3.exceptions import MaxRetryError
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.egress import EgressRefused
 from saleor_sms_app.providers.base import CallbackRequest, OptionField, SmsProvider
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    callback_params,
+    inbound_from,
+    report_from,
+)
 from saleor_sms_app.providers.models import (
     Balance,
+    DeliveryEvent,
+    DeliveryStatus,
     FailureReason,
     InboundSms,
     ProviderError,
-    without_nul,
 )
+from saleor_sms_app.providers.values import to_decimal
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +84,11 @@ class Answer:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def excerpt(self) -> str:
+        """What an error keeps of the answer (an HTML error page can be huge)."""
+        return self.text[:2000]
+
 
 def base_url_field(default: str, help: str = "") -> OptionField:
     """The ``base_url`` option every HTTP adapter has (regions, tests, proxies)."""
@@ -88,104 +101,11 @@ def base_url_field(default: str, help: str = "") -> OptionField:
     )
 
 
-def digits(phone: str) -> str:
-    """``+48 500-100-200`` → ``48500100200`` (several providers refuse the '+')."""
-    return "".join(ch for ch in phone if ch.isdigit())
-
-
-def to_decimal(value: object) -> Decimal | None:
-    """A provider's amount (number or text) as Decimal; None when absent or unreadable."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
-
-
-def obj(value: object) -> dict[str, Any]:
-    """``value`` when it is a JSON object, else an empty one (for optional sub-objects)."""
-    return value if isinstance(value, dict) else {}
-
-
-def to_int(value: object) -> int | None:
-    """A provider's count (number or text) as int; None when absent or unreadable."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
-def callback_params(request: CallbackRequest) -> dict[str, str]:
-    """Query and form parameters of a callback, form winning (providers post either)."""
-    params = dict(request.query)
-    params.update(request.form)
-    if not request.form and request.body and b"=" in request.body and not _looks_json(request):
-        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-    return params
-
-
-def callback_json(request: CallbackRequest) -> Any:
-    """The JSON body of a callback, or None when it has none (or it is not JSON)."""
-    if not request.body:
-        return None
-    try:
-        return json.loads(request.body)
-    except ValueError:
-        return None
-
-
-def _looks_json(request: CallbackRequest) -> bool:
-    return request.body.lstrip()[:1] in (b"{", b"[")
-
-
-@dataclass(frozen=True)
-class InboundFields:
-    """Where a provider puts the parts of an inbound text in a flat (form/query/JSON) request."""
-
-    sender: str
-    to: str
-    text: str
-    message_id: str
-
-
-def inbound_from(params: Mapping[str, Any], fields: InboundFields) -> list[InboundSms]:
-    """The one inbound text in ``params``, read through ``fields``; empty when it holds none.
-
-    An empty text is kept (a customer can send one), but the text field must be
-    there: a delivery report has a sender and an id too, never a text.
-    """
-    sender = _inbound_value(params, fields.sender).strip()
-    message_id = _inbound_value(params, fields.message_id).strip()
-    if not sender or not message_id or fields.text not in params:
-        return []
-    return [
-        InboundSms(
-            sender=sender,
-            to=_inbound_value(params, fields.to).strip(),
-            text=_inbound_value(params, fields.text),
-            provider_message_id=message_id,
-            raw={str(k): v for k, v in params.items()},
-        )
-    ]
-
-
-def _inbound_value(params: Mapping[str, Any], name: str) -> str:
-    """A field of an inbound text without NUL characters (:func:`.models.without_nul`:
-    refusing it would lose a STOP; "STOP\x00" is STOP)."""
-    return str(without_nul(str(params.get(name) or "")))
-
-
-def header(request: CallbackRequest, name: str) -> str:
-    """A request header, case-insensitively (the Flask layer passes a plain mapping)."""
-    wanted = name.lower()
-    for key, value in request.headers.items():
-        if key.lower() == wanted:
-            return value
-    return ""
+#: The key pair Vonage and MoceanAPI both issue: a public key and its secret.
+API_KEY_AND_SECRET = (
+    OptionField("api_key", "API key"),
+    OptionField("api_secret", "API secret", secret=True),
+)
 
 
 class HttpProvider(SmsProvider):
@@ -193,13 +113,24 @@ class HttpProvider(SmsProvider):
 
     Subclasses set :attr:`default_base_url` and :attr:`errors` and implement
     ``send`` (and ``balance``/``parse_callback`` where the provider has them)
-    with :meth:`call`, :meth:`json_of` and :meth:`fail`. They should not need
-    to catch anything from ``requests`` themselves.
+    with :meth:`request_json` (or :meth:`call` and :meth:`json_of`) and
+    :meth:`fail`; where the provider's refusals are not plain HTTP statuses
+    they override :meth:`refusal`. They should not need to catch anything from
+    ``requests`` themselves.
     """
 
     default_base_url: ClassVar[str] = ""
     #: Provider error code (as text) → what it means. Unknown codes become OTHER.
     errors: ClassVar[Mapping[str, ErrorRule]] = {}
+    #: The table for codes in delivery reports, when the provider numbers them
+    #: apart from send errors (Vonage's receipt ``err-code``); None: :attr:`errors`.
+    report_errors: ClassVar[Mapping[str, ErrorRule] | None] = None
+    #: Where a flat (query/form) delivery report keeps its parts, and its status
+    #: table; None: the adapter reads its reports itself (JSON, several per call).
+    report_fields: ClassVar[ReportFields | None] = None
+    delivery: ClassVar[Mapping[str, DeliveryStatus]] = {}
+    #: Where a flat inbound text keeps its parts, tried in order.
+    inbound_fields: ClassVar[tuple[InboundFields, ...]] = ()
     #: Phrases in a provider's error text → a hint, for errors whose code says
     #: little but whose text the merchant can act on (SMSAPI's "Invalid from field").
     text_hints: ClassVar[Mapping[str, str]] = {}
@@ -219,9 +150,45 @@ class HttpProvider(SmsProvider):
         """``text`` with every configured secret replaced by ``***``."""
         return redact_secrets(text, self.config.secrets.values())
 
+    def report_rule(self, code: str | None) -> ErrorRule | None:
+        """What a provider code in a delivery report means, None when unlisted."""
+        table = self.errors if self.report_errors is None else self.report_errors
+        return table.get(code) if code else None
+
     def hint_for(self, code: str | None) -> str | None:
-        rule = self.errors.get(code) if code else None
+        rule = self.report_rule(code)
         return rule.hint if rule else None
+
+    def reports_opt_out(self, code: str | None) -> bool:
+        """Whether a delivery report with this code says the recipient opted out,
+        for providers whose table marks exactly those codes OPTED_OUT."""
+        rule = self.report_rule(code)
+        return rule is not None and rule.reason == FailureReason.OPTED_OUT
+
+    # -- what the provider sends us --------------------------------------
+
+    def callback_values(self, request: CallbackRequest) -> dict[str, str]:
+        """The flat parameters of a report or inbound text (query and form by default)."""
+        return callback_params(request)
+
+    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
+        if self.report_fields is None:
+            return []
+        event = report_from(self.callback_values(request), self.report_fields, self.delivery)
+        return [] if event is None else [self.finish_report(event)]
+
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """A flat report with what only this provider can tell; by default an opt-out
+        is a code the report table marks OPTED_OUT."""
+        return replace(event, opted_out=self.reports_opt_out(event.provider_code))
+
+    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
+        params = self.callback_values(request)
+        for fields in self.inbound_fields:
+            texts = inbound_from(params, fields)
+            if texts:
+                return texts
+        return []
 
     # -- transport -------------------------------------------------------
 
@@ -297,6 +264,28 @@ class HttpProvider(SmsProvider):
             content_type=response.headers.get("Content-Type", ""),
         )
 
+    def request_json(self, method: str, path: str, **kwargs: Any) -> tuple[Answer, Any]:
+        """One call whose answer is JSON: the answer and its parsed body.
+
+        Raises the :meth:`refusal` the answer holds, so what follows reads only
+        an answer the provider meant as success.
+        """
+        answer = self.call(method, path, **kwargs)
+        body = self.json_of(answer)
+        error = self.refusal(answer, body, path)
+        if error is not None:
+            raise error
+        return answer, body
+
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        """The provider's refusal in this answer to ``path``; None if it took the request.
+
+        By default any non-2xx status, classified by that status alone. Adapters
+        override it where the error sits in the body: a code and text beside a
+        4xx (Twilio, Infobip, Plivo) or inside an HTTP 200 (SMSAPI, Mocean).
+        """
+        return None if answer.ok else self.fail(answer)
+
     def json_of(self, answer: Answer) -> Any:
         """The answer's JSON; a clear error when it is HTML, empty or not JSON.
 
@@ -320,7 +309,7 @@ class HttpProvider(SmsProvider):
                 f"{self.label} sent {kind} (HTTP {answer.status})",
                 temporary=False,
                 accepted=True,
-                raw=answer.text[:2000],
+                raw=answer.excerpt,
                 hint=(
                     "The provider's answer could not be read, so it is not known whether "
                     "the message went out; check the provider's message history before "
@@ -335,7 +324,7 @@ class HttpProvider(SmsProvider):
             f"{self.label} answered JSON without {what} (HTTP {answer.status})",
             temporary=False,
             accepted=answer.ok,
-            raw=answer.text[:2000],
+            raw=answer.excerpt,
             hint="Check the API base URL: it may point at something that is not this provider.",
         )
 
@@ -404,7 +393,7 @@ class HttpProvider(SmsProvider):
                 accepted=True,
                 code=key,
                 hint=NO_ANSWER_HINT,
-                raw=answer.text[:2000],
+                raw=answer.excerpt,
             )
         if rule is None:
             rule = _rule_for_status(answer.status)
@@ -419,7 +408,7 @@ class HttpProvider(SmsProvider):
             temporary=rule.temporary,
             code=key,
             hint=hint,
-            raw=answer.text[:2000],
+            raw=answer.excerpt,
             accepted=accepted,
         )
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import InboundFields, callback_json, inbound_from
 from saleor_sms_app.providers.http import (
     AUTH,
     FUNDS,
@@ -32,11 +33,6 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
-    callback_json,
-    digits,
-    inbound_from,
-    obj,
 )
 from saleor_sms_app.providers.models import (
     Balance,
@@ -45,9 +41,11 @@ from saleor_sms_app.providers.models import (
     FailureReason,
     InboundSms,
     OutboundSms,
+    ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, first_entry, obj
 
 _SENDER_HINT = (
     "Infobip refused the sender: register the sender name for this country in the "
@@ -169,7 +167,9 @@ class InfobipProvider(HttpProvider):
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"App {self.secret('api_key')}", "Accept": "application/json"}
 
-    def _refusal(self, answer: Answer, body: Any) -> Exception:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        if answer.ok:
+            return None  # a message REJECTED in a 200 is read by send()
         code, text = None, ""
         if isinstance(body, dict):
             v2 = body.get("requestError", {})
@@ -188,7 +188,7 @@ class InfobipProvider(HttpProvider):
             "destinations": [destination],
             "content": {"text": sms.body},
         }
-        sender = sms.sender or self.config.sender
+        sender = self.sender_for(sms)
         if sender:
             message["sender"] = sender
         if sms.status_callback_url:
@@ -196,15 +196,11 @@ class InfobipProvider(HttpProvider):
                 "delivery": {"url": sms.status_callback_url},
                 "contentType": "application/json",
             }
-        answer = self.call(
+        answer, body = self.request_json(
             "POST", "/sms/3/messages", json={"messages": [message]}, headers=self._auth
         )
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body)
-        entries = body.get("messages") if isinstance(body, dict) else None
-        first = entries[0] if isinstance(entries, list) and entries else None
-        if not isinstance(first, dict) or not first.get("messageId"):
+        first = first_entry(body, "messages")
+        if first is None or not first.get("messageId"):
             raise self.wrong_shape(answer, "messages[].messageId")
         status = obj(first.get("status"))
         if status.get("groupName") == "REJECTED":
@@ -220,10 +216,7 @@ class InfobipProvider(HttpProvider):
         )
 
     def balance(self) -> Balance:
-        answer = self.call("GET", "/account/1/balance", headers=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body)
+        answer, body = self.request_json("GET", "/account/1/balance", headers=self._auth)
         return self.balance_in(answer, body, "balance")
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
@@ -240,7 +233,6 @@ class InfobipProvider(HttpProvider):
             error_name = str(error.get("name") or "") or None
             if error_name == "NO_ERROR":
                 error_name = None
-            rule = ERRORS.get(error_name or "")
             events.append(
                 DeliveryEvent(
                     provider_message_id=str(report["messageId"]),
@@ -249,7 +241,7 @@ class InfobipProvider(HttpProvider):
                     description=str(error.get("description") or status.get("description") or "")
                     or None,
                     to=str(report.get("to") or "") or None,
-                    opted_out=rule is not None and rule.reason == FailureReason.OPTED_OUT,
+                    opted_out=self.reports_opt_out(error_name),
                     raw=report,
                 )
             )

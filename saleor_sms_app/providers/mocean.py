@@ -26,8 +26,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+)
 from saleor_sms_app.providers.http import (
+    API_KEY_AND_SECRET,
     AUTH,
     FUNDS,
     INVALID_NUMBER,
@@ -35,23 +39,19 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_params,
-    digits,
-    inbound_from,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, first_entry
 
 _SENDER_HINT = "MoceanAPI refused the sender: use a sender ID registered on your Mocean account."
 
@@ -112,6 +112,15 @@ DELIVERY: dict[str, DeliveryStatus] = {
 }
 
 
+#: A delivery report (form-encoded PUT body); error code 0 is "no error".
+REPORT = ReportFields(
+    message_id=("mocean-msgid",),
+    status=("mocean-dlr-status",),
+    code=("mocean-error-code",),
+    to=("mocean-to",),
+    no_error=frozenset({"0"}),
+)
+
 #: MoceanAPI's forward of a received SMS to the number's inbound URL, in the
 #: ``mocean-`` field style of its delivery reports. Unverified: Mocean's public
 #: documentation of inbound messages could not be read here.
@@ -126,9 +135,11 @@ class MoceanProvider(HttpProvider):
     default_base_url: ClassVar[str] = "https://rest.moceanapi.com"
     receives_inbound: ClassVar[bool] = True
     errors = ERRORS
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND,)
     fields = (
-        OptionField("api_key", "API key"),
-        OptionField("api_secret", "API secret", secret=True),
+        *API_KEY_AND_SECRET,
         base_url_field("https://rest.moceanapi.com"),
     )
 
@@ -140,7 +151,9 @@ class MoceanProvider(HttpProvider):
             "mocean-resp-format": "json",
         }
 
-    def _error(self, answer: Answer, body: Any) -> ProviderError | None:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        # Per recipient in messages[], or at the top level for a request refused whole
+        # (no messages list at all: not first_entry, which skips a non-object entry).
         entries = body.get("messages") if isinstance(body, dict) else None
         first = entries[0] if isinstance(entries, list) and entries else body
         if isinstance(first, dict) and str(first.get("status", "0")) != "0":
@@ -152,52 +165,27 @@ class MoceanProvider(HttpProvider):
     def send(self, sms: OutboundSms) -> SendResult:
         data = {
             **self._credentials,
-            "mocean-from": sms.sender or self.config.sender,
+            "mocean-from": self.sender_for(sms),
             "mocean-to": digits(sms.to),
             "mocean-text": sms.body,
         }
         if sms.status_callback_url:
             data["mocean-dlr-url"] = sms.status_callback_url
             data["mocean-dlr-mask"] = "1"
-        answer = self.call("POST", "/rest/2/sms", data=data)
-        body = self.json_of(answer)
-        error = self._error(answer, body)
-        if error is not None:
-            raise error
-        entries = body.get("messages") if isinstance(body, dict) else None
-        first = entries[0] if isinstance(entries, list) and entries else None
-        if not isinstance(first, dict) or not first.get("msgid"):
+        answer, body = self.request_json("POST", "/rest/2/sms", data=data)
+        first = first_entry(body, "messages")
+        if first is None or not first.get("msgid"):
             raise self.wrong_shape(answer, "messages[].msgid")
         return SendResult(
             status=SendStatus.QUEUED, provider_message_id=str(first["msgid"]), raw=answer.text
         )
 
     def balance(self) -> Balance:
-        answer = self.call("GET", "/rest/2/account/balance", params=self._credentials)
-        body = self.json_of(answer)
-        error = self._error(answer, body)
-        if error is not None:
-            raise error
+        answer, body = self.request_json("GET", "/rest/2/account/balance", params=self._credentials)
         # Mocean's balance answer names no currency: it is the account's credit.
         return self.balance_in(answer, body, "value", currency="credits")
 
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
-        message_id = params.get("mocean-msgid")
-        status = params.get("mocean-dlr-status", "")
-        if not message_id or not status:
-            return []
-        code = params.get("mocean-error-code") or None
-        return [
-            DeliveryEvent(
-                provider_message_id=message_id,
-                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
-                provider_code=code if code not in (None, "0") else None,
-                description=status,
-                to=params.get("mocean-to"),
-                raw=dict(params),
-            )
-        ]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """Never an opt-out: the OPTED_OUT rows of :data:`ERRORS` are send-time
+        blacklist refusals, and Mocean documents no report code for an opt-out."""
+        return event

@@ -27,6 +27,11 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    header,
+)
 from saleor_sms_app.providers.http import (
     AUTH,
     FUNDS,
@@ -35,23 +40,18 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_params,
-    digits,
-    header,
-    inbound_from,
 )
 from saleor_sms_app.providers.models import (
     Balance,
-    DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
+    ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits
 
 _SENDER_HINT = (
     "Plivo refused the sender: use a Plivo number you own, or an alphanumeric sender "
@@ -141,6 +141,15 @@ def plivo_signature_v3(auth_token: str, url: str, params: dict[str, str], nonce:
     return base64.b64encode(digest).decode()
 
 
+#: A status callback (form POST, or query on GET); ``ErrorCode`` 000 is "no error".
+REPORT = ReportFields(
+    message_id=("MessageUUID",),
+    status=("Status",),
+    code=("ErrorCode",),
+    to=("To",),
+    no_error=frozenset({"000", "0"}),
+)
+
 #: Plivo's request to the number's application "Message URL" (form POST).
 INBOUND = InboundFields(sender="From", to="To", text="Text", message_id="MessageUUID")
 
@@ -152,6 +161,10 @@ class PlivoProvider(HttpProvider):
     signs_callbacks: ClassVar[bool] = True
     receives_inbound: ClassVar[bool] = True
     errors = ERRORS
+    #: An opt-out is 200 ("blocked by STOP from destination"), the table's OPTED_OUT row.
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND,)
     fields = (
         OptionField("auth_id", "Auth ID"),
         OptionField("auth_token", "Auth Token", secret=True),
@@ -172,7 +185,9 @@ class PlivoProvider(HttpProvider):
     def _auth(self) -> tuple[str, str]:
         return (self.option("auth_id"), self.secret("auth_token"))
 
-    def _refusal(self, answer: Answer, body: Any, path: str) -> Exception:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        if answer.ok:
+            return None
         text = body.get("error") if isinstance(body, dict) else None
         if isinstance(text, dict):
             text = "; ".join(f"{k}: {v}" for k, v in text.items())
@@ -198,14 +213,13 @@ class PlivoProvider(HttpProvider):
         if self.option("powerpack_uuid"):
             payload["powerpack_uuid"] = self.option("powerpack_uuid")
         else:
-            payload["src"] = sms.sender or self.config.sender
+            payload["src"] = self.sender_for(sms)
         if sms.status_callback_url:
             payload["url"] = sms.status_callback_url
             payload["method"] = "POST"
-        answer = self.call("POST", f"{self._account}/Message/", json=payload, auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body, f"{self._account}/Message/")
+        answer, body = self.request_json(
+            "POST", f"{self._account}/Message/", json=payload, auth=self._auth
+        )
         ids = body.get("message_uuid") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids:
             raise self.wrong_shape(answer, "message_uuid")
@@ -214,10 +228,7 @@ class PlivoProvider(HttpProvider):
         )
 
     def balance(self) -> Balance:
-        answer = self.call("GET", f"{self._account}/", auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body, f"{self._account}/")
+        answer, body = self.request_json("GET", f"{self._account}/", auth=self._auth)
         # Plivo accounts are billed in US dollars; the account object names no currency.
         return self.balance_in(answer, body, "cash_credits", currency="USD")
 
@@ -232,27 +243,3 @@ class PlivoProvider(HttpProvider):
             hmac.compare_digest(expected.encode(), candidate.strip().encode())
             for candidate in given.split(",")
         )
-
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
-        uuid = params.get("MessageUUID")
-        status = params.get("Status", "").lower()
-        if not uuid or not status:
-            return []
-        code = params.get("ErrorCode") or None
-        if code in ("000", "0"):
-            code = None
-        return [
-            DeliveryEvent(
-                provider_message_id=uuid,
-                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
-                provider_code=code,
-                description=status,
-                to=params.get("To"),
-                opted_out=code == "200",
-                raw=dict(params),
-            )
-        ]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)

@@ -44,7 +44,7 @@ class SandboxProvider(SmsProvider):
         line = {
             "to": sms.to,
             "body": sms.body,
-            "sender": sms.sender or self.config.sender,
+            "sender": self.sender_for(sms),
             "segments": info.segments,
             "encoding": info.encoding,
             "tenant": sms.context.get("tenant"),

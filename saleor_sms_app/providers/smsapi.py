@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import InboundFields
 from saleor_sms_app.providers.http import (
     AUTH,
     DOWN,
@@ -31,25 +32,19 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_params,
-    digits,
-    inbound_from,
-    to_decimal,
-    to_int,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, first_entry, to_decimal, to_int
 
 _SENDER_HINT = (
     "The sender name is not registered at SMSAPI: add it in the SMSAPI panel under "
@@ -148,6 +143,7 @@ class SmsapiProvider(HttpProvider):
     default_base_url: ClassVar[str] = "https://api.smsapi.pl"
     errors = ERRORS
     text_hints = TEXT_HINTS
+    inbound_fields = (INBOUND,)
     callback_ok_body: ClassVar[str | None] = "OK"
     duplicate_reference_codes: ClassVar[frozenset[str]] = frozenset({"53"})
     receives_inbound: ClassVar[bool] = True
@@ -174,7 +170,7 @@ class SmsapiProvider(HttpProvider):
             # details=1 adds parts/length to the answer: the log shows real segments.
             "details": "1",
         }
-        sender = sms.sender or self.config.sender
+        sender = self.sender_for(sms)
         if sender:
             data["from"] = sender
         if sms.reference:
@@ -182,14 +178,9 @@ class SmsapiProvider(HttpProvider):
             data["check_idx"] = "1"
         if sms.status_callback_url:
             data["notify_url"] = sms.status_callback_url
-        answer = self.call("POST", "/sms.do", data=data, headers=self._auth)
-        body = self.json_of(answer)
-        error = self._error(answer, body)
-        if error is not None:
-            raise error
-        items = body.get("list") if isinstance(body, dict) else None
-        first = items[0] if isinstance(items, list) and items else None
-        if not isinstance(first, dict) or not first.get("id"):
+        answer, body = self.request_json("POST", "/sms.do", data=data, headers=self._auth)
+        first = first_entry(body, "list")
+        if first is None or not first.get("id"):
             raise self.wrong_shape(answer, "list[].id")
         points = to_decimal(first.get("points"))
         return SendResult(
@@ -201,7 +192,7 @@ class SmsapiProvider(HttpProvider):
             raw=answer.text,
         )
 
-    def _error(self, answer: Answer, body: Any) -> ProviderError | None:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
         if isinstance(body, dict) and body.get("error") not in (None, "", 0):
             code = str(body.get("error"))
             # 53 with check_idx=1: sent before under this idx, so never again.
@@ -211,15 +202,12 @@ class SmsapiProvider(HttpProvider):
         return None
 
     def balance(self) -> Balance:
-        answer = self.call("GET", "/profile", headers=self._auth)
-        body = self.json_of(answer)
-        error = self._error(answer, body)
-        if error is not None:
-            raise error
+        answer, body = self.request_json("GET", "/profile", headers=self._auth)
         return self.balance_in(answer, body, "points", currency="points")
 
     def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
+        """Several reports in one call, each field comma-joined."""
+        params = self.callback_values(request)
         ids = _split(params.get("MsgId"))
         if not ids:
             return []
@@ -245,9 +233,6 @@ class SmsapiProvider(HttpProvider):
                 )
             )
         return events
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)
 
 
 def _split(value: str | None) -> list[str]:

@@ -12,11 +12,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    header,
+)
 from saleor_sms_app.providers.http import (
     AUTH,
     DOWN,
@@ -25,26 +31,22 @@ from saleor_sms_app.providers.http import (
     NOT_MOBILE,
     OPTED_OUT,
     RATE,
+    Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_params,
-    header,
-    inbound_from,
-    to_decimal,
-    to_int,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
+    ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import to_decimal, to_int
 
 _SENDER_HINT = (
     "Use a Twilio number, short code or approved alphanumeric sender as the sender, "
@@ -135,6 +137,14 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
     return base64.b64encode(digest).decode()
 
 
+#: A status callback (form POST); ``SmsSid``/``SmsStatus`` are the older names.
+REPORT = ReportFields(
+    message_id=("MessageSid", "SmsSid"),
+    status=("MessageStatus", "SmsStatus"),
+    code=("ErrorCode",),
+    to=("To",),
+)
+
 #: Twilio's request to the number's "A message comes in" webhook (form POST).
 INBOUND = InboundFields(sender="From", to="To", text="Body", message_id="MessageSid")
 
@@ -150,6 +160,9 @@ class TwilioProvider(HttpProvider):
     receives_inbound: ClassVar[bool] = True
     inbound_ok: ClassVar[tuple[str, str] | None] = (EMPTY_TWIML, "text/xml")
     errors = ERRORS
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND,)
     fields = (
         OptionField("account_sid", "Account SID", help="Starts with AC, from the Twilio Console."),
         OptionField("auth_token", "Auth Token", secret=True),
@@ -186,13 +199,12 @@ class TwilioProvider(HttpProvider):
         if service:
             data["MessagingServiceSid"] = service
         else:
-            data["From"] = sms.sender or self.config.sender
+            data["From"] = self.sender_for(sms)
         if sms.status_callback_url:
             data["StatusCallback"] = sms.status_callback_url
-        answer = self.call("POST", f"{self._account}/Messages.json", data=data, auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body)
+        answer, body = self.request_json(
+            "POST", f"{self._account}/Messages.json", data=data, auth=self._auth
+        )
         sid = body.get("sid") if isinstance(body, dict) else None
         if not isinstance(sid, str) or not sid:
             raise self.wrong_shape(answer, "a message sid")
@@ -205,16 +217,15 @@ class TwilioProvider(HttpProvider):
             raw=answer.text,
         )
 
-    def _refusal(self, answer: Any, body: Any) -> Exception:
+    def refusal(self, answer: Answer, body: Any, path: str) -> ProviderError | None:
+        if answer.ok:
+            return None
         if isinstance(body, dict):
             return self.fail(answer, body.get("code"), str(body.get("message") or ""))
         return self.fail(answer)
 
     def balance(self) -> Balance:
-        answer = self.call("GET", f"{self._account}/Balance.json", auth=self._auth)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self._refusal(answer, body)
+        answer, body = self.request_json("GET", f"{self._account}/Balance.json", auth=self._auth)
         return self.balance_in(answer, body, "balance")
 
     def verify_callback(self, request: CallbackRequest) -> bool:
@@ -225,28 +236,13 @@ class TwilioProvider(HttpProvider):
         expected = twilio_signature(self.secret("auth_token"), request.url, params)
         return hmac.compare_digest(expected.encode(), given.encode())
 
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = callback_params(request)
-        sid = params.get("MessageSid") or params.get("SmsSid")
-        status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
-        if not sid or not status:
-            return []
-        code = params.get("ErrorCode") or None
-        rule = ERRORS.get(code or "")
-        return [
-            DeliveryEvent(
-                provider_message_id=sid,
-                status=DELIVERY.get(status, DeliveryStatus.UNKNOWN),
-                provider_code=code,
-                description=status if rule is None else f"{status}: {rule.reason.value}",
-                to=params.get("To"),
-                opted_out=code in ("21610", "30004"),
-                raw=dict(params),
-            )
-        ]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        return inbound_from(callback_params(request), INBOUND)
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """The status described with the reason of its error code; an opt-out is
+        21610 (replied STOP) or 30004 (blocked), the table's OPTED_OUT rows."""
+        rule = self.report_rule(event.provider_code)
+        if rule is not None:
+            event = replace(event, description=f"{event.description}: {rule.reason.value}")
+        return super().finish_report(event)
 
 
 def _abs(value: Decimal | None) -> Decimal | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -35,7 +36,15 @@ import jwt
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers.base import CallbackRequest, OptionField
+from saleor_sms_app.providers.callbacks import (
+    InboundFields,
+    ReportFields,
+    callback_json,
+    callback_params,
+    header,
+)
 from saleor_sms_app.providers.http import (
+    API_KEY_AND_SECRET,
     AUTH,
     DOWN,
     FUNDS,
@@ -44,27 +53,19 @@ from saleor_sms_app.providers.http import (
     Answer,
     ErrorRule,
     HttpProvider,
-    InboundFields,
     base_url_field,
-    callback_json,
-    callback_params,
-    digits,
-    header,
-    inbound_from,
-    to_decimal,
-    to_int,
 )
 from saleor_sms_app.providers.models import (
     Balance,
     DeliveryEvent,
     DeliveryStatus,
     FailureReason,
-    InboundSms,
     OutboundSms,
     ProviderError,
     SendResult,
     SendStatus,
 )
+from saleor_sms_app.providers.values import digits, to_decimal, to_int
 from saleor_sms_app.segments import is_gsm7
 
 #: SMS API ``status`` codes (documented in Vonage's SMS troubleshooting guide).
@@ -173,6 +174,15 @@ def vonage_signature(params: dict[str, str], secret: str, method: str = "md5hash
     return hmac.new(secret.encode(), signed.encode(), _HASHES[method]).hexdigest()
 
 
+#: A delivery receipt of the SMS API, or the Messages API's status webhook.
+REPORT = ReportFields(
+    message_id=("messageId", "message_uuid"),
+    status=("status",),
+    code=("err-code",),
+    to=("msisdn", "to"),
+    reference=("client-ref", "client_ref"),
+)
+
 #: The SMS API's inbound webhook (GET query, form or JSON POST) …
 INBOUND = InboundFields(sender="msisdn", to="to", text="text", message_id="messageId")
 #: … and the Messages API's, when the account sends inbound SMS there instead.
@@ -186,9 +196,12 @@ class VonageProvider(HttpProvider):
     signs_callbacks: ClassVar[bool] = True
     receives_inbound: ClassVar[bool] = True
     errors = ERRORS
+    report_errors = RECEIPT_ERRORS
+    report_fields = REPORT
+    delivery = DELIVERY
+    inbound_fields = (INBOUND, INBOUND_MESSAGES_API)
     fields = (
-        OptionField("api_key", "API key"),
-        OptionField("api_secret", "API secret", secret=True),
+        *API_KEY_AND_SECRET,
         OptionField(
             "signature_secret",
             "Signature secret",
@@ -219,7 +232,7 @@ class VonageProvider(HttpProvider):
         data = {
             "api_key": self.option("api_key"),
             "api_secret": self.secret("api_secret"),
-            "from": sms.sender or self.config.sender,
+            "from": self.sender_for(sms),
             "to": digits(sms.to),
             "text": sms.body,
         }
@@ -230,10 +243,7 @@ class VonageProvider(HttpProvider):
         if sms.status_callback_url:
             data["callback"] = sms.status_callback_url
             data["status-report-req"] = "1"
-        answer = self.call("POST", "/sms/json", data=data)
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self.fail(answer)
+        answer, body = self.request_json("POST", "/sms/json", data=data)
         parts = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(parts, list) or not parts or not isinstance(parts[0], dict):
             raise self.wrong_shape(answer, "a messages list")
@@ -260,23 +270,16 @@ class VonageProvider(HttpProvider):
         )
 
     def balance(self) -> Balance:
-        answer = self.call(
+        answer, body = self.request_json(
             "GET",
             "/account/get-balance",
             params={"api_key": self.option("api_key"), "api_secret": self.secret("api_secret")},
         )
-        body = self.json_of(answer)
-        if not answer.ok:
-            raise self.fail(answer)
         # The SMS API's balance is always in euros.
         return self.balance_in(answer, body, "value", currency="EUR")
 
-    def hint_for(self, code: str | None) -> str | None:
-        """Advice for a receipt ``err-code`` (not the send ``status`` of the same number)."""
-        rule = RECEIPT_ERRORS.get(code) if code else None
-        return rule.hint if rule else None
-
-    def _receipt(self, request: CallbackRequest) -> dict[str, str]:
+    def callback_values(self, request: CallbackRequest) -> dict[str, str]:
+        """Query, form or (Messages API, signed webhooks) a JSON body."""
         body = callback_json(request)
         if isinstance(body, dict):
             return {str(k): "" if v is None else str(v) for k, v in body.items()}
@@ -289,38 +292,18 @@ class VonageProvider(HttpProvider):
         bearer = header(request, "Authorization")
         if bearer.lower().startswith("bearer "):
             return _jwt_ok(bearer[7:].strip(), secret, request.body)
-        params = self._receipt(request)
+        params = self.callback_values(request)
         given = params.get("sig", "")
         if not given:
             return False
         expected = vonage_signature(params, secret, self.option("signature_method") or "md5hash")
         return hmac.compare_digest(expected.lower().encode(), given.lower().encode())
 
-    def parse_callback(self, request: CallbackRequest) -> list[DeliveryEvent]:
-        params = self._receipt(request)
-        message_id = params.get("messageId") or params.get("message_uuid")
-        status = params.get("status", "").lower()
-        if not message_id or not status:
-            return []
-        code = params.get("err-code") or None
-        mapped = DELIVERY.get(status, DeliveryStatus.UNKNOWN)
-        return [
-            DeliveryEvent(
-                provider_message_id=message_id,
-                status=mapped,
-                provider_code=code,
-                description=status,
-                to=params.get("msisdn") or params.get("to"),
-                # Vonage Opt-out Assist: err-code 9 on a failed/rejected receipt.
-                opted_out=code == "9" and status in ("failed", "rejected"),
-                raw=dict(params),
-                reference=params.get("client-ref") or params.get("client_ref") or None,
-            )
-        ]
-
-    def parse_inbound(self, request: CallbackRequest) -> list[InboundSms]:
-        params = self._receipt(request)
-        return inbound_from(params, INBOUND) or inbound_from(params, INBOUND_MESSAGES_API)
+    def finish_report(self, event: DeliveryEvent) -> DeliveryEvent:
+        """Vonage Opt-out Assist: err-code 9 on a failed/rejected receipt. Not every
+        OPTED_OUT row of :data:`RECEIPT_ERRORS`: 4 is a number barred for all senders."""
+        opted_out = event.provider_code == "9" and event.description in ("failed", "rejected")
+        return replace(event, opted_out=opted_out)
 
 
 def _jwt_ok(token: str, secret: str, body: bytes) -> bool:

@@ -49,6 +49,9 @@ class ProviderContract:
     #: A delivery report as the provider sends it, and (id, status, opted_out) we expect.
     callback: ClassVar[CallbackRequest]
     callback_events: ClassVar[list[tuple[str, DeliveryStatus, bool]]]
+    #: A delivery report saying the recipient opted out, and the status and provider
+    #: code we must read from it; None when the provider reports no opt-out code.
+    opt_out_report: ClassVar[tuple[CallbackRequest, DeliveryStatus, str] | None] = None
     #: Where the callback URL must appear in the send request ("form", "json", "query").
     callback_in: ClassVar[str] = "form"
     #: A text a customer sent, as the provider forwards it, and the (sender, shop
@@ -253,6 +256,15 @@ class ProviderContract:
         events = adapter.parse_callback(self.sign(self.callback))
         got = [(e.provider_message_id, e.status, e.opted_out) for e in events]
         assert got == self.callback_events
+
+    def test_opt_out_report_feeds_the_suppression_list(
+        self, standin_provider: StandinProvider, provider_context: ProviderContext
+    ) -> None:
+        if self.opt_out_report is None:
+            pytest.skip("no opt-out code in delivery reports")
+        report, status, code = self.opt_out_report
+        events = self.adapter(standin_provider, provider_context).parse_callback(report)
+        assert [(e.status, e.opted_out, e.provider_code) for e in events] == [(status, True, code)]
 
     def test_delivery_report_without_fields_is_empty(
         self, standin_provider: StandinProvider, provider_context: ProviderContext

@@ -128,6 +128,11 @@ class TestTwilio(ProviderContract):
         "STOP",
         "SM2a0e8ae6ade43cb3c0ce4525424e4050",
     )
+    opt_out_report = (
+        form_callback({"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "21610"}),
+        D.UNDELIVERED,
+        "21610",
+    )
 
     def sign(self, request: CallbackRequest) -> CallbackRequest:
         signature = twilio_signature(self.secrets["auth_token"], request.url, dict(request.form))
@@ -147,16 +152,6 @@ class TestTwilio(ProviderContract):
         assert standin_provider.last.path.endswith(
             "/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
         )
-
-    def test_opt_out_report(
-        self, standin_provider: StandinProvider, provider_context: ProviderContext
-    ) -> None:
-        report = form_callback(
-            {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "21610"}
-        )
-        events = self.adapter(standin_provider, provider_context).parse_callback(report)
-        assert events[0].status == D.UNDELIVERED and events[0].opted_out
-        assert events[0].provider_code == "21610"
 
 
 def vonage_part(status: str, text: str = "") -> tuple[int, dict[str, object]]:
@@ -231,6 +226,12 @@ class TestVonage(ProviderContract):
         method="GET",
     )
     inbound_expected = ("48500100200", "447700900000", "Stop", "0B00000123456789")
+    # Opt-out Assist: err-code 9 on a failed receipt.
+    opt_out_report = (
+        form_callback({"messageId": "X1", "status": "failed", "err-code": "9"}, "GET"),
+        D.FAILED,
+        "9",
+    )
 
     def sign(self, request: CallbackRequest) -> CallbackRequest:
         query = dict(request.query)
@@ -246,12 +247,16 @@ class TestVonage(ProviderContract):
         assert form["type"] == "unicode" and form["client-ref"] == "1042"
         assert form["to"] == "48500100200"
 
-    def test_opt_out_receipt(
+    def test_barred_number_is_not_an_opt_out(
         self, standin_provider: StandinProvider, provider_context: ProviderContext
     ) -> None:
-        report = form_callback({"messageId": "X1", "status": "failed", "err-code": "9"}, "GET")
-        events = self.adapter(standin_provider, provider_context).parse_callback(report)
-        assert events[0].opted_out and events[0].status == D.FAILED
+        """Receipt err-code 4 is OPTED_OUT in the table (barred for every sender) but
+        not Opt-out Assist; nor is err-code 9 on a receipt that is not a failure."""
+        adapter = self.adapter(standin_provider, provider_context)
+        for status, code in (("failed", "4"), ("delivered", "9")):
+            report = form_callback({"messageId": "X1", "status": status, "err-code": code}, "GET")
+            events = adapter.parse_callback(report)
+            assert [(e.provider_code, e.opted_out) for e in events] == [(code, False)]
 
     def test_jwt_signed_callback(
         self, standin_provider: StandinProvider, provider_context: ProviderContext
@@ -458,6 +463,11 @@ class TestPlivo(ProviderContract):
         "14155550100",
         "help",
         "0f1e2d3c-7f1d-11e1-8ea7-1231380bc196",
+    )
+    opt_out_report = (
+        form_callback({"MessageUUID": "u-1", "Status": "failed", "ErrorCode": "200"}),
+        D.FAILED,
+        "200",
     )
 
     def sign(self, request: CallbackRequest) -> CallbackRequest:
@@ -676,6 +686,26 @@ class TestInfobip(ProviderContract):
         }
     )
     inbound_expected = ("385916242493", "385921004026", "STOP ALL", "817790313235066447")
+    # An error of the USER_ERRORS group: "Content blocked by user opt-out (MO: STOP)".
+    opt_out_report = (
+        json_callback(
+            {
+                "results": [
+                    {
+                        "messageId": "1044",
+                        "to": "48500100200",
+                        "status": {
+                            "groupName": "UNDELIVERABLE",
+                            "name": "UNDELIVERABLE_REJECTED_OPERATOR",
+                        },
+                        "error": {"groupName": "USER_ERRORS", "name": "EC_CONTENT_BLOCKED"},
+                    }
+                ]
+            }
+        ),
+        D.UNDELIVERED,
+        "EC_CONTENT_BLOCKED",
+    )
 
     def test_our_reference_is_the_message_id(
         self, standin_provider: StandinProvider, provider_context: ProviderContext

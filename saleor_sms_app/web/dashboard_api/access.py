@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, jsonify, request
 
 from saleor_sms_app.errors import BadRequest, PayloadTooLarge
 from saleor_sms_app.saleor.dashboard_auth import DashboardUser, bearer_token, verify_dashboard_token
@@ -66,6 +66,17 @@ def json_body() -> dict[str, Any]:
             details={where: "holds a NUL character"},
         )
     return body
+
+
+def stored_answer(answer: dict[str, Any], created: bool) -> Response:
+    """The answer to a request that stores something once per idempotency key (a
+    campaign, a daily send): 201 when this request made it, 200 for the one an
+    earlier request with the same key made."""
+    return Response(
+        response=jsonify(answer).get_data(),
+        status=201 if created else 200,
+        mimetype="application/json",
+    )
 
 
 def _nul_in(body: dict[str, Any]) -> str | None:

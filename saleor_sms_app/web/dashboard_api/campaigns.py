@@ -19,6 +19,8 @@ Thin: the work is :mod:`saleor_sms_app.campaigns`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +45,7 @@ from saleor_sms_app.web.dashboard_api.access import (
     json_body,
     requires,
     services,
+    stored_answer,
     upload_text,
     uploaded_file,
 )
@@ -113,13 +116,19 @@ def check_numbers() -> Response:
     )
 
 
+def recipients_count(body: dict[str, Any]) -> int:
+    """How many texts an estimate is for (the cost multiplies by it); 400 naming it."""
+    recipients = body.get("recipients", 0)
+    if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 0:
+        raise BadRequest("recipients must be a whole number", details={"recipients": "a number"})
+    return recipients
+
+
 @bp.post("/campaigns/estimate")
 @requires(READ_PERMISSION)
 def estimate() -> Response:
     body = json_body()
-    recipients = body.get("recipients", 0)
-    if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 0:
-        raise BadRequest("recipients must be a whole number", details={"recipients": "a number"})
+    recipients = recipients_count(body)
     config = _config()
     base = services().settings.short_link_base
     with services().sessions() as session:
@@ -138,73 +147,96 @@ def _name(body: dict[str, Any]) -> str:
     return name.strip()
 
 
-@bp.post("/campaigns")
-@requires(WRITE_PERMISSION)
-def create() -> Response:
-    body = json_body()
+@dataclass(frozen=True)
+class CheckedSend:
+    """A Send's request read and checked: the campaign to store, and what its answer
+    says beside the campaign (the Campaigns screen's bad lines and duplicates)."""
+
+    name: str
+    template: str
+    recipients: store.Recipients
+    send_at: datetime
+    #: How many texts the progress bar counts towards.
+    expected: int
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+def send_once(
+    body: dict[str, Any], check: Callable[[AppConfig, datetime], CheckedSend]
+) -> Response:
+    """A Send that makes one campaign per ``idempotency_key`` (the Campaigns screen's
+    and the customer list popup's).
+
+    A key seen before answers with its campaign (200), before anything is checked
+    again: a double click or a retried request is the same campaign, not a second
+    one. Otherwise ``check`` reads the request in the shop's configuration (400
+    naming the field), the campaign is stored (201) and, when due now, started.
+    """
     user = current_user()
     key = store.idempotency_key(body)
     now = SYSTEM_CLOCK.now()
-    earlier = made_before(key, now)
+    earlier = _made_before(key, now)
     if earlier is not None:
         return earlier
-    config = _config()
-    name = _name(body)
-    template = store.check_template(
-        body.get("template"), config, services().settings.short_link_base
-    )
-    send_at = store.send_time(body.get("send_at"), config.settings.shop_time_zone, now)
-    recipients = store.recipients_of(body, config)
-    expected = len(recipients.numbers or [])
-    if recipients.audience is not None:
-        found = preview_audience(recipients.audience, config, EMPTY_CHECK_PAGES)
-        if found.tally.would_get == 0 and found.complete:
-            raise BadRequest(
-                "audience: nobody in this audience can get the text",
-                code="empty_audience",
-                details={"audience": "empty", "left_out": found.as_json()["left_out"]},
-            )
-        expected = found.total
+    send = check(_config(), now)
     with session_scope(services().sessions) as session:
         campaign, created = store.store(
             session,
             user.tenant_id,
             key=key,
-            name=name,
-            template=template,
-            recipients=recipients,
-            send_at=send_at,
+            name=send.name,
+            template=send.template,
+            recipients=send.recipients,
+            send_at=send.send_at,
             created_by=user.email,
-            expected=expected,
+            expected=send.expected,
             now=now,
         )
         answer = {
             "campaign": store.campaign_json(session, campaign, now),
             "created": created,
-            "bad_lines": recipients.problems[:1000],
-            "duplicates": recipients.duplicates,
+            **send.answer,
         }
-    if created and send_at <= now:
+    if created and send.send_at <= now:
         start_due_runs()
     return stored_answer(answer, created)
 
 
-def made_before(key: str, now: datetime) -> Response | None:
+@bp.post("/campaigns")
+@requires(WRITE_PERMISSION)
+def create() -> Response:
+    body = json_body()
+
+    def check(config: AppConfig, now: datetime) -> CheckedSend:
+        name = _name(body)
+        template = store.check_template(
+            body.get("template"), config, services().settings.short_link_base
+        )
+        send_at = store.send_time(body.get("send_at"), config.settings.shop_time_zone, now)
+        recipients = store.recipients_of(body, config)
+        expected = len(recipients.numbers or [])
+        if recipients.audience is not None:
+            found = preview_audience(recipients.audience, config, EMPTY_CHECK_PAGES)
+            if found.tally.would_get == 0 and found.complete:
+                raise BadRequest(
+                    "audience: nobody in this audience can get the text",
+                    code="empty_audience",
+                    details={"audience": "empty", "left_out": found.as_json()["left_out"]},
+                )
+            expected = found.total
+        bad_lines = {"bad_lines": recipients.problems[:1000], "duplicates": recipients.duplicates}
+        return CheckedSend(name, template, recipients, send_at, expected, bad_lines)
+
+    return send_once(body, check)
+
+
+def _made_before(key: str, now: datetime) -> Response | None:
     """The answer to a Send whose key already made a campaign (a double click), else None."""
     with services().sessions() as session:
         existing = store.by_key(session, current_user().tenant_id, key)
         if existing is None:
             return None
         return jsonify({"campaign": store.campaign_json(session, existing, now), "created": False})
-
-
-def stored_answer(answer: dict[str, Any], created: bool) -> Response:
-    """201 for a new campaign, 200 for the one a key seen before made."""
-    return Response(
-        response=jsonify(answer).get_data(),
-        status=201 if created else 200,
-        mimetype="application/json",
-    )
 
 
 def start_due_runs() -> None:

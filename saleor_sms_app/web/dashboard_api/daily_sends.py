@@ -32,7 +32,13 @@ from saleor_sms_app.errors import NotFound
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
-from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
+from saleor_sms_app.web.dashboard_api.access import (
+    current_user,
+    json_body,
+    requires,
+    services,
+    stored_answer,
+)
 
 bp = Blueprint("daily_sends", __name__)
 
@@ -91,11 +97,7 @@ def create() -> Response:
             session, user.tenant_id, key, values, user.email, _zone(config), now
         )
         answer = {"daily_send": daily.send_json(session, send), "created": created}
-    return Response(
-        response=jsonify(answer).get_data(),
-        status=201 if created else 200,
-        mimetype="application/json",
-    )
+    return stored_answer(answer, created)
 
 
 @bp.put("/daily-sends/<id:send_id>")

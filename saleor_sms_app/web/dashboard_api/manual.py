@@ -23,6 +23,7 @@ The work is :mod:`saleor_sms_app.messages.by_hand` and :mod:`saleor_sms_app.camp
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -48,10 +49,10 @@ from saleor_sms_app.web.dashboard_api.access import (
     services,
 )
 from saleor_sms_app.web.dashboard_api.campaigns import (
-    made_before,
+    CheckedSend,
     preview_audience,
-    start_due_runs,
-    stored_answer,
+    recipients_count,
+    send_once,
 )
 
 bp = Blueprint("manual", __name__)
@@ -226,9 +227,7 @@ def estimate_picked() -> Response:
     """The text (with the opt-out line) for the first ticked customer who can get it,
     else a sample customer; its segments and the cost."""
     body = json_body()
-    recipients = body.get("recipients", 0)
-    if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 0:
-        raise BadRequest("recipients must be a whole number", details={"recipients": "a number"})
+    recipients = recipients_count(body)
     config = _config()
     template = _campaign_text(body, config)
     sample: dict[str, Any] = {}
@@ -258,40 +257,26 @@ def estimate_picked() -> Response:
 def send_to_picked() -> Response:
     """The ticked customers as a small campaign sent now; one campaign per popup key."""
     body = json_body()
-    user = current_user()
-    key = store.idempotency_key(body)
-    now = SYSTEM_CLOCK.now()
-    earlier = made_before(key, now)
-    if earlier is not None:
-        return earlier
-    config = _config()
-    template = _campaign_text(body, config)
-    audience = _picked(body)
-    found = preview_audience(audience, config, pages=1)
-    if found.tally.would_get == 0:
-        raise BadRequest(
-            "customer_ids: none of the ticked customers can get the text",
-            code="empty_audience",
-            details={"customer_ids": "nobody can get it", "left_out": found.as_json()["left_out"]},
-        )
-    count = len(audience.customer_ids)
-    with session_scope(services().sessions) as session:
-        campaign, created = store.store(
-            session,
-            user.tenant_id,
-            key=key,
-            name=f"{count} customer{'s' if count != 1 else ''} ticked in Saleor",
-            template=template,
-            recipients=store.Recipients(audience, None, [], 0),
-            send_at=now,
-            created_by=user.email,
-            expected=found.total,
-            now=now,
-        )
-        answer = {"campaign": store.campaign_json(session, campaign, now), "created": created}
-    if created:
-        start_due_runs()
-    return stored_answer(answer, created)
+
+    def check(config: AppConfig, now: datetime) -> CheckedSend:
+        template = _campaign_text(body, config)
+        audience = _picked(body)
+        found = preview_audience(audience, config, pages=1)
+        if found.tally.would_get == 0:
+            raise BadRequest(
+                "customer_ids: none of the ticked customers can get the text",
+                code="empty_audience",
+                details={
+                    "customer_ids": "nobody can get it",
+                    "left_out": found.as_json()["left_out"],
+                },
+            )
+        count = len(audience.customer_ids)
+        name = f"{count} customer{'s' if count != 1 else ''} ticked in Saleor"
+        recipients = store.Recipients(audience, None, [], 0)
+        return CheckedSend(name, template, recipients, now, found.total)
+
+    return send_once(body, check)
 
 
 @bp.get("/manual/customers/<id:campaign_id>")
