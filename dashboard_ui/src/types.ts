@@ -19,6 +19,8 @@ export interface Token {
 }
 export interface Metadata {
   events: { name: string; label: string }[];
+  /** The message log's other events: reminders, stock alerts, campaigns, daily sends, by hand… */
+  log_events: { name: string; label: string }[];
   order_statuses: string[];
   message_statuses: string[];
   providers: ProviderType[];

@@ -35,6 +35,9 @@ from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.segments import MAX_TYPED_CHARS, count_segments
 from saleor_sms_app.services import Services
 
+#: The message-log event of a test message.
+TEST_EVENT = "TEST"
+
 
 @dataclass(frozen=True)
 class TestMessageResult:
@@ -89,7 +92,7 @@ def send_test_message(
             {
                 "tenant_id": tenant_id,
                 "dedupe_key": f"test:{uuid.uuid4().hex}",
-                "event": "TEST",
+                "event": TEST_EVENT,
                 "recipient_type": RecipientType.TEST.value,
                 "phone": phone,
                 "sender": provider.sender or None,

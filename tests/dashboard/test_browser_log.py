@@ -160,3 +160,47 @@ def test_personal_data_panel_erases_a_number(
         message = session.query(Message).one()
     assert (message.phone, message.body) == ("", "")
     page.close()
+
+
+def test_event_filter_finds_a_daily_sends_texts(
+    browser: Any, dashboard: dict[str, Any], services: Services
+) -> None:
+    """Walked on the real Dashboard: the filter listed only the rules' events, so a daily send's
+    (or a campaign's, a reminder's) texts could not be picked out of the log."""
+    seed_failed_over(services, dashboard["tenant_id"])
+    with services.sessions.begin() as session:
+        session.add(
+            Message(
+                tenant_id=dashboard["tenant_id"],
+                dedupe_key="daily:1:2026-12-03:VXNlcjo2",
+                event="DAILY_SEND",
+                rule_name="Daily send: Birthday coupon",
+                recipient_type="customer",
+                phone="+12125550106",
+                body="Hi Ashley, your birthday is in 3 days!",
+                segments=1,
+                encoding="GSM-7",
+                provider="sandbox",
+                status="sent",
+            )
+        )
+    page, frame = open_dashboard(browser, dashboard, "light")
+    frame.get_by_role("tab", name="Message log").click()
+    frame.get_by_test_id("log-row").nth(1).wait_for()
+    event = frame.locator("select[name=event]")
+    labels = event.locator("option").all_inner_texts()
+    for label in (
+        "Daily sends (birthdays, anniversaries)",
+        "Campaigns",
+        "Sent by hand",
+        "Checkout started",
+        "Test message",
+        "Answers to HELP",
+    ):
+        assert label in labels
+    event.select_option(label="Daily sends (birthdays, anniversaries)")
+    inner(page).wait_for_function(
+        "() => document.querySelectorAll('[data-testid=log-row]').length === 1"
+        " && document.querySelector('[data-testid=log-row]').innerText.includes('DAILY_SEND')"
+    )
+    page.close()

@@ -111,6 +111,12 @@ def test_metadata_lists_events_and_provider_fields(client: FlaskClient, auth: He
     body = client.get("/api/dashboard/metadata", headers=auth()).get_json()
     assert {"name": "ORDER_CREATED", "label": "Order placed"} in body["events"]
     assert "APP_DELETED" not in [e["name"] for e in body["events"]]
+    # The message log's filter: events rules cannot have but log rows do.
+    others = {e["name"]: e["label"] for e in body["log_events"]}
+    assert others["DAILY_SEND"] == "Daily sends (birthdays, anniversaries)"
+    app_made = {"CAMPAIGN", "MANUAL", "TEST", "INBOUND", "HELP_REPLY", "LOW_BALANCE"}
+    assert app_made | {"CHECKOUT_UPDATED", "PRODUCT_VARIANT_OUT_OF_STOCK"} <= set(others)
+    assert "APP_DELETED" not in others and "ORDER_CREATED" not in others
     assert "sandbox" in [p["type"] for p in body["providers"]]
     assert "UNFULFILLED" in body["order_statuses"]
 

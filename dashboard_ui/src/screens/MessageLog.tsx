@@ -200,10 +200,7 @@ export function MessageLog({ metadata }: { metadata: Metadata }) {
         <label>Event
           <select style={controlStyle} name="event" value={filters.event} onChange={(e) => set({ event: e.target.value })}>
             <option value="">any</option>
-            {metadata.events.map((ev) => <option key={ev.name} value={ev.name}>{ev.label}</option>)}
-            <option value="TEST">Test message</option>
-            <option value="INBOUND">Texts from customers</option>
-            <option value="HELP_REPLY">Answers to HELP</option>
+            {[...metadata.events, ...metadata.log_events].map((ev) => <option key={ev.name} value={ev.name}>{ev.label}</option>)}
           </select>
         </label>
         <label>Provider
