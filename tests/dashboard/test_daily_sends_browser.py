@@ -5,7 +5,7 @@ delete (a second click confirms; its log rows stay); a yearly anniversary days b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,6 +99,10 @@ def test_daily_sends_section(
     assert len(_stored(services)) == 1 and row.count() == 1
     assert "Birthday (metadata “birthday”) at 10:00" in row.first.inner_text()
 
+    # The row's buttons side by side (walked on the real Dashboard: they stood one under another).
+    tops = {b.bounding_box()["y"] for b in row.first.locator("td.actions button").all()}
+    assert len(tops) == 1, tops
+
     # Switch off, then edit the hour.
     row.first.get_by_role("button", name="Switch off").click()
     row.first.get_by_role("button", name="Switch on").wait_for()
@@ -128,6 +132,16 @@ def test_a_yearly_anniversary_days_before_with_a_field_message(
     services: Services,
     theme: str,
 ) -> None:
+    # One customer whose third anniversary of joining is in 3 days (the shop's zone is UTC here).
+    joined = datetime.now(UTC).replace(hour=12) + timedelta(days=3)
+    dashboard["saleor"].customers.add(
+        make_customer(
+            7,
+            shipping=address(phone="+48601800007", country_code="PL"),
+            metadata={"sms_marketing_consent": "true"},
+            joined=joined.replace(year=joined.year - 3),
+        )
+    )
     page, frame = open_dashboard(browser, dashboard, theme)
     frame.get_by_role("tab", name="Campaigns").click()
     frame.get_by_role("button", name="New daily send").click()
@@ -149,6 +163,9 @@ def test_a_yearly_anniversary_days_before_with_a_field_message(
     shot(page, f"daily-sends-yearly-{theme}")
     form.get_by_label("Days before").fill("3")
     assert form.get_by_text("0-30").count() == 0  # the message goes with the edit
+    form.get_by_role("button", name="Preview today").click()
+    # One is one customer (walked: "1 customers would get it").
+    form.get_by_test_id("would-get").filter(has_text="1 customer would get it").wait_for()
     form.get_by_role("button", name="Save").click()
     row = frame.get_by_test_id("daily-send-row")
     row.first.get_by_text("Every year after joining, 3 days before, at 09:00").wait_for()

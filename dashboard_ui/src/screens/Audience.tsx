@@ -33,7 +33,7 @@ export function AudienceFields({
 export function AudiencePreviewBox({ preview, lead }: { preview: AudiencePreview; lead?: string }) {
   return (
     <Box marginTop={3} data-testid="audience-preview">
-      <Text as="p" fontWeight="bold" data-testid="would-get">{lead ?? ""}{preview.would_get} customers would get it{preview.complete ? "" : ` (counted ${preview.counted} of ${preview.customers})`}</Text>
+      <Text as="p" fontWeight="bold" data-testid="would-get">{lead ?? ""}{preview.would_get} customer{preview.would_get === 1 ? "" : "s"} would get it{preview.complete ? "" : ` (counted ${preview.counted} of ${preview.customers})`}</Text>
       {preview.left_out.length > 0 && (
         <Box as="ul" marginTop={1} data-testid="left-out">
           {preview.left_out.map((r) => <li key={r.reason}><Text size={2}>{r.count} left out: {r.label}</Text></li>)}
