@@ -160,6 +160,8 @@ class Tally:
     left_out: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEFT_OUT_REASONS, 0))
     examples: list[dict[str, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    #: The first who gets it: a daily send's preview shows the text they would get.
+    first: Person | None = None
 
     def add(self, person: Person, suppressed: set[str]) -> str | None:
         """Count one person; the reason they are left out (None: they get it)."""
@@ -173,6 +175,7 @@ class Tally:
             return reason
         self.seen.add(person.phone)
         self.would_get += 1
+        self.first = self.first or person
         if len(self.examples) < EXAMPLES:
             name = f"{person.first_name} {person.last_name}".strip()
             self.examples.append({"name": name or person.email, "phone": mask_phone(person.phone)})

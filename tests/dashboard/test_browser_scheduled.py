@@ -93,6 +93,35 @@ def test_scheduled_screen_lists_and_cancels(
     page.close()
 
 
+def test_a_daily_sends_booked_day_says_what_it_is(
+    browser: Any, dashboard: dict[str, Any], services: Services
+) -> None:
+    """Walked on the real Dashboard: a daily send's run showed "—" under "Order or checkout" and
+    the screen's words named only rules, reminders and stock alerts."""
+    now = datetime.now(UTC)
+    with session_scope(services.sessions) as session:
+        runs.schedule(
+            session,
+            tenant_id=dashboard["tenant_id"],
+            kind="daily_send",
+            dedupe_key="daily:1:2026-12-01",
+            due_at=now + timedelta(hours=3),
+            now=now,
+            rule_id="daily:1",
+            rule_name="Daily send: Birthday coupon",
+            event="DAILY_SEND",
+            payload={"send_id": 1, "day": "2026-12-01"},
+        )
+    page, frame = open_dashboard(browser, dashboard, "light")
+    frame.get_by_role("tab", name="Scheduled").click()
+    row = frame.get_by_test_id("scheduled-row")
+    row.first.wait_for()
+    assert "birthdays and anniversaries" in row.first.inner_text()
+    words = frame.locator("body").inner_text()
+    assert "Each daily send (Campaigns) books its next day here too" in words
+    page.close()
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_rules_screen_sets_a_delay_and_send_only_if(
     browser: Any, dashboard: dict[str, Any], services: Services, theme: str

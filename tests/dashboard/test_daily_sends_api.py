@@ -236,3 +236,46 @@ def test_saving_a_new_shop_time_zone_re_books_the_daily_sends_next_run(
         assert as_utc(run.due_at) == datetime(2027, 3, 1, 14, tzinfo=UTC)
     listed = client.get(API, headers=auth()).get_json()["daily_sends"]
     assert listed[0]["next_run_at"] == "2027-03-01T14:00:00+00:00"
+
+
+def test_the_preview_shows_the_first_customers_text_with_which_birthday_it_is(
+    client: Any, auth: Headers, saleor: SaleorStandin, warsaw: None
+) -> None:
+    """Walked on the real Dashboard: the editor counted the template as typed (2 segments,
+    braces and all) and nobody saw what ``{{ years_ordinal }}`` would say."""
+    birthday = datetime.now(UTC).astimezone(ZoneInfo("Europe/Warsaw")).date() + timedelta(days=3)
+    saleor.customers.add(
+        make_customer(
+            1,
+            first_name="Ola",
+            last_name="Nowak",
+            shipping=address(phone="+48601700001", country_code="PL"),
+            metadata={**CONSENT, "birthday": f"1990-{birthday:%m-%d}"},
+        )
+    )
+    template = (
+        "Hi {{ customer.first_name }}, in {{ days_before }} days you turn {{ years }}:"
+        " your {{ years_ordinal }} birthday with {{ shop.name }}!"
+    )
+    answer = client.post(
+        f"{API}/preview",
+        json=body(template=template, days_before=3, audience={}),
+        headers=auth(),
+    )
+    assert answer.status_code == 200, answer.data
+    found = answer.get_json()
+    age = birthday.year - 1990
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(age % 10 if age % 100 not in (11, 12, 13) else 0, "th")
+    example = found["example_text"]
+    assert example["name"] == "Ola Nowak"
+    assert example["text"].startswith(
+        f"Hi Ola, in 3 days you turn {age}: your {age}{suffix} birthday with "
+    )
+    assert example["segments"] == 1
+
+    # Nobody today: no example; a broken template: no example, and no error here.
+    nobody = client.post(f"{API}/preview", json=body(days_before=2, audience={}), headers=auth())
+    assert nobody.get_json()["example_text"] is None
+    broken = body(template="{{ customer.first_name", days_before=3, audience={})
+    answer = client.post(f"{API}/preview", json=broken, headers=auth())
+    assert answer.status_code == 200 and answer.get_json()["example_text"] is None

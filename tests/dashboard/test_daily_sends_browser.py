@@ -166,6 +166,10 @@ def test_a_yearly_anniversary_days_before_with_a_field_message(
     form.get_by_role("button", name="Preview today").click()
     # One is one customer (walked: "1 customers would get it").
     form.get_by_test_id("would-get").filter(has_text="1 customer would get it").wait_for()
+    # The text that customer gets, "{{ years_ordinal }}" filled in (the editor counts the
+    # template as typed).
+    example = form.get_by_test_id("example-text").inner_text()
+    assert "your 3rd year with" in example and "(1 SMS)" in example, example
     form.get_by_role("button", name="Save").click()
     row = frame.get_by_test_id("daily-send-row")
     row.first.get_by_text("Every year after joining, 3 days before, at 09:00").wait_for()

@@ -12,6 +12,12 @@ import type { AudienceForm } from "../campaigns";
 import { SOURCES, audienceForm, describe, hourText } from "../dailySends";
 import { shortTime } from "../format";
 import type { AudiencePreview, DailySend } from "../types";
+
+/** Today's preview, with the text its first customer would get (``years_ordinal`` filled in). */
+type DailyPreview = AudiencePreview & {
+  day: string;
+  example_text: { name: string; text: string; segments: number } | null;
+};
 import type { ConfigState } from "../useConfig";
 import { useAction, useList } from "../hooks";
 import { ConfirmInPlace, ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
@@ -65,7 +71,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
   const [editing, setEditing] = useState<number | "new" | null>(null);
   const [form, setForm] = useState<Form>(EMPTY_FORM);
   const [audience, setAudience] = useState<AudienceForm>(EMPTY_AUDIENCE);
-  const [preview, setPreview] = useState<(AudiencePreview & { day: string }) | null>(null);
+  const [preview, setPreview] = useState<DailyPreview | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   // One key per Save intent: a double click makes one daily send.
   const key = useRef(newKey());
@@ -100,7 +106,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
 
   const showPreview = () =>
     run("preview", async () => {
-      setPreview(await sendJson<AudiencePreview & { day: string }>("POST", "/daily-sends/preview", body()));
+      setPreview(await sendJson<DailyPreview>("POST", "/daily-sends/preview", body()));
     });
 
   const save = () =>
@@ -260,6 +266,14 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
           </Box>
           <FieldError message={errors.audience} />
           {preview && <AudiencePreviewBox preview={preview} lead={`Today (${preview.day}): `} />}
+          {preview?.example_text && (
+            <Box marginTop={2} data-testid="example-text">
+              <Text as="p" size={2} color="default2">
+                {preview.example_text.name} would get ({preview.example_text.segments} SMS):
+              </Text>
+              <Text as="p" style={{ whiteSpace: "pre-wrap" }}>{preview.example_text.text}</Text>
+            </Box>
+          )}
         </Box>
       )}
     </Section>

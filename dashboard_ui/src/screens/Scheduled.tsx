@@ -73,7 +73,8 @@ export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
       <Text as="p" size={2} color="default2" marginBottom={3}>
         Texts of rules with a delay, abandoned-checkout reminders and stock-alert digests wait here until they are due. At that
         time the app fetches the order (or checkout) again and sends only if it still meets the rule's "send only if" conditions
-        (a checkout: still there, no order placed from it or by the same email or phone).
+        (a checkout: still there, no order placed from it or by the same email or phone). Each daily send (Campaigns) books its
+        next day here too: cancelling that run skips that day only.
       </Text>
       {error && <ErrorBanner message={error} onRetry={() => void load()} />}
       {!data && !error && <Spinner label="Loading scheduled texts…" />}
@@ -91,6 +92,8 @@ export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
                     <span title={run.order_id ?? ""}>Checkout</span>
                   ) : run.order_id ? (
                     <a href="#" onClick={(e) => { e.preventDefault(); openOrder(run.order_id!); }}>#{run.order_number ?? "?"}</a>
+                  ) : run.kind === "daily_send" ? (
+                    <Text size={2} color="default2">birthdays and anniversaries</Text>
                   ) : "—"}
                 </td>
                 <td title={run.due_at}>{shortTime(run.due_at)}</td>

@@ -4,7 +4,8 @@
   its last days (texts logged, missed, dates that are not dates);
 - ``POST /daily-sends/preview`` — who would get it today: counts, ten masked
   examples, who is left out and why (the campaigns' audience preview with the
-  date condition; MANAGE_APPS, as the campaigns' preview);
+  date condition; MANAGE_APPS, as the campaigns' preview), and the text the
+  first of them would get (``{{ years_ordinal }}`` filled in, its segments);
 - ``POST /daily-sends`` — create (the ``idempotency_key`` makes a double
   click one daily send: 201 new, 200 the same one again);
 - ``PUT /daily-sends/<id>`` — save changes, switch on or off;
@@ -17,6 +18,7 @@ Bad input is 400 naming the field and stores nothing. Thin: the work is
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify
@@ -24,14 +26,17 @@ from flask import Blueprint, Response, jsonify
 from saleor_sms_app.anniversaries import dates
 from saleor_sms_app.anniversaries import store as daily
 from saleor_sms_app.campaigns import customers
+from saleor_sms_app.campaigns.store import campaign_text
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.consent.suppressions import suppressed_numbers
 from saleor_sms_app.db import session_scope
-from saleor_sms_app.errors import NotFound
+from saleor_sms_app.errors import NotFound, TemplateError
+from saleor_sms_app.message_templates.links import PreviewLinks
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import saleor_client
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
+from saleor_sms_app.segments import count_segments
 from saleor_sms_app.web.dashboard_api.access import (
     current_user,
     json_body,
@@ -73,14 +78,30 @@ def preview() -> Response:
         with services().sessions() as session:
             return suppressed_numbers(session, tenant_id, phones)
 
+    years: dict[str, int] = {}
     found = customers.preview(
         saleor_client(services(), current_user().tenant),
         selection.audience,
         config.settings,
         suppressed,
-        narrowing=daily.narrowing(selection, today, zone),
+        narrowing=daily.narrowing(selection, today, zone, years),
     )
-    return jsonify({**found.as_json(), "day": today.isoformat()})
+    first = found.tally.first
+    example: dict[str, Any] | None = None
+    template = body.get("template")
+    if first is not None and isinstance(template, str) and template.strip():
+        # What "{{ years_ordinal }}" and the segments come to for a real customer; the
+        # editor can only count the template as typed, braces and all.
+        occasion = daily.occasion(years.get(first.customer_id), selection.days_before)
+        links = PreviewLinks(services().settings.short_link_base)
+        try:
+            text = campaign_text(template, first, found.shop_name, config, links, occasion)
+        except TemplateError:
+            text = ""  # Save names the template's fault beside the field
+        if text:
+            name = f"{first.first_name} {first.last_name}".strip() or first.email
+            example = {"name": name, "text": text, "segments": count_segments(text).segments}
+    return jsonify({**found.as_json(), "day": today.isoformat(), "example_text": example})
 
 
 @bp.post("/daily-sends")
