@@ -1,7 +1,14 @@
 import { describe as group, expect, it } from "vitest";
-import { audienceForm, describe, hourText, ordinal } from "./dailySends";
+import { audienceForm, dayText, describe, hourText, ordinal } from "./dailySends";
 
 group("daily sends", () => {
+  it("lists a day with one bad date in the singular (walked: \"1 dates not dates\")", () => {
+    const day = { day: "2026-11-30", missed: false, occurrences: 3, bad_dates: 1, done: true };
+    expect(dayText(day)).toBe("2026-11-30: 3 logged, 1 date not a date");
+    expect(dayText({ ...day, bad_dates: 2 })).toBe("2026-11-30: 3 logged, 2 dates not dates");
+    expect(dayText({ ...day, bad_dates: 0 })).toBe("2026-11-30: 3 logged");
+    expect(dayText({ ...day, missed: true })).toBe("2026-11-30: missed (app not running)");
+  });
   it("says when each kind of daily send goes out", () => {
     expect(describe({ source: "birthday", date_key: "birthday", offset_amount: 0, offset_unit: "days", hour: 9 })).toBe(
       "Birthday (metadata “birthday”) at 09:00",

@@ -1,7 +1,7 @@
 // Pure helpers of the daily sends (birthdays and anniversaries) section (tested in dailySends.test.ts).
 import { EMPTY_AUDIENCE } from "./campaigns";
 import type { AudienceForm } from "./campaigns";
-import type { DailySend } from "./types";
+import type { DailySend, DailySendDay } from "./types";
 
 export const SOURCES: { value: DailySend["source"]; label: string }[] = [
   { value: "birthday", label: "Birthday (a date in a metadata key)" },
@@ -55,4 +55,11 @@ export function audienceForm(saved: Record<string, unknown>): AudienceForm {
     form[key] = value === null || value === undefined ? "" : String(value);
   }
   return form;
+}
+
+/** One of a daily send's last days, as its row lists it ("2026-11-30: 3 logged, 1 date not a date"). */
+export function dayText(d: DailySendDay): string {
+  if (d.missed) return `${d.day}: missed (app not running)`;
+  const bad = d.bad_dates === 1 ? ", 1 date not a date" : d.bad_dates ? `, ${d.bad_dates} dates not dates` : "";
+  return `${d.day}: ${d.occurrences} logged${bad}`;
 }

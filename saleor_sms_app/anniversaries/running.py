@@ -346,9 +346,13 @@ class _Day:
                 )
             )
             state = _day_state(session, self.send_id, self.day)
-            summary = f"{state.occurrences} occurrences logged"
-            if state.bad_dates:
-                summary += f"; {state.bad_dates} customers' date is not a date (left out)"
+            # What the Scheduled screen shows under "Why" (walked: "1 occurrences logged").
+            logged = "occurrence" if state.occurrences == 1 else "occurrences"
+            summary = f"{state.occurrences} {logged} logged"
+            if state.bad_dates == 1:
+                summary += "; 1 customer's date is not a date (left out)"
+            elif state.bad_dates:
+                summary += f"; {state.bad_dates} customers' dates are not dates (left out)"
         hand_on(self.services, self.pacer, self.timing, stale)
         if waiting or sending:
             text = "Waiting for the day's last texts to go out"

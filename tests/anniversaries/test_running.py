@@ -159,6 +159,10 @@ def test_birthdays_are_texted_at_the_hour_once_each_and_29_february_on_the_28th(
         assert day is not None and day.bad_dates == 1 and day.occurrences == 4
     keys = runs_of(services)
     assert keys[0][:2] == (f"daily:{send_id}:2027-02-28", "done")
+    with services.sessions() as session:
+        done = session.scalar(select(ScheduledRun).where(ScheduledRun.state == "done"))
+        assert done is not None
+        assert done.reason_text == "4 occurrences logged; 1 customer's date is not a date (left out)"
     assert keys[1][:2] == (f"daily:{send_id}:2027-03-01", "pending")
 
     # A restart, or a second worker carrying out the same day again: nothing new.

@@ -9,7 +9,7 @@ import { fieldErrors, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, newKey, segmentsWithOptOut } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
-import { SOURCES, audienceForm, describe, hourText } from "../dailySends";
+import { SOURCES, audienceForm, dayText, describe, hourText } from "../dailySends";
 import { shortTime } from "../format";
 import type { AudiencePreview, DailySend } from "../types";
 
@@ -173,8 +173,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
                   {s.days.length === 0 && <Text size={1} color="default2">not run yet</Text>}
                   {s.days.slice(0, 3).map((d) => (
                     <Text as="p" size={1} key={d.day}>
-                      {d.day}: {d.missed ? "missed (app not running)" : `${d.occurrences} logged`}
-                      {d.bad_dates ? `, ${d.bad_dates} dates not dates` : ""}
+                      {dayText(d)}
                     </Text>
                   ))}
                 </td>
