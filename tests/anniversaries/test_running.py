@@ -162,7 +162,8 @@ def test_birthdays_are_texted_at_the_hour_once_each_and_29_february_on_the_28th(
     with services.sessions() as session:
         done = session.scalar(select(ScheduledRun).where(ScheduledRun.state == "done"))
         assert done is not None
-        assert done.reason_text == "4 occurrences logged; 1 customer's date is not a date (left out)"
+        summary = "4 occurrences logged; 1 customer's date is not a date (left out)"
+        assert done.reason_text == summary
     assert keys[1][:2] == (f"daily:{send_id}:2027-03-01", "pending")
 
     # A restart, or a second worker carrying out the same day again: nothing new.
