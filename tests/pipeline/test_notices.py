@@ -17,7 +17,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from saleor_sms_app.config.model import Recipients, Rule, RuleConditions
+from saleor_sms_app.config.model import RuleConditions
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.jobs import handle_webhook
 from saleor_sms_app.messages.notices import SHIPPED_TEXT_WAIT_SECONDS
@@ -27,6 +27,7 @@ from saleor_sms_app.saleor.manifest import build_manifest
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import configure
+from tests.pipeline.support import rule
 from tests.standin.saleor import SaleorStandin
 
 SHOP = "Saleor e-commerce"
@@ -260,13 +261,7 @@ def test_a_merchant_rule_for_the_full_refund_too_still_means_one_text_per_refund
         ConfigStore(services),
         installed.tenant,
         rules=[
-            Rule(
-                id=f"refund-{event}",
-                name=event,
-                event=event,
-                recipients=Recipients(customer=True),
-                template=f"{event} {{{{ order.number }}}}",
-            )
+            rule(event, event, id=f"refund-{event}", template=f"{event} {{{{ order.number }}}}")
             for event in ("ORDER_REFUNDED", "ORDER_FULLY_REFUNDED")
         ],
     )
@@ -310,13 +305,11 @@ def test_rules_whose_conditions_the_order_misses_are_logged_as_such(installed: A
         ConfigStore(services),
         installed.tenant,
         rules=[
-            Rule(
+            rule(
+                "PL only",
+                "ORDER_CANCELLED",
                 id="pl-only",
-                name="PL only",
-                event="ORDER_CANCELLED",
                 conditions=RuleConditions(channels=["channel-pln"]),
-                recipients=Recipients(customer=True),
-                template="x",
             )
         ],
     )
