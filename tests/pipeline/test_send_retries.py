@@ -20,19 +20,22 @@ from tests.pipeline.support import attempts, by_rule, run
 from tests.standin.saleor import SaleorStandin
 
 
-def _scripted_config(store: ConfigStore, tenant: TenantRecord, *providers: ProviderConfig) -> None:
-    configure(store, tenant, providers=list(providers))
+@pytest.fixture
+def only_scripted(
+    store: ConfigStore, tenant: TenantRecord, scripted: type[ScriptedProvider]
+) -> type[ScriptedProvider]:
+    """The shop's one provider is the scripted one (id ``s``), answering as the test scripts."""
+    configure(store, tenant, providers=[ProviderConfig(id="s", type="scripted")])
+    return scripted
 
 
 def test_a_temporary_provider_error_is_retried_until_it_works(
     services: Services,
     saleor: SaleorStandin,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    only_scripted: type[ScriptedProvider],
 ) -> None:
-    _scripted_config(store, tenant, ProviderConfig(id="s", type="scripted"))
-    scripted.script = ["temporary", "temporary", "ok"]
+    only_scripted.script = ["temporary", "temporary", "ok"]
     # The webhook's job sends at once; after the first failure the row says why it waits.
     run(saleor, "ORDER_CREATED", saleor.make_order())
     customer = by_rule(services)["customer-order-confirmation/customer"]
@@ -55,17 +58,15 @@ def test_a_temporary_error_that_persists_fails_after_the_last_retry(
     services: Services,
     saleor: SaleorStandin,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    only_scripted: type[ScriptedProvider],
 ) -> None:
-    _scripted_config(store, tenant, ProviderConfig(id="s", type="scripted"))
-    scripted.script = ["temporary"] * 10
+    only_scripted.script = ["temporary"] * 10
     run(saleor, "ORDER_CREATED", saleor.make_order())
     drain_queue(services)
     customer = by_rule(services)["customer-order-confirmation/customer"]
     assert (customer.status, customer.error_code) == ("failed", "provider_unavailable")
-    assert len(scripted.calls) == 1 + len(send_jobs.SEND_RETRY_INTERVALS)
-    assert len(attempts(services, customer.id)) == len(scripted.calls)
+    assert len(only_scripted.calls) == 1 + len(send_jobs.SEND_RETRY_INTERVALS)
+    assert len(attempts(services, customer.id)) == len(only_scripted.calls)
 
 
 @pytest.mark.parametrize("answer", ["permanent", "opted_out"])
@@ -73,17 +74,15 @@ def test_a_permanent_provider_error_is_recorded_not_retried(
     services: Services,
     saleor: SaleorStandin,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    only_scripted: type[ScriptedProvider],
     answer: str,
 ) -> None:
-    _scripted_config(store, tenant, ProviderConfig(id="s", type="scripted"))
-    scripted.script = [answer]
+    only_scripted.script = [answer]
     order = saleor.make_order(phone="+12025550177")
     run(saleor, "ORDER_CREATED", order)
     drain_queue(services)
     customer = by_rule(services)["customer-order-confirmation/customer"]
-    assert customer.status == "failed" and len(scripted.calls) == 1
+    assert customer.status == "failed" and len(only_scripted.calls) == 1
     with services.sessions() as session:
         suppressed = session.scalars(select(Suppression.phone)).all()
     if answer == "opted_out":
@@ -107,13 +106,15 @@ def test_failover_to_the_next_provider_for_the_channel(
     store: ConfigStore,
     scripted: type[ScriptedProvider],
 ) -> None:
-    _scripted_config(
+    configure(
         store,
         tenant,
-        ProviderConfig(id="other", type="scripted", channels=["channel-pln"]),
-        ProviderConfig(id="off", type="scripted", enabled=False),
-        ProviderConfig(id="s", type="scripted"),
-        ProviderConfig(id="backup", type="sandbox"),
+        providers=[
+            ProviderConfig(id="other", type="scripted", channels=["channel-pln"]),
+            ProviderConfig(id="off", type="scripted", enabled=False),
+            ProviderConfig(id="s", type="scripted"),
+            ProviderConfig(id="backup", type="sandbox"),
+        ],
     )
     scripted.script = ["temporary"]
     run(saleor, "ORDER_CREATED", saleor.make_order())
@@ -130,8 +131,8 @@ def test_failover_to_the_next_provider_for_the_channel(
 def test_no_provider_for_the_channel_fails_with_a_hint(
     services: Services, saleor: SaleorStandin, tenant: TenantRecord, store: ConfigStore
 ) -> None:
-    _scripted_config(
-        store, tenant, ProviderConfig(id="pl", type="sandbox", channels=["channel-pln"])
+    configure(
+        store, tenant, providers=[ProviderConfig(id="pl", type="sandbox", channels=["channel-pln"])]
     )
     run(saleor, "ORDER_CREATED", saleor.make_order())
     drain_queue(services)
