@@ -6,10 +6,7 @@ import json
 
 from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
-from tests.providers.contract import (
-    ProviderContract,
-    json_callback,
-)
+from tests.providers.contract import ProviderContract, json_callback
 from tests.standin.provider import standin_spec
 
 R = FailureReason

@@ -6,10 +6,7 @@ from decimal import Decimal
 
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
-from tests.providers.contract import (
-    ProviderContract,
-    json_callback,
-)
+from tests.providers.contract import ProviderContract, json_callback
 from tests.standin.provider import StandinProvider
 
 R = FailureReason

@@ -5,11 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
-from tests.providers.contract import (
-    ProviderContract,
-    form_callback,
-    put_form_callback,
-)
+from tests.providers.contract import ProviderContract, form_callback, put_form_callback
 
 R = FailureReason
 D = DeliveryStatus

@@ -8,10 +8,7 @@ from decimal import Decimal
 from saleor_sms_app.providers.base import CallbackRequest
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
 from saleor_sms_app.providers.plivo import plivo_signature_v3
-from tests.providers.contract import (
-    ProviderContract,
-    form_callback,
-)
+from tests.providers.contract import ProviderContract, form_callback
 
 R = FailureReason
 D = DeliveryStatus

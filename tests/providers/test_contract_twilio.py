@@ -8,10 +8,7 @@ from decimal import Decimal
 from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
 from saleor_sms_app.providers.twilio import twilio_signature
-from tests.providers.contract import (
-    ProviderContract,
-    form_callback,
-)
+from tests.providers.contract import ProviderContract, form_callback
 from tests.standin.provider import StandinProvider
 
 R = FailureReason

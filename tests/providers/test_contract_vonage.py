@@ -12,11 +12,7 @@ import jwt
 from saleor_sms_app.providers.base import CallbackRequest, ProviderContext
 from saleor_sms_app.providers.models import DeliveryStatus, FailureReason
 from saleor_sms_app.providers.vonage import vonage_signature
-from tests.providers.contract import (
-    ProviderContract,
-    form_callback,
-    json_callback,
-)
+from tests.providers.contract import ProviderContract, form_callback, json_callback
 from tests.standin.provider import StandinProvider
 
 R = FailureReason
