@@ -318,6 +318,12 @@ export interface DailySend {
   date_key: string;
   offset_amount: number;
   offset_unit: "days" | "months" | "years";
+  /** once: N days/months/years after; yearly: every year on the date (birthdays always). */
+  repeat: "once" | "yearly";
+  /** A birthday or yearly anniversary texted this many days ahead (0–30). */
+  days_before: number;
+  /** A yearly anniversary's first year texted. */
+  from_year: number;
   audience: Record<string, unknown>;
   template: string;
   next_run_at: string | null;

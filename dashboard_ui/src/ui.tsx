@@ -1,5 +1,6 @@
 // Small building blocks in the dashboard's look, on top of macaw-ui's Box/Text.
 import { Box, Button, Text } from "@saleor/macaw-ui";
+import { useState } from "react";
 import type { CSSProperties, ReactNode } from "react";
 
 export function Section({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
@@ -133,6 +134,52 @@ export function Pager({ total, page, pages, onPage, testId }: { total: string; p
         <Text size={2}>Page {page} of {pages}</Text>
         <Button size="small" variant="secondary" disabled={page >= pages} onClick={() => onPage(page + 1)}>Next</Button>
       </Box>
+    </Box>
+  );
+}
+
+/** A button that deletes or removes, asking first in its own place: the Dashboard's iframe
+ * sandbox has no allow-modals, so window.confirm() would silently answer "no". The first
+ * click shows ``question`` with the confirming button and Keep. */
+export function ConfirmInPlace({
+  label,
+  question,
+  askLabel,
+  confirmLabel,
+  disabled,
+  onConfirm,
+}: {
+  label: string;
+  question: string;
+  askLabel: string;
+  confirmLabel: string;
+  disabled?: boolean;
+  onConfirm: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <Button size="small" variant="secondary" disabled={disabled} onClick={() => setAsking(true)} aria-label={askLabel}>
+        {label}
+      </Button>
+    );
+  }
+  return (
+    <Box display="flex" gap={2} alignItems="center">
+      <Text size={1} color="default2">{question}</Text>
+      <Button
+        size="small"
+        variant="error"
+        disabled={disabled}
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+        aria-label={confirmLabel}
+      >
+        {label}
+      </Button>
+      <Button size="small" variant="secondary" onClick={() => setAsking(false)}>Keep</Button>
     </Box>
   );
 }

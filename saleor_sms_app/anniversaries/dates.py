@@ -10,6 +10,13 @@ so every edge case is a plain test:
 - "N months after" a day that month has not (31 January + 1 month) is the last
   day of the shorter month (28 or 29 February), and "N years after" 29 February
   is 28 February, the same rule as birthdays;
+- a **yearly** anniversary of a date (joined, last order, a date key) falls on
+  that date's month and day every year, 29 February → 28 February as birthdays,
+  and is its ``years``-th (the template says "your 3rd year");
+- **days before**: a birthday or yearly anniversary may be texted up to
+  :data:`MAX_DAYS_BEFORE` days ahead; the send day is a calendar day of the
+  shop, so the occurrence is that day plus the days (across month and year
+  ends; a DST day is a day like any other, only its hour moves in UTC);
 - a value that is not such a date is :data:`BAD`, never an exception: the
   customer is left out with that reason.
 """
@@ -26,6 +33,19 @@ class Unit(enum.StrEnum):
     DAYS = "days"
     MONTHS = "months"
     YEARS = "years"
+
+
+class Repeat(enum.StrEnum):
+    """How often a date counted from brings a text."""
+
+    #: "N days, months or years after", one text (what every daily send did before 0013).
+    ONCE = "once"
+    #: Every year on the date's month and day (birthdays always are).
+    YEARLY = "yearly"
+
+
+#: The most days a birthday or yearly anniversary may be texted ahead.
+MAX_DAYS_BEFORE = 30
 
 
 class Source(enum.StrEnum):
@@ -109,6 +129,36 @@ def is_birthday(birthday: tuple[int, int], day: date) -> bool:
     return birthday_in(day.year, *birthday) == day
 
 
+def is_birthday_ahead(birthday: tuple[int, int], day: date, days_before: int) -> bool:
+    """Whether ``day`` is ``days_before`` days before a celebration of ``birthday``."""
+    return is_birthday(birthday, day + timedelta(days=days_before))
+
+
+def whole_years(anchor: date, on: date) -> int:
+    """Completed years from ``anchor`` to ``on`` (a 29 February anchor completes a year on
+    28 February of other years): an age, or which anniversary ``on`` is."""
+    years = on.year - anchor.year
+    return years if birthday_in(on.year, anchor.month, anchor.day) <= on else years - 1
+
+
+def yearly_occurrence(anchor: date, day: date, days_before: int) -> int | None:
+    """Which anniversary of ``anchor`` falls ``days_before`` days after ``day`` (1 for the
+    first year), or None when none does (or it would be the anchor's own day)."""
+    target = day + timedelta(days=days_before)
+    if birthday_in(target.year, anchor.month, anchor.day) != target:
+        return None
+    years = target.year - anchor.year
+    return years if years >= 1 else None
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st: the ``years_ordinal`` of a template."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def is_occurrence(anchor: date, day: date, amount: int, unit: Unit) -> bool:
     """Whether ``day`` is ``amount`` ``unit`` after ``anchor``."""
     return add(anchor, amount, unit) == day
@@ -128,6 +178,13 @@ def anchors(day: date, amount: int, unit: Unit) -> tuple[date, date]:
         if add(guess + timedelta(days=d), amount, unit) == day
     ]
     return (min(found), max(found)) if found else (guess, guess)
+
+
+def yearly_latest_anchor(day: date, days_before: int, from_year: int) -> date:
+    """The last anchor day that can have its ``from_year``-th or later anniversary
+    ``days_before`` days after ``day`` (Saleor's filter: anchored on or before it)."""
+    target = day + timedelta(days=days_before)
+    return date(target.year - from_year, 12, 31)
 
 
 def shop_day(now: datetime, zone: ZoneInfo) -> date:

@@ -37,7 +37,6 @@ from saleor_sms_app.anniversaries.tables import (
     DailySendDay,
     daily_rule_id,
     day_prefix,
-    occurrence_key,
 )
 from saleor_sms_app.campaigns.audience import Audience
 from saleor_sms_app.campaigns.customers import LEFT_OUT_REASONS, Person, read_page
@@ -107,8 +106,8 @@ def advance(
     began = timing.clock.now()
     with services.sessions() as session:
         send = session.get(DailySend, send_id)
-        if send is None:
-            return _closed("daily_send_gone", "The daily send no longer exists")
+        if send is None or send.deleted_at is not None:
+            return _closed(store.DELETED, "The daily send was deleted")
         if not send.enabled:
             return _closed(store.SWITCHED_OFF, "Switched off")
         tenant_id = send.tenant_id
@@ -191,6 +190,15 @@ class _Day:
         self.timing = timing
         self.rule_id = daily_rule_id(send_id)
         self.pacer = pacer_for(services, tenant.id, config)
+        with services.sessions() as session:
+            send = session.get(DailySend, send_id)
+            assert send is not None
+            # The start of this day's occurrence keys: the day of the occurrence (the birthday,
+            # not the day texted days before it: fewer days before the next day texts nobody
+            # twice; with none, the day itself, the keys of every send saved before 0013),
+            # under a re-created send's deleted twin's id.
+            occurs = day + timedelta(days=send.days_before)
+            self.prefix = day_prefix(send.key_id, occurs)
 
     def run(self, began: datetime, *, missed: bool) -> RunOutcome:
         clock = self.timing.clock
@@ -210,12 +218,14 @@ class _Day:
 
     def _read_step(self, send: DailySend, cursor: str | None, missed: bool) -> None:
         """Read one page, log its occurrences, hand the sendable ones on, move the cursor."""
+        years: dict[str, int] = {}
+        selection = store.Selection.of(send)
         page = read_page(
             saleor_client(self.services, self.tenant),
             Audience.from_json(send.audience or {}),
             self.config.settings,
             cursor,
-            narrowing=store.narrowing(store.Selection.of(send), self.day, self.zone),
+            narrowing=store.narrowing(selection, self.day, self.zone, years),
         )
         bad = [p for p in page.people if p.left_out == "bad_date"]
         if bad:
@@ -229,7 +239,14 @@ class _Day:
             )
         name = f"Daily send: {send.name}"[:255]
         composed = [
-            self._compose(send.template, name, person, page.shop_name, missed)
+            self._compose(
+                send,
+                name,
+                person,
+                page.shop_name,
+                store.occasion(years.get(person.customer_id), selection.days_before),
+                missed,
+            )
             for person in page.people
             if person.left_out != "bad_date"
         ]
@@ -251,7 +268,13 @@ class _Day:
             state.updated_at = self.timing.clock.now()
 
     def _compose(
-        self, template: str, name: str, person: Person, shop_name: str, missed: bool
+        self,
+        send: DailySend,
+        name: str,
+        person: Person,
+        shop_name: str,
+        extra: dict[str, Any],
+        missed: bool,
     ) -> Composed:
         base: dict[str, Any] = {
             "tenant_id": self.tenant.id,
@@ -263,7 +286,7 @@ class _Day:
             "order_number": None,
             "channel": None,
             "marketing": True,
-            "dedupe_key": occurrence_key(self.send_id, self.day, person.customer_id),
+            "dedupe_key": f"{self.prefix}{person.customer_id}",
             "phone": (person.phone or person.raw_phone)[:64],
         }
         links = LinkCollector(self.services.settings.short_link_base)
@@ -276,7 +299,7 @@ class _Day:
             row = {**base, "status": skipped, "error_code": MISSED_CODE, "error_text": MISSED_TEXT}
             return Composed({**row, "body": ""}, links)
         try:
-            body = campaign_text(template, person, shop_name, self.config, links)
+            body = campaign_text(send.template, person, shop_name, self.config, links, extra)
         except TemplateError as exc:
             row = {**base, "status": MessageStatus.FAILED.value, "error_code": "template_error"}
             return Composed({**row, "error_text": exc.message, "body": ""}, links)
@@ -299,7 +322,7 @@ class _Day:
             Message.tenant_id == self.tenant.id,
             Message.rule_id == self.rule_id,
             Message.status == MessageStatus.QUEUED.value,
-            Message.dedupe_key.startswith(day_prefix(self.send_id, self.day), autoescape=True),
+            Message.dedupe_key.startswith(self.prefix, autoescape=True),
         ]
         if before is not None:
             where.append(Message.updated_at < before)
@@ -319,9 +342,7 @@ class _Day:
                     Message.tenant_id == self.tenant.id,
                     Message.rule_id == self.rule_id,
                     Message.status == MessageStatus.SENDING.value,
-                    Message.dedupe_key.startswith(
-                        day_prefix(self.send_id, self.day), autoescape=True
-                    ),
+                    Message.dedupe_key.startswith(self.prefix, autoescape=True),
                 )
             )
             state = _day_state(session, self.send_id, self.day)

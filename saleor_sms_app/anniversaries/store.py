@@ -20,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saleor_sms_app.anniversaries import dates
-from saleor_sms_app.anniversaries.dates import Source, Unit
+from saleor_sms_app.anniversaries.dates import Repeat, Source, Unit
 from saleor_sms_app.anniversaries.tables import (
     DAILY_SEND_EVENT,
     RUN_KIND,
     DailySend,
     DailySendDay,
+    content,
     daily_rule_id,
     run_key,
 )
@@ -43,6 +44,8 @@ from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 MAX_OFFSET = 3660
 #: The reason code of a run closed because its daily send was switched off.
 SWITCHED_OFF = "switched_off"
+#: The reason code of a run closed because its daily send was deleted.
+DELETED = "daily_send_deleted"
 #: Most daily sends one shop keeps.
 MAX_SENDS = 50
 
@@ -68,13 +71,17 @@ def _whole(body: Mapping[str, Any], name: str, low: int, high: int, default: int
 
 @dataclass(frozen=True)
 class Selection:
-    """Whose occurrence a day is: the date counted from, and N days, months or years after."""
+    """Whose occurrence a day is: the date counted from, and N days, months or years after
+    it once, or every year on it (``days_before`` ahead, from its ``from_year``-th)."""
 
     source: Source
     date_key: str = ""
     amount: int = 0
     unit: Unit = Unit.DAYS
     audience: Audience = Audience()
+    repeat: Repeat = Repeat.ONCE
+    days_before: int = 0
+    from_year: int = 1
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Selection:
@@ -91,25 +98,45 @@ class Selection:
         if source in (Source.BIRTHDAY, Source.METADATA_DATE) and not date_key:
             raise _bad("date_key", "name the customer metadata key holding the date", "required")
         audience = Audience.from_json(body.get("audience") or {})
+        try:
+            repeat = Repeat(body.get("repeat") or Repeat.ONCE.value)
+        except ValueError:
+            raise _bad("repeat", "once or yearly", "once or yearly") from None
         if source is Source.BIRTHDAY:
-            return cls(source, date_key, 0, Unit.DAYS, audience)  # its own day every year
+            repeat = Repeat.YEARLY  # its own day every year
+        high = dates.MAX_DAYS_BEFORE
+        days_before = _whole(body, "days_before", 0, high, 0)
+        if source in (Source.JOINED, Source.LAST_ORDER):
+            date_key = ""
+        if repeat is Repeat.YEARLY:
+            from_year = 1 if source is Source.BIRTHDAY else _whole(body, "from_year", 1, 100, 1)
+            return cls(source, date_key, 0, Unit.DAYS, audience, repeat, days_before, from_year)
+        if days_before:
+            raise _bad(
+                "days_before",
+                "only a birthday or a yearly anniversary is texted days before",
+                "0 unless yearly",
+            )
         try:
             unit = Unit(body.get("offset_unit") or Unit.DAYS.value)
         except ValueError:
             raise _bad("offset_unit", "days, months or years", "days, months or years") from None
         amount = _whole(body, "offset_amount", 0, MAX_OFFSET, 0)
-        if source in (Source.JOINED, Source.LAST_ORDER):
-            date_key = ""
         return cls(source, date_key, amount, unit, audience)
 
     @classmethod
     def of(cls, send: DailySend) -> Selection:
+        source = Source(send.source)
+        yearly = source is Source.BIRTHDAY or send.repeat == Repeat.YEARLY.value
         return cls(
-            Source(send.source),
+            source,
             send.date_key,
             send.offset_amount,
             Unit(send.offset_unit),
             Audience.from_json(send.audience or {}),
+            Repeat.YEARLY if yearly else Repeat.ONCE,
+            send.days_before,
+            send.from_year,
         )
 
 
@@ -130,8 +157,11 @@ def checked(body: Mapping[str, Any], config: AppConfig, short_link_base: str) ->
         "date_key": selection.date_key,
         "offset_amount": selection.amount,
         "offset_unit": selection.unit.value,
+        "repeat": selection.repeat.value,
+        "days_before": selection.days_before,
+        "from_year": selection.from_year,
         "audience": selection.audience.as_json(),
-        "template": check_template(body.get("template"), config, short_link_base),
+        "template": check_template(body.get("template"), config, short_link_base, SAMPLE_OCCASION),
     }
 
 
@@ -143,14 +173,19 @@ def idempotency_key(body: Mapping[str, Any]) -> str:
 
 
 def find(session: Session, tenant_id: int, send_id: int) -> DailySend | None:
+    """The shop's daily send (a deleted one is not found)."""
     found = session.get(DailySend, send_id)
-    return found if found is not None and found.tenant_id == tenant_id else None
+    if found is None or found.tenant_id != tenant_id or found.deleted_at is not None:
+        return None
+    return found
 
 
-def listed(session: Session, tenant_id: int) -> list[DailySend]:
+def listed(session: Session, tenant_id: int, *, deleted: bool = False) -> list[DailySend]:
+    """The shop's daily sends (``deleted``: those deleted instead)."""
+    gone = DailySend.deleted_at.is_not(None) if deleted else DailySend.deleted_at.is_(None)
     return list(
         session.scalars(
-            select(DailySend).where(DailySend.tenant_id == tenant_id).order_by(DailySend.id)
+            select(DailySend).where(DailySend.tenant_id == tenant_id, gone).order_by(DailySend.id)
         )
     )
 
@@ -172,8 +207,12 @@ def create(
         return existing, False
     if len(listed(session, tenant_id)) >= MAX_SENDS:
         raise _bad("name", f"a shop keeps at most {MAX_SENDS} daily sends", "too many")
+    same = [d for d in listed(session, tenant_id, deleted=True) if content(d) == content(values)]
     row = {
         **values,
+        # Texts of a deleted daily send of the same content count as this one's: nobody
+        # gets the same occurrence twice because it was deleted and saved again.
+        "keys_of": same[-1].key_id if same else None,
         "tenant_id": tenant_id,
         "idempotency_key": key,
         "created_by": created_by[:255],
@@ -198,6 +237,25 @@ def update(
         setattr(send, name, value)
     send.updated_at = now
     plan(session, send, zone, now)
+
+
+def delete(session: Session, send: DailySend, now: datetime) -> None:
+    """Delete a daily send: its booked runs are closed; it is kept (listed nowhere) with its
+    days and every log row, so the log loses nothing and its occurrence keys stay."""
+    keys = [r.dedupe_key for r in pending_runs(session, send)]
+    runs.close_pending(session, send.tenant_id, keys, DELETED, "The daily send was deleted", now)
+    send.enabled = False
+    send.deleted_at = now
+    send.updated_at = now
+
+
+def replan_shop(session: Session, tenant_id: int, zone: ZoneInfo, now: datetime) -> int:
+    """After the shop's time zone is saved: every daily send's booked run moves to its hour
+    in ``zone`` (:func:`plan`); how many daily sends are on."""
+    found = [s for s in listed(session, tenant_id) if s.enabled]
+    for send in found:
+        plan(session, send, zone, now)
+    return len(found)
 
 
 def pending_runs(session: Session, send: DailySend) -> list[ScheduledRun]:
@@ -270,34 +328,65 @@ def after_cancel(session: Session, run: ScheduledRun, zone: ZoneInfo, now: datet
     if run.kind != RUN_KIND:
         return
     send = session.get(DailySend, int(str(run.payload["send_id"])))
-    if send is not None and send.enabled:
+    if send is not None and send.enabled and send.deleted_at is None:
         day = date.fromisoformat(str(run.payload["day"])) + timedelta(days=1)
         schedule_day(session, send, max(day, dates.shop_day(now, zone)), zone, now)
 
 
-def narrowing(selection: Selection, day: date, zone: ZoneInfo) -> Narrowing:
-    """Saleor's filter and the app's check for "this customer's occurrence is ``day``"."""
+#: What a daily-send template sees besides the campaigns' tokens, for checking it on Save.
+SAMPLE_OCCASION: dict[str, Any] = {"years": 3, "years_ordinal": "3rd", "days_before": 0}
+
+
+def occasion(years: int | None, days_before: int) -> dict[str, Any]:
+    """The template's ``years`` (which anniversary, an age; 0 when unknown: a birthday
+    without a year), ``years_ordinal`` ("3rd") and ``days_before``."""
+    count = years or 0
+    return {"years": count, "years_ordinal": dates.ordinal(count), "days_before": days_before}
+
+
+def narrowing(
+    selection: Selection, day: date, zone: ZoneInfo, years: dict[str, int] | None = None
+) -> Narrowing:
+    """Saleor's filter and the app's check for "this customer's occurrence is ``day``";
+    ``years`` (when given) gets each matching customer's anniversary or age."""
     source, unit = selection.source, selection.unit
     amount, key = selection.amount, selection.date_key
+    before, yearly = selection.days_before, selection.repeat is Repeat.YEARLY
+    target = day + timedelta(days=before)
     where: dict[str, Any] = {}
     if source in (Source.JOINED, Source.LAST_ORDER):
-        first, last = dates.anchors(day, amount, unit)
-        bounds = {
-            "gte": dates.day_start(first, zone).isoformat(),
-            "lte": dates.day_start(last + timedelta(days=1), zone).isoformat(),
-        }
+        if yearly:
+            latest = dates.yearly_latest_anchor(day, before, selection.from_year)
+            bounds = {"lte": dates.day_start(latest + timedelta(days=1), zone).isoformat()}
+        else:
+            first, last = dates.anchors(day, amount, unit)
+            bounds = {
+                "gte": dates.day_start(first, zone).isoformat(),
+                "lte": dates.day_start(last + timedelta(days=1), zone).isoformat(),
+            }
         where["dateJoined" if source is Source.JOINED else "placedOrdersAt"] = bounds
     else:
         where["metadata"] = {"key": key}
 
+    def matches(customer: Mapping[str, Any], count: int | None) -> str:
+        if years is not None and count is not None:
+            years[str(customer.get("id") or "")] = count
+        return MATCHES
+
     def check(customer: Mapping[str, Any]) -> str | None:
         if source is Source.BIRTHDAY:
-            birthday = dates.parse_birthday(metadata_dict(customer.get("metadata")).get(key))
+            raw = metadata_dict(customer.get("metadata")).get(key)
+            birthday = dates.parse_birthday(raw)
             if birthday is None:
                 return None
             if isinstance(birthday, dates.Bad):
                 return "bad_date"
-            return MATCHES if dates.is_birthday(birthday, day) else None
+            if not dates.is_birthday_ahead(birthday, day, before):
+                return None
+            born = dates.parse_day(raw, zone)  # a birthday with its year: an age
+            return matches(
+                customer, dates.whole_years(born, target) if isinstance(born, date) else None
+            )
         if source is Source.METADATA_DATE:
             anchor = dates.parse_day(metadata_dict(customer.get("metadata")).get(key), zone)
         else:
@@ -306,7 +395,14 @@ def narrowing(selection: Selection, day: date, zone: ZoneInfo) -> Narrowing:
             return None
         if isinstance(anchor, dates.Bad):
             return "bad_date"
-        return MATCHES if dates.is_occurrence(anchor, day, amount, unit) else None
+        if yearly:
+            count = dates.yearly_occurrence(anchor, day, before)
+            if count is None or count < selection.from_year:
+                return None
+            return matches(customer, count)
+        if not dates.is_occurrence(anchor, day, amount, unit):
+            return None
+        return matches(customer, dates.whole_years(anchor, day))
 
     return Narrowing(where, check)
 
@@ -347,6 +443,9 @@ def send_json(session: Session, send: DailySend) -> dict[str, Any]:
         "date_key": send.date_key,
         "offset_amount": send.offset_amount,
         "offset_unit": send.offset_unit,
+        "repeat": Selection.of(send).repeat.value,
+        "days_before": send.days_before,
+        "from_year": send.from_year,
         "audience": send.audience,
         "template": send.template,
         "next_run_at": next_due.isoformat() if next_due else None,

@@ -68,21 +68,34 @@ def campaign_context(person: Person, shop_name: str) -> dict[str, Any]:
 
 
 def campaign_text(
-    template: str, person: Person, shop_name: str, config: AppConfig, links: LinkMaker
+    template: str,
+    person: Person,
+    shop_name: str,
+    config: AppConfig,
+    links: LinkMaker,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """One recipient's text: the template rendered for them, then the opt-out line."""
-    body = render(template, campaign_context(person, shop_name), links)
+    """One recipient's text: the template rendered for them, then the opt-out line.
+    ``extra`` is what a daily send adds (which anniversary it is)."""
+    body = render(template, {**campaign_context(person, shop_name), **(extra or {})}, links)
     return with_opt_out(body, config.settings.opt_out_line) if body else ""
 
 
-def check_template(template: object, config: AppConfig, short_link_base: str) -> str:
-    """The template, or :class:`BadRequest` on ``template`` saying what is wrong."""
+def check_template(
+    template: object,
+    config: AppConfig,
+    short_link_base: str,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """The template, or :class:`BadRequest` on ``template`` saying what is wrong
+    (``extra``: sample values of what a daily send adds)."""
     if not isinstance(template, str) or not template.strip():
         raise BadRequest(
             "template: write the text of the campaign", details={"template": "required"}
         )
     try:
-        text = campaign_text(template, SAMPLE_PERSON, "Shop", config, PreviewLinks(short_link_base))
+        links = PreviewLinks(short_link_base)
+        text = campaign_text(template, SAMPLE_PERSON, "Shop", config, links, extra)
     except TemplateError as exc:
         raise BadRequest(f"template: {exc.message}", details={"template": exc.message}) from None
     if not text:

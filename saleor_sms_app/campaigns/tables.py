@@ -50,7 +50,22 @@ class CampaignState(enum.StrEnum):
     DONE = "done"
 
 
-class Campaign(Base):
+class MadeByAClick:
+    """The columns of a row a merchant makes with one click (a campaign's Send, a daily send's
+    Save): the shop, the click's key and a name. Each table adds the unique constraint on
+    ``(tenant_id, idempotency_key)`` (under its own name, as its migration made it), so a
+    double click, or the same key sent again, makes one row."""
+
+    # (``sort_order``: first in the table, where they stood before this mixin.)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), sort_order=-1
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(64), sort_order=-1)
+    name: Mapped[str] = mapped_column(String(255), sort_order=-1)
+
+
+class Campaign(MadeByAClick, Base):
     __tablename__ = "campaigns"
     __table_args__ = (
         # A double click on Send (the same key twice) makes one campaign.
@@ -58,10 +73,6 @@ class Campaign(Base):
         Index("ix_campaigns_tenant_created", "tenant_id", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    idempotency_key: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16), default=CampaignState.SCHEDULED.value)
     template: Mapped[str] = mapped_column(Text)
     #: The audience's filters (``campaigns.audience.Audience.as_json``), or None for numbers.

@@ -14,8 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from saleor_sms_app.anniversaries.tables import DailySend
+from saleor_sms_app.db import session_scope
+from saleor_sms_app.models import Message
+from saleor_sms_app.scheduler.clock import ManualClock, as_utc
 from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
+from saleor_sms_app.web.dashboard_api import configuration as configuration_api
+from saleor_sms_app.web.dashboard_api import daily_sends as daily_sends_api
 from tests.dashboard.conftest import Headers
 from tests.dashboard.test_campaigns_api import warsaw
 from tests.standin.customers import make_customer
@@ -120,6 +125,14 @@ def test_a_double_click_on_save_makes_one_daily_send_with_one_pending_run(
         ({"audience": {"joined_from": "yesterday"}}, "audience.joined_from"),
         ({"enabled": "yes"}, "enabled"),
         ({"idempotency_key": "x"}, "idempotency_key"),
+        ({"source": "joined", "repeat": "monthly"}, "repeat"),
+        ({"repeat": ["yearly"]}, "repeat"),
+        ({"days_before": 31}, "days_before"),
+        ({"days_before": -1}, "days_before"),
+        ({"source": "joined", "repeat": "yearly", "days_before": "soon"}, "days_before"),
+        ({"source": "joined", "days_before": 3}, "days_before"),  # "N after, once"
+        ({"source": "joined", "repeat": "yearly", "from_year": 0}, "from_year"),
+        ({"template": "Your {{ years_ordinal }} {{ yaers }}"}, "template"),
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_stores_nothing(
@@ -154,3 +167,72 @@ def test_cancelling_a_days_run_on_the_scheduled_screen_skips_that_day_only(
         f"daily:{created['id']}:{day.isoformat()}": "cancelled",
         f"daily:{created['id']}:{following}": "pending",
     }
+
+
+def test_delete_closes_the_booked_run_keeps_the_log_and_is_refused_for_a_stranger(
+    client: Any, auth: Headers, services: Services, warsaw: None, tenant_id: int
+) -> None:
+    created = client.post(API, json=body(), headers=auth()).get_json()["daily_send"]
+    send_id = created["id"]
+    with session_scope(services.sessions) as session:
+        session.add(
+            Message(
+                tenant_id=tenant_id,
+                dedupe_key=f"daily:{send_id}:2026-11-29:User:1",
+                event="DAILY_SEND",
+                rule_id=f"daily:{send_id}",
+                recipient_type="customer",
+                status="sent",
+                phone="+48601700001",
+                body="Happy birthday",
+            )
+        )
+    # Read-only staff may list, not delete.
+    refused = client.delete(f"{API}/{send_id}", headers=auth(permissions=["MANAGE_ORDERS"]))
+    assert refused.status_code == 403, refused.data
+    answer = client.delete(f"{API}/{send_id}", headers=auth())
+    assert answer.status_code == 200, answer.data
+    assert answer.get_json() == {"deleted": send_id}
+    assert client.get(API, headers=auth()).get_json()["daily_sends"] == []
+    with services.sessions() as session:
+        run = session.scalars(select(ScheduledRun)).one()
+        assert (run.state, run.reason_code) == ("closed", "daily_send_deleted")
+        kept = session.scalars(select(Message.dedupe_key)).all()
+        assert kept == [f"daily:{send_id}:2026-11-29:User:1"]
+    # Gone: deleting or saving it again is 404, and so is a number that never was.
+    assert client.delete(f"{API}/{send_id}", headers=auth()).status_code == 404
+    assert client.put(f"{API}/{send_id}", json=created, headers=auth()).status_code == 404
+    assert client.delete(f"{API}/999999", headers=auth()).status_code == 404
+
+
+def test_saving_a_new_shop_time_zone_re_books_the_daily_sends_next_run(
+    client: Any,
+    auth: Headers,
+    services: Services,
+    warsaw: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = ManualClock(datetime(2027, 3, 1, 6, 0, tzinfo=UTC))  # 07:00 in Warsaw
+    monkeypatch.setattr(daily_sends_api, "SYSTEM_CLOCK", clock)
+    monkeypatch.setattr(configuration_api, "SYSTEM_CLOCK", clock)
+    assert client.post(API, json=body(), headers=auth()).status_code == 201
+    with services.sessions() as session:
+        run = session.scalars(select(ScheduledRun)).one()
+        assert as_utc(run.due_at) == datetime(2027, 3, 1, 8, tzinfo=UTC)  # 09:00 in Warsaw
+
+    config = client.get("/api/dashboard/config", headers=auth()).get_json()["config"]
+    config["settings"]["shop_time_zone"] = "America/New_York"
+    clock.advance(timedelta(hours=1))
+    saved = client.put(
+        "/api/dashboard/config",
+        json={"config": config, "revision": config["revision"]},
+        headers=auth(),
+    )
+    assert saved.status_code == 200, saved.data
+    with services.sessions() as session:
+        run = session.scalars(select(ScheduledRun)).one()
+        # The same day's run, now at 09:00 in New York (14:00 UTC).
+        assert run.payload["day"] == "2027-03-01" and run.state == "pending"
+        assert as_utc(run.due_at) == datetime(2027, 3, 1, 14, tzinfo=UTC)
+    listed = client.get(API, headers=auth()).get_json()["daily_sends"]
+    assert listed[0]["next_run_at"] == "2027-03-01T14:00:00+00:00"

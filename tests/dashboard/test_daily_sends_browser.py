@@ -1,6 +1,7 @@
 """The Campaigns screen's daily sends in headless Chromium, light and dark, inside the host
 page that plays the Saleor Dashboard: a field message on bad input, today's preview (who gets
-it, examples, who is left out and why), Save (a double click makes one), switch off, edit."""
+it, examples, who is left out and why), Save (a double click makes one), switch off, edit,
+delete (a second click confirms; its log rows stay); a yearly anniversary days before."""
 
 from __future__ import annotations
 
@@ -107,4 +108,50 @@ def test_daily_sends_section(
     form.get_by_role("button", name="Save").click()
     row.first.get_by_text("at 08:00").wait_for()
     assert _stored(services)[0].hour == 8 and _stored(services)[0].enabled is False
+
+    # Delete: the first click only asks; Keep keeps it; the confirmed one deletes it.
+    row.first.get_by_role("button", name="Delete").click()
+    row.first.get_by_text("Delete it? Its texts stay in the log.").wait_for()
+    row.first.get_by_role("button", name="Keep").click()
+    assert row.count() == 1 and _stored(services)[0].deleted_at is None
+    row.first.get_by_role("button", name="Delete").click()
+    row.first.get_by_role("button", name="Confirm deleting Birthday").click()
+    frame.get_by_text("No daily send yet.").wait_for()
+    assert _stored(services)[0].deleted_at is not None  # kept for its log rows, listed nowhere
+    page.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_yearly_anniversary_days_before_with_a_field_message(
+    browser: Any,
+    dashboard: dict[str, Any],
+    services: Services,
+    theme: str,
+) -> None:
+    page, frame = open_dashboard(browser, dashboard, theme)
+    frame.get_by_role("tab", name="Campaigns").click()
+    frame.get_by_role("button", name="New daily send").click()
+    form = frame.get_by_test_id("daily-send-form")
+    form.get_by_label("Daily send name").fill("A year with us")
+    form.get_by_label("Date", exact=True).select_option("joined")
+    assert form.get_by_label("Days before").count() == 0  # "N after, once" has none
+    form.get_by_label("Repeat").select_option("yearly")
+    assert form.get_by_label("Offset", exact=True).count() == 0
+    form.get_by_label("From year").fill("1")
+    form.get_by_label("Days before").fill("45")
+    form.get_by_label("Daily send text").fill(
+        "{{ customer.first_name }}, your {{ years_ordinal }} year with {{ shop.name }}: -10%"
+    )
+    form.get_by_role("button", name="Save").click()
+    form.get_by_text("0-30").wait_for()
+    assert _stored(services) == []
+    form.get_by_label("Days before").scroll_into_view_if_needed()
+    shot(page, f"daily-sends-yearly-{theme}")
+    form.get_by_label("Days before").fill("3")
+    assert form.get_by_text("0-30").count() == 0  # the message goes with the edit
+    form.get_by_role("button", name="Save").click()
+    row = frame.get_by_test_id("daily-send-row")
+    row.first.get_by_text("Every year after joining, 3 days before, at 09:00").wait_for()
+    (stored,) = _stored(services)
+    assert (stored.repeat, stored.days_before, stored.from_year) == ("yearly", 3, 1)
     page.close()

@@ -73,6 +73,7 @@ PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/dashboard/daily-sends/preview"): WRITE_PERMISSION,
     ("POST", "/api/dashboard/daily-sends"): WRITE_PERMISSION,
     ("PUT", "/api/dashboard/daily-sends/<id:send_id>"): WRITE_PERMISSION,
+    ("DELETE", "/api/dashboard/daily-sends/<id:send_id>"): WRITE_PERMISSION,
     # The "Send SMS" popup on Saleor's order page: texting an order's customer.
     ("POST", "/api/dashboard/manual/order"): READ_PERMISSION,
     ("POST", "/api/dashboard/manual/customer/preview"): "MANAGE_USERS",
@@ -97,7 +98,7 @@ VICTIM_PHONE = "+48601234567"
 VICTIM_MESSAGE_ID = 4242
 #: A campaign of tenant A that paths name (its progress, pause, resume, cancel).
 VICTIM_CAMPAIGN_ID = 4343
-#: A daily send of tenant A that paths name (saving it).
+#: A daily send of tenant A that paths name (saving it, deleting it).
 VICTIM_DAILY_SEND_ID = 4444
 #: What a route's path parameter is replaced with (any other: PROVIDER_ID).
 PATH_VALUES = {

@@ -4,14 +4,15 @@
 // afterwards live progress with Pause, Resume and Cancel. The progress bar (and
 // Audience.tsx's preview box) are shared with the customer list's "Send SMS" popup.
 import { Box, Button, Text } from "@saleor/macaw-ui";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, fieldErrors, getJson, request, sendJson } from "../api";
+import { useEffect, useRef, useState } from "react";
+import { ApiError, fieldErrors, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, donePercent, newKey, segmentsWithOptOut, timeLeft } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
 import { STATUS_COLORS, shortTime } from "../format";
 import type { AudiencePreview, Campaign, CampaignEstimate, NumbersCheck } from "../types";
 import type { ConfigState } from "../useConfig";
+import { useAction, useList } from "../hooks";
 import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
 import { AudienceFields, AudiencePreviewBox } from "./Audience";
 import { DailySends } from "./DailySends";
@@ -59,9 +60,7 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
   const [estimate, setEstimate] = useState<CampaignEstimate | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [problems, setProblems] = useState<Problem[]>([]);
-  const [busy, setBusy] = useState("");
-  const [campaigns, setCampaigns] = useState<Campaign[] | null>(null);
-  const [loadError, setLoadError] = useState("");
+  const { rows: campaigns, error: loadError, load } = useList<Campaign>("/campaigns", "campaigns");
   // One key per Send intent: a second click (or a retry after a lost answer) sends the same key.
   const key = useRef(newKey());
   const file = useRef<HTMLInputElement>(null);
@@ -70,18 +69,6 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
     key.current = newKey();
   };
 
-  const load = useCallback(async () => {
-    try {
-      setCampaigns((await getJson<{ campaigns: Campaign[] }>("/campaigns")).campaigns);
-      setLoadError("");
-    } catch (e) {
-      setLoadError(e instanceof Error ? e.message : String(e));
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   const going = campaigns?.some((c) => c.state === "sending" || c.state === "scheduled") ?? false;
   useEffect(() => {
@@ -98,17 +85,7 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
     }
   };
 
-  const run = async (what: string, work: () => Promise<void>) => {
-    setBusy(what);
-    setErrors({});
-    try {
-      await work();
-    } catch (e) {
-      fail(e);
-    } finally {
-      setBusy("");
-    }
-  };
+  const { busy, run } = useAction(() => setErrors({}), fail);
 
   const showAudience = () =>
     run("preview", async () => {

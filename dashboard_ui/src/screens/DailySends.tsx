@@ -1,10 +1,11 @@
 // The Campaigns screen's "Daily sends" section: birthdays and anniversaries. A daily send
 // texts, at an hour of each shop day, the customers whose date it is (a birthday key, or N
-// days/months/years after joining, the last order or a date key), with the campaigns'
-// audience filters and consent. List, create, edit, switch off, and preview today's.
+// days/months/years after joining, the last order or a date key, or every year on it; a
+// birthday or yearly anniversary up to 30 days before), with the campaigns' audience filters
+// and consent. List, create, edit, switch off, delete (a second click confirms), preview today's.
 import { Box, Button, Text } from "@saleor/macaw-ui";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { fieldErrors, getJson, sendJson } from "../api";
+import { useRef, useState } from "react";
+import { fieldErrors, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, newKey, segmentsWithOptOut } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
@@ -12,7 +13,8 @@ import { SOURCES, audienceForm, describe, hourText } from "../dailySends";
 import { shortTime } from "../format";
 import type { AudiencePreview, DailySend } from "../types";
 import type { ConfigState } from "../useConfig";
-import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
+import { useAction, useList } from "../hooks";
+import { ConfirmInPlace, ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
 import { AudienceFields, AudiencePreviewBox } from "./Audience";
 
 interface Form {
@@ -23,6 +25,9 @@ interface Form {
   date_key: string;
   offset_amount: string;
   offset_unit: DailySend["offset_unit"];
+  repeat: DailySend["repeat"];
+  days_before: string;
+  from_year: string;
   template: string;
 }
 
@@ -34,53 +39,43 @@ const EMPTY_FORM: Form = {
   date_key: "birthday",
   offset_amount: "0",
   offset_unit: "days",
+  repeat: "once",
+  days_before: "0",
+  from_year: "1",
   template: "",
 };
 
 function formOf(send: DailySend): Form {
-  return { ...send, offset_amount: String(send.offset_amount) };
+  return {
+    ...send,
+    offset_amount: String(send.offset_amount),
+    days_before: String(send.days_before),
+    from_year: String(send.from_year),
+  };
+}
+
+/** A whole number typed in a field as a number; anything else as typed (the app says why). */
+function whole(text: string): number | string {
+  return /^\d+$/.test(text.trim()) ? Number(text) : text;
 }
 
 export function DailySends({ state, canConfigure }: { state: ConfigState; canConfigure: boolean }) {
   const settings = state.config?.settings;
-  const [sends, setSends] = useState<DailySend[] | null>(null);
-  const [loadError, setLoadError] = useState("");
+  const { rows: sends, error: loadError, load } = useList<DailySend>("/daily-sends", "daily_sends");
   const [editing, setEditing] = useState<number | "new" | null>(null);
   const [form, setForm] = useState<Form>(EMPTY_FORM);
   const [audience, setAudience] = useState<AudienceForm>(EMPTY_AUDIENCE);
   const [preview, setPreview] = useState<(AudiencePreview & { day: string }) | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState("");
   // One key per Save intent: a double click makes one daily send.
   const key = useRef(newKey());
 
-  const load = useCallback(async () => {
-    try {
-      setSends((await getJson<{ daily_sends: DailySend[] }>("/daily-sends")).daily_sends);
-      setLoadError("");
-    } catch (e) {
-      setLoadError(e instanceof Error ? e.message : String(e));
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const run = async (what: string, work: () => Promise<void>) => {
-    setBusy(what);
-    setErrors({});
-    try {
-      await work();
-    } catch (e) {
-      setErrors(fieldErrors(e));
-    } finally {
-      setBusy("");
-    }
-  };
+  const { busy, run } = useAction(() => setErrors({}), (e) => setErrors(fieldErrors(e)));
 
   const change = (next: Partial<Form>) => {
     setForm({ ...form, ...next });
+    // A field's message (and the banner) goes once that field is edited.
+    if (Object.keys(next).some((name) => name in errors)) setErrors({});
     setPreview(null);
     key.current = newKey();
   };
@@ -96,7 +91,10 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
 
   const body = (f: Form = form, a: AudienceForm = audience) => ({
     ...f,
-    offset_amount: /^\d+$/.test(f.offset_amount.trim()) ? Number(f.offset_amount) : f.offset_amount,
+    offset_amount: whole(f.offset_amount),
+    // Days before are for birthdays and yearly anniversaries; a once-send has none.
+    days_before: f.source === "birthday" || f.repeat === "yearly" ? whole(f.days_before) : 0,
+    from_year: whole(f.from_year),
     audience: audienceBody(a),
   });
 
@@ -127,9 +125,18 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
       await load();
     });
 
+  const remove = (send: DailySend) =>
+    run("delete" + send.id, async () => {
+      await request(`/daily-sends/${send.id}`, { method: "DELETE" });
+      notify("success", `Daily send “${send.name}” deleted`, "Its texts stay in the message log.");
+      if (editing === send.id) setEditing(null);
+      await load();
+    });
+
   const zone = settings?.shop_time_zone ?? "UTC";
   const live = segmentsWithOptOut(form.template, settings?.opt_out_line ?? "");
   const needsKey = form.source === "birthday" || form.source === "metadata_date";
+  const yearly = form.source === "birthday" || form.repeat === "yearly";
 
   return (
     <Section
@@ -139,7 +146,8 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
       <Text as="p" size={2} color="default2" marginBottom={3}>
         Every day at the hour you pick ({zone}, the shop's time zone), a text to the customers whose date it is. Each customer gets each
         occurrence once. If the app was not running at that hour it sends later the same day; a day it missed completely is logged
-        skipped. A 29 February birthday is celebrated on 28 February in other years.
+        skipped. A 29 February birthday or anniversary is celebrated on 28 February in other years. Deleting a daily send keeps its
+        texts in the message log.
       </Text>
       {loadError && <ErrorBanner message={loadError} onRetry={() => void load()} />}
       {!sends && !loadError && <Spinner label="Loading daily sends…" />}
@@ -169,6 +177,14 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
                   <Button size="small" variant="secondary" disabled={!canConfigure || busy === "toggle" + s.id} onClick={() => void toggle(s)}>
                     {s.enabled ? "Switch off" : "Switch on"}
                   </Button>
+                  <ConfirmInPlace
+                    label="Delete"
+                    question="Delete it? Its texts stay in the log."
+                    askLabel={`Delete ${s.name}`}
+                    confirmLabel={`Confirm deleting ${s.name}`}
+                    disabled={!canConfigure || busy === "delete" + s.id}
+                    onConfirm={() => void remove(s)}
+                  />
                 </td>
               </tr>
             ))}
@@ -199,6 +215,24 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
               </Labeled>
             )}
             {form.source !== "birthday" && (
+              <Labeled label="Repeat" error={errors.repeat}>
+                <select aria-label="Repeat" style={controlStyle} value={form.repeat} onChange={(e) => change({ repeat: e.target.value as Form["repeat"] })}>
+                  <option value="once">Once, some time after the date</option>
+                  <option value="yearly">Every year on the date</option>
+                </select>
+              </Labeled>
+            )}
+            {form.source !== "birthday" && form.repeat === "yearly" && (
+              <Labeled label="From year" error={errors.from_year} help="1: from the first anniversary on">
+                <input aria-label="From year" inputMode="numeric" style={controlStyle} value={form.from_year} onChange={(e) => change({ from_year: e.target.value })} />
+              </Labeled>
+            )}
+            {yearly && (
+              <Labeled label="Days before" error={errors.days_before} help="0–30; 0 is the day itself">
+                <input aria-label="Days before" inputMode="numeric" style={controlStyle} value={form.days_before} onChange={(e) => change({ days_before: e.target.value })} />
+              </Labeled>
+            )}
+            {!yearly && (
               <>
                 <Labeled label="After" error={errors.offset_amount}>
                   <input aria-label="Offset" inputMode="numeric" style={controlStyle} value={form.offset_amount} onChange={(e) => change({ offset_amount: e.target.value })} />
@@ -215,7 +249,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
           </Box>
           <Text as="p" size={2} fontWeight="medium" marginTop={3} marginBottom={2}>Only these customers (the campaigns' filters; empty: everybody)</Text>
           <AudienceFields audience={audience} errors={errors} onChange={(next) => { setAudience(next); setPreview(null); key.current = newKey(); }} />
-          <Labeled label="Text" error={errors.template} help={`${live} segment${live === 1 ? "" : "s"} per message with the opt-out line. Tokens: {{ customer.first_name }}, {{ shop.name }}, {{ short_link("https://…") }}`}>
+          <Labeled label="Text" error={errors.template} help={`${live} segment${live === 1 ? "" : "s"} per message with the opt-out line. Tokens: {{ customer.first_name }}, {{ shop.name }}, {{ years }} and {{ years_ordinal }} (which anniversary: 3, “3rd”; a birthday's age), {{ days_before }}, {{ short_link("https://…") }}`}>
             <textarea aria-label="Daily send text" rows={3} style={controlStyle} value={form.template} onChange={(e) => change({ template: e.target.value })} />
           </Labeled>
           <label><input type="checkbox" checked={form.enabled} onChange={(e) => change({ enabled: e.target.checked })} /> On</label>

@@ -4,7 +4,7 @@ import { ApiError, getJson, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { shortTime } from "../format";
 import type { ImportAnswer, SuppressionPage } from "../types";
-import { ErrorBanner, FieldError, Labeled, Pager, Section, Spinner, controlStyle } from "../ui";
+import { ConfirmInPlace, ErrorBanner, FieldError, Labeled, Pager, Section, Spinner, controlStyle } from "../ui";
 
 /** Where a number came from, in the merchant's words. */
 function sourceText(source: string): string {
@@ -61,11 +61,7 @@ export function Suppressions({ canConfigure }: { canConfigure: boolean }) {
     }
   };
 
-  // The Dashboard's iframe sandbox has no allow-modals, so window.confirm() would
-  // silently answer "no": removing asks for a second click in the row instead.
-  const [confirming, setConfirming] = useState<string | null>(null);
   const remove = async (number: string) => {
-    setConfirming(null);
     try {
       await request(`/suppressions/${encodeURIComponent(number)}`, { method: "DELETE" });
       notify("success", `${number} is off the list`);
@@ -174,15 +170,14 @@ export function Suppressions({ canConfigure }: { canConfigure: boolean }) {
               <td>{sourceText(row.source)}</td>
               <td className="nowrap">{shortTime(row.added_at)}</td>
               <td className="nowrap">
-                {canConfigure && confirming !== row.phone && (
-                  <Button size="small" variant="secondary" onClick={() => setConfirming(row.phone)} aria-label={`Remove ${row.phone}`}>Remove</Button>
-                )}
-                {canConfigure && confirming === row.phone && (
-                  <Box display="flex" gap={2} alignItems="center">
-                    <Text size={1} color="default2">Text this number again?</Text>
-                    <Button size="small" variant="error" onClick={() => void remove(row.phone)} aria-label={`Confirm removing ${row.phone}`}>Remove</Button>
-                    <Button size="small" variant="secondary" onClick={() => setConfirming(null)}>Keep</Button>
-                  </Box>
+                {canConfigure && (
+                  <ConfirmInPlace
+                    label="Remove"
+                    question="Text this number again?"
+                    askLabel={`Remove ${row.phone}`}
+                    confirmLabel={`Confirm removing ${row.phone}`}
+                    onConfirm={() => void remove(row.phone)}
+                  />
                 )}
               </td>
             </tr>

@@ -2,25 +2,30 @@
 
 Every screen edits its part of the one configuration document and saves it
 through ``PUT /config``; the provider form's check reuses :func:`field_messages`
-and :data:`BROWSER_ONLY_FIELDS`.
+and :data:`BROWSER_ONLY_FIELDS`. After a save the daily sends' booked runs are
+re-booked at their hour in the saved shop time zone (a no-op when it did not change).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 
+from saleor_sms_app.anniversaries import store as daily_sends
 from saleor_sms_app.checkouts.texts import template_problems
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.config.store import ConfigStore, redacted
+from saleor_sms_app.db import session_scope
 from saleor_sms_app.delivery_reports import receiving
 from saleor_sms_app.errors import BadRequest, InvalidConfiguration
 from saleor_sms_app.inbound.receiving import inbound_url
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.saleor.tenants import TenantRecord
+from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK
 from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
 
 bp = Blueprint("configuration", __name__)
@@ -125,4 +130,7 @@ def write_config() -> Response:
         )
     config = parse_config(body.get("config"))
     saved = ConfigStore(services()).save(current_user().tenant, config, expected_revision=revision)
+    with session_scope(services().sessions) as session:
+        zone = ZoneInfo(saved.settings.shop_time_zone)
+        daily_sends.replan_shop(session, current_user().tenant_id, zone, SYSTEM_CLOCK.now())
     return jsonify({"config": config_for_browser(saved, current_user().tenant)})

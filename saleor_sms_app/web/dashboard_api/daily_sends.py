@@ -7,7 +7,9 @@
   date condition; MANAGE_APPS, as the campaigns' preview);
 - ``POST /daily-sends`` — create (the ``idempotency_key`` makes a double
   click one daily send: 201 new, 200 the same one again);
-- ``PUT /daily-sends/<id>`` — save changes, switch on or off.
+- ``PUT /daily-sends/<id>`` — save changes, switch on or off;
+- ``DELETE /daily-sends/<id>`` — delete: its booked runs are closed, its log
+  rows stay (:func:`saleor_sms_app.anniversaries.store.delete`).
 
 Bad input is 400 naming the field and stores nothing. Thin: the work is
 :mod:`saleor_sms_app.anniversaries`.
@@ -113,3 +115,14 @@ def save(send_id: int) -> Response:
             raise NotFound("No such daily send in this shop", code="daily_send_not_found")
         daily.update(session, send, values, _zone(config), SYSTEM_CLOCK.now())
         return jsonify({"daily_send": daily.send_json(session, send)})
+
+
+@bp.delete("/daily-sends/<id:send_id>")
+@requires(WRITE_PERMISSION)
+def delete(send_id: int) -> Response:
+    with session_scope(services().sessions) as session:
+        send = daily.find(session, current_user().tenant_id, send_id)
+        if send is None:
+            raise NotFound("No such daily send in this shop", code="daily_send_not_found")
+        daily.delete(session, send, SYSTEM_CLOCK.now())
+        return jsonify({"deleted": send_id})
