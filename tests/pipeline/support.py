@@ -1,7 +1,10 @@
 """Helpers of the pipeline tests: a webhook as the web layer hands it to its job, a rule
 with test defaults, and what the jobs left behind (logged messages, attempts, the outbox).
 
-Shared by the webhook, retry and send-claim job tests and by test_rules/test_notices.
+Shared by the webhook, retry and send-claim job tests and by test_rules/test_notices;
+``outbox`` also by every test that reads what the sandbox provider was handed (the
+dashboard's manual sends, the scheduler's delayed rules, inbound HELP answers, the
+end-to-end and tracked-link tests).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def run(saleor: SaleorStandin, event: str, order: dict[str, Any], **fields: Any)
 
 
 def outbox(services: Services) -> list[dict[str, Any]]:
+    """Every text the sandbox provider was handed (``to``, ``body``, ...), oldest first;
+    none before the first send (the file does not exist yet)."""
     path: Path = services.settings.sandbox_outbox
     if not path.exists():
         return []

@@ -8,7 +8,6 @@ asking RQ's scheduler for the jobs due later, never by sleeping.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -27,7 +26,7 @@ from saleor_sms_app.saleor.manifest import build_manifest
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import configure
-from tests.pipeline.support import rule
+from tests.pipeline.support import outbox, rule
 from tests.standin.saleor import SaleorStandin
 
 SHOP = "Saleor e-commerce"
@@ -45,9 +44,7 @@ def tracking(number: int | str, tracking_number: str) -> str:
 
 def texts(services: Services) -> list[str]:
     """Bodies the sandbox provider was handed for the customer, in order."""
-    path = services.settings.sandbox_outbox
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [json.loads(line)["body"] for line in lines if json.loads(line)["to"] == PHONE]
+    return [sms["body"] for sms in outbox(services) if sms["to"] == PHONE]
 
 
 def rows(services: Services, event: str | None = None) -> list[Message]:
