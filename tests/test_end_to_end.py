@@ -8,7 +8,6 @@ the message log. The same delivery sent again must not text anyone twice.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from saleor_sms_app.models import Message, MessageAttempt
 from saleor_sms_app.saleor.tenants import get_tenant
 from tests.conftest import drain_queue
+from tests.pipeline.support import outbox
 
 
 def test_order_created_is_texted_once_over_real_http(
@@ -35,9 +35,7 @@ def test_order_created_is_texted_once_over_real_http(
     assert first.status_code == 200, first.text
     drain_queue(services)
 
-    outbox = services.settings.sandbox_outbox.read_text().splitlines()
-    assert len(outbox) == 1
-    sms = json.loads(outbox[0])
+    [sms] = outbox(services)
     assert sms["to"] == "+48601234567"
     assert sms["body"] == (
         f"{saleor.shop_name}: thank you for your order 1042 (32.00 USD). "
@@ -56,6 +54,6 @@ def test_order_created_is_texted_once_over_real_http(
     again = saleor.send_webhook(app.url, "ORDER_CREATED", body=body)
     assert again.status_code == 200, again.text
     drain_queue(services)
-    assert len(services.settings.sandbox_outbox.read_text().splitlines()) == 1
+    assert len(outbox(services)) == 1
     with services.sessions() as session:
         assert len(session.scalars(select(Message)).all()) == 2  # customer sent, staff skipped

@@ -26,8 +26,8 @@ from saleor_sms_app.observability.logs import JsonFormatter, bind, log_scope
 from saleor_sms_app.services import Services
 from saleor_sms_app.settings import Settings
 from tests.conftest import ROOT, TEST_SECRET_KEY, procfile
+from tests.processes import process_env, running
 from tests.standin.saleor import SaleorStandin
-from tests.test_web_servers import process_env, running
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 

@@ -12,23 +12,18 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from saleor_sms_app.services import Services
-from tests.conftest import TEST_SECRET_KEY, free_port, procfile
+from tests.conftest import procfile
+from tests.processes import BIN, process_env, running
 from tests.standin.saleor import SaleorStandin
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 
 @dataclass
@@ -51,57 +46,6 @@ def web_server(
     # Its own process group, as a terminal or a platform's process manager gives it.
     with running(command, env, request.param) as server:
         yield WebServer(url, server)
-
-
-def process_env(services: Services, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of an app process on a free loopback port, on the test's
-    Redis and database, with ``extra`` variables on top."""
-    port = free_port()
-    return {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "APP_URL": f"http://127.0.0.1:{port}",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "REDIS_URL": services.settings.redis_url,
-        "DATABASE_URL": services.settings.database_url,
-        "DATA_DIR": str(tmp_path / "data"),
-        # Where a server would put per-user files (gunicorn's control socket).
-        "HOME": str(tmp_path / "home"),
-        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
-        **extra,
-    }
-
-
-@contextmanager
-def running(
-    command: list[str], env: dict[str, str], name: str, **popen: Any
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A web process started in its own process group, once it answers ``/healthz``;
-    stopped (killed if it will not stop) afterwards."""
-    url = env["APP_URL"]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, **popen)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, f"{name} exited with {server.returncode}"
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, f"{name} did not answer /healthz"
-            time.sleep(0.1)
-        yield server
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
 
 
 def test_the_deployed_web_process_installs_and_takes_signed_webhooks(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from rq.scheduler import SCHEDULER_KEY_TEMPLATE, SCHEDULER_LOCKING_KEY_TEMPLATE
 from saleor_sms_app.services import QUEUE_NAME, Services
 from saleor_sms_app.worker import SCHEDULER_CHECK_SECONDS
 from tests.conftest import ROOT, free_port, procfile
-from tests.test_web_servers import process_env
+from tests.processes import process_env, stop
 
 #: RQ's keys: the scheduler lock of the queue, holding the scheduler's name, and
 #: that scheduler's hash, holding the pid of its process.
@@ -139,12 +138,7 @@ def test_the_worker_restarts_its_rq_scheduler_after_redis_comes_back(
             assert worker.poll() is None, log_path.read_text()[-3000:]
             assert "started it again" in log_path.read_text()
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+        if worker is not None:
+            stop(worker)
     # The worker stopped its scheduler with it (no orphan keeps running).
     wait_for(lambda: not alive(second), 10, f"the scheduler {second} to stop with the worker")

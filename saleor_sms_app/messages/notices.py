@@ -55,7 +55,7 @@ REFUND_EVENTS = ("ORDER_REFUNDED", "ORDER_FULLY_REFUNDED")
 #: sent anyway. Saleor sends both webhooks within moments of each other.
 SHIPPED_TEXT_WAIT_SECONDS = 60
 
-#: Skip code of a customer Saleor was told not to notify (see rules.py).
+#: Skip code of a customer Saleor was told not to notify (see automations/rules.py).
 NOT_NOTIFIED = "customer_not_notified"
 
 

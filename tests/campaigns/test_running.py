@@ -35,7 +35,7 @@ from saleor_sms_app.scheduler import runner, tick
 from saleor_sms_app.scheduler.clock import ManualClock
 from saleor_sms_app.scheduler.tables import ScheduledRun
 from saleor_sms_app.services import Services
-from tests.campaigns.conftest import AddCustomer
+from tests.campaigns.conftest import AddCustomer, HandingOn
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import ScriptedProvider, configure
 
@@ -66,6 +66,16 @@ def use_provider(
             }
         ),
     )
+
+
+@pytest.fixture
+def sent(
+    store: ConfigStore, tenant: TenantRecord, scripted: type[ScriptedProvider]
+) -> type[ScriptedProvider]:
+    """The shop texts through the scripted provider at ``use_provider``'s defaults;
+    ``sent.calls`` are the texts it was handed, in order."""
+    use_provider(store, tenant)
+    return scripted
 
 
 def new_campaign(
@@ -125,12 +135,10 @@ def rows(services: Services, campaign_id: int) -> list[Message]:
 def test_an_audience_campaign_texts_each_customer_once_with_the_opt_out_line(
     services: Services,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
     clock: ManualClock,
     add_customer: AddCustomer,
 ) -> None:
-    use_provider(store, tenant)
     for n in range(230):
         add_customer(f"+4860120{n:04d}", first_name=f"C{n}")
     add_customer(None)  # no phone: logged skipped
@@ -142,9 +150,9 @@ def test_an_audience_campaign_texts_each_customer_once_with_the_opt_out_line(
 
     assert run_until_done(services, clock, campaign_id) == "done"
 
-    sent_to = Counter(sms.to for sms in scripted.calls)
+    sent_to = Counter(sms.to for sms in sent.calls)
     assert len(sent_to) == 230 and set(sent_to.values()) == {1}
-    first = next(sms for sms in scripted.calls if sms.to == "+48601200007")
+    first = next(sms for sms in sent.calls if sms.to == "+48601200007")
     assert first.body == "Hi C7, -20% today\nSTOP? Reply STOP"
     logged = rows(services, campaign_id)
     assert Counter(m.status for m in logged) == {"sent": 230, "skipped": 3}
@@ -168,34 +176,28 @@ class WorkerKilled(BaseException):
 def test_a_worker_killed_mid_campaign_resumes_without_texting_anyone_twice(
     services: Services,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
     clock: ManualClock,
     add_customer: AddCustomer,
-    monkeypatch: pytest.MonkeyPatch,
+    handing_on: HandingOn,
 ) -> None:
-    use_provider(store, tenant)
     for n in range(350):
         add_customer(f"+4860130{n:04d}")
     campaign_id = new_campaign(services, tenant, clock)
-    real = send_jobs.enqueue_sends  # what running calls; patched there below
-    calls = {"n": 0}
 
-    def dies_on_the_fifth(services_: Services, ids: list[int]) -> None:
-        calls["n"] += 1
-        real(services_, ids)
-        if calls["n"] == 5:  # page 3, half handed on, the cursor not moved
+    def dies_on_the_fifth(ids: list[int]) -> None:
+        if handing_on.calls == 5:  # page 3, half handed on, the cursor not moved
             raise WorkerKilled
 
-    monkeypatch.setattr(running, "enqueue_sends", dies_on_the_fifth)
+    handing_on.after = dies_on_the_fifth
     claimed = tick.tick(services, clock)
     assert claimed.claimed == 1
     drain_queue(services)  # the run's job dies half-way (RQ records a failed job)
-    assert calls["n"] == 5
+    assert handing_on.calls == 5
     with services.sessions() as session:
         left = session.scalars(select(ScheduledRun.state).where(ScheduledRun.kind == "campaign"))
         assert list(left) == ["running"]  # nobody recorded how the run ended
-    monkeypatch.setattr(running, "enqueue_sends", real)
+    handing_on.after = None
     drain_queue(services)  # the sends it had queued still go out
     assert campaign_state(services, campaign_id) == "sending"
 
@@ -203,7 +205,7 @@ def test_a_worker_killed_mid_campaign_resumes_without_texting_anyone_twice(
     assert tick.sweep(services, clock) == 1  # the dead run comes back
     assert run_until_done(services, clock, campaign_id) == "done"
 
-    sent_to = Counter(sms.to for sms in scripted.calls)
+    sent_to = Counter(sms.to for sms in sent.calls)
     assert len(sent_to) == 350 and set(sent_to.values()) == {1}
     assert len(rows(services, campaign_id)) == 350
 
@@ -214,20 +216,14 @@ def test_the_provider_pace_is_kept(
     store: ConfigStore,
     scripted: type[ScriptedProvider],
     clock: ManualClock,
-    monkeypatch: pytest.MonkeyPatch,
+    handing_on: HandingOn,
 ) -> None:
     use_provider(store, tenant, rate=20)
     numbers = [f"+4860140{n:04d}" for n in range(200)]
     campaign_id = new_campaign(services, tenant, clock, numbers=numbers)
     handed: list[tuple[float, int]] = []
-    real = send_jobs.enqueue_sends  # what running calls; patched there below
     start = clock.now()
-
-    def record(services_: Services, ids: list[int]) -> None:
-        handed.append(((clock.now() - start).total_seconds(), len(ids)))
-        real(services_, ids)
-
-    monkeypatch.setattr(running, "enqueue_sends", record)
+    handing_on.after = lambda ids: handed.append(((clock.now() - start).total_seconds(), len(ids)))
     assert run_until_done(services, clock, campaign_id) == "done"
 
     assert sum(n for _, n in handed) == 200
@@ -299,33 +295,26 @@ def test_a_provider_refusing_for_speed_slows_the_campaign_instead_of_failing_it(
 def test_pause_holds_the_rest_resume_sends_it_cancel_skips_it(
     services: Services,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
     clock: ManualClock,
-    monkeypatch: pytest.MonkeyPatch,
+    handing_on: HandingOn,
 ) -> None:
-    use_provider(store, tenant)
     numbers = [f"+4860160{n:04d}" for n in range(300)]
     campaign_id = new_campaign(services, tenant, clock, numbers=numbers)
-    real = send_jobs.enqueue_sends  # what running calls; patched there below
-    paused: dict[str, Any] = {}
+    paused: dict[str, bool] = {}
 
-    def pause_after_first(services_: Services, ids: list[int]) -> None:
-        real(services_, ids)
+    def pause_after_first(ids: list[int]) -> None:
         if not paused:
             with session_scope(services.sessions) as session:
                 campaign = session.get(Campaign, campaign_id)
                 assert campaign is not None
-                paused["ok"] = store_pause(session, campaign, clock)
+                paused["ok"] = campaigns.pause(session, campaign, clock.now())
 
-    def store_pause(session: Any, campaign: Campaign, clock_: ManualClock) -> bool:
-        return campaigns.pause(session, campaign, clock_.now())
-
-    monkeypatch.setattr(running, "enqueue_sends", pause_after_first)
+    handing_on.after = pause_after_first
     tick.tick(services, clock)
     drain_queue(services)
     assert paused["ok"] and campaign_state(services, campaign_id) == "paused"
-    before = len(scripted.calls)
+    before = len(sent.calls)
     assert before < 300
     waiting = Counter(m.error_code for m in rows(services, campaign_id) if m.status == "skipped")
     assert waiting["campaign_paused"] == 100 - before  # the first page, logged, not sent yet
@@ -335,7 +324,7 @@ def test_pause_holds_the_rest_resume_sends_it_cancel_skips_it(
         assert campaign is not None
         assert not campaigns.pause(session, campaign, clock.now())  # already paused
         assert campaigns.resume(session, campaign, clock.now())
-    monkeypatch.setattr(running, "enqueue_sends", real)
+    handing_on.after = None
     for _ in range(3):
         tick.tick(services, clock)
         drain_queue(services, max_jobs=2)
@@ -349,7 +338,7 @@ def test_pause_holds_the_rest_resume_sends_it_cancel_skips_it(
     drain_queue(services)
 
     assert campaign_state(services, campaign_id) == "cancelled"
-    sent_to = Counter(sms.to for sms in scripted.calls)
+    sent_to = Counter(sms.to for sms in sent.calls)
     assert set(sent_to.values()) == {1}
     logged = rows(services, campaign_id)
     by_status = Counter(m.status for m in logged)
@@ -362,9 +351,8 @@ def test_the_estimate_counts_segments_with_the_opt_out_line_and_recent_prices(
     services: Services,
     tenant: TenantRecord,
     store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
 ) -> None:
-    use_provider(store, tenant)
     config = store.load(tenant, fresh=True)
     with session_scope(services.sessions) as session:
         for n, price in enumerate(["0.04", "0.06"]):
@@ -402,12 +390,10 @@ def test_runner_names_the_campaign_handler() -> None:
 def test_paused_while_a_page_is_read_hands_nothing_on(
     services: Services,
     tenant: TenantRecord,
-    store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    use_provider(store, tenant)
     numbers = [f"+4860170{n:04d}" for n in range(80)]
     campaign_id = new_campaign(services, tenant, clock, numbers=numbers)
     real = rule_messages.log_rows  # what running calls; patched there below
@@ -421,7 +407,7 @@ def test_paused_while_a_page_is_read_hands_nothing_on(
     monkeypatch.setattr(running, "log_rows", paused_meanwhile)
     tick.tick(services, clock)
     drain_queue(services)
-    assert scripted.calls == []
+    assert sent.calls == []
     logged = rows(services, campaign_id)
     assert Counter((m.status, m.error_code) for m in logged) == {("skipped", "campaign_paused"): 80}
 
@@ -430,16 +416,15 @@ def test_dry_run_logs_campaign_texts_without_sending_them(
     services: Services,
     tenant: TenantRecord,
     store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
     clock: ManualClock,
 ) -> None:
-    use_provider(store, tenant)
     config = store.load(tenant, fresh=True)
     dry = config.settings.dry_run.model_copy(update={"enabled": True, "number": "+48601000000"})
     configure(store, tenant, settings=config.settings.model_copy(update={"dry_run": dry}))
     campaign_id = new_campaign(services, tenant, clock, numbers=["+48601700001", "+48601700002"])
     assert run_until_done(services, clock, campaign_id) == "done"
-    assert scripted.calls == []
+    assert sent.calls == []
     assert {(m.status, m.error_code) for m in rows(services, campaign_id)} == {
         ("skipped", "dry_run")
     }
@@ -449,10 +434,9 @@ def test_quiet_hours_hold_campaign_texts_until_they_end(
     services: Services,
     tenant: TenantRecord,
     store: ConfigStore,
-    scripted: type[ScriptedProvider],
+    sent: type[ScriptedProvider],
     clock: ManualClock,
 ) -> None:
-    use_provider(store, tenant)
     local = clock.now().astimezone(ZoneInfo("Europe/Warsaw"))  # Polish numbers' zone
     window = QuietHours(
         enabled=True,
@@ -467,9 +451,9 @@ def test_quiet_hours_hold_campaign_texts_until_they_end(
         tick.tick(services, clock)
         drain_queue(services)
         clock.advance(timedelta(seconds=5))
-    assert scripted.calls == []
+    assert sent.calls == []
     assert campaign_state(services, campaign_id) == "sending"
 
     clock.advance(timedelta(hours=1, minutes=5))
     assert run_until_done(services, clock, campaign_id) == "done"
-    assert Counter(sms.to for sms in scripted.calls) == Counter(numbers)
+    assert Counter(sms.to for sms in sent.calls) == Counter(numbers)

@@ -34,7 +34,7 @@ from saleor_sms_app.services import Services
 from tests.conftest import procfile
 from tests.dashboard.browser import serve
 from tests.dashboard.conftest import Headers
-from tests.test_web_servers import process_env, running
+from tests.processes import process_env, running
 
 #: Messages in the export, and the length of each one's error text (a provider that
 #: answered with an HTML error page; text without a search index, so writing the

@@ -7,7 +7,6 @@ through the sandbox provider (its outbox file is what left the app).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from saleor_sms_app.models import Message
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.dashboard.conftest import USER_EMAIL, Headers
+from tests.pipeline.support import outbox
 from tests.standin.customers import make_customer
 from tests.standin.saleor import SaleorStandin, address
 
@@ -32,13 +32,6 @@ def order_of(saleor: SaleorStandin, number: int) -> dict[str, Any]:
 def logged(services: Services) -> list[Message]:
     with services.sessions() as session:
         return list(session.scalars(select(Message).order_by(Message.id)))
-
-
-def outbox(services: Services) -> list[dict[str, Any]]:
-    path = services.settings.sandbox_outbox
-    if path is None or not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_a_text_to_the_orders_customer_is_logged_by_hand_and_sent(

@@ -3,7 +3,6 @@ STOP/START on the do-not-text list, HELP answered through the worker."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from saleor_sms_app.saleor.tenants import TenantRecord
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.inbound.conftest import HELP_TEXT, TWILIO_TOKEN, inbound_path
+from tests.pipeline.support import outbox
 from tests.standin.fixtures import LiveApp
 from tests.standin.provider import StandinProvider
 
@@ -121,17 +121,14 @@ def test_help_is_answered_with_the_merchants_text(live_app: LiveApp, shop: Tenan
     answer = _post_twilio(live_app, inbound_path(shop, "tw"), _twilio_text("help", "SM7"))
     assert answer.status_code == 200
     drain_queue(services)
-    outbox = [
-        json.loads(line) for line in services.settings.sandbox_outbox.read_text().splitlines()
-    ]
-    assert [(sms["to"], sms["body"]) for sms in outbox] == [(CUSTOMER, HELP_TEXT)]
+    assert [(sms["to"], sms["body"]) for sms in outbox(services)] == [(CUSTOMER, HELP_TEXT)]
     with services.sessions() as session:
         reply = session.scalars(select(Message).where(Message.event == "HELP_REPLY")).one()
         assert (reply.direction, reply.status, reply.phone) == ("outbound", "sent", CUSTOMER)
     # A redelivered HELP is not answered twice.
     _post_twilio(live_app, inbound_path(shop, "tw"), _twilio_text("help", "SM7"))
     drain_queue(services)
-    assert len(services.settings.sandbox_outbox.read_text().splitlines()) == 1
+    assert len(outbox(services)) == 1
 
 
 def test_a_plain_reply_is_logged_and_changes_nothing(live_app: LiveApp, shop: TenantRecord) -> None:

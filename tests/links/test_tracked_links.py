@@ -3,7 +3,6 @@ over real HTTP with a 302 that counts, and nothing else redirects."""
 
 from __future__ import annotations
 
-import json
 import re
 import string
 
@@ -26,6 +25,7 @@ from saleor_sms_app.models import Message, ShortLink
 from saleor_sms_app.segments import count_segments
 from saleor_sms_app.settings import Settings
 from tests.conftest import drain_queue
+from tests.pipeline.support import outbox
 from tests.providers.conftest import use_config
 from tests.standin.fixtures import Installed
 
@@ -110,7 +110,7 @@ def test_a_marketing_text_carries_a_tracked_link_and_the_opt_out_line(installed:
     assert sent.status_code == 200, sent.text
     drain_queue(services)
 
-    [sms] = [json.loads(line) for line in services.settings.sandbox_outbox.read_text().splitlines()]
+    [sms] = outbox(services)
     match = re.fullmatch(
         re.escape(f"Hi Anna, 30% off: {app.url}/s/")
         + r"([A-Za-z0-9]{10})"

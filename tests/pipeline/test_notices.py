@@ -8,7 +8,6 @@ asking RQ's scheduler for the jobs due later, never by sleeping.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from saleor_sms_app.config.model import Recipients, Rule, RuleConditions
+from saleor_sms_app.config.model import RuleConditions
 from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.jobs import handle_webhook
 from saleor_sms_app.messages.notices import SHIPPED_TEXT_WAIT_SECONDS
@@ -27,6 +26,7 @@ from saleor_sms_app.saleor.manifest import build_manifest
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import configure
+from tests.pipeline.support import outbox, rule
 from tests.standin.saleor import SaleorStandin
 
 SHOP = "Saleor e-commerce"
@@ -44,9 +44,7 @@ def tracking(number: int | str, tracking_number: str) -> str:
 
 def texts(services: Services) -> list[str]:
     """Bodies the sandbox provider was handed for the customer, in order."""
-    path = services.settings.sandbox_outbox
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [json.loads(line)["body"] for line in lines if json.loads(line)["to"] == PHONE]
+    return [sms["body"] for sms in outbox(services) if sms["to"] == PHONE]
 
 
 def rows(services: Services, event: str | None = None) -> list[Message]:
@@ -260,13 +258,7 @@ def test_a_merchant_rule_for_the_full_refund_too_still_means_one_text_per_refund
         ConfigStore(services),
         installed.tenant,
         rules=[
-            Rule(
-                id=f"refund-{event}",
-                name=event,
-                event=event,
-                recipients=Recipients(customer=True),
-                template=f"{event} {{{{ order.number }}}}",
-            )
+            rule(event, event, id=f"refund-{event}", template=f"{event} {{{{ order.number }}}}")
             for event in ("ORDER_REFUNDED", "ORDER_FULLY_REFUNDED")
         ],
     )
@@ -310,13 +302,11 @@ def test_rules_whose_conditions_the_order_misses_are_logged_as_such(installed: A
         ConfigStore(services),
         installed.tenant,
         rules=[
-            Rule(
+            rule(
+                "PL only",
+                "ORDER_CANCELLED",
                 id="pl-only",
-                name="PL only",
-                event="ORDER_CANCELLED",
                 conditions=RuleConditions(channels=["channel-pln"]),
-                recipients=Recipients(customer=True),
-                template="x",
             )
         ],
     )

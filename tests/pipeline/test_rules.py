@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from saleor_sms_app.automations.rules import Recipient, matching_rules
-from saleor_sms_app.config.model import AppConfig, Recipients, Rule, RuleConditions, ShopSettings
+from saleor_sms_app.config.model import AppConfig, Recipients, RuleConditions, ShopSettings
 from saleor_sms_app.models import RecipientType
+from tests.pipeline.support import rule
 
 ORDER: dict[str, Any] = {"status": "UNFULFILLED", "channel": {"slug": "channel-pln"}}
-
-
-def rule(name: str, event: str = "ORDER_CREATED", **fields: Any) -> Rule:
-    fields.setdefault("recipients", Recipients(customer=True))
-    return Rule(name=name, event=event, template="x", **fields)
 
 
 def fired(config: AppConfig, event: str, order: dict[str, Any] = ORDER, **kw: Any) -> list[str]:

@@ -9,9 +9,11 @@ of subclasses start with ``Test`` so pytest collects them; this base does not.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import pytest
 
@@ -31,6 +33,27 @@ CALLBACK_URL = "https://sms.example.com/api/delivery-reports/1/p1/s3cr3t-callbac
 
 #: One canned answer: HTTP status and body (dict/list → JSON, str as is).
 Canned = tuple[int, Any]
+
+
+def form_callback(params: dict[str, str], method: str = "POST") -> CallbackRequest:
+    """A form-encoded report as most providers send it: POSTed, or as GET query parameters."""
+    if method == "GET":
+        return CallbackRequest("GET", CALLBACK_URL + "?" + urlencode(params), {}, b"", {}, params)
+    return CallbackRequest("POST", CALLBACK_URL, {}, urlencode(params).encode(), params, {})
+
+
+def put_form_callback(params: dict[str, str]) -> CallbackRequest:
+    """A form-encoded PUT, as MoceanAPI sends its delivery reports (no parsed form)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return CallbackRequest("PUT", CALLBACK_URL, headers, urlencode(params).encode(), {}, {})
+
+
+def json_callback(data: object, headers: dict[str, str] | None = None) -> CallbackRequest:
+    """A JSON report (Infobip, Plivo's JSON mode, the generic provider), with extra headers."""
+    body = json.dumps(data).encode()
+    return CallbackRequest(
+        "POST", CALLBACK_URL, {"Content-Type": "application/json", **(headers or {})}, body
+    )
 
 
 class ProviderContract:

@@ -17,17 +17,24 @@ from saleor_sms_app.config.model import ProviderConfig
 from saleor_sms_app.providers import build_provider
 from saleor_sms_app.providers.base import ProviderContext
 from saleor_sms_app.providers.models import OutboundSms
-from tests.providers import test_adapters as shapes
+from tests.providers import (
+    test_contract_infobip,
+    test_contract_mocean,
+    test_contract_plivo,
+    test_contract_smsapi,
+    test_contract_twilio,
+    test_contract_vonage,
+)
 from tests.providers.contract import ProviderContract
 
 FILTERED = "FILTERED"
 CASES: dict[str, tuple[type[ProviderContract], str | None]] = {
-    "twilio": (shapes.TestTwilio, None),
-    "vonage": (shapes.TestVonage, None),
-    "smsapi": (shapes.TestSmsapi, None),
-    "plivo": (shapes.TestPlivo, None),
-    "mocean": (shapes.TestMocean, None),
-    "infobip": (shapes.TestInfobip, "https://xyz123.api.infobip.com"),
+    "twilio": (test_contract_twilio.TestTwilio, None),
+    "vonage": (test_contract_vonage.TestVonage, None),
+    "smsapi": (test_contract_smsapi.TestSmsapi, None),
+    "plivo": (test_contract_plivo.TestPlivo, None),
+    "mocean": (test_contract_mocean.TestMocean, None),
+    "infobip": (test_contract_infobip.TestInfobip, "https://xyz123.api.infobip.com"),
 }
 SECRET_PARAMS = ["api_key", "api_secret", "mocean-api-key", "mocean-api-secret"]
 

@@ -25,13 +25,15 @@ from saleor_sms_app.providers.models import (
 from saleor_sms_app.providers.plivo import plivo_signature_v3
 from saleor_sms_app.providers.twilio import twilio_signature
 from saleor_sms_app.providers.vonage import vonage_signature
-from tests.providers import test_adapters as shapes
-from tests.providers.test_adapters import (
-    form_callback,
-    infobip_rejected,
-    json_callback,
-    put_form_callback,
+from tests.providers import (
+    test_contract_infobip,
+    test_contract_mocean,
+    test_contract_plivo,
+    test_contract_smsapi,
+    test_contract_vonage,
 )
+from tests.providers.contract import form_callback, json_callback, put_form_callback
+from tests.providers.test_contract_infobip import infobip_rejected
 from tests.standin.provider import StandinProvider
 
 D = DeliveryStatus
@@ -109,7 +111,7 @@ def test_vonage_signature_matches_the_sdk_vectors(
 def test_vonage_signed_receipt_from_the_sdk_vector_is_accepted(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
-    config = shapes.TestVonage().config(standin_provider.url)
+    config = test_contract_vonage.TestVonage().config(standin_provider.url)
     config.secrets["signature_secret"] = "signature_secret"
     config.options["signature_method"] = "md5"
     adapter = build_provider(config, provider_context)
@@ -123,7 +125,7 @@ def test_vonage_signed_receipt_from_the_sdk_vector_is_accepted(
 def test_vonage_receipt_statuses_of_the_delivery_receipts_guide(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
-    adapter = _adapter(shapes.TestVonage, standin_provider, provider_context)
+    adapter = _adapter(test_contract_vonage.TestVonage, standin_provider, provider_context)
     expected = {
         "delivered": D.DELIVERED,
         "expired": D.EXPIRED,
@@ -143,7 +145,7 @@ def test_vonage_receipt_err_codes_get_receipt_hints_not_send_hints(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
     """Receipt err-code 9 is an opt-out; send status 9 is "no credit": never mix them."""
-    adapter = _adapter(shapes.TestVonage, standin_provider, provider_context)
+    adapter = _adapter(test_contract_vonage.TestVonage, standin_provider, provider_context)
     report = form_callback({"messageId": "X1", "status": "failed", "err-code": "9"}, "GET")
     event = adapter.parse_callback(report)[0]
     assert event.opted_out and event.provider_code == "9"
@@ -188,7 +190,7 @@ def test_plivo_403_on_send_is_geo_permissions_and_fails_over(
 ) -> None:
     """plivo-python raises GeoPermissionError for a 403 on ``/Message/``: the country
     is switched off on this account, which another provider may well serve."""
-    adapter = _adapter(shapes.TestPlivo, standin_provider, provider_context)
+    adapter = _adapter(test_contract_plivo.TestPlivo, standin_provider, provider_context)
     standin_provider.answer(403, {"api_id": "x", "error": "destination country is disabled"})
     error = _refused(adapter)
     assert error.reason == FailureReason.OTHER and not error.temporary
@@ -204,7 +206,7 @@ def test_plivo_403_on_send_is_geo_permissions_and_fails_over(
 def test_plivo_delivery_error_codes_of_the_error_code_page(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
-    adapter = _adapter(shapes.TestPlivo, standin_provider, provider_context)
+    adapter = _adapter(test_contract_plivo.TestPlivo, standin_provider, provider_context)
     assert "opted out" not in (adapter.hint_for("10") or "")
     assert "STOP" in (adapter.hint_for("200") or "")
     assert "toll-free" in (adapter.hint_for("201") or "")
@@ -223,7 +225,7 @@ def test_infobip_duplicate_message_id_means_it_was_sent_before(
 ) -> None:
     """Our reference is the messageId, so REJECTED_DUPLICATE_MESSAGE_ID (status
     reference, REJECTED group) says a retried job already sent this message."""
-    adapter = _adapter(shapes.TestInfobip, standin_provider, provider_context)
+    adapter = _adapter(test_contract_infobip.TestInfobip, standin_provider, provider_context)
     standin_provider.answer(*infobip_rejected("REJECTED_DUPLICATE_MESSAGE_ID"))
     error = _refused(adapter)
     assert error.accepted and not error.temporary and not error.should_fail_over
@@ -249,7 +251,7 @@ def test_infobip_rejected_group_of_the_status_reference(
     standin_provider: StandinProvider,
     provider_context: ProviderContext,
 ) -> None:
-    adapter = _adapter(shapes.TestInfobip, standin_provider, provider_context)
+    adapter = _adapter(test_contract_infobip.TestInfobip, standin_provider, provider_context)
     standin_provider.answer(*infobip_rejected(name))
     error = _refused(adapter)
     assert (error.reason, error.should_fail_over) == (reason, fails_over)
@@ -262,7 +264,7 @@ def test_infobip_v3_report_with_a_documented_opt_out_error(
     """The v3 report (``sender``, ``messageCount``, ``mccMnc``) of
     infobip-api-python-client's SmsDeliveryReport; EC_CONTENT_BLOCKED is the
     documented "blocked by user opt-out (MO: STOP)" error."""
-    adapter = _adapter(shapes.TestInfobip, standin_provider, provider_context)
+    adapter = _adapter(test_contract_infobip.TestInfobip, standin_provider, provider_context)
     report = json_callback(
         {
             "results": [
@@ -313,7 +315,7 @@ def test_smsapi_host_errors_are_temporary_as_smsapi_groups_them(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
     """8, 201, 666 and 999 are "host" errors in SMSAPI's C# client."""
-    adapter = _adapter(shapes.TestSmsapi, standin_provider, provider_context)
+    adapter = _adapter(test_contract_smsapi.TestSmsapi, standin_provider, provider_context)
     for code in (8, 201, 666, 999):
         standin_provider.answer(200, {"error": code, "message": "Błąd w odwołaniu"})
         error = _refused(adapter)
@@ -326,7 +328,7 @@ def test_smsapi_report_status_name_is_used_when_the_number_is_unknown(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
     """The names are SMSAPI's message statuses (smsapi-javascript-client)."""
-    adapter = _adapter(shapes.TestSmsapi, standin_provider, provider_context)
+    adapter = _adapter(test_contract_smsapi.TestSmsapi, standin_provider, provider_context)
     report = form_callback(
         {"MsgId": "A,B,C", "status": "499,499,499", "status_name": "DELIVERED,EXPIRED,QUEUE"},
         "GET",
@@ -340,7 +342,7 @@ def test_smsapi_report_status_name_is_used_when_the_number_is_unknown(
 def test_mocean_put_report_is_read_from_its_form_body(
     standin_provider: StandinProvider, provider_context: ProviderContext
 ) -> None:
-    adapter = _adapter(shapes.TestMocean, standin_provider, provider_context)
+    adapter = _adapter(test_contract_mocean.TestMocean, standin_provider, provider_context)
     for status, mapped in (("1", D.DELIVERED), ("2", D.FAILED), ("3", D.EXPIRED)):
         report = put_form_callback(
             {"mocean-msgid": "M1", "mocean-dlr-status": status, "mocean-error-code": "0"}

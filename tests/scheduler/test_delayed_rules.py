@@ -10,7 +10,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
 from saleor_sms_app.services import Services
 from tests.conftest import drain_queue
 from tests.pipeline.conftest import configure
+from tests.pipeline.support import outbox
 from tests.standin.saleor import SaleorStandin
 
 REMIND = "automation-remind-to-pay"
@@ -108,9 +108,7 @@ def messages_of(services: Services, rule_id: str = REMIND) -> list[Message]:
 
 def reminders_sent(services: Services) -> list[dict[str, Any]]:
     """What the sandbox provider was handed for the reminder (the instant rules send too)."""
-    path: Path = services.settings.sandbox_outbox
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [s for s in map(json.loads, lines) if "is waiting for payment" in s["body"]]
+    return [sms for sms in outbox(services) if "is waiting for payment" in sms["body"]]
 
 
 def tick_and_drain(services: Services, clock: ManualClock) -> int:

@@ -1,4 +1,5 @@
-"""What every dashboard API view shares: services, the verified user, the permission check.
+"""What every dashboard API view shares: services, the verified user and its shop's
+configuration, the permission check.
 
 Thin on purpose: every view authenticates the dashboard token
 (:mod:`saleor_sms_app.saleor.dashboard_auth`), checks the one permission it
@@ -14,6 +15,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, current_app, g, jsonify, request
 
+from saleor_sms_app.config.model import AppConfig
+from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.errors import BadRequest, PayloadTooLarge
 from saleor_sms_app.saleor.dashboard_auth import DashboardUser, bearer_token, verify_dashboard_token
 from saleor_sms_app.services import Services
@@ -30,6 +33,12 @@ def services() -> Services:
 def current_user() -> DashboardUser:
     user: DashboardUser = g.dashboard_user
     return user
+
+
+def tenant_config() -> AppConfig:
+    """The verified user's shop configuration, as the views that act on it read it
+    (cached by :class:`ConfigStore`; the configuration screen reads it fresh itself)."""
+    return ConfigStore(services()).load(current_user().tenant)
 
 
 def requires(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

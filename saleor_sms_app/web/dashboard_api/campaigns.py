@@ -31,7 +31,6 @@ from saleor_sms_app.campaigns import audience as audiences
 from saleor_sms_app.campaigns import customers, store
 from saleor_sms_app.campaigns.tables import Campaign
 from saleor_sms_app.config.model import AppConfig
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.consent.suppressions import suppressed_numbers
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
@@ -46,6 +45,7 @@ from saleor_sms_app.web.dashboard_api.access import (
     requires,
     services,
     stored_answer,
+    tenant_config,
     upload_text,
     uploaded_file,
 )
@@ -56,10 +56,6 @@ bp = Blueprint("campaigns", __name__)
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 #: Pages of customers read to be sure an audience is not empty before storing it.
 EMPTY_CHECK_PAGES = 5
-
-
-def _config() -> AppConfig:
-    return ConfigStore(services()).load(current_user().tenant)
 
 
 def preview_audience(
@@ -82,7 +78,7 @@ def preview_audience(
 def audience_preview() -> Response:
     body = json_body()
     audience = audiences.Audience.from_json(body.get("audience") or {})
-    return jsonify(preview_audience(audience, _config(), customers.PREVIEW_PAGES).as_json())
+    return jsonify(preview_audience(audience, tenant_config(), customers.PREVIEW_PAGES).as_json())
 
 
 def _numbers_text() -> str:
@@ -101,7 +97,9 @@ def _numbers_text() -> str:
 def check_numbers() -> Response:
     text = _numbers_text()
     try:
-        listed = read_numbers(text, _config().settings.default_country, max_lines=store.MAX_NUMBERS)
+        listed = read_numbers(
+            text, tenant_config().settings.default_country, max_lines=store.MAX_NUMBERS
+        )
     except ValueError as exc:
         raise BadRequest(f"numbers: {exc}", details={"numbers": str(exc)}) from None
     return jsonify(
@@ -129,7 +127,7 @@ def recipients_count(body: dict[str, Any]) -> int:
 def estimate() -> Response:
     body = json_body()
     recipients = recipients_count(body)
-    config = _config()
+    config = tenant_config()
     base = services().settings.short_link_base
     with services().sessions() as session:
         found = store.estimate(
@@ -178,7 +176,7 @@ def send_once(
     earlier = _made_before(key, now)
     if earlier is not None:
         return earlier
-    send = check(_config(), now)
+    send = check(tenant_config(), now)
     with session_scope(services().sessions) as session:
         campaign, created = store.store(
             session,

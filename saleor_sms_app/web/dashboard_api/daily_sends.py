@@ -28,7 +28,6 @@ from saleor_sms_app.anniversaries import store as daily
 from saleor_sms_app.campaigns import customers
 from saleor_sms_app.campaigns.store import campaign_text
 from saleor_sms_app.config.model import AppConfig
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.consent.suppressions import suppressed_numbers
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import NotFound, TemplateError
@@ -43,13 +42,10 @@ from saleor_sms_app.web.dashboard_api.access import (
     requires,
     services,
     stored_answer,
+    tenant_config,
 )
 
 bp = Blueprint("daily_sends", __name__)
-
-
-def _config() -> AppConfig:
-    return ConfigStore(services()).load(current_user().tenant)
 
 
 def _zone(config: AppConfig) -> ZoneInfo:
@@ -69,7 +65,7 @@ def list_sends() -> Response:
 def preview() -> Response:
     body = json_body()
     selection = daily.Selection.from_json(body)
-    config = _config()
+    config = tenant_config()
     zone = _zone(config)
     today = dates.shop_day(SYSTEM_CLOCK.now(), zone)
     tenant_id = current_user().tenant_id
@@ -109,7 +105,7 @@ def preview() -> Response:
 def create() -> Response:
     body = json_body()
     key = daily.idempotency_key(body)
-    config = _config()
+    config = tenant_config()
     values = daily.checked(body, config, services().settings.short_link_base)
     now = SYSTEM_CLOCK.now()
     user = current_user()
@@ -128,7 +124,7 @@ def save(send_id: int) -> Response:
     with services().sessions() as session:
         if daily.find(session, current_user().tenant_id, send_id) is None:
             raise NotFound("No such daily send in this shop", code="daily_send_not_found")
-    config = _config()
+    config = tenant_config()
     values = daily.checked(body, config, services().settings.short_link_base)
     with session_scope(services().sessions) as session:
         send = daily.find(session, current_user().tenant_id, send_id)

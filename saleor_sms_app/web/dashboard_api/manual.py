@@ -32,7 +32,6 @@ from saleor_sms_app.campaigns import audience as audiences
 from saleor_sms_app.campaigns import customers, store
 from saleor_sms_app.campaigns.customers import fetch_customer
 from saleor_sms_app.config.model import AppConfig
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, NotFound
 from saleor_sms_app.message_templates.links import LinkCollector, PreviewLinks
@@ -47,6 +46,7 @@ from saleor_sms_app.web.dashboard_api.access import (
     json_body,
     requires,
     services,
+    tenant_config,
 )
 from saleor_sms_app.web.dashboard_api.campaigns import (
     CheckedSend,
@@ -74,10 +74,6 @@ def _id(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"{name} is required", details={name: "required"})
     return value.strip()
-
-
-def _config() -> AppConfig:
-    return ConfigStore(services()).load(current_user().tenant)
 
 
 def _customer(body: dict[str, Any], config: AppConfig) -> by_hand.HandRecipient:
@@ -117,7 +113,7 @@ def send_to_order() -> Response:
     order_id = _id(body, "order_id")
     user = current_user()
     snapshot = orders.fetch_order(saleor_client(services(), user.tenant), order_id)
-    config = _config()
+    config = tenant_config()
     recipient = by_hand.order_recipient(config, snapshot, user.tenant.saleor_domain)
     return _send(checked, config, recipient)
 
@@ -130,7 +126,7 @@ def preview_for_customer() -> Response:
     template = body.get("text")
     if not isinstance(template, str):
         raise BadRequest("text must be text", details={"text": "must be text"})
-    config = _config()
+    config = tenant_config()
     shown = by_hand.preview_text(
         _customer(body, config), template, PreviewLinks(services().settings.short_link_base)
     )
@@ -149,7 +145,7 @@ def preview_for_customer() -> Response:
 def send_to_customer() -> Response:
     body = json_body()
     checked = _checked(body)
-    config = _config()
+    config = tenant_config()
     return _send(checked, config, _customer(body, config))
 
 
@@ -157,7 +153,7 @@ def _start() -> Response:
     """What a popup needs before anything else: who is signed in, the rules' templates."""
     rules = [
         {"id": rule.id, "name": rule.name, "template": rule.template}
-        for rule in _config().rules
+        for rule in tenant_config().rules
         if rule.template.strip()
     ]
     return jsonify({"email": current_user().email, "rules": rules})
@@ -217,7 +213,7 @@ def _campaign_text(body: dict[str, Any], config: AppConfig) -> str:
 def preview_picked() -> Response:
     """Who of the ticked customers would get the text, and who is left out and why."""
     audience = _picked(json_body())
-    found = preview_audience(audience, _config(), pages=1)
+    found = preview_audience(audience, tenant_config(), pages=1)
     return jsonify({**found.as_json(), "ticked": len(audience.customer_ids)})
 
 
@@ -228,7 +224,7 @@ def estimate_picked() -> Response:
     else a sample customer; its segments and the cost."""
     body = json_body()
     recipients = recipients_count(body)
-    config = _config()
+    config = tenant_config()
     template = _campaign_text(body, config)
     sample: dict[str, Any] = {}
     if body.get("customer_ids") is not None:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.errors import (
     BadRequest,
     InvalidConfiguration,
@@ -18,7 +17,13 @@ from saleor_sms_app.message_log import csv_export, daily_counts, detail, persona
 from saleor_sms_app.message_log.rows import NO_PROVIDERS, ProviderDirectory
 from saleor_sms_app.recipients.phones import normalise
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
-from saleor_sms_app.web.dashboard_api.access import current_user, json_body, requires, services
+from saleor_sms_app.web.dashboard_api.access import (
+    current_user,
+    json_body,
+    requires,
+    services,
+    tenant_config,
+)
 
 bp = Blueprint("messages", __name__)
 log = logging.getLogger(__name__)
@@ -38,7 +43,7 @@ def _providers() -> ProviderDirectory:
     which were redacted when they were written.
     """
     try:
-        config = ConfigStore(services()).load(current_user().tenant)
+        config = tenant_config()
     except RetryableError as exc:
         log.warning("message log without provider names: %s", exc.message)
         return NO_PROVIDERS
@@ -112,7 +117,7 @@ def _number_from_body() -> str:
         if raw.strip().startswith("+"):
             # International already: no need to ask Saleor for the default country.
             return normalise(raw, None)
-        config = ConfigStore(services()).load(current_user().tenant)
+        config = tenant_config()
         return normalise(raw, config.settings.default_country)
     except InvalidPhoneNumber as exc:
         raise InvalidConfiguration(exc.message, details={"phone": exc.message}) from None

@@ -15,14 +15,13 @@ from flask import Blueprint, Response, jsonify, request
 
 from saleor_sms_app.anniversaries import store as daily
 from saleor_sms_app.anniversaries.tables import RUN_KIND
-from saleor_sms_app.config.store import ConfigStore
 from saleor_sms_app.db import session_scope
 from saleor_sms_app.errors import BadRequest, Conflict, NotFound
 from saleor_sms_app.saleor.dashboard_auth import READ_PERMISSION, WRITE_PERMISSION
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import SYSTEM_CLOCK, as_utc
 from saleor_sms_app.scheduler.tables import RunState, ScheduledRun
-from saleor_sms_app.web.dashboard_api.access import current_user, requires, services
+from saleor_sms_app.web.dashboard_api.access import current_user, requires, services, tenant_config
 
 bp = Blueprint("scheduled", __name__)
 
@@ -82,7 +81,7 @@ def cancel(run_id: int) -> Response:
             run = session.get(ScheduledRun, run_id)
             assert run is not None
             if run.kind == RUN_KIND:
-                config = ConfigStore(services()).load(current_user().tenant)
+                config = tenant_config()
                 zone = ZoneInfo(config.settings.shop_time_zone)
                 daily.after_cancel(session, run, zone, SYSTEM_CLOCK.now())
             return jsonify({"run": run_json(run)})
