@@ -28,6 +28,7 @@ from saleor_sms_app.anniversaries.tables import (
     DailySendDay,
     content,
     daily_rule_id,
+    day_prefix,
     run_key,
 )
 from saleor_sms_app.campaigns.audience import MATCHES, Audience, Narrowing, parse_time
@@ -35,6 +36,7 @@ from saleor_sms_app.campaigns.store import check_template
 from saleor_sms_app.config.model import AppConfig
 from saleor_sms_app.db import insert_once
 from saleor_sms_app.errors import BadRequest
+from saleor_sms_app.models import Message
 from saleor_sms_app.recipients.phones import metadata_dict
 from saleor_sms_app.scheduler import runs
 from saleor_sms_app.scheduler.clock import as_utc
@@ -344,11 +346,36 @@ def occasion(years: int | None, days_before: int) -> dict[str, Any]:
     return {"years": count, "years_ordinal": dates.ordinal(count), "days_before": days_before}
 
 
+#: The preview's reason for a customer today's run already reached (``logged_today``).
+ALREADY_TODAY = "already_today"
+
+
+def logged_today(
+    session: Session, tenant_id: int, send: DailySend, selection: Selection, day: date
+) -> frozenset[str]:
+    """The customers whose occurrence of ``day`` is already in the log (texted, or logged
+    left out, by the day's run): the unique occurrence key means they are not texted
+    again, so the preview after the run must not count them as getting it."""
+    prefix = day_prefix(send.key_id, day + timedelta(days=selection.days_before))
+    keys = session.scalars(
+        select(Message.dedupe_key).where(
+            Message.tenant_id == tenant_id,
+            Message.dedupe_key.startswith(prefix, autoescape=True),
+        )
+    )
+    return frozenset(key[len(prefix) :] for key in keys)
+
+
 def narrowing(
-    selection: Selection, day: date, zone: ZoneInfo, years: dict[str, int] | None = None
+    selection: Selection,
+    day: date,
+    zone: ZoneInfo,
+    years: dict[str, int] | None = None,
+    logged: frozenset[str] = frozenset(),
 ) -> Narrowing:
     """Saleor's filter and the app's check for "this customer's occurrence is ``day``";
-    ``years`` (when given) gets each matching customer's anniversary or age."""
+    ``years`` (when given) gets each matching customer's anniversary or age; a customer
+    in ``logged`` (:func:`logged_today`) matches as :data:`ALREADY_TODAY`."""
     source, unit = selection.source, selection.unit
     amount, key = selection.amount, selection.date_key
     before, yearly = selection.days_before, selection.repeat is Repeat.YEARLY
@@ -369,9 +396,10 @@ def narrowing(
         where["metadata"] = {"key": key}
 
     def matches(customer: Mapping[str, Any], count: int | None) -> str:
+        customer_id = str(customer.get("id") or "")
         if years is not None and count is not None:
-            years[str(customer.get("id") or "")] = count
-        return MATCHES
+            years[customer_id] = count
+        return ALREADY_TODAY if customer_id in logged else MATCHES
 
     def check(customer: Mapping[str, Any]) -> str | None:
         if source is Source.BIRTHDAY:

@@ -39,6 +39,8 @@ LEFT_OUT_REASONS: dict[str, str] = {
     "opted_out": "On the do-not-text list (replied STOP or added by hand)",
     "duplicate": "Same number as another customer of this campaign",
     "bad_date": "The date in the customer's metadata is not a date (YYYY-MM-DD or MM-DD)",
+    # A daily send's preview after the day's run: each customer gets an occurrence once.
+    "already_today": "Already reached by today's run (texted, or logged left out then)",
 }
 
 

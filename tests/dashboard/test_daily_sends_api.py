@@ -24,7 +24,7 @@ from saleor_sms_app.web.dashboard_api import daily_sends as daily_sends_api
 from tests.dashboard.conftest import Headers
 from tests.dashboard.test_campaigns_api import warsaw
 from tests.standin.customers import make_customer
-from tests.standin.saleor import SaleorStandin, address
+from tests.standin.saleor import SaleorStandin, address, global_id
 
 __all__ = ["warsaw"]
 
@@ -279,3 +279,54 @@ def test_the_preview_shows_the_first_customers_text_with_which_birthday_it_is(
     broken = body(template="{{ customer.first_name", days_before=3, audience={})
     answer = client.post(f"{API}/preview", json=broken, headers=auth())
     assert answer.status_code == 200 and answer.get_json()["example_text"] is None
+
+
+def test_the_preview_after_the_days_run_leaves_out_those_already_texted_today(
+    client: Any, auth: Headers, services: Services, tenant_id: int, birthdays: None, warsaw: None
+) -> None:
+    """Walked on the real Dashboard: after the day's run "Preview today" still counted the
+    customers texted that morning as getting it, though their occurrence keys are unique."""
+    created = client.post(API, json=body(audience={}), headers=auth()).get_json()["daily_send"]
+    day = datetime.now(UTC).astimezone(ZoneInfo("Europe/Warsaw")).date().isoformat()
+    reached = [global_id("User", n) for n in (1, 2, 3)]
+    with session_scope(services.sessions) as session:
+        for n, customer_id in enumerate(reached):
+            # As the day's run logs them: event, rule and the occurrence key of the day.
+            session.add(
+                Message(
+                    tenant_id=tenant_id,
+                    dedupe_key=f"daily:{created['id']}:{day}:{customer_id}",
+                    event="DAILY_SEND",
+                    rule_id=f"daily:{created['id']}",
+                    recipient_type="customer",
+                    phone=f"+4860170{n:04d}",
+                    status="sent",
+                    marketing=True,
+                )
+            )
+        # Another day's occurrence reaches nobody today.
+        session.add(
+            Message(
+                tenant_id=tenant_id,
+                dedupe_key=f"daily:{created['id']}:2001-01-01:{global_id('User', 4)}",
+                event="DAILY_SEND",
+                recipient_type="customer",
+                status="sent",
+            )
+        )
+
+    edited = {**body(audience={}), "id": created["id"]}
+    answer = client.post(f"{API}/preview", json=edited, headers=auth())
+    assert answer.status_code == 200, answer.data
+    found = answer.get_json()
+    assert found["already_today"] == 3
+    assert found["would_get"] == 9
+    left_out = {r["reason"]: r["count"] for r in found["left_out"]}
+    assert left_out == {"no_consent": 1, "bad_date": 1, "already_today": 3}
+    assert found["example_text"]["name"].split()[0] not in {"Jan0", "Jan1", "Jan2"}
+
+    # A new daily send (no id) has reached nobody yet; a stranger's id is not looked up.
+    fresh = client.post(f"{API}/preview", json=body(audience={}), headers=auth()).get_json()
+    assert fresh["already_today"] == 0 and fresh["would_get"] == 12
+    other = client.post(f"{API}/preview", json={**edited, "id": 999999}, headers=auth())
+    assert other.get_json()["already_today"] == 0

@@ -6,6 +6,9 @@
   examples, who is left out and why (the campaigns' audience preview with the
   date condition; MANAGE_APPS, as the campaigns' preview), and the text the
   first of them would get (``{{ years_ordinal }}`` filled in, its segments);
+  with the ``id`` of the daily send being edited, the customers its day's run
+  already reached are left out as ``already_today`` (counted in
+  ``already_today``): they are not texted twice;
 - ``POST /daily-sends`` — create (the ``idempotency_key`` makes a double
   click one daily send: 201 new, 200 the same one again);
 - ``PUT /daily-sends/<id>`` — save changes, switch on or off;
@@ -69,6 +72,13 @@ def preview() -> Response:
     zone = _zone(config)
     today = dates.shop_day(SYSTEM_CLOCK.now(), zone)
     tenant_id = current_user().tenant_id
+    logged: frozenset[str] = frozenset()
+    send_id = body.get("id")
+    if isinstance(send_id, int) and not isinstance(send_id, bool):
+        with services().sessions() as session:
+            send = daily.find(session, tenant_id, send_id)
+            if send is not None:
+                logged = daily.logged_today(session, tenant_id, send, selection, today)
 
     def suppressed(phones: set[str]) -> set[str]:
         with services().sessions() as session:
@@ -80,7 +90,7 @@ def preview() -> Response:
         selection.audience,
         config.settings,
         suppressed,
-        narrowing=daily.narrowing(selection, today, zone, years),
+        narrowing=daily.narrowing(selection, today, zone, years, logged),
     )
     first = found.tally.first
     example: dict[str, Any] | None = None
@@ -97,7 +107,9 @@ def preview() -> Response:
         if text:
             name = f"{first.first_name} {first.last_name}".strip() or first.email
             example = {"name": name, "text": text, "segments": count_segments(text).segments}
-    return jsonify({**found.as_json(), "day": today.isoformat(), "example_text": example})
+    already = found.tally.left_out[daily.ALREADY_TODAY]
+    answer = {**found.as_json(), "day": today.isoformat(), "already_today": already}
+    return jsonify({**answer, "example_text": example})
 
 
 @bp.post("/daily-sends")
