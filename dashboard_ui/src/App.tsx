@@ -111,7 +111,7 @@ function Screens({ me, metadata }: { me: { email: string; can_configure: boolean
       {tab === "Providers" && <Providers state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Rules" && <Rules state={config} metadata={metadata} canConfigure={me.can_configure} />}
       {tab === "Campaigns" && <Campaigns state={config} canConfigure={me.can_configure} />}
-      {tab === "Scheduled" && <Scheduled canConfigure={me.can_configure} />}
+      {tab === "Scheduled" && <Scheduled canConfigure={me.can_configure} zone={config.config?.settings.shop_time_zone ?? "UTC"} />}
       {tab === "Message log" && <MessageLog metadata={metadata} />}
       {tab === "Suppressions" && <Suppressions canConfigure={me.can_configure} />}
       {tab === "Settings" && <Settings state={config} canConfigure={me.can_configure} />}

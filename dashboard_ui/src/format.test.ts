@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartDays, costText, fieldErrors, providerHeading, rebase, same } from "./format";
+import { chartDays, costText, fieldErrors, providerHeading, rebase, same, shopTime } from "./format";
 
 describe("fieldErrors", () => {
   it("keeps the errors of one editor, relative to it", () => {
@@ -78,5 +78,37 @@ describe("same", () => {
   it("compares drafts by their data", () => {
     expect(same({ a: [1, 2], b: null }, { a: [1, 2], b: null })).toBe(true);
     expect(same({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+  });
+});
+
+describe("shopTime: a moment in the shop's time zone, UTC on hover", () => {
+  it("names the zone and keeps UTC for the title (a :30 zone: the walk's 05:30 UTC send set at 11:00)", () => {
+    expect(shopTime("2026-11-30T05:30:00+00:00", "Asia/Kolkata")).toEqual({
+      text: "2026-11-30 11:00 Asia/Kolkata",
+      utc: "2026-11-30 05:30 UTC",
+    });
+  });
+  it("handles a :45 zone and a day that is already tomorrow in the shop", () => {
+    expect(shopTime("2026-11-30T05:30:00Z", "Asia/Kathmandu").text).toBe("2026-11-30 11:15 Asia/Kathmandu");
+    expect(shopTime("2026-11-30T20:00:00Z", "Asia/Kolkata").text).toBe("2026-12-01 01:30 Asia/Kolkata");
+    expect(shopTime("2026-11-30T02:00:00Z", "America/St_Johns").text).toBe("2026-11-29 22:30 America/St_Johns");
+  });
+  it("follows daylight saving on the day the clocks move", () => {
+    // Warsaw, 29 March 2026: 02:00 CET becomes 03:00 CEST at 01:00 UTC.
+    expect(shopTime("2026-03-29T00:30:00Z", "Europe/Warsaw").text).toBe("2026-03-29 01:30 Europe/Warsaw");
+    expect(shopTime("2026-03-29T01:30:00Z", "Europe/Warsaw").text).toBe("2026-03-29 03:30 Europe/Warsaw");
+    // 25 October 2026: 02:30 happens twice, an hour apart in UTC (the title tells them apart).
+    const first = shopTime("2026-10-25T00:30:00Z", "Europe/Warsaw");
+    const second = shopTime("2026-10-25T01:30:00Z", "Europe/Warsaw");
+    expect([first.text, second.text]).toEqual(["2026-10-25 02:30 Europe/Warsaw", "2026-10-25 02:30 Europe/Warsaw"]);
+    expect([first.utc, second.utc]).toEqual(["2026-10-25 00:30 UTC", "2026-10-25 01:30 UTC"]);
+    // New York, 8 March 2026: 02:00 EST becomes 03:00 EDT at 07:00 UTC.
+    expect(shopTime("2026-03-08T06:59:00Z", "America/New_York").text).toBe("2026-03-08 01:59 America/New_York");
+    expect(shopTime("2026-03-08T07:00:00Z", "America/New_York").text).toBe("2026-03-08 03:00 America/New_York");
+  });
+  it("shows midnight as 00, and UTC, named, for UTC or a zone the browser does not know", () => {
+    expect(shopTime("2026-11-29T23:00:00Z", "Europe/Warsaw").text).toBe("2026-11-30 00:00 Europe/Warsaw");
+    expect(shopTime("2026-11-30T05:30:00Z", "UTC").text).toBe("2026-11-30 05:30 UTC");
+    expect(shopTime("2026-11-30T05:30:00Z", "Mars/Olympus")).toEqual({ text: "2026-11-30 05:30 UTC", utc: "2026-11-30 05:30 UTC" });
   });
 });

@@ -62,9 +62,36 @@ export function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+/** "2026-11-30 05:30": a moment in UTC, to the minute. */
 export function shortTime(iso: string): string {
   const d = new Date(iso);
   return d.toISOString().slice(0, 16).replace("T", " ");
+}
+
+/**
+ * A moment as the merchant reads it: in the shop's time zone (Settings), the zone named
+ * ("2026-11-30 11:00 Asia/Kolkata"), because the daily-send hour and the campaign's "At"
+ * are typed in that zone; `utc` ("2026-11-30 05:30 UTC") for a title on hover. A zone
+ * this browser does not know shows UTC, named so, rather than a wrong local time.
+ */
+export function shopTime(iso: string, zone: string): { text: string; utc: string } {
+  const utc = `${shortTime(iso)} UTC`;
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    }).formatToParts(new Date(iso));
+  } catch {
+    return { text: utc, utc };
+  }
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
+  return { text: `${part("year")}-${part("month")}-${part("day")} ${part("hour")}:${part("minute")} ${zone}`, utc };
 }
 
 /** Whether two plain values (a draft and what is saved) hold the same data. */

@@ -2,6 +2,17 @@
 import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useState } from "react";
 import type { CSSProperties, ReactNode } from "react";
+import { shopTime } from "./format";
+
+/** A moment in the shop's time zone, the zone named, UTC on hover (format.shopTime). */
+export function ShopTime({ iso, zone }: { iso: string; zone: string }) {
+  const { text, utc } = shopTime(iso, zone);
+  return (
+    <span className="nowrap" title={utc} data-testid="shop-time">
+      {text}
+    </span>
+  );
+}
 
 export function Section({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
   return (

@@ -9,11 +9,11 @@ import { ApiError, fieldErrors, request, sendJson } from "../api";
 import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, donePercent, newKey, segmentsWithOptOut, timeLeft } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
-import { STATUS_COLORS, shortTime } from "../format";
+import { STATUS_COLORS } from "../format";
 import type { AudiencePreview, Campaign, CampaignEstimate, NumbersCheck } from "../types";
 import type { ConfigState } from "../useConfig";
 import { useAction, useList } from "../hooks";
-import { ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, FieldError, Labeled, Pill, Section, ShopTime, Spinner, controlStyle } from "../ui";
 import { AudienceFields, AudiencePreviewBox } from "./Audience";
 import { DailySends } from "./DailySends";
 
@@ -207,14 +207,14 @@ export function Campaigns({ state, canConfigure }: { state: ConfigState; canConf
         {campaigns && campaigns.length === 0 && <Text color="default2">No campaign yet.</Text>}
         {campaigns && campaigns.length > 0 && (
           <table className="grid" data-testid="campaigns-table">
-            <thead><tr><th>Campaign</th><th>When (UTC)</th><th>State</th><th>Progress</th><th /></tr></thead>
+            <thead><tr><th>Campaign</th><th>When</th><th>State</th><th>Progress</th><th /></tr></thead>
             <tbody>
               {campaigns.map((c) => {
                 const p = c.progress;
                 return (
                   <tr key={c.id} data-testid="campaign-row">
                     <td><Text fontWeight="medium">{c.name}</Text><Text as="p" size={1} color="default2">{c.created_by}</Text></td>
-                    <td>{shortTime(c.send_at)}</td>
+                    <td><ShopTime iso={c.send_at} zone={zone} /></td>
                     <td><Pill color={STATE_COLORS[c.state]}>{c.state}</Pill>{p.slowed && <Text size={1} color="default2"> slowed: the provider asked to send slower</Text>}</td>
                     <td data-testid="campaign-progress"><CampaignProgressBar campaign={c} /></td>
                     <td className="actions">

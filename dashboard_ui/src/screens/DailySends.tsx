@@ -10,17 +10,18 @@ import { notify } from "../bridge";
 import { EMPTY_AUDIENCE, audienceBody, newKey, segmentsWithOptOut } from "../campaigns";
 import type { AudienceForm } from "../campaigns";
 import { SOURCES, audienceForm, dayText, describe, hourText } from "../dailySends";
-import { shortTime } from "../format";
 import type { AudiencePreview, DailySend } from "../types";
 
 /** Today's preview, with the text its first customer would get (``years_ordinal`` filled in). */
 type DailyPreview = AudiencePreview & {
   day: string;
+  /** Customers today's run already texted (or logged left out): not texted again. */
+  already_today: number;
   example_text: { name: string; text: string; segments: number } | null;
 };
 import type { ConfigState } from "../useConfig";
 import { useAction, useList } from "../hooks";
-import { ConfirmInPlace, ErrorBanner, FieldError, Labeled, Pill, Section, Spinner, controlStyle } from "../ui";
+import { ConfirmInPlace, ErrorBanner, FieldError, Labeled, Pill, Section, ShopTime, Spinner, controlStyle } from "../ui";
 import { AudienceFields, AudiencePreviewBox } from "./Audience";
 
 interface Form {
@@ -106,7 +107,9 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
 
   const showPreview = () =>
     run("preview", async () => {
-      setPreview(await sendJson<DailyPreview>("POST", "/daily-sends/preview", body()));
+      // The id of the one being edited: those its day's run already reached are not counted.
+      const edited = typeof editing === "number" ? { id: editing } : {};
+      setPreview(await sendJson<DailyPreview>("POST", "/daily-sends/preview", { ...body(), ...edited }));
     });
 
   const save = () =>
@@ -160,7 +163,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
       {sends && sends.length === 0 && editing === null && <Text color="default2">No daily send yet.</Text>}
       {sends && sends.length > 0 && (
         <table className="grid" data-testid="daily-sends-table">
-          <thead><tr><th>Daily send</th><th>Next (UTC)</th><th>Last days</th><th /></tr></thead>
+          <thead><tr><th>Daily send</th><th>Next</th><th>Last days</th><th /></tr></thead>
           <tbody>
             {sends.map((s) => (
               <tr key={s.id} data-testid="daily-send-row">
@@ -168,7 +171,7 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
                   <Text fontWeight="medium">{s.name}</Text> <Pill color={s.enabled ? "#2e9b5f" : "#a0a7b4"}>{s.enabled ? "on" : "off"}</Pill>
                   <Text as="p" size={1} color="default2">{describe(s)}</Text>
                 </td>
-                <td>{s.next_run_at ? shortTime(s.next_run_at) : "—"}</td>
+                <td>{s.next_run_at ? <ShopTime iso={s.next_run_at} zone={zone} /> : "—"}</td>
                 <td>
                   {s.days.length === 0 && <Text size={1} color="default2">not run yet</Text>}
                   {s.days.slice(0, 3).map((d) => (
@@ -265,6 +268,12 @@ export function DailySends({ state, canConfigure }: { state: ConfigState; canCon
           </Box>
           <FieldError message={errors.audience} />
           {preview && <AudiencePreviewBox preview={preview} lead={`Today (${preview.day}): `} />}
+          {preview && preview.already_today > 0 && (
+            <Text as="p" size={2} marginTop={2} data-testid="already-today">
+              {preview.already_today} already texted today by today's run (or logged left out then): nobody gets it twice, so they are
+              not counted above.
+            </Text>
+          )}
           {preview?.example_text && (
             <Box marginTop={2} data-testid="example-text">
               <Text as="p" size={2} color="default2">

@@ -4,9 +4,8 @@ import { Box, Button, Text } from "@saleor/macaw-ui";
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, getJson, sendJson } from "../api";
 import { notify, openOrder } from "../bridge";
-import { shortTime } from "../format";
 import type { ScheduledPage, ScheduledRun } from "../types";
-import { ErrorBanner, Pill, Section, Spinner, controlStyle } from "../ui";
+import { ErrorBanner, Pill, Section, ShopTime, Spinner, controlStyle } from "../ui";
 
 export const RUN_STATE_COLORS: Record<string, string> = {
   pending: "#3b6fd8",
@@ -25,7 +24,8 @@ const FILTERS: [string, string][] = [
   ["closed,expired,cancelled", "Not sent"],
 ];
 
-export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
+/** `zone`: the shop's time zone (Settings), the one due times are shown in. */
+export function Scheduled({ canConfigure, zone }: { canConfigure: boolean; zone: string }) {
   const [state, setState] = useState("pending");
   const [page, setPage] = useState(1);
   const [data, setData] = useState<ScheduledPage | null>(null);
@@ -81,7 +81,7 @@ export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
       {data && (
         <table className="grid" data-testid="scheduled-table">
           <thead>
-            <tr><th>Rule</th><th>Order or checkout</th><th>Due (UTC)</th><th>State</th><th>Why</th><th /></tr>
+            <tr><th>Rule</th><th>Order or checkout</th><th>Due</th><th>State</th><th>Why</th><th /></tr>
           </thead>
           <tbody>
             {data.runs.map((run) => (
@@ -96,7 +96,7 @@ export function Scheduled({ canConfigure }: { canConfigure: boolean }) {
                     <Text size={2} color="default2">birthdays and anniversaries</Text>
                   ) : "—"}
                 </td>
-                <td title={run.due_at}>{shortTime(run.due_at)}</td>
+                <td><ShopTime iso={run.due_at} zone={zone} /></td>
                 <td><Pill color={RUN_STATE_COLORS[run.state]}>{run.state}</Pill></td>
                 <td><Text size={2} color="default2">{run.reason_text ?? ""}</Text></td>
                 <td className="actions">
