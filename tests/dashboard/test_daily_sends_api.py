@@ -60,6 +60,21 @@ def birthdays(saleor: SaleorStandin) -> None:
     saleor.customers.add(make_customer(53, metadata=CONSENT))  # no birthday
 
 
+def logged(tenant_id: int, send_id: int, day: str, customer_id: str, phone: str) -> Message:
+    """A text as a daily send's run logs it: its rule and the occurrence key of the day."""
+    return Message(
+        tenant_id=tenant_id,
+        dedupe_key=f"daily:{send_id}:{day}:{customer_id}",
+        event="DAILY_SEND",
+        rule_id=f"daily:{send_id}",
+        recipient_type="customer",
+        status="sent",
+        phone=phone,
+        body="Happy birthday",
+        marketing=True,
+    )
+
+
 def body(**changes: Any) -> dict[str, Any]:
     return {
         "idempotency_key": "save-0001-abcdef",
@@ -175,18 +190,7 @@ def test_delete_closes_the_booked_run_keeps_the_log_and_is_refused_for_a_strange
     created = client.post(API, json=body(), headers=auth()).get_json()["daily_send"]
     send_id = created["id"]
     with session_scope(services.sessions) as session:
-        session.add(
-            Message(
-                tenant_id=tenant_id,
-                dedupe_key=f"daily:{send_id}:2026-11-29:User:1",
-                event="DAILY_SEND",
-                rule_id=f"daily:{send_id}",
-                recipient_type="customer",
-                status="sent",
-                phone="+48601700001",
-                body="Happy birthday",
-            )
-        )
+        session.add(logged(tenant_id, send_id, "2026-11-29", "User:1", "+48601700001"))
     # Read-only staff may list, not delete.
     refused = client.delete(f"{API}/{send_id}", headers=auth(permissions=["MANAGE_ORDERS"]))
     assert refused.status_code == 403, refused.data
@@ -291,29 +295,9 @@ def test_the_preview_after_the_days_run_leaves_out_those_already_texted_today(
     reached = [global_id("User", n) for n in (1, 2, 3)]
     with session_scope(services.sessions) as session:
         for n, customer_id in enumerate(reached):
-            # As the day's run logs them: event, rule and the occurrence key of the day.
-            session.add(
-                Message(
-                    tenant_id=tenant_id,
-                    dedupe_key=f"daily:{created['id']}:{day}:{customer_id}",
-                    event="DAILY_SEND",
-                    rule_id=f"daily:{created['id']}",
-                    recipient_type="customer",
-                    phone=f"+4860170{n:04d}",
-                    status="sent",
-                    marketing=True,
-                )
-            )
+            session.add(logged(tenant_id, created["id"], day, customer_id, f"+4860170{n:04d}"))
         # Another day's occurrence reaches nobody today.
-        session.add(
-            Message(
-                tenant_id=tenant_id,
-                dedupe_key=f"daily:{created['id']}:2001-01-01:{global_id('User', 4)}",
-                event="DAILY_SEND",
-                recipient_type="customer",
-                status="sent",
-            )
-        )
+        session.add(logged(tenant_id, created["id"], "2001-01-01", global_id("User", 4), ""))
 
     edited = {**body(audience={}), "id": created["id"]}
     answer = client.post(f"{API}/preview", json=edited, headers=auth())
