@@ -58,6 +58,15 @@ class Person:
     #: The number as written (an invalid one), for the log.
     raw_phone: str = ""
 
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def shown_name(self) -> str:
+        """How a preview names them: the full name, else the e-mail."""
+        return self.full_name or self.email
+
 
 def judge(customer: Mapping[str, Any], settings: ShopSettings) -> Person:
     """Phone and consent of one customer who met the filters (the do-not-text list aside)."""
@@ -179,8 +188,7 @@ class Tally:
         self.would_get += 1
         self.first = self.first or person
         if len(self.examples) < EXAMPLES:
-            name = f"{person.first_name} {person.last_name}".strip()
-            self.examples.append({"name": name or person.email, "phone": mask_phone(person.phone)})
+            self.examples.append({"name": person.shown_name, "phone": mask_phone(person.phone)})
         return None
 
     def as_json(self) -> dict[str, Any]:

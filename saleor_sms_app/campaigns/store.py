@@ -60,7 +60,7 @@ def campaign_context(person: Person, shop_name: str) -> dict[str, Any]:
         "customer": {
             "first_name": person.first_name,
             "last_name": person.last_name,
-            "full_name": f"{person.first_name} {person.last_name}".strip(),
+            "full_name": person.full_name,
             "email": person.email,
             "phone": person.phone,
         },

@@ -105,8 +105,11 @@ def preview() -> Response:
         except TemplateError:
             text = ""  # Save names the template's fault beside the field
         if text:
-            name = f"{first.first_name} {first.last_name}".strip() or first.email
-            example = {"name": name, "text": text, "segments": count_segments(text).segments}
+            example = {
+                "name": first.shown_name,
+                "text": text,
+                "segments": count_segments(text).segments,
+            }
     already = found.tally.left_out[daily.ALREADY_TODAY]
     answer = {**found.as_json(), "day": today.isoformat(), "already_today": already}
     return jsonify({**answer, "example_text": example})
